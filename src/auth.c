@@ -1,0 +1,251 @@
+/*
+ * auth: see auth.h.
+ */
+#include <crypt.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "auth.h"
+#include "limits.h"
+#include "log.h"
+#include "util.h"
+
+#define AUTH_CACHE 8
+
+struct user {
+	char	*name;
+	char	*hash;
+};
+
+struct auth {
+	struct user	 users[OSB_MAX_CREDENTIAL_USERS];
+	int		 nusers;
+	struct stat	 st;		/* of the file when loaded */
+	/* Authorization values verified since load (round robin). */
+	char		*cache[AUTH_CACHE];
+	int		 cache_user[AUTH_CACHE];
+	int		 cache_next;
+};
+
+static void
+wipe_free(char *s)
+{
+	if (s != NULL) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+void
+auth_free(struct auth *a)
+{
+	int i;
+
+	if (a == NULL)
+		return;
+	for (i = 0; i < a->nusers; i++) {
+		free(a->users[i].name);
+		free(a->users[i].hash);
+	}
+	for (i = 0; i < AUTH_CACHE; i++)
+		wipe_free(a->cache[i]);
+	free(a);
+}
+
+static int
+parse_line(struct auth *a, char *line, int lineno, const char *path,
+    char *err, size_t errlen)
+{
+	char	*colon, *hash;
+	size_t	 len = strcspn(line, "\r\n");
+
+	line[len] = '\0';
+	if (line[0] == '\0' || line[0] == '#')
+		return 0;
+	if ((colon = strchr(line, ':')) == NULL || colon == line) {
+		snprintf(err, errlen, "%s:%d: expected \"username:hash\"",
+		    path, lineno);
+		return -1;
+	}
+	*colon = '\0';
+	hash = colon + 1;
+	/* crypt(3) hashes start with "$id$"; anything else is plaintext or a
+	 * DES hash, and both are refused. */
+	if (hash[0] != '$' || strchr(hash + 1, '$') == NULL ||
+	    strlen(hash) < 20) {
+		snprintf(err, errlen, "%s:%d: the entry for \"%s\" is not a "
+		    "crypt(3) hash (plaintext passwords are refused; create one "
+		    "with: osbroker --hash-password)", path, lineno, line);
+		return -1;
+	}
+	if (a->nusers == OSB_MAX_CREDENTIAL_USERS) {
+		snprintf(err, errlen, "%s: more than %d users", path,
+		    OSB_MAX_CREDENTIAL_USERS);
+		return -1;
+	}
+	a->users[a->nusers].name = strdup(line);
+	a->users[a->nusers].hash = strdup(hash);
+	a->nusers++;
+	if (a->users[a->nusers - 1].name == NULL ||
+	    a->users[a->nusers - 1].hash == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+struct auth *
+auth_load(const char *path, char *err, size_t errlen)
+{
+	struct auth	*a;
+	FILE		*f;
+	char		 line[1024];
+	int		 lineno = 0;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		free(a);
+		return NULL;
+	}
+	if (fstat(fileno(f), &a->st) == -1)
+		memset(&a->st, 0, sizeof(a->st));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		if (parse_line(a, line, lineno, path, err, errlen) == -1)
+			goto fail;
+	}
+	fclose(f);
+	f = NULL;
+	if (a->nusers == 0) {
+		snprintf(err, errlen, "%s: no users", path);
+		goto fail;
+	}
+	return a;
+fail:
+	if (f != NULL)
+		fclose(f);
+	auth_free(a);
+	return NULL;
+}
+
+void
+auth_reload_if_changed(struct auth **ap, const char *path)
+{
+	struct stat	 st;
+	struct auth	*n;
+	char		 err[512];
+
+	if (stat(path, &st) == -1)
+		return;
+	if (st.st_ino == (*ap)->st.st_ino && st.st_size == (*ap)->st.st_size &&
+	    st.st_mtim.tv_sec == (*ap)->st.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == (*ap)->st.st_mtim.tv_nsec)
+		return;
+	if ((n = auth_load(path, err, sizeof(err))) == NULL) {
+		log_msg("credentials file changed but cannot be used, keeping "
+		    "the previous users: %s", err);
+		(*ap)->st = st;	/* do not retry until it changes again */
+		return;
+	}
+	auth_free(*ap);
+	*ap = n;
+	log_msg("credentials reloaded from %s (%d users)", path, n->nusers);
+}
+
+static int
+verify(const char *password, const char *hash)
+{
+	struct crypt_data	*cd;
+	const char		*out;
+	int			 ok;
+
+	if ((cd = calloc(1, sizeof(*cd))) == NULL)
+		return 0;
+	out = crypt_r(password, hash, cd);
+	ok = out != NULL && out[0] == '$' &&
+	    ct_equal(out, strlen(out), hash, strlen(hash));
+	explicit_bzero(cd, sizeof(*cd));
+	free(cd);
+	return ok;
+}
+
+int
+auth_check(struct auth *a, const char *authorization, const char **user)
+{
+	const char *orig = authorization;
+	char	*dec = NULL, *colon;
+	size_t	 declen, hlen;
+	int	 i, found = -1, ok = 0;
+
+	if (authorization == NULL || strncasecmp(authorization, "Basic ", 6))
+		return 0;
+	hlen = strlen(authorization);
+	for (i = 0; i < AUTH_CACHE; i++) {
+		if (a->cache[i] != NULL &&
+		    ct_equal(a->cache[i], strlen(a->cache[i]), authorization,
+		    hlen)) {
+			if (user != NULL)
+				*user = a->users[a->cache_user[i]].name;
+			return 1;
+		}
+	}
+	authorization += 6;
+	while (*authorization == ' ')
+		authorization++;
+	dec = b64_decode(authorization, strlen(authorization), &declen);
+	if (dec == NULL || strlen(dec) != declen ||
+	    (colon = strchr(dec, ':')) == NULL)
+		goto done;
+	*colon = '\0';
+	for (i = 0; i < a->nusers; i++)
+		if (ct_equal(dec, strlen(dec), a->users[i].name,
+		    strlen(a->users[i].name)))
+			found = i;
+	/* Same work whether or not the user exists: an unknown user is
+	 * checked against the first user's hash and refused regardless. */
+	ok = verify(colon + 1, a->users[found >= 0 ? found : 0].hash) &&
+	    found >= 0;
+	if (ok) {
+		i = a->cache_next;
+		a->cache_next = (a->cache_next + 1) % AUTH_CACHE;
+		wipe_free(a->cache[i]);
+		/* The full header value, "Basic " included. */
+		a->cache[i] = strdup(orig);
+		a->cache_user[i] = found;
+		if (user != NULL)
+			*user = a->users[found].name;
+	}
+done:
+	if (dec != NULL) {
+		explicit_bzero(dec, declen);
+		free(dec);
+	}
+	return ok;
+}
+
+char *
+auth_hash_password(const char *password)
+{
+	char		*setting, *out = NULL;
+	struct crypt_data *cd;
+	const char	*h;
+
+	if ((setting = crypt_gensalt_ra("$y$", 0, NULL, 0)) == NULL)
+		return NULL;
+	if ((cd = calloc(1, sizeof(*cd))) != NULL) {
+		h = crypt_r(password, setting, cd);
+		if (h != NULL && h[0] == '$')
+			out = strdup(h);
+		explicit_bzero(cd, sizeof(*cd));
+		free(cd);
+	}
+	free(setting);
+	return out;
+}

@@ -1,0 +1,43 @@
+/*
+ * auth: HTTP Basic authentication against a file of crypt(3) hashes.
+ *
+ * The credentials file has one "username:hash" line per user ('#' comments,
+ * blank lines allowed); several users make password rotation possible without
+ * downtime.  Plaintext is refused: every hash must be a crypt(3) hash
+ * ("$y$..." yescrypt, "$2b$..." bcrypt, ...).  The broker never sees or stores a
+ * plaintext password except transiently while checking a request.
+ *
+ * Checking a yescrypt hash costs milliseconds, so a worker remembers the
+ * Authorization values it has already verified (in memory only, wiped when the
+ * file changes).  Comparisons are constant-time and a failed check never says
+ * whether the user or the password was wrong.
+ *
+ * Ownership: auth_load() returns a struct auth the caller frees with
+ * auth_free(); auth_reload_if_changed() replaces it in place.
+ */
+#ifndef OSB_AUTH_H
+#define OSB_AUTH_H
+
+#include <stddef.h>
+
+struct auth;
+
+/* Load a credentials file.  Returns NULL and fills err on failure (unreadable
+ * file, no users, plaintext or malformed entry). */
+struct auth *auth_load(const char *path, char *err, size_t errlen);
+void         auth_free(struct auth *);
+
+/* Re-read the file when it changed on disk; on a bad edit keep the old users
+ * and log why.  Cheap when nothing changed (one stat). */
+void         auth_reload_if_changed(struct auth **, const char *path);
+
+/* 1 when the Authorization header value grants access, else 0.  On success
+ * *user (optional) points at the user name, owned by the struct auth. */
+int          auth_check(struct auth *, const char *authorization,
+                 const char **user);
+
+/* Hash a password for the credentials file (yescrypt, fresh salt); returns a
+ * malloc'ed string or NULL. */
+char        *auth_hash_password(const char *password);
+
+#endif

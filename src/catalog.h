@@ -1,0 +1,89 @@
+/*
+ * catalog: the service catalog, loaded from catalog.yml.
+ *
+ * Why a module: the catalog is the broker's only configuration that the platform
+ * sees.  It is parsed with libyaml, validated against the OSBAPI rules (spec.md,
+ * "Catalog Management"), normalised (camelCase keys of early example brokers such
+ * as planUpdateable become the spec's plan_updateable), stripped of broker-only
+ * settings, and rendered to JSON exactly once per load.  Handlers only ever look
+ * plans up through catalog_lookup(); they never walk YAML.
+ *
+ * Broker-only settings live under the key "osbroker" of a service or a plan.
+ * They are kept (catalog_plan.broker) but never served.
+ *
+ * Ownership: catalog_load*() returns a catalog the caller frees with
+ * catalog_free().  Every pointer handed out by the accessors (strings, cJSON
+ * nodes, struct catalog_plan fields) is owned by the catalog and lives until
+ * catalog_free().
+ */
+#ifndef OSB_CATALOG_H
+#define OSB_CATALOG_H
+
+#include <stddef.h>
+#include <time.h>
+#include <cjson/cJSON.h>
+
+struct catalog;
+
+/* Where and why a catalog was refused.  line/column are 1-based; 0 when the
+ * problem is not tied to a place (e.g. the file cannot be opened). */
+struct catalog_error {
+	char file[256];
+	int  line;
+	int  column;
+	char message[256];
+};
+
+/* The effective view of one plan: plan-level fields override service-level. */
+struct catalog_plan {
+	const char  *service_id;
+	const char  *service_name;
+	const char  *plan_id;
+	const char  *plan_name;
+	int          bindable;               /* plan.bindable, else service.bindable */
+	int          plan_updateable;        /* plan overrides service; default 0 */
+	int          instances_retrievable;  /* service; default 0 */
+	int          bindings_retrievable;   /* service; default 0 */
+	int          allow_context_updates;  /* service; default 0 */
+	int          binding_rotatable;      /* plan; default 0 */
+	const char  *maintenance_version;    /* plan.maintenance_info.version or NULL */
+	long         maximum_polling_duration; /* seconds; 0 when not set */
+	const cJSON *service;                /* the served service object */
+	const cJSON *plan;                   /* the served plan object */
+	const cJSON *service_broker;         /* service "osbroker" object or NULL */
+	const cJSON *plan_broker;            /* plan "osbroker" object or NULL */
+};
+
+enum catalog_lookup_result {
+	CATALOG_FOUND = 0,
+	CATALOG_NO_SERVICE,       /* no service with that id */
+	CATALOG_NO_PLAN           /* the service has no plan with that id */
+};
+
+/* Load and validate a file.  Returns 0 and sets *out, or -1 and fills *err
+ * (err->file is the path given).  Records the file's mtime for Last-Modified. */
+int  catalog_load(const char *path, struct catalog **out, struct catalog_error *err);
+
+/* Same, from memory; name is used in error messages.  mtime is 0. */
+int  catalog_load_buffer(const char *name, const char *data, size_t len,
+         struct catalog **out, struct catalog_error *err);
+
+void catalog_free(struct catalog *);
+
+/* The served document {"services":[...]}, rendered once at load (unformatted). */
+const char *catalog_json(const struct catalog *, size_t *len);
+
+/* A strong ETag for catalog_json(), with its quotes, e.g. "\"3f2a...\"". */
+const char *catalog_etag(const struct catalog *);
+
+/* The catalog file's modification time (0 for buffers). */
+time_t catalog_mtime(const struct catalog *);
+
+enum catalog_lookup_result catalog_lookup(const struct catalog *,
+         const char *service_id, const char *plan_id, struct catalog_plan *out);
+
+/* Look up a plan by id alone (plan ids are unique across the catalog). */
+enum catalog_lookup_result catalog_lookup_plan(const struct catalog *,
+         const char *plan_id, struct catalog_plan *out);
+
+#endif

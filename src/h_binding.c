@@ -1,0 +1,380 @@
+/*
+ * h_binding: bind (PUT), fetch (GET), unbind (DELETE) of
+ * /v2/service_instances/:iid/service_bindings/:bid, and its last_operation.
+ *
+ * Like h_instance: the request is validated first, and the decision that
+ * depends on stored state happens in the write transaction that records it.
+ * Binding rotation (spec.md "Binding Rotation"): a PUT with
+ * predecessor_binding_id creates a new binding of the same instance with new
+ * credentials, inheriting the predecessor's parameters and bind_resource; both
+ * stay valid until deleted or expired.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "backend.h"
+#include "handlers.h"
+#include "jsonin.h"
+#include "records.h"
+#include "util.h"
+
+/* Fields that make two bind requests "the same binding" (200 vs 409). */
+static const char *const same_binding[] = {
+	"service_id", "plan_id", "app_guid", "bind_resource", "parameters",
+	"predecessor_binding_id", NULL
+};
+
+/* The response body of a completed bind or fetch (spec.md "Binding"). */
+static cJSON *
+binding_reply(const cJSON *rec, int with_parameters)
+{
+	cJSON *out = cJSON_CreateObject();
+
+	records_copy(out, rec, "credentials");
+	records_copy(out, rec, "metadata");
+	records_copy(out, rec, "endpoints");
+	records_copy(out, rec, "syslog_drain_url");
+	records_copy(out, rec, "route_service_url");
+	records_copy(out, rec, "volume_mounts");
+	if (with_parameters)
+		records_copy(out, rec, "parameters");
+	return out;
+}
+
+/* Checks of the request body that need no stored state.  Fills the request
+ * fields of rec. */
+static int
+parse_bind(const cJSON *body, cJSON *rec, const char **pred,
+    struct response *resp)
+{
+	const cJSON	*ctx, *br, *params;
+	const char	*service_id, *plan_id, *app_guid, *br_app = NULL;
+
+	if (jsonin_string(body, "predecessor_binding_id", 0, pred, resp) == -1)
+		return -1;
+	/* A rotation request needs only predecessor_binding_id. */
+	if (jsonin_string(body, "service_id", *pred == NULL, &service_id,
+	    resp) == -1 ||
+	    jsonin_string(body, "plan_id", *pred == NULL, &plan_id, resp) == -1 ||
+	    jsonin_string(body, "app_guid", 0, &app_guid, resp) == -1 ||
+	    jsonin_object(body, "bind_resource", 0, &br, resp) == -1 ||
+	    jsonin_object(body, "context", 0, &ctx, resp) == -1 ||
+	    jsonin_object(body, "parameters", 0, &params, resp) == -1 ||
+	    (br != NULL &&
+	    jsonin_string(br, "app_guid", 0, &br_app, resp) == -1))
+		return -1;
+	if (*pred != NULL && !id_valid(*pred)) {
+		response_error(resp, OSB_ERR_BAD_REQUEST, "predecessor_binding_id "
+		    "is not a valid binding id");
+		return -1;
+	}
+	records_copy(rec, body, "service_id");
+	records_copy(rec, body, "plan_id");
+	/* app_guid is deprecated in favour of bind_resource.app_guid; keep
+	 * whichever was sent, as one field. */
+	if (app_guid != NULL || br_app != NULL)
+		cJSON_AddStringToObject(rec, "app_guid",
+		    br_app != NULL ? br_app : app_guid);
+	records_copy(rec, body, "bind_resource");
+	records_copy(rec, body, "context");
+	records_copy(rec, body, "parameters");
+	records_copy(rec, body, "predecessor_binding_id");
+	return 0;
+}
+
+/* Does the request match the instance, and may this plan bind?  Completes
+ * rec's service_id/plan_id from the instance for rotations. */
+static int
+check_against_instance(struct ctx *c, cJSON *rec, const cJSON *inst,
+    struct catalog_plan *p, struct response *resp)
+{
+	const char *sid = records_str(inst, "service_id");
+	const char *pid = records_str(inst, "plan_id");
+
+	if (cJSON_GetObjectItemCaseSensitive(rec, "service_id") != NULL &&
+	    strcmp(records_str(rec, "service_id"), sid) != 0) {
+		response_error(resp, OSB_ERR_BAD_REQUEST, "service_id is not the "
+		    "service of instance \"%s\"", c->rt->instance_id);
+		return -1;
+	}
+	if (cJSON_GetObjectItemCaseSensitive(rec, "plan_id") != NULL &&
+	    strcmp(records_str(rec, "plan_id"), pid) != 0) {
+		response_error(resp, OSB_ERR_BAD_REQUEST, "plan_id is not the "
+		    "plan of instance \"%s\"", c->rt->instance_id);
+		return -1;
+	}
+	if (catalog_lookup(c->catalog, sid, pid, p) != CATALOG_FOUND) {
+		response_error(resp, OSB_ERR_UNPROCESSABLE, "the plan of instance "
+		    "\"%s\" is no longer in the catalog", c->rt->instance_id);
+		return -1;
+	}
+	if (!p->bindable) {
+		response_error(resp, OSB_ERR_BAD_REQUEST, "plan \"%s\" of "
+		    "service \"%s\" is not bindable", p->plan_name,
+		    p->service_name);
+		return -1;
+	}
+	if (cJSON_GetObjectItemCaseSensitive(rec, "service_id") == NULL)
+		cJSON_AddStringToObject(rec, "service_id", sid);
+	if (cJSON_GetObjectItemCaseSensitive(rec, "plan_id") == NULL)
+		cJSON_AddStringToObject(rec, "plan_id", pid);
+	return 0;
+}
+
+/* Rotation: the predecessor must be a live binding of the same instance. */
+static int
+check_predecessor(struct ctx *c, struct store_txn *t, const char *pred,
+    const struct catalog_plan *p, cJSON *rec, enum store_rc *rc,
+    struct response *resp)
+{
+	cJSON		*old = NULL;
+	const cJSON	*exp;
+	char		 key[2 * OSB_MAX_ID_LEN + 2];
+
+	if (!p->binding_rotatable) {
+		response_error(resp, OSB_ERR_BAD_REQUEST, "plan \"%s\" does not "
+		    "support binding rotation (binding_rotatable)", p->plan_name);
+		return -1;
+	}
+	if (strcmp(pred, c->rt->binding_id) == 0) {
+		response_error(resp, OSB_ERR_BAD_REQUEST, "a binding cannot be "
+		    "its own predecessor");
+		return -1;
+	}
+	records_binding_key(key, sizeof(key), c->rt->instance_id, pred);
+	*rc = records_load(t, T_BINDINGS, key, &old);
+	if (*rc == STORE_NOTFOUND) {
+		response_error(resp, OSB_ERR_BAD_REQUEST, "predecessor_binding_id "
+		    "\"%s\" is not a binding of instance \"%s\"", pred,
+		    c->rt->instance_id);
+		return -1;
+	}
+	if (*rc != STORE_OK)
+		return -2;
+	exp = cJSON_GetObjectItemCaseSensitive(old, "expires_epoch");
+	if (cJSON_IsNumber(exp) && exp->valuedouble <= (double)time(NULL)) {
+		response_error(resp, OSB_ERR_BAD_REQUEST, "predecessor binding "
+		    "\"%s\" has expired", pred);
+		cJSON_Delete(old);
+		return -1;
+	}
+	/* The platform need not resend what the predecessor was bound with. */
+	if (cJSON_GetObjectItemCaseSensitive(rec, "parameters") == NULL)
+		records_copy(rec, old, "parameters");
+	if (cJSON_GetObjectItemCaseSensitive(rec, "bind_resource") == NULL)
+		records_copy(rec, old, "bind_resource");
+	if (cJSON_GetObjectItemCaseSensitive(rec, "app_guid") == NULL)
+		records_copy(rec, old, "app_guid");
+	cJSON_Delete(old);
+	return 0;
+}
+
+static int
+same_request(const cJSON *a, const cJSON *b)
+{
+	int i;
+
+	for (i = 0; same_binding[i] != NULL; i++)
+		if (!records_same(a, b, same_binding[i]))
+			return 0;
+	return 1;
+}
+
+/* Generate what the binding hands out and finish the record. */
+static int
+complete_binding(struct ctx *c, cJSON *rec, const struct catalog_plan *p)
+{
+	cJSON		*cred, *md;
+	time_t		 now = time(NULL);
+	char		 at[32];
+
+	if ((cred = backend_credentials(p, c->rt->instance_id,
+	    c->rt->binding_id)) == NULL)
+		return -1;
+	cJSON_AddItemToObject(rec, "credentials", cred);
+	if ((md = backend_binding_metadata(p, now)) != NULL) {
+		cJSON_AddItemToObject(rec, "metadata", md);
+		cJSON_AddNumberToObject(rec, "expires_epoch", (double)(now +
+		    backend_setting_long(p, "binding_ttl", 0)));
+	}
+	fmt_iso8601(now, at, sizeof(at));
+	cJSON_AddStringToObject(rec, "created_at", at);
+	records_set_lastop(c, rec, "bind", "bound");
+	return 0;
+}
+
+void
+h_binding_put(struct ctx *c, struct response *resp)
+{
+	cJSON			*body, *rec, *inst = NULL, *old = NULL;
+	const char		*pred;
+	struct catalog_plan	 p;
+	struct store_txn	*t = NULL;
+	enum store_rc		 rc;
+	char			 key[2 * OSB_MAX_ID_LEN + 2];
+	int			 r;
+
+	if ((body = jsonin_parse(c->req->body, c->req->body_len, resp)) == NULL)
+		return;
+	rec = cJSON_CreateObject();
+	if (parse_bind(body, rec, &pred, resp) == -1)
+		goto done;
+	records_binding_key(key, sizeof(key), c->rt->instance_id,
+	    c->rt->binding_id);
+	if ((rc = store_begin(c->store, 1, &t)) != STORE_OK)
+		goto fail;
+	rc = records_load(t, T_INSTANCES, c->rt->instance_id, &inst);
+	if (rc == STORE_NOTFOUND) {
+		response_error(resp, OSB_ERR_NOT_FOUND, "instance \"%s\" does "
+		    "not exist", c->rt->instance_id);
+		goto reject;
+	}
+	if (rc != STORE_OK)
+		goto fail;
+	if (check_against_instance(c, rec, inst, &p, resp) == -1)
+		goto reject;
+	if (backend_setting_bool(&p, "requires_app", 0) &&
+	    cJSON_GetObjectItemCaseSensitive(rec, "app_guid") == NULL) {
+		response_error(resp, OSB_ERR_REQUIRES_APP, "plan \"%s\" binds "
+		    "applications only: send bind_resource.app_guid",
+		    p.plan_name);
+		goto reject;
+	}
+	if (pred != NULL &&
+	    (r = check_predecessor(c, t, pred, &p, rec, &rc, resp)) != 0) {
+		if (r == -2)
+			goto fail;
+		goto reject;
+	}
+	rc = records_load(t, T_BINDINGS, key, &old);
+	if (rc == STORE_OK) {
+		if (same_request(old, rec))
+			response_json(resp, 200, binding_reply(old, 0));
+		else
+			response_error(resp, OSB_ERR_CONFLICT, "binding \"%s\" "
+			    "already exists with different attributes",
+			    c->rt->binding_id);
+		goto reject;
+	}
+	if (rc != STORE_NOTFOUND)
+		goto fail;
+	if (complete_binding(c, rec, &p) == -1) {
+		rc = STORE_ERROR;
+		goto fail;
+	}
+	if ((rc = records_save(t, T_BINDINGS, key, rec)) != STORE_OK)
+		goto fail;
+	rc = store_commit(t);
+	t = NULL;
+	if (rc != STORE_OK)
+		goto fail;
+	response_json(resp, 201, binding_reply(rec, 0));
+	goto done;
+reject:
+	store_abort(t);
+	goto done;
+fail:
+	records_fail(c, t, rc, resp);
+done:
+	cJSON_Delete(old);
+	cJSON_Delete(inst);
+	cJSON_Delete(rec);
+	cJSON_Delete(body);
+}
+
+/* Read one binding; 404 when it (or its instance) does not exist. */
+static int
+read_binding(struct ctx *c, cJSON **rec, struct response *resp)
+{
+	struct store_txn	*t;
+	enum store_rc		 rc;
+	char			 key[2 * OSB_MAX_ID_LEN + 2];
+
+	records_binding_key(key, sizeof(key), c->rt->instance_id,
+	    c->rt->binding_id);
+	if ((rc = store_begin(c->store, 0, &t)) != STORE_OK) {
+		records_fail(c, NULL, rc, resp);
+		return -1;
+	}
+	rc = records_load(t, T_BINDINGS, key, rec);
+	store_abort(t);
+	if (rc == STORE_NOTFOUND) {
+		response_error(resp, OSB_ERR_NOT_FOUND, "binding \"%s\" of "
+		    "instance \"%s\" does not exist", c->rt->binding_id,
+		    c->rt->instance_id);
+		return -1;
+	}
+	if (rc != STORE_OK) {
+		records_fail(c, NULL, rc, resp);
+		return -1;
+	}
+	return 0;
+}
+
+void
+h_binding_get(struct ctx *c, struct response *resp)
+{
+	cJSON *rec;
+
+	if (read_binding(c, &rec, resp) == -1)
+		return;
+	response_json(resp, 200, binding_reply(rec, 1));
+	cJSON_Delete(rec);
+}
+
+void
+h_binding_delete(struct ctx *c, struct response *resp)
+{
+	cJSON			*rec = NULL;
+	struct store_txn	*t = NULL;
+	enum store_rc		 rc;
+	char			 key[2 * OSB_MAX_ID_LEN + 2];
+
+	if (records_require_ids(c, resp) == -1)
+		return;
+	records_binding_key(key, sizeof(key), c->rt->instance_id,
+	    c->rt->binding_id);
+	if ((rc = store_begin(c->store, 1, &t)) != STORE_OK)
+		goto fail;
+	rc = records_load(t, T_BINDINGS, key, &rec);
+	if (rc == STORE_NOTFOUND) {
+		store_abort(t);
+		response_error(resp, OSB_ERR_GONE, "binding \"%s\" of instance "
+		    "\"%s\" does not exist", c->rt->binding_id,
+		    c->rt->instance_id);
+		return;
+	}
+	if (rc != STORE_OK)
+		goto fail;
+	if (strcmp(request_query(c->req, "service_id"),
+	    records_str(rec, "service_id")) != 0) {
+		store_abort(t);
+		response_error(resp, OSB_ERR_BAD_REQUEST, "service_id does not "
+		    "match binding \"%s\"", c->rt->binding_id);
+		goto done;
+	}
+	if ((rc = store_del(t, T_BINDINGS, key)) != STORE_OK)
+		goto fail;
+	rc = store_commit(t);
+	t = NULL;
+	if (rc != STORE_OK)
+		goto fail;
+	response_json(resp, 200, NULL);
+	goto done;
+fail:
+	records_fail(c, t, rc, resp);
+done:
+	cJSON_Delete(rec);
+}
+
+void
+h_binding_lastop(struct ctx *c, struct response *resp)
+{
+	cJSON *rec;
+
+	if (read_binding(c, &rec, resp) == -1)
+		return;
+	response_json(resp, 200, records_lastop_reply(rec));
+	cJSON_Delete(rec);
+}

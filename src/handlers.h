@@ -1,0 +1,40 @@
+/*
+ * handlers: one function per endpoint.  Each gets the validated request and
+ * route plus the loaded configuration, and fills a response; none writes to
+ * the client, none calls LMDB directly (store.h), none prints a secret.
+ */
+#ifndef OSB_HANDLERS_H
+#define OSB_HANDLERS_H
+
+#include <cjson/cJSON.h>
+
+#include "catalog.h"
+#include "config.h"
+#include "request.h"
+#include "response.h"
+#include "route.h"
+#include "store.h"
+
+/* What a handler may use.  Everything is borrowed for one request. */
+struct ctx {
+	const struct config	*cfg;
+	const struct catalog	*catalog;
+	struct store		*store;
+	const struct request	*req;
+	const struct route	*rt;
+	const cJSON		*identity;	/* decoded Originating-Identity */
+	int			 minor;		/* API minor of the request */
+};
+
+void h_catalog(struct ctx *, struct response *);
+void h_instance_put(struct ctx *, struct response *);
+void h_instance_get(struct ctx *, struct response *);
+void h_instance_patch(struct ctx *, struct response *);
+void h_instance_delete(struct ctx *, struct response *);
+void h_instance_lastop(struct ctx *, struct response *);
+void h_binding_put(struct ctx *, struct response *);
+void h_binding_get(struct ctx *, struct response *);
+void h_binding_delete(struct ctx *, struct response *);
+void h_binding_lastop(struct ctx *, struct response *);
+
+#endif

@@ -1,0 +1,150 @@
+/*
+ * jsonin: see jsonin.h.
+ */
+#include <string.h>
+
+#include "jsonin.h"
+#include "limits.h"
+#include "util.h"
+
+/* Nesting depth of the document, counting only brackets outside strings. */
+static int
+depth_ok(const char *s, size_t len)
+{
+	size_t	 i;
+	int	 depth = 0, in_str = 0;
+
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = 0;
+		} else if (c == '"') {
+			in_str = 1;
+		} else if (c == '{' || c == '[') {
+			if (++depth > OSB_MAX_JSON_DEPTH)
+				return 0;
+		} else if (c == '}' || c == ']') {
+			depth--;
+		}
+	}
+	return 1;
+}
+
+/* First duplicated key anywhere in the tree, or NULL. */
+static const char *
+duplicate_key(const cJSON *node)
+{
+	const cJSON	*a, *b;
+	const char	*d;
+
+	for (a = node->child; a != NULL; a = a->next) {
+		if (cJSON_IsObject(node))
+			for (b = a->next; b != NULL; b = b->next)
+				if (strcmp(a->string, b->string) == 0)
+					return a->string;
+		if ((d = duplicate_key(a)) != NULL)
+			return d;
+	}
+	return NULL;
+}
+
+cJSON *
+jsonin_parse(const char *body, size_t len, struct response *err)
+{
+	cJSON		*root;
+	const char	*end = NULL, *dup;
+
+	if (body == NULL || len == 0) {
+		response_error(err, OSB_ERR_BAD_REQUEST,
+		    "a JSON object is required in the request body");
+		return NULL;
+	}
+	if (memchr(body, '\0', len) != NULL || !utf8_valid(body, len)) {
+		response_error(err, OSB_ERR_BAD_REQUEST,
+		    "the request body is not valid UTF-8 text");
+		return NULL;
+	}
+	if (!depth_ok(body, len)) {
+		response_error(err, OSB_ERR_BAD_REQUEST, "the request body is "
+		    "nested deeper than %d levels", OSB_MAX_JSON_DEPTH);
+		return NULL;
+	}
+	root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+	if (root == NULL) {
+		response_error(err, OSB_ERR_BAD_REQUEST, "the request body is "
+		    "not valid JSON (error near byte %ld)",
+		    end != NULL ? (long)(end - body) : 0L);
+		return NULL;
+	}
+	while (end != NULL && (size_t)(end - body) < len &&
+	    strchr(" \t\r\n", *end) != NULL)
+		end++;
+	if (end == NULL || (size_t)(end - body) != len) {
+		response_error(err, OSB_ERR_BAD_REQUEST,
+		    "the request body has data after its JSON value");
+		goto fail;
+	}
+	if (!cJSON_IsObject(root)) {
+		response_error(err, OSB_ERR_BAD_REQUEST,
+		    "the request body must be a JSON object");
+		goto fail;
+	}
+	if ((dup = duplicate_key(root)) != NULL) {
+		response_error(err, OSB_ERR_BAD_REQUEST, "the request body "
+		    "repeats the key \"%.64s\"", dup);
+		goto fail;
+	}
+	return root;
+fail:
+	cJSON_Delete(root);
+	return NULL;
+}
+
+int
+jsonin_string(const cJSON *obj, const char *name, int required,
+    const char **out, struct response *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	*out = NULL;
+	if (v == NULL || (cJSON_IsNull(v) && !required)) {
+		if (!required)
+			return 0;
+		response_error(err, OSB_ERR_BAD_REQUEST,
+		    "\"%s\" is required", name);
+		return -1;
+	}
+	if (!cJSON_IsString(v) || v->valuestring[0] == '\0') {
+		response_error(err, OSB_ERR_BAD_REQUEST,
+		    "\"%s\" must be a non-empty string", name);
+		return -1;
+	}
+	*out = v->valuestring;
+	return 0;
+}
+
+int
+jsonin_object(const cJSON *obj, const char *name, int required,
+    const cJSON **out, struct response *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	*out = NULL;
+	if (v == NULL || (cJSON_IsNull(v) && !required)) {
+		if (!required)
+			return 0;
+		response_error(err, OSB_ERR_BAD_REQUEST,
+		    "\"%s\" is required", name);
+		return -1;
+	}
+	if (!cJSON_IsObject(v)) {
+		response_error(err, OSB_ERR_BAD_REQUEST,
+		    "\"%s\" must be a JSON object", name);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}

@@ -1,0 +1,32 @@
+/*
+ * jsonin: request bodies, from bytes to a checked cJSON object, and typed
+ * access to their fields.
+ *
+ * cJSON parses whatever it is given; this module decides what we accept:
+ * valid UTF-8, no NUL bytes, nesting at most OSB_MAX_JSON_DEPTH (checked
+ * before parsing, so hostile depth never reaches the recursive parser), a
+ * single JSON object with no trailing bytes and no duplicate keys.  Unknown
+ * fields are kept and ignored (spec.md "Vendor Extension Fields").
+ *
+ * Ownership: jsonin_parse() returns a tree the caller frees with cJSON_Delete.
+ */
+#ifndef OSB_JSONIN_H
+#define OSB_JSONIN_H
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+#include "response.h"
+
+/* Parse a request body that must be a JSON object.  Returns the object, or
+ * NULL with a 400 in *err. */
+cJSON *jsonin_parse(const char *body, size_t len, struct response *err);
+
+/* Typed fields.  Each returns 0 when the field is absent or well-typed
+ * (*out NULL when absent) and -1 with a 400 in *err when it has the wrong type
+ * or, for strings, is empty.  "required" turns absence into a 400 too. */
+int jsonin_string(const cJSON *obj, const char *name, int required,
+    const char **out, struct response *err);
+int jsonin_object(const cJSON *obj, const char *name, int required,
+    const cJSON **out, struct response *err);
+
+#endif

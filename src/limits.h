@@ -1,0 +1,25 @@
+/*
+ * limits: every bound on external input, in one place.  Runtime-configurable
+ * ones have their default here and their variable in config.h.
+ */
+#ifndef OSB_LIMITS_H
+#define OSB_LIMITS_H
+
+#define OSB_MAX_ID_LEN          255          /* instance, binding, operation ids */
+#define OSB_DEFAULT_MAX_BODY    (1024 * 1024) /* OSBROKER_MAX_BODY */
+#define OSB_MAX_JSON_DEPTH      32           /* nesting of request bodies */
+#define OSB_MAX_HEADER_LEN      8192         /* any X-Broker-API-* / auth header */
+#define OSB_MAX_URI_LEN         8192         /* REQUEST_URI */
+#define OSB_MAX_QUERY_PARAMS    32
+#define OSB_MAX_OPERATION_LEN   10000        /* spec: operation <= 10,000 chars */
+#define OSB_DEFAULT_MAP_SIZE    (1024LL * 1024 * 1024) /* OSBROKER_MAP_SIZE */
+#define OSB_MAX_CREDENTIAL_USERS 64
+#define OSB_MAX_LOG_ID_LEN      128          /* request identity as logged */
+
+/* API versions: the major we speak and the newest minor we implement. */
+#define OSB_API_MAJOR           2
+#define OSB_API_MINOR           17
+/* Endpoints added in 2.14: GET instance, GET binding, binding last_operation. */
+#define OSB_API_MINOR_FETCH     14
+
+#endif

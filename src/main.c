@@ -1,0 +1,119 @@
+/*
+ * osbroker: an Open Service Broker API v2 responder.
+ *
+ *   osbroker                    FastCGI responder (under spawn-fcgi) or, when
+ *                               started by a web server as CGI, one request
+ *   osbroker --check-catalog F  validate a catalog file and exit
+ *   osbroker --hash-password    read a password on stdin, print its hash
+ *
+ * See osbroker(8).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "catalog.h"
+#include "io.h"
+#include "log.h"
+#include "server.h"
+
+#define OSB_VERSION "0.1.0"
+
+static int
+check_catalog(const char *path)
+{
+	struct catalog		*c;
+	struct catalog_error	 ce;
+	cJSON			*doc, *s;
+	size_t			 len;
+	int			 nserv = 0, nplan = 0;
+
+	if (catalog_load(path, &c, &ce) == -1) {
+		if (ce.line > 0)
+			fprintf(stderr, "%s:%d:%d: %s\n", ce.file, ce.line,
+			    ce.column, ce.message);
+		else
+			fprintf(stderr, "%s: %s\n", ce.file, ce.message);
+		return 1;
+	}
+	doc = cJSON_Parse(catalog_json(c, &len));
+	cJSON_ArrayForEach(s, cJSON_GetObjectItem(doc, "services")) {
+		nserv++;
+		nplan += cJSON_GetArraySize(cJSON_GetObjectItem(s, "plans"));
+	}
+	printf("%s: ok (%d services, %d plans)\n", path, nserv, nplan);
+	cJSON_Delete(doc);
+	catalog_free(c);
+	return 0;
+}
+
+static int
+hash_password(void)
+{
+	char	 line[1024], *h;
+	size_t	 n;
+
+	if (fgets(line, sizeof(line), stdin) == NULL) {
+		fprintf(stderr, "osbroker: no password on standard input\n");
+		return 1;
+	}
+	n = strcspn(line, "\r\n");
+	line[n] = '\0';
+	if (n == 0) {
+		fprintf(stderr, "osbroker: empty password\n");
+		return 1;
+	}
+	h = auth_hash_password(line);
+	explicit_bzero(line, sizeof(line));
+	if (h == NULL) {
+		fprintf(stderr, "osbroker: crypt(3) failed\n");
+		return 1;
+	}
+	printf("%s\n", h);
+	free(h);
+	return 0;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: osbroker [--check-catalog FILE | "
+	    "--hash-password | --version]\n");
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct broker	 b;
+	char		 err[1024];
+	int		 rc;
+
+	log_init("osbroker");
+	if (argc == 3 && strcmp(argv[1], "--check-catalog") == 0)
+		return check_catalog(argv[2]);
+	if (argc == 2 && strcmp(argv[1], "--hash-password") == 0)
+		return hash_password();
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("osbroker %s\n", OSB_VERSION);
+		return 0;
+	}
+	if (argc != 1) {
+		usage();
+		return 2;
+	}
+	if (broker_open(&b, err, sizeof(err)) == -1) {
+		log_msg("cannot start: %s", err);
+		broker_close(&b);
+		/* Under CGI the platform still deserves a JSON answer. */
+		if (!io_is_fastcgi())
+			io_serve(broker_unavailable, NULL);
+		return 1;
+	}
+	if (io_is_fastcgi())
+		log_msg("serving FastCGI (catalog %s, state %s)",
+		    b.cfg.catalog_path, b.cfg.state_dir);
+	rc = io_serve(broker_handle, &b);
+	broker_close(&b);
+	return rc;
+}

@@ -1,0 +1,73 @@
+/*
+ * response: what a handler produces, and the one place that turns errors into
+ * HTTP statuses and OSBAPI error bodies (spec.md "Service Broker Errors").
+ *
+ * Data flows one way: handlers fill a struct response; io writes it.  A
+ * response owns its cJSON body (freed by response_free) but only borrows a raw
+ * body (the pre-rendered catalog, which outlives the request).
+ */
+#ifndef OSB_RESPONSE_H
+#define OSB_RESPONSE_H
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+/* Errors are values.  Each maps to a status and, where the spec names one, an
+ * error code string; see the table in response.c. */
+enum osb_err {
+	OSB_ERR_BAD_REQUEST,		/* 400 */
+	OSB_ERR_UNAUTHORIZED,		/* 401 */
+	OSB_ERR_NOT_FOUND,		/* 404 */
+	OSB_ERR_METHOD,			/* 405 */
+	OSB_ERR_CONFLICT,		/* 409 */
+	OSB_ERR_GONE,			/* 410 */
+	OSB_ERR_VERSION,		/* 412 */
+	OSB_ERR_TOO_LARGE,		/* 413 */
+	OSB_ERR_UNPROCESSABLE,		/* 422, no code */
+	OSB_ERR_ASYNC_REQUIRED,		/* 422 AsyncRequired */
+	OSB_ERR_CONCURRENCY,		/* 422 ConcurrencyError */
+	OSB_ERR_REQUIRES_APP,		/* 422 RequiresApp */
+	OSB_ERR_MAINTENANCE_INFO,	/* 422 MaintenanceInfoConflict */
+	OSB_ERR_INTERNAL,		/* 500 */
+	OSB_ERR_UNAVAILABLE,		/* 503: storage full or unwritable */
+	OSB_ERR__COUNT
+};
+
+#define RESPONSE_MAX_HEADERS 8
+
+struct response {
+	int		 status;
+	cJSON		*body;		/* owned; NULL with raw or no body */
+	const char	*raw;		/* borrowed pre-rendered JSON, or NULL */
+	size_t		 rawlen;
+	int		 no_body;	/* 304: headers only */
+	int		 nheaders;
+	struct {
+		char	 name[48];
+		char	 value[256];
+	} headers[RESPONSE_MAX_HEADERS];
+	char		 log_note[160];	/* short reason for the log line */
+};
+
+void response_init(struct response *);
+void response_free(struct response *);
+
+/* Status with a JSON body (takes ownership of body; NULL means "{}"). */
+void response_json(struct response *, int status, cJSON *body);
+
+/* An error response built from the table: {"error"?: ..., "description": ...}. */
+void response_error(struct response *, enum osb_err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+void response_header(struct response *, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Reason phrase for a status ("Created"). */
+const char *response_reason(int status);
+
+/* Render status line, headers and body into a malloc'ed buffer, CGI style
+ * ("Status: 201 Created\r\n...").  Returns NULL on allocation failure. */
+char *response_render(const struct response *, const char *request_identity,
+    size_t *len);
+
+#endif

@@ -1,0 +1,223 @@
+/*
+ * server: see server.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "handlers.h"
+#include "identity.h"
+#include "log.h"
+#include "request.h"
+#include "response.h"
+#include "route.h"
+#include "server.h"
+#include "version.h"
+
+static int
+same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_dev == b->st_dev &&
+	    a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+static void
+format_catalog_error(const struct catalog_error *ce, char *err, size_t errlen)
+{
+	if (ce->line > 0)
+		snprintf(err, errlen, "%s:%d:%d: %s", ce->file, ce->line,
+		    ce->column, ce->message);
+	else
+		snprintf(err, errlen, "%s: %s", ce->file, ce->message);
+}
+
+int
+broker_open(struct broker *b, char *err, size_t errlen)
+{
+	struct catalog_error	ce;
+	enum store_rc		rc;
+
+	memset(b, 0, sizeof(*b));
+	if (config_load(&b->cfg, err, errlen) == -1)
+		return -1;
+	if (stat(b->cfg.catalog_path, &b->catalog_st) == -1)
+		memset(&b->catalog_st, 0, sizeof(b->catalog_st));
+	if (catalog_load(b->cfg.catalog_path, &b->catalog, &ce) == -1) {
+		format_catalog_error(&ce, err, errlen);
+		return -1;
+	}
+	if ((b->auth = auth_load(b->cfg.credentials_path, err, errlen)) == NULL)
+		return -1;
+	if ((rc = store_open(b->cfg.state_dir, b->cfg.map_size, &b->store)) !=
+	    STORE_OK) {
+		snprintf(err, errlen, "state directory %s: %s", b->cfg.state_dir,
+		    b->store != NULL ? store_strerror(b->store) : "out of memory");
+		store_close(b->store);
+		b->store = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void
+broker_close(struct broker *b)
+{
+	catalog_free(b->catalog);
+	auth_free(b->auth);
+	store_close(b->store);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Serve an edited catalog.yml without a restart; keep the last good one when
+ * the edit is broken, and say so once per edit. */
+static void
+catalog_refresh(struct broker *b)
+{
+	struct stat		 st;
+	struct catalog		*n;
+	struct catalog_error	 ce;
+	char			 msg[600];
+
+	if (stat(b->cfg.catalog_path, &st) == -1 || same_file(&st,
+	    &b->catalog_st))
+		return;
+	b->catalog_st = st;
+	if (catalog_load(b->cfg.catalog_path, &n, &ce) == -1) {
+		format_catalog_error(&ce, msg, sizeof(msg));
+		log_msg("catalog changed but is invalid, still serving the last "
+		    "good one: %s", msg);
+		return;
+	}
+	catalog_free(b->catalog);
+	b->catalog = n;
+	log_msg("catalog reloaded from %s", b->cfg.catalog_path);
+}
+
+static void
+dispatch(struct ctx *c, struct response *resp)
+{
+	static void (*const table[][7])(struct ctx *, struct response *) = {
+		/*                 OTHER GET HEAD PUT PATCH DELETE POST */
+		[R_CATALOG]	   = { 0, h_catalog },
+		[R_INSTANCE]	   = { 0, h_instance_get, 0, h_instance_put,
+				       h_instance_patch, h_instance_delete },
+		[R_INSTANCE_LASTOP] = { 0, h_instance_lastop },
+		[R_BINDING]	   = { 0, h_binding_get, 0, h_binding_put, 0,
+				       h_binding_delete },
+		[R_BINDING_LASTOP] = { 0, h_binding_lastop },
+	};
+	void (*h)(struct ctx *, struct response *);
+
+	h = table[c->rt->id][c->req->method];
+	if (h == NULL)	/* route_match() already refused other methods */
+		response_error(resp, OSB_ERR_INTERNAL, "no handler");
+	else
+		h(c, resp);
+}
+
+static void
+log_request(const struct request *r, const struct response *resp,
+    const char *user, const struct timespec *t0)
+{
+	struct timespec	 t1;
+	char		 path[256], rid[OSB_MAX_LOG_ID_LEN + 1], note[160];
+	double		 ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (double)(t1.tv_sec - t0->tv_sec) * 1e3 +
+	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+	log_clean(path, sizeof(path), r->path != NULL ? r->path : "-");
+	log_clean(rid, sizeof(rid), r->request_identity != NULL ?
+	    r->request_identity : "-");
+	log_clean(note, sizeof(note), resp->log_note);
+	log_msg("%s %s %d %.1fms rid=%s user=%s%s%s", r->method_name, path,
+	    resp->status, ms, rid, user != NULL ? user : "-",
+	    note[0] ? " -- " : "", note);
+}
+
+static void
+send_response(struct io *io, const struct request *r,
+    const struct response *resp)
+{
+	char	*out;
+	size_t	 len;
+
+	out = response_render(resp, r->request_identity, &len);
+	if (out == NULL) {
+		static const char oom[] = "Status: 500 Internal Server Error\r\n"
+		    "Content-Type: application/json\r\n\r\n"
+		    "{\"description\":\"out of memory\"}";
+		io->write(io, oom, sizeof(oom) - 1);
+		return;
+	}
+	if (io->write(io, out, len) == -1)
+		log_msg("client went away before the response was sent");
+	free(out);
+}
+
+void
+broker_handle(struct io *io, void *arg)
+{
+	struct broker	*b = arg;
+	struct request	 req;
+	struct response	 resp;
+	struct route	 rt;
+	struct ctx	 c;
+	struct timespec	 t0;
+	cJSON		*identity = NULL;
+	const char	*user = NULL;
+	int		 minor;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	response_init(&resp);
+	if (request_read(&req, io, &b->cfg, &resp) == -1)
+		goto out;
+	auth_reload_if_changed(&b->auth, b->cfg.credentials_path);
+	if (!auth_check(b->auth, req.authorization, &user)) {
+		response_error(&resp, OSB_ERR_UNAUTHORIZED,
+		    "valid broker credentials are required (HTTP Basic)");
+		response_header(&resp, "WWW-Authenticate",
+		    "Basic realm=\"osbroker\"");
+		goto out;
+	}
+	if (route_match(&req, &rt, &resp) == -1 ||
+	    version_check(req.api_version, rt.min_minor, &minor, &resp) == -1 ||
+	    identity_decode(req.originating_identity, &identity, &resp) == -1)
+		goto out;
+	catalog_refresh(b);
+	c.cfg = &b->cfg;
+	c.catalog = b->catalog;
+	c.store = b->store;
+	c.req = &req;
+	c.rt = &rt;
+	c.identity = identity;
+	c.minor = minor;
+	dispatch(&c, &resp);
+out:
+	send_response(io, &req, &resp);
+	log_request(&req, &resp, user, &t0);
+	cJSON_Delete(identity);
+	response_free(&resp);
+	request_free(&req);
+}
+
+void
+broker_unavailable(struct io *io, void *arg)
+{
+	struct response	 resp;
+	struct request	 req;
+
+	(void)arg;
+	memset(&req, 0, sizeof(req));
+	response_init(&resp);
+	response_error(&resp, OSB_ERR_UNAVAILABLE, "the broker is not "
+	    "configured correctly; its operator can find the reason in the "
+	    "web server's error log");
+	send_response(io, &req, &resp);
+	response_free(&resp);
+}

@@ -1,0 +1,268 @@
+/*
+ * store: LMDB backend.  See store.h.
+ *
+ * One environment per state directory (data.mdb, lock.mdb), three named
+ * databases.  LMDB rules we rely on: an environment is opened once per process
+ * and never used in a forked child; writers are serialised by the lock file
+ * across processes; a process killed mid-transaction leaves the last committed
+ * state (copy-on-write pages), and stale reader slots of dead processes are
+ * cleared with mdb_reader_check() at open.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <lmdb.h>
+
+#include "store.h"
+
+static const char *table_names[T__COUNT] = {
+	[T_INSTANCES]	= "instances",
+	[T_BINDINGS]	= "bindings",
+	[T_META]	= "meta",
+};
+
+struct store {
+	MDB_env		*env;
+	MDB_dbi		 dbi[T__COUNT];
+	char		 err[256];
+};
+
+struct store_txn {
+	struct store	*st;
+	MDB_txn		*txn;
+};
+
+static enum store_rc
+fail(struct store *st, const char *what, int rc)
+{
+	snprintf(st->err, sizeof(st->err), "%s: %s", what, mdb_strerror(rc));
+	if (rc == MDB_NOTFOUND)
+		return STORE_NOTFOUND;
+	if (rc == MDB_MAP_FULL || rc == ENOSPC || rc == MDB_TXN_FULL)
+		return STORE_FULL;
+	if (rc == EACCES || rc == EROFS || rc == EPERM)
+		return STORE_READONLY;
+	return STORE_ERROR;
+}
+
+const char *
+store_strerror(const struct store *st)
+{
+	return st->err;
+}
+
+enum store_rc
+store_open(const char *dir, size_t map_size, struct store **out)
+{
+	struct store	*st;
+	MDB_txn		*txn = NULL;
+	enum store_rc	 rc = STORE_ERROR;
+	int		 e, i, dead;
+
+	*out = NULL;
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return STORE_ERROR;
+	if ((e = mdb_env_create(&st->env)) != 0 ||
+	    (e = mdb_env_set_mapsize(st->env, map_size)) != 0 ||
+	    (e = mdb_env_set_maxdbs(st->env, T__COUNT)) != 0 ||
+	    /* MDB_NOTLS: reader slots belong to the transaction, not the
+	     * thread; harmless for our single-threaded workers. */
+	    (e = mdb_env_open(st->env, dir, MDB_NOTLS, 0600)) != 0) {
+		rc = fail(st, dir, e);
+		goto bad;
+	}
+	(void)mdb_reader_check(st->env, &dead);
+	if ((e = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0) {
+		rc = fail(st, "begin", e);
+		goto bad;
+	}
+	for (i = 0; i < T__COUNT; i++) {
+		if ((e = mdb_dbi_open(txn, table_names[i], MDB_CREATE,
+		    &st->dbi[i])) != 0) {
+			rc = fail(st, table_names[i], e);
+			goto bad;
+		}
+	}
+	if ((e = mdb_txn_commit(txn)) != 0) {
+		txn = NULL;
+		rc = fail(st, "commit", e);
+		goto bad;
+	}
+	*out = st;
+	return STORE_OK;
+bad:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	/* Keep st alive just long enough to report; callers print then close. */
+	*out = st;
+	return rc;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->env != NULL)
+		mdb_env_close(st->env);
+	free(st);
+}
+
+enum store_rc
+store_begin(struct store *st, int write, struct store_txn **out)
+{
+	struct store_txn	*t;
+	int			 e;
+
+	*out = NULL;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return STORE_ERROR;
+	t->st = st;
+	if ((e = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY,
+	    &t->txn)) != 0) {
+		free(t);
+		return fail(st, "begin", e);
+	}
+	*out = t;
+	return STORE_OK;
+}
+
+enum store_rc
+store_commit(struct store_txn *t)
+{
+	struct store	*st = t->st;
+	int		 e = mdb_txn_commit(t->txn);
+
+	free(t);
+	return e == 0 ? STORE_OK : fail(st, "commit", e);
+}
+
+void
+store_abort(struct store_txn *t)
+{
+	if (t == NULL)
+		return;
+	mdb_txn_abort(t->txn);
+	free(t);
+}
+
+static MDB_val
+keyval(const char *key)
+{
+	MDB_val k;
+
+	k.mv_data = (void *)key;
+	k.mv_size = strlen(key);
+	return k;
+}
+
+enum store_rc
+store_get(struct store_txn *t, enum store_table tb, const char *key,
+    char **val, size_t *len)
+{
+	MDB_val	 k = keyval(key), v;
+	int	 e;
+
+	*val = NULL;
+	if ((e = mdb_get(t->txn, t->st->dbi[tb], &k, &v)) != 0)
+		return e == MDB_NOTFOUND ? STORE_NOTFOUND : fail(t->st, "get", e);
+	if ((*val = malloc(v.mv_size + 1)) == NULL)
+		return STORE_ERROR;
+	memcpy(*val, v.mv_data, v.mv_size);
+	(*val)[v.mv_size] = '\0';
+	if (len != NULL)
+		*len = v.mv_size;
+	return STORE_OK;
+}
+
+enum store_rc
+store_put(struct store_txn *t, enum store_table tb, const char *key,
+    const char *val, size_t len)
+{
+	MDB_val	 k = keyval(key), v;
+	int	 e;
+
+	v.mv_data = (void *)val;
+	v.mv_size = len;
+	if ((e = mdb_put(t->txn, t->st->dbi[tb], &k, &v, 0)) != 0)
+		return fail(t->st, "put", e);
+	return STORE_OK;
+}
+
+enum store_rc
+store_del(struct store_txn *t, enum store_table tb, const char *key)
+{
+	MDB_val	 k = keyval(key);
+	int	 e;
+
+	if ((e = mdb_del(t->txn, t->st->dbi[tb], &k, NULL)) != 0)
+		return e == MDB_NOTFOUND ? STORE_NOTFOUND : fail(t->st, "del", e);
+	return STORE_OK;
+}
+
+enum store_rc
+store_scan(struct store_txn *t, enum store_table tb, const char *prefix,
+    int (*fn)(const char *, const char *, size_t, void *), void *arg)
+{
+	MDB_cursor	*c;
+	MDB_val		 k = keyval(prefix), v;
+	size_t		 plen = strlen(prefix);
+	char		*key;
+	int		 e, op = MDB_SET_RANGE, stop = 0;
+	enum store_rc	 rc = STORE_OK;
+
+	if ((e = mdb_cursor_open(t->txn, t->st->dbi[tb], &c)) != 0)
+		return fail(t->st, "cursor", e);
+	while (!stop && (e = mdb_cursor_get(c, &k, &v, op)) == 0) {
+		op = MDB_NEXT;
+		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+			break;
+		if ((key = malloc(k.mv_size + 1)) == NULL) {
+			rc = STORE_ERROR;
+			break;
+		}
+		memcpy(key, k.mv_data, k.mv_size);
+		key[k.mv_size] = '\0';
+		stop = fn(key, v.mv_data, v.mv_size, arg);
+		free(key);
+	}
+	if (e != 0 && e != MDB_NOTFOUND)
+		rc = fail(t->st, "scan", e);
+	mdb_cursor_close(c);
+	return rc;
+}
+
+enum store_rc
+store_del_prefix(struct store_txn *t, enum store_table tb, const char *prefix,
+    size_t *count)
+{
+	MDB_cursor	*c;
+	MDB_val		 k = keyval(prefix), v;
+	size_t		 plen = strlen(prefix), n = 0;
+	int		 e;
+	enum store_rc	 rc = STORE_OK;
+
+	if ((e = mdb_cursor_open(t->txn, t->st->dbi[tb], &c)) != 0)
+		return fail(t->st, "cursor", e);
+	e = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (e == 0) {
+		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+			break;
+		if ((e = mdb_cursor_del(c, 0)) != 0)
+			break;
+		n++;
+		/* Seek again rather than trust the cursor's position after a
+		 * delete at the end of a page. */
+		k = keyval(prefix);
+		e = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	}
+	if (e != 0 && e != MDB_NOTFOUND)
+		rc = fail(t->st, "delete", e);
+	mdb_cursor_close(c);
+	if (count != NULL)
+		*count = n;
+	return rc;
+}

@@ -1,0 +1,282 @@
+/*
+ * util: byte-level helpers for hostile input.  See util.h.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "limits.h"
+#include "util.h"
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+char *
+pct_decode(const char *src, size_t len, int plus_is_space, size_t *outlen)
+{
+	char	*out, *p;
+	size_t	 i;
+	int	 hi, lo;
+
+	if ((out = malloc(len + 1)) == NULL)
+		return NULL;
+	p = out;
+	for (i = 0; i < len; i++) {
+		if (src[i] == '%') {
+			if (len - i < 3)
+				goto fail;
+			hi = hexval((unsigned char)src[i + 1]);
+			lo = hexval((unsigned char)src[i + 2]);
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+				goto fail;
+			*p++ = (char)(hi << 4 | lo);
+			i += 2;
+		} else if (src[i] == '+' && plus_is_space) {
+			*p++ = ' ';
+		} else if (src[i] == '\0') {
+			goto fail;
+		} else {
+			*p++ = src[i];
+		}
+	}
+	*p = '\0';
+	if (outlen != NULL)
+		*outlen = (size_t)(p - out);
+	return out;
+fail:
+	free(out);
+	return NULL;
+}
+
+static int
+b64val(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+char *
+b64_decode(const char *src, size_t len, size_t *outlen)
+{
+	char		*out;
+	size_t		 i, n = 0, pad = 0;
+	uint32_t	 acc = 0;
+	int		 v, bits = 0;
+
+	/* Padding may only be the last one or two characters. */
+	while (len > 0 && src[len - 1] == '=' && pad < 2) {
+		len--;
+		pad++;
+	}
+	if (pad > 0 && (len + pad) % 4 != 0)
+		return NULL;
+	if (len % 4 == 1)
+		return NULL;
+	if ((out = malloc(len / 4 * 3 + 3 + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		if ((v = b64val((unsigned char)src[i])) < 0) {
+			free(out);
+			return NULL;
+		}
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[n++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	/* Leftover bits must be zero (canonical encoding). */
+	if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) {
+		free(out);
+		return NULL;
+	}
+	out[n] = '\0';
+	if (outlen != NULL)
+		*outlen = n;
+	return out;
+}
+
+int
+utf8_valid(const char *buf, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)buf;
+	size_t	 i = 0, need, k;
+	uint32_t cp, min;
+
+	while (i < len) {
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((s[i] & 0xe0) == 0xc0) {
+			need = 1; cp = s[i] & 0x1f; min = 0x80;
+		} else if ((s[i] & 0xf0) == 0xe0) {
+			need = 2; cp = s[i] & 0x0f; min = 0x800;
+		} else if ((s[i] & 0xf8) == 0xf0) {
+			need = 3; cp = s[i] & 0x07; min = 0x10000;
+		} else
+			return 0;
+		if (len - i <= need)
+			return 0;
+		for (k = 1; k <= need; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += need + 1;
+	}
+	return 1;
+}
+
+int
+id_valid(const char *s)
+{
+	size_t	 n;
+
+	for (n = 0; s[n] != '\0'; n++) {
+		unsigned char c = (unsigned char)s[n];
+		if (n >= OSB_MAX_ID_LEN)
+			return 0;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~'))
+			return 0;
+	}
+	return n > 0;
+}
+
+int
+ct_equal(const char *a, size_t alen, const char *b, size_t blen)
+{
+	volatile unsigned char diff = 0;
+	size_t	 i;
+
+	if (alen != blen)
+		return 0;
+	for (i = 0; i < alen; i++)
+		diff |= (unsigned char)a[i] ^ (unsigned char)b[i];
+	return diff == 0;
+}
+
+int
+random_bytes(void *buf, size_t n)
+{
+	unsigned char	*p = buf;
+	ssize_t		 r;
+
+	while (n > 0) {
+		r = getrandom(p, n, 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+int
+random_hex(char *out, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char	 buf[64];
+	size_t		 i;
+
+	if (n > sizeof(buf) || random_bytes(buf, n) != 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hex[buf[i] >> 4];
+		out[2 * i + 1] = hex[buf[i] & 0xf];
+	}
+	out[2 * n] = '\0';
+	return 0;
+}
+
+void
+fmt_iso8601(time_t t, char *out, size_t outlen)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, outlen, "%Y-%m-%dT%H:%M:%S.0Z", &tm);
+}
+
+void
+fmt_http_date(time_t t, char *out, size_t outlen)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	/* strftime's %a/%b follow the locale; we never call setlocale(), so
+	 * they are the C locale's English names that HTTP requires. */
+	strftime(out, outlen, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+time_t
+parse_http_date(const char *s)
+{
+	struct tm	 tm;
+	const char	*end;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	if (end == NULL || *end != '\0')
+		return (time_t)-1;
+	return timegm(&tm);
+}
+
+long long
+parse_size(const char *s)
+{
+	char		*end;
+	long long	 v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || v < 0 || v > (1LL << 40))
+		return -1;
+	switch (*end) {
+	case '\0':
+		return v;
+	case 'k': case 'K':
+		v *= 1024;
+		break;
+	case 'm': case 'M':
+		v *= 1024 * 1024;
+		break;
+	case 'g': case 'G':
+		v *= 1024LL * 1024 * 1024;
+		break;
+	default:
+		return -1;
+	}
+	return end[1] == '\0' ? v : -1;
+}
