@@ -200,6 +200,11 @@ static const struct field service_fields[] = {
 };
 static const struct objspec service_spec = SPEC(service_fields);
 
+_Static_assert(sizeof(service_fields) / sizeof(service_fields[0]) <=
+    CATALOG_MAX_FIELDS, "CATALOG_MAX_FIELDS too small");
+_Static_assert(sizeof(plan_fields) / sizeof(plan_fields[0]) <=
+    CATALOG_MAX_FIELDS, "CATALOG_MAX_FIELDS too small");
+
 /*
  * The document.  "osbroker" is refused here rather than copied: an operator
  * who puts broker settings at the top expects them to be private, and a
@@ -240,6 +245,23 @@ static int
 oom(struct ctx *c)
 {
 	return fail(c, NULL, "out of memory");
+}
+
+/*
+ * Add item to an object (key) or an array (key NULL).  cJSON copies the key
+ * and, when that copy fails, neither adds nor frees the item.
+ */
+static int
+add_item(struct ctx *c, cJSON *to, const char *key, cJSON *item)
+{
+	cJSON_bool ok;
+
+	ok = key != NULL ? cJSON_AddItemToObject(to, key, item) :
+	    cJSON_AddItemToArray(to, item);
+	if (ok)
+		return 0;
+	cJSON_Delete(item);
+	return oom(c);
 }
 
 static const yaml_node_t *
@@ -359,6 +381,7 @@ scalar_type(const yaml_node_t *n, double *num)
 	    ".NAN", NULL };
 	const char *s = sval(n);
 	size_t len = n->data.scalar.length;
+	enum stype t;
 	double d = 0;
 
 	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
@@ -373,16 +396,18 @@ scalar_type(const yaml_node_t *n, double *num)
 	}
 	if (is_one_of(s, inf))
 		return ST_BADNUM;
-	if (core_int(s, len, &d) || (core_float(s, len) &&
-	    (d = strtod(s, NULL), 1))) {
-		if (!isfinite(d))
-			return ST_BADNUM;
-		if (num != NULL)
-			*num = d;
-		return core_float(s, len) && !core_int(s, len, &d) ?
-		    ST_FLOAT : ST_INT;
-	}
-	return ST_STRING;
+	if (core_int(s, len, &d))
+		t = ST_INT;
+	else if (core_float(s, len)) {
+		d = strtod(s, NULL);
+		t = ST_FLOAT;
+	} else
+		return ST_STRING;
+	if (!isfinite(d))
+		return ST_BADNUM;
+	if (num != NULL)
+		*num = d;
+	return t;
 }
 
 static int
@@ -663,9 +688,9 @@ seq_json(struct ctx *c, const yaml_node_t *n, int depth, cJSON **out)
 		return oom(c);
 	for (i = n->data.sequence.items.start;
 	    i < n->data.sequence.items.top; i++) {
-		if (to_json(c, node_at(c, *i), depth + 1, &item) == -1)
+		if (to_json(c, node_at(c, *i), depth + 1, &item) == -1 ||
+		    add_item(c, arr, NULL, item) == -1)
 			goto fail;
-		cJSON_AddItemToArray(arr, item);
 	}
 	*out = arr;
 	return 0;
@@ -686,9 +711,9 @@ map_json(struct ctx *c, const yaml_node_t *n, int depth, cJSON **out)
 		return oom(c);
 	for (p = n->data.mapping.pairs.start;
 	    p < n->data.mapping.pairs.top; p++) {
-		if (to_json(c, node_at(c, p->value), depth + 1, &item) == -1)
+		if (to_json(c, node_at(c, p->value), depth + 1, &item) == -1 ||
+		    add_item(c, obj, sval(node_at(c, p->key)), item) == -1)
 			goto fail;
-		cJSON_AddItemToObject(obj, sval(node_at(c, p->key)), item);
 	}
 	*out = obj;
 	return 0;
@@ -805,8 +830,12 @@ conv_strings(struct ctx *c, const struct field *f, const char *key,
 	for (i = v->data.sequence.items.start;
 	    i < v->data.sequence.items.top; i++) {
 		item = node_at(c, *i);
-		if (want_string(c, item, label, key) == -1)
+		if (!is_string(item) ||
+		    memchr(sval(item), '\0', item->data.scalar.length)) {
+			fail(c, &item->start_mark, "%s: every item of \"%s\" "
+			    "must be a string", label, key);
 			goto fail;
+		}
 		if (f->type == FT_REQUIRES && !is_one_of(sval(item), perms)) {
 			fail(c, &item->start_mark, "%s: \"%s\": unknown "
 			    "permission \"%.64s\" (syslog_drain, "
@@ -818,7 +847,8 @@ conv_strings(struct ctx *c, const struct field *f, const char *key,
 			oom(c);
 			goto fail;
 		}
-		cJSON_AddItemToArray(arr, s);
+		if (add_item(c, arr, NULL, s) == -1)
+			goto fail;
 	}
 	*out = arr;
 	return 0;
@@ -1004,12 +1034,13 @@ push_rec(struct ctx *c, struct rec **arr, size_t *n, size_t *cap,
 }
 
 /* Keep an "osbroker" object apart, owned by c->brokers. */
-static const cJSON *
-keep_broker(struct ctx *c, cJSON *broker)
+static int
+keep_broker(struct ctx *c, cJSON *broker, struct rec *r)
 {
-	if (broker != NULL)
-		cJSON_AddItemToArray(c->brokers, broker);
-	return broker;
+	r->broker = broker;
+	if (broker == NULL)
+		return 0;
+	return add_item(c, c->brokers, NULL, broker);
 }
 
 static int
@@ -1037,10 +1068,14 @@ conv_plans(struct ctx *c, const char *key, const yaml_node_t *v,
 		if (convert_object(c, item, &plan_spec, sub, depth + 1, &plan,
 		    found, &broker) == -1)
 			goto fail;
-		cJSON_AddItemToArray(arr, plan);
 		memset(&r, 0, sizeof(r));
 		r.json = plan;
-		r.broker = keep_broker(c, broker);
+		if (add_item(c, arr, NULL, plan) == -1) {
+			cJSON_Delete(broker);
+			goto fail;
+		}
+		if (keep_broker(c, broker, &r) == -1)
+			goto fail;
 		r.idmark = found[F_ID]->start_mark;
 		r.namemark = found[F_NAME]->start_mark;
 		r.svc = c->nsvcs;	/* the offering being converted */
@@ -1081,9 +1116,13 @@ conv_services(struct ctx *c, const char *key, const yaml_node_t *v,
 		if (convert_object(c, item, &service_spec, sub, depth + 1, &svc,
 		    found, &broker) == -1)
 			goto fail;
-		cJSON_AddItemToArray(arr, svc);
 		r.json = svc;
-		r.broker = keep_broker(c, broker);
+		if (add_item(c, arr, NULL, svc) == -1) {
+			cJSON_Delete(broker);
+			goto fail;
+		}
+		if (keep_broker(c, broker, &r) == -1)
+			goto fail;
 		r.idmark = found[F_ID]->start_mark;
 		r.namemark = found[F_NAME]->start_mark;
 		r.nplans = c->nplans - r.first;
@@ -1134,8 +1173,8 @@ convert_field(struct ctx *c, const struct field *f, const char *key,
 	case FT_REFUSED:
 		break;
 	}
-	return fail(c, &v->start_mark, "%s: \"%s\" is not allowed here",
-	    label, key);
+	return fail(c, &v->start_mark, "%s: \"%s\" is allowed only in a "
+	    "service or a plan", label, key);
 }
 
 static const struct field *
@@ -1187,8 +1226,7 @@ convert_pair(struct ctx *c, const yaml_node_pair_t *p,
 	if ((f = find_field(spec, key, &i)) == NULL) {
 		if (to_json(c, v, depth + 1, &val) == -1)
 			return -1;
-		cJSON_AddItemToObject(obj, key, val);
-		return 0;
+		return add_item(c, obj, key, val);
 	}
 	if (keys[i] != NULL)
 		return fail(c, &k->start_mark, "%s: both \"%s\" and \"%s\" "
@@ -1197,10 +1235,9 @@ convert_pair(struct ctx *c, const yaml_node_pair_t *p,
 	found[i] = v;
 	if (convert_field(c, f, key, v, label, depth + 1, &val) == -1)
 		return -1;
-	if (f->type == FT_BROKER)
-		*broker = val;
-	else
-		cJSON_AddItemToObject(obj, f->name, val);
+	if (f->type != FT_BROKER)
+		return add_item(c, obj, f->name, val);
+	*broker = val;
 	return 0;
 }
 
@@ -1292,8 +1329,7 @@ report_duplicate(struct ctx *c, struct uref *u, size_t n, const char *what)
 
 	qsort(u, n, sizeof(*u), uref_cmp);
 	for (i = 1; i < n; i++)
-		if (uref_cmp(&u[i - 1], &u[i]) < 0 &&
-		    u[i - 1].group == u[i].group &&
+		if (u[i - 1].group == u[i].group &&
 		    strcmp(u[i - 1].s, u[i].s) == 0 &&
 		    (i < 2 || u[i - 2].group != u[i].group ||
 		    strcmp(u[i - 2].s, u[i].s) != 0) &&
@@ -1628,6 +1664,8 @@ catalog_lookup(const struct catalog *cat, const char *service_id,
 	const struct catalog_service *s;
 	size_t i, j;
 
+	if (service_id == NULL || plan_id == NULL)
+		return service_id == NULL ? CATALOG_NO_SERVICE : CATALOG_NO_PLAN;
 	for (i = 0; i < cat->nsvcs; i++) {
 		s = &cat->svcs[i];
 		if (strcmp(s->id, service_id) != 0)
@@ -1649,6 +1687,8 @@ catalog_lookup_plan(const struct catalog *cat, const char *plan_id,
 {
 	size_t i;
 
+	if (plan_id == NULL)
+		return CATALOG_NO_PLAN;
 	for (i = 0; i < cat->nplans; i++) {
 		if (strcmp(cat->plans[i].plan_id, plan_id) == 0) {
 			*out = cat->plans[i];
