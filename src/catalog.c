@@ -410,6 +410,21 @@ scalar_type(const yaml_node_t *n, double *num)
 	return t;
 }
 
+static const char *
+stype_name(enum stype t)
+{
+	switch (t) {
+	case ST_NULL:
+		return "null";
+	case ST_BOOL:
+		return "a boolean";
+	case ST_STRING:
+		return "a string";
+	default:
+		return "a number";
+	}
+}
+
 static int
 is_string(const yaml_node_t *n)
 {
@@ -621,6 +636,7 @@ check_keys(struct ctx *c, const yaml_node_t *map)
 	size_t n = map->data.mapping.pairs.top - start;
 	const yaml_node_t *k;
 	struct keyref *r;
+	enum stype t;
 	int rc;
 
 	for (p = start; p < map->data.mapping.pairs.top; p++) {
@@ -631,9 +647,9 @@ check_keys(struct ctx *c, const yaml_node_t *map)
 		if (memchr(sval(k), '\0', k->data.scalar.length) != NULL)
 			return fail(c, &k->start_mark,
 			    "mapping keys must not contain NUL");
-		if (scalar_type(k, NULL) != ST_STRING)
-			return fail(c, &k->start_mark, "key %.64s is not a "
-			    "string; quote it", sval(k));
+		if ((t = scalar_type(k, NULL)) != ST_STRING)
+			return fail(c, &k->start_mark, "key \"%.64s\" is %s, "
+			    "not a string; quote it", sval(k), stype_name(t));
 	}
 	if (n < 2)
 		return 0;
@@ -747,12 +763,15 @@ static int
 want_string(struct ctx *c, const yaml_node_t *v, const char *label,
     const char *key)
 {
+	enum stype t;
+
 	if (v->type != YAML_SCALAR_NODE)
 		return fail(c, &v->start_mark, "%s: \"%s\" must be a string",
 		    label, key);
-	if (scalar_type(v, NULL) != ST_STRING)
+	if ((t = scalar_type(v, NULL)) != ST_STRING)
 		return fail(c, &v->start_mark, "%s: \"%s\" must be a string, "
-		    "not %.64s; quote it", label, key, sval(v));
+		    "not %s%s", label, key, stype_name(t),
+		    t == ST_NULL ? "" : "; quote it");
 	if (memchr(sval(v), '\0', v->data.scalar.length) != NULL)
 		return fail(c, &v->start_mark, "%s: \"%s\" must not contain "
 		    "NUL", label, key);
@@ -1047,10 +1066,10 @@ static int
 conv_plans(struct ctx *c, const char *key, const yaml_node_t *v,
     const char *label, int depth, cJSON **out)
 {
-	const yaml_node_t *found[CATALOG_MAX_FIELDS], *item;
+	const yaml_node_t *found[CATALOG_MAX_FIELDS] = { 0 }, *item;
 	const yaml_node_item_t *i;
 	char sub[CATALOG_LABEL];
-	cJSON *arr, *plan, *broker;
+	cJSON *arr, *plan = NULL, *broker;
 	struct rec r;
 
 	if (v->type != YAML_SEQUENCE_NODE ||
@@ -1093,10 +1112,10 @@ static int
 conv_services(struct ctx *c, const char *key, const yaml_node_t *v,
     int depth, cJSON **out)
 {
-	const yaml_node_t *found[CATALOG_MAX_FIELDS], *item;
+	const yaml_node_t *found[CATALOG_MAX_FIELDS] = { 0 }, *item;
 	const yaml_node_item_t *i;
 	char sub[CATALOG_LABEL];
-	cJSON *arr, *svc, *broker;
+	cJSON *arr, *svc = NULL, *broker;
 	struct rec r;
 
 	/* spec.md "Catalog Management", Body: services MAY be empty. */

@@ -1,0 +1,1048 @@
+"""cases: the endpoint and error-case tests, shared by the FastCGI suite
+(test_fastcgi.py, all of them) and the CGI suite (test_cgi.py, those marked
+cgi=True).  Every test checks the status, the headers and the body, and then
+the state the broker keeps afterwards.
+
+References are to the OSBAPI spec (openservicebrokerapi/servicebroker spec.md,
+v2.17) and to the contract in the broker's README / man page.
+"""
+
+import base64
+import concurrent.futures
+import email.utils
+import json
+import os
+import shutil
+import subprocess
+import threading
+import time
+import uuid
+
+from harness import (check, expect, expect_error, wait_for, secrets_of)
+
+CASES = []
+
+
+def case(name, cgi=False):
+    def deco(fn):
+        CASES.append((name, fn, cgi))
+        return fn
+    return deco
+
+
+def new_id(tag='i'):
+    return 'itest-%s-%s' % (tag, uuid.uuid4().hex[:16])
+
+
+def b64(s):
+    return base64.b64encode(s.encode() if isinstance(s, str) else s).decode()
+
+
+class Ctx:
+    """The stack under test, its client, and the ids of the fixture catalog."""
+
+    def __init__(self, stack, client):
+        self.stack = stack
+        self.c = client
+        self.secrets = [client.password]
+        self.lock = threading.Lock()
+        doc = expect(client.get('/v2/catalog'), 200)
+        by_name = {s['name']: s for s in doc['services']}
+        self.A = by_name['itest-db']
+        self.B = by_name['itest-fixed']
+        self.plans = {}
+        for s in (self.A, self.B):
+            for p in s['plans']:
+                self.plans[p['name']] = (s['id'], p['id'])
+
+    # paths and bodies ------------------------------------------------------
+    @staticmethod
+    def ipath(iid):
+        return '/v2/service_instances/%s' % iid
+
+    @staticmethod
+    def bpath(iid, bid):
+        return '/v2/service_instances/%s/service_bindings/%s' % (iid, bid)
+
+    def query(self, plan):
+        sid, pid = self.plans[plan]
+        return 'service_id=%s&plan_id=%s' % (sid, pid)
+
+    def prov_body(self, plan='basic', params=None, **extra):
+        sid, pid = self.plans[plan]
+        b = {'service_id': sid, 'plan_id': pid,
+             'organization_guid': 'org-' + uuid.uuid4().hex[:8],
+             'space_guid': 'space-' + uuid.uuid4().hex[:8]}
+        if params is not None:
+            b['parameters'] = params
+        b.update(extra)
+        return b
+
+    def bind_body(self, plan='basic', params=None, **extra):
+        sid, pid = self.plans[plan]
+        b = {'service_id': sid, 'plan_id': pid,
+             'bind_resource': {'app_guid': 'app-' + uuid.uuid4().hex[:8]}}
+        if params is not None:
+            b['parameters'] = params
+        b.update(extra)
+        return b
+
+    # actions that must succeed ----------------------------------------------
+    def provision(self, iid, plan='basic', params=None, **extra):
+        body = self.prov_body(plan, params, **extra)
+        expect(self.c.put(self.ipath(iid), body), 201)
+        return body
+
+    def bind(self, iid, bid, plan='basic', params=None, status=201, body=None, **extra):
+        body = body or self.bind_body(plan, params, **extra)
+        doc = expect(self.c.put(self.bpath(iid, bid), body), status)
+        return self.credentials_of(doc, 'PUT ' + self.bpath(iid, bid))
+
+    def credentials_of(self, doc, what):
+        creds = doc.get('credentials')
+        check(isinstance(creds, dict) and creds, '%s: no credentials object in %r', what, doc)
+        with self.lock:
+            self.secrets.extend(secrets_of(creds))
+        return creds
+
+    # state assertions ---------------------------------------------------------
+    def instance(self, iid):
+        return expect(self.c.get(self.ipath(iid)), 200)
+
+    def assert_instance(self, iid, plan, params=None):
+        doc = self.instance(iid)
+        sid, pid = self.plans[plan]
+        check(doc.get('service_id') == sid, 'GET %s: service_id %r, want %r', iid, doc.get('service_id'), sid)
+        check(doc.get('plan_id') == pid, 'GET %s: plan_id %r, want %r (%s)', iid, doc.get('plan_id'), pid, plan)
+        if params is not None:
+            check(doc.get('parameters') == params, 'GET %s: parameters %r, want %r',
+                  iid, doc.get('parameters'), params)
+        return doc
+
+    def assert_no_instance(self, iid):
+        expect(self.c.get(self.ipath(iid)), 404)
+        expect(self.c.get(self.ipath(iid) + '/last_operation'), 404)
+
+    def assert_no_binding(self, iid, bid):
+        expect(self.c.get(self.bpath(iid, bid)), 404)
+        expect(self.c.get(self.bpath(iid, bid) + '/last_operation'), 404)
+
+    def deprovision(self, iid, plan='basic'):
+        expect(self.c.delete(self.ipath(iid) + '?' + self.query(plan)), 200)
+
+
+# ============================================================================ auth
+
+@case('auth: no Authorization header -> 401 with WWW-Authenticate', cgi=True)
+def t_auth_missing(x):
+    for path in ('/v2/catalog', '/v2/service_instances/x'):
+        r = x.c.get(path, auth=False)
+        expect(r, 401)
+        wa = r.header('WWW-Authenticate') or ''
+        check(wa.startswith('Basic') and 'realm="osbroker"' in wa,
+              '%s: WWW-Authenticate %r, want Basic realm="osbroker"', r.what(), wa)
+
+
+@case('auth: wrong password, wrong user -> 401, nothing created', cgi=True)
+def t_auth_wrong(x):
+    iid = new_id()
+    for hdr in (x.c.auth_header(password=x.c.password + 'x'),
+                x.c.auth_header(password=''),
+                x.c.auth_header(username='nobody-' + x.c.username),
+                x.c.auth_header(username=x.c.username.upper()),
+                x.c.auth_header(password=x.c.password[:-1])):
+        r = x.c.put(x.ipath(iid), x.prov_body(), headers={'Authorization': hdr})
+        expect(r, 401)
+        check(r.header('WWW-Authenticate'), '%s: no WWW-Authenticate', r.what())
+    x.assert_no_instance(iid)
+
+
+@case('auth: malformed and non-base64 Authorization -> 401')
+def t_auth_malformed(x):
+    good = b64('%s:%s' % (x.c.username, x.c.password))
+    for hdr in ('Bearer ' + good, 'Basic', 'Basic ', 'basic-' + good, good,
+                'Basic !!!not-base64!!!', 'Basic ' + good[:-2] + '*=',
+                'Basic ' + b64('no-colon-here'), 'Basic ' + b64(':'),
+                'Basic ' + b64(b'\xff\xfe:\x00'), 'Digest username="x"',
+                'Basic ' + good + ' trailing'):
+        r = x.c.get('/v2/catalog', headers={'Authorization': hdr})
+        expect(r, 401)
+    # the right credentials still work
+    expect(x.c.get('/v2/catalog'), 200)
+
+
+@case("nginx's own errors are JSON too (unparsable request, its internal pages)", cgi=True)
+def t_nginx_errors(x):
+    import socket
+    for raw in (b'GARBAGE\r\n\r\n', b'GET /v2/catalog HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n',
+                b'PUT /v2/service_instances/a%00b HTTP/1.1\r\nHost: x\r\n\r\n'):
+        with socket.create_connection(('127.0.0.1', x.c.port), timeout=10) as s:
+            s.sendall(raw)
+            data = b''
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        head, _, body = data.partition(b'\r\n\r\n')
+        lines = head.decode('latin-1').split('\r\n')
+        check(lines[0].split()[1:2] == ['400'], '%r: status line %r, want 400', raw[:30], lines[0])
+        ct = [l for l in lines if l.lower().startswith('content-type:')]
+        check(ct and 'application/json' in ct[0], '%r: %r, want application/json', raw[:30], ct)
+        check(json.loads(body.decode()).get('description'), '%r: body %r', raw[:30], body)
+    # the error pages themselves are not reachable from outside
+    expect(x.c.get('/.osbroker-error/502'), 404)
+
+
+@case('auth is checked before routing and before the version header')
+def t_auth_first(x):
+    expect(x.c.get('/v2/no-such-thing', auth=False), 401)
+    expect(x.c.request('POST', '/v2/catalog', auth=False), 401)
+    expect(x.c.get('/v2/catalog', auth=False, version=None), 401)
+    expect(x.c.get('/v2/catalog', auth=False, version='3.0'), 401)
+
+
+# ============================================================================ version
+
+@case('version: missing X-Broker-API-Version -> 400', cgi=True)
+def t_version_missing(x):
+    expect(x.c.get('/v2/catalog', version=None), 400)
+    iid = new_id()
+    expect(x.c.put(x.ipath(iid), x.prov_body(), version=None), 400)
+    x.assert_no_instance(iid)
+
+
+@case('version: 3.0 and unparsable versions -> 412', cgi=True)
+def t_version_bad(x):
+    for v in ('3.0', '1.14', '2', 'abc', '2.x', 'two.seventeen', '2.17.1', '-2.17', '2.-1'):
+        expect(x.c.get('/v2/catalog', version=v), 412)
+    iid = new_id()
+    expect(x.c.put(x.ipath(iid), x.prov_body(), version='3.0'), 412)
+    x.assert_no_instance(iid)
+
+
+@case('version: 2.13 -> 412 on GET instance, GET binding, binding last_operation; ok elsewhere')
+def t_version_213(x):
+    iid, bid = new_id(), new_id('b')
+    expect(x.c.get('/v2/catalog', version='2.13'), 200)
+    expect(x.c.put(x.ipath(iid), x.prov_body(), version='2.13'), 201)
+    expect(x.c.put(x.bpath(iid, bid), x.bind_body(), version='2.13'), 201)
+    expect(x.c.get(x.ipath(iid), version='2.13'), 412)
+    expect(x.c.get(x.bpath(iid, bid), version='2.13'), 412)
+    expect(x.c.get(x.bpath(iid, bid) + '/last_operation', version='2.13'), 412)
+    doc = expect(x.c.get(x.ipath(iid) + '/last_operation', version='2.13'), 200)
+    check(doc.get('state') == 'succeeded', 'instance last_operation at 2.13: %r', doc)
+    # 2.14 and 2.17 are fine
+    expect(x.c.get(x.ipath(iid), version='2.14'), 200)
+    expect(x.c.get(x.bpath(iid, bid), version='2.17'), 200)
+    expect(x.c.get(x.bpath(iid, bid) + '/last_operation', version='2.14'), 200)
+
+
+@case('version is checked after routing: unknown path 404, wrong method 405 without a version')
+def t_version_after_route(x):
+    expect(x.c.get('/v2/nothing-here', version=None), 404)
+    r = x.c.request('POST', '/v2/catalog', version=None)
+    expect(r, 405)
+
+
+# ============================================================================ routing
+
+@case('unknown paths -> JSON 404', cgi=True)
+def t_unknown_path(x):
+    for path in ('/', '/v2', '/v2/', '/v2/nothing', '/v1/catalog', '/v2/catalog/extra',
+                 '/v2/service_instances', '/v2/service_instances/',
+                 '/v2/service_instances/abc/extra',
+                 '/v2/service_instances/abc/service_bindings',
+                 '/v2/service_instances/abc/service_bindings/def/extra',
+                 '/index.html', '/v2/catalogue'):
+        expect(x.c.get(path), 404)
+
+
+@case('wrong method -> 405 with Allow', cgi=True)
+def t_wrong_method(x):
+    want = {
+        '/v2/catalog': {'GET'},
+        '/v2/service_instances/abc': {'PUT', 'GET', 'PATCH', 'DELETE'},
+        '/v2/service_instances/abc/last_operation': {'GET'},
+        '/v2/service_instances/abc/service_bindings/def': {'PUT', 'GET', 'DELETE'},
+        '/v2/service_instances/abc/service_bindings/def/last_operation': {'GET'},
+    }
+    tries = {
+        '/v2/catalog': ('POST', 'PUT', 'DELETE', 'PATCH'),
+        '/v2/service_instances/abc': ('POST',),
+        '/v2/service_instances/abc/last_operation': ('PUT', 'DELETE', 'POST'),
+        '/v2/service_instances/abc/service_bindings/def': ('PATCH', 'POST'),
+        '/v2/service_instances/abc/service_bindings/def/last_operation': ('DELETE', 'PUT'),
+    }
+    for path, methods in tries.items():
+        for m in methods:
+            r = x.c.request(m, path, body={} if m in ('PUT', 'PATCH', 'POST') else None)
+            expect(r, 405)
+            allow = r.header('Allow')
+            check(allow, '%s: no Allow header', r.what())
+            got = {a.strip().upper() for a in allow.split(',') if a.strip()} - {'HEAD', 'OPTIONS'}
+            check(got == want[path], '%s: Allow %r, want %s', r.what(), allow, sorted(want[path]))
+    x.assert_no_instance('abc')
+
+
+# ============================================================================ catalog
+
+@case('catalog: shape, spec field names, Content-Type', cgi=True)
+def t_catalog_shape(x):
+    r = x.c.get('/v2/catalog')
+    doc = expect(r, 200)
+    check(r.header('Content-Type').lower().startswith('application/json'), 'Content-Type')
+    services = doc.get('services')
+    check(isinstance(services, list) and len(services) == 2, 'services: %r', services)
+    text = r.body.decode()
+    check('planUpdateable' not in text, 'camelCase planUpdateable served')
+    ids = set()
+    for s in services:
+        for k, t in (('id', str), ('name', str), ('description', str), ('bindable', bool),
+                     ('plans', list)):
+            check(isinstance(s.get(k), t), 'service %s: %s is %r', s.get('name'), k, s.get(k))
+        check(s['plans'], 'service %s has no plans', s['name'])
+        check('osbroker' not in s, 'broker-only settings served: %r', s)
+        check(s['id'] not in ids, 'duplicate id %s', s['id'])
+        ids.add(s['id'])
+        for p in s['plans']:
+            for k in ('id', 'name', 'description'):
+                check(isinstance(p.get(k), str) and p[k], 'plan %r: %s', p, k)
+            check(p['id'] not in ids, 'duplicate id %s', p['id'])
+            check('osbroker' not in p, 'broker-only settings served: %r', p)
+            ids.add(p['id'])
+    a = x.A
+    check(a['description'] == 'Integration test database', 'description %r', a['description'])
+    check(a.get('instances_retrievable') is True and a.get('bindings_retrievable') is True,
+          'retrievable flags: %r', a)
+    check(a.get('plan_updateable') is True, 'plan_updateable of itest-db: %r', a.get('plan_updateable'))
+    check(a.get('allow_context_updates') is True, 'allow_context_updates: %r', a)
+    check(a.get('tags') == ['itest', 'relational'], 'tags %r', a.get('tags'))
+    check(a.get('metadata', {}).get('displayName') == 'Integration Test DB', 'metadata %r', a.get('metadata'))
+    plans = {p['name']: p for p in a['plans']}
+    check(set(plans) == {'basic', 'premium', 'nobind'}, 'plans %r', sorted(plans))
+    check(plans['basic'].get('binding_rotatable') is True, 'basic: binding_rotatable %r', plans['basic'])
+    mi = plans['basic'].get('maintenance_info') or {}
+    check(mi.get('version') == '1.0.0', 'basic: maintenance_info %r', mi)
+    check(plans['nobind'].get('bindable') is False, 'nobind: bindable %r', plans['nobind'])
+    check(plans['premium'].get('free') is False, 'premium: free %r', plans['premium'])
+    check(x.B.get('plan_updateable') is False, 'itest-fixed: plan_updateable %r', x.B.get('plan_updateable'))
+
+
+@case('catalog: ETag and If-None-Match -> 304', cgi=True)
+def t_catalog_etag(x):
+    r = x.c.get('/v2/catalog')
+    expect(r, 200)
+    etag = r.header('ETag')
+    check(etag and etag.startswith('"') and etag.endswith('"') and len(etag) > 2,
+          'ETag %r is not a strong entity tag', etag)
+    check(x.c.get('/v2/catalog').header('ETag') == etag, 'ETag changes between fetches')
+    r2 = x.c.get('/v2/catalog', headers={'If-None-Match': etag})
+    expect(r2, 304)
+    check(r2.header('ETag') == etag, '304 carries ETag %r, want %r', r2.header('ETag'), etag)
+    expect(x.c.get('/v2/catalog', headers={'If-None-Match': '"not-the-etag"'}), 200)
+    # a list, one of which matches (RFC 7232 3.2)
+    expect(x.c.get('/v2/catalog', headers={'If-None-Match': '"other", %s' % etag}), 304)
+    # no auth, no 304: the 401 comes first
+    expect(x.c.get('/v2/catalog', auth=False, headers={'If-None-Match': etag}), 401)
+
+
+@case('catalog: Last-Modified and If-Modified-Since -> 304', cgi=True)
+def t_catalog_ims(x):
+    r = x.c.get('/v2/catalog')
+    expect(r, 200)
+    lm = r.header('Last-Modified')
+    check(lm, 'no Last-Modified header')
+    when = email.utils.parsedate_to_datetime(lm)
+    check(lm.endswith('GMT'), 'Last-Modified %r is not an IMF-fixdate', lm)
+    expect(x.c.get('/v2/catalog', headers={'If-Modified-Since': lm}), 304)
+    later = email.utils.format_datetime(when.replace(year=when.year + 1), usegmt=True)
+    expect(x.c.get('/v2/catalog', headers={'If-Modified-Since': later}), 304)
+    earlier = email.utils.format_datetime(when.replace(year=when.year - 1), usegmt=True)
+    expect(x.c.get('/v2/catalog', headers={'If-Modified-Since': earlier}), 200)
+    expect(x.c.get('/v2/catalog', headers={'If-Modified-Since': 'not a date'}), 200)
+    # RFC 7232 3.3: If-Modified-Since is ignored when If-None-Match is present
+    expect(x.c.get('/v2/catalog', headers={'If-Modified-Since': lm,
+                                           'If-None-Match': '"something-else"'}), 200)
+
+
+# ============================================================================ provision
+
+@case('provision: 201, then fetch, last_operation, identical repeat 200', cgi=True)
+def t_provision(x):
+    iid = new_id()
+    params = {'size': 1, 'name': 'alpha', 'nested': {'list': [1, 2, 3], 'ok': True}}
+    body = x.prov_body('basic', params)
+    doc = expect(x.c.put(x.ipath(iid), body), 201)
+    check(set(doc) <= {'dashboard_url', 'operation', 'metadata'}, '201 body has unexpected fields: %r', doc)
+    got = x.assert_instance(iid, 'basic', params)
+    check((got.get('maintenance_info') or {}).get('version') == '1.0.0',
+          'GET instance: maintenance_info %r, want version 1.0.0', got.get('maintenance_info'))
+    lo = expect(x.c.get(x.ipath(iid) + '/last_operation'), 200)
+    check(lo.get('state') == 'succeeded', 'last_operation %r', lo)
+    lo = expect(x.c.get(x.ipath(iid) + '/last_operation?' + x.query('basic')), 200)
+    check(lo.get('state') == 'succeeded', 'last_operation with query %r', lo)
+    expect(x.c.put(x.ipath(iid), body), 200)
+    x.assert_instance(iid, 'basic', params)
+
+
+@case('provision: same id, different attributes -> 409, state unchanged', cgi=True)
+def t_provision_conflict(x):
+    iid = new_id()
+    x.provision(iid, 'basic', {'size': 1})
+    expect(x.c.put(x.ipath(iid), x.prov_body('basic', {'size': 2})), 409)
+    expect(x.c.put(x.ipath(iid), x.prov_body('premium', {'size': 1})), 409)
+    expect(x.c.put(x.ipath(iid), x.prov_body('fixed-a', {'size': 1})), 409)
+    x.assert_instance(iid, 'basic', {'size': 1})
+
+
+@case('provision: context instead of organization_guid/space_guid; unknown fields ignored')
+def t_provision_context(x):
+    iid = new_id()
+    sid, pid = x.plans['premium']
+    body = {'service_id': sid, 'plan_id': pid,
+            'context': {'platform': 'kubernetes', 'namespace': 'itest', 'clusterid': 'c1',
+                        'instance_name': 'ctx-only'},
+            'x_vendor_extension': {'anything': [1, 'two']}}
+    expect(x.c.put(x.ipath(iid), body), 201)
+    x.assert_instance(iid, 'premium')
+    expect(x.c.put(x.ipath(iid), body), 200)
+
+
+@case('provision: unknown service, unknown plan, plan of another service -> 400', cgi=True)
+def t_provision_unknown(x):
+    a_sid, a_basic = x.plans['basic']
+    b_sid, b_fixed = x.plans['fixed-a']
+    for sid, pid in ((str(uuid.uuid4()), a_basic), (a_sid, str(uuid.uuid4())),
+                     (a_sid, b_fixed), (b_sid, a_basic), ('', a_basic), (a_sid, '')):
+        iid = new_id()
+        b = x.prov_body()
+        b['service_id'], b['plan_id'] = sid, pid
+        expect(x.c.put(x.ipath(iid), b), 400)
+        x.assert_no_instance(iid)
+
+
+@case('provision: missing required fields -> 400')
+def t_provision_missing(x):
+    base = x.prov_body()
+    variants = []
+    for k in ('service_id', 'plan_id', 'organization_guid', 'space_guid'):
+        b = dict(base)
+        del b[k]
+        variants.append(b)
+    variants.append({'service_id': base['service_id'], 'plan_id': base['plan_id']})
+    variants.append({})
+    for b in variants:
+        iid = new_id()
+        expect(x.c.put(x.ipath(iid), b), 400)
+        x.assert_no_instance(iid)
+
+
+@case('provision: wrong types -> 400', cgi=True)
+def t_provision_types(x):
+    base = x.prov_body()
+    bad = [('service_id', 123), ('service_id', None), ('service_id', ['x']),
+           ('plan_id', None), ('plan_id', {'id': base['plan_id']}), ('plan_id', True),
+           ('parameters', 'size=1'), ('parameters', [1, 2]), ('parameters', 5),
+           ('context', 'cloudfoundry'), ('context', [1]),
+           ('organization_guid', 5), ('space_guid', False),
+           ('maintenance_info', '1.0.0')]
+    for k, v in bad:
+        iid = new_id()
+        b = dict(base)
+        b[k] = v
+        r = x.c.put(x.ipath(iid), b)
+        check(r.status == 400, '%s=%r: %s, want 400 (%r)', k, v, r.what(), r.body[:200])
+        expect(r, 400)
+        x.assert_no_instance(iid)
+
+
+@case('provision: non-object body, invalid JSON, empty body -> 400', cgi=True)
+def t_provision_not_object(x):
+    base = json.dumps(x.prov_body())
+    bodies = ['[]', '[%s]' % base, '"string"', '42', 'null', 'true', '{', '{"service_id":}',
+              base[:-1], base + ' garbage', base + base, "{'service_id': 'x'}",
+              '{"service_id": "a" "plan_id": "b"}', '', ' ', '\x00' + base]
+    for body in bodies:
+        iid = new_id()
+        r = x.c.put(x.ipath(iid), body)
+        check(r.status == 400, 'body %r: %s, want 400', body[:40], r.what())
+        expect(r, 400)
+        x.assert_no_instance(iid)
+
+
+@case('provision: invalid UTF-8 -> 400', cgi=True)
+def t_provision_utf8(x):
+    base = x.prov_body()
+    for raw in (b'\xff\xfe', b'\xc0\xaf', b'\xed\xa0\x80', b'\xf4\x90\x80\x80', b'abc\x80',
+                b'\xe2\x82'):
+        iid = new_id()
+        s = json.dumps(base).encode()
+        body = s.replace(b'"space_guid": "', b'"space_guid": "' + raw, 1)
+        expect(x.c.put(x.ipath(iid), body), 400)
+        x.assert_no_instance(iid)
+        # in a key, too
+        body = s[:-1] + b', "k' + raw + b'": 1}'
+        expect(x.c.put(x.ipath(iid), body), 400)
+        x.assert_no_instance(iid)
+    # well-formed non-ASCII is fine
+    iid = new_id()
+    params = {'name': 'caf\u00e9 \u2603 \U0001F600'}
+    expect(x.c.put(x.ipath(iid), x.prov_body('basic', params)), 201)
+    x.assert_instance(iid, 'basic', params)
+
+
+@case('provision: 1000 levels of nesting -> 400, worker survives', cgi=True)
+def t_provision_deep(x):
+    base = json.dumps(x.prov_body())[:-1]
+    for opener, closer in (('[', ']'), ('{"a":', '}')):
+        iid = new_id()
+        body = base + ', "parameters": {"deep": ' + opener * 1000 + '1' + closer * 1000 + '}}'
+        expect(x.c.put(x.ipath(iid), body), 400)
+        x.assert_no_instance(iid)
+    # 100000 levels, unbalanced
+    iid = new_id()
+    expect(x.c.put(x.ipath(iid), base + ', "parameters": ' + '[' * 100000 + '}'), 400)
+    x.assert_no_instance(iid)
+    expect(x.c.get('/v2/catalog'), 200)
+
+
+@case('provision: body over the limit -> 413 JSON (broker and nginx), nothing stored', cgi=True)
+def t_provision_too_big(x):
+    limit = x.stack.max_body or 1048576
+    for size in (limit + 1, limit + 1000, 3 * limit):
+        iid = new_id()
+        b = json.dumps(x.prov_body('basic', {'pad': ''}))
+        pad = size - len(b)
+        body = b.replace('"pad": ""', '"pad": "' + 'x' * pad + '"')
+        check(len(body) == size, 'test bug: body size %d != %d', len(body), size)
+        expect(x.c.put(x.ipath(iid), body), 413)
+        x.assert_no_instance(iid)
+    # just under the limit is accepted
+    iid = new_id()
+    b = json.dumps(x.prov_body('basic', {'pad': ''}))
+    body = b.replace('"pad": ""', '"pad": "' + 'y' * (limit - len(b)) + '"')
+    check(len(body) == limit, 'test bug: %d', len(body))
+    expect(x.c.put(x.ipath(iid), body), 201)
+    doc = x.instance(iid)
+    check(len(doc.get('parameters', {}).get('pad', '')) == limit - len(b),
+          'the stored parameters lost their size')
+    x.deprovision(iid)
+
+
+@case('ids: 255 unreserved characters ok; 256, reserved, encoded slash, bad escapes -> 400', cgi=True)
+def t_bad_ids(x):
+    ok = 'a' * 255
+    expect(x.c.put(x.ipath(ok), x.prov_body()), 201)
+    x.assert_instance(ok, 'basic')
+    ok2 = 'A.z_0-9~' + uuid.uuid4().hex
+    expect(x.c.put(x.ipath(ok2), x.prov_body()), 201)
+    x.assert_instance(ok2, 'basic')
+    bad = ['a' * 256, 'a%2Fb', 'a%2fb', '%2F', 'a%20b', 'caf%C3%A9', 'a%00b', 'a%zzb',
+           'a%2', '%', 'a+b', 'a%3Ab', 'a:b', 'a@b', "a'b", 'a%25b', '%2E%2E%2F' + 'x']
+    for iid in bad:
+        expect(x.c.put(x.ipath(iid), x.prov_body()), 400)
+        expect(x.c.get(x.ipath(iid)), 400)
+        expect(x.c.delete(x.ipath(iid) + '?' + x.query('basic')), 400)
+    # a 255-character id followed by one encoded character is 256 after decoding
+    expect(x.c.put(x.ipath('b' * 255 + '%41'), x.prov_body()), 400)
+    x.assert_no_instance('b' * 255)
+    x.assert_no_instance('b' * 254 + 'A')
+    # binding ids follow the same rules
+    for bid in ('c' * 256, 'x%2Fy', 'x y'.replace(' ', '%20'), 'x%zz'):
+        expect(x.c.put(x.bpath(ok, bid), x.bind_body()), 400)
+    expect(x.c.put(x.bpath(ok, 'd' * 255), x.bind_body()), 201)
+    x.deprovision(ok)
+    x.deprovision(ok2)
+
+
+@case('ids: percent-encoded unreserved characters name the same resource')
+def t_id_decoding(x):
+    raw = 'pct-' + uuid.uuid4().hex
+    enc = raw.replace('-', '%2D', 1).replace('p', '%70', 1)
+    body = x.prov_body()
+    expect(x.c.put(x.ipath(enc), body), 201)
+    x.assert_instance(raw, 'basic')
+    expect(x.c.put(x.ipath(raw), body), 200)
+    x.deprovision(raw)
+    x.assert_no_instance(enc)
+
+
+@case('provision: maintenance_info mismatch -> 422 MaintenanceInfoConflict; match -> 201', cgi=True)
+def t_provision_maintenance(x):
+    iid = new_id()
+    for v in ('0.9.0', '1.0.1', '2.0.0', '1.0.0-rc.1'):
+        r = x.c.put(x.ipath(iid), x.prov_body('basic', maintenance_info={'version': v}))
+        expect_error(r, 422, 'MaintenanceInfoConflict')
+        x.assert_no_instance(iid)
+    for mi in ({'version': ''}, {'version': 1}, {'description': 'no version'}):
+        expect(x.c.put(x.ipath(iid), x.prov_body('basic', maintenance_info=mi)), 400)
+        x.assert_no_instance(iid)
+    expect(x.c.put(x.ipath(iid), x.prov_body('basic', maintenance_info={
+        'version': '1.0.0', 'description': 'ignored'})), 201)
+    doc = x.assert_instance(iid, 'basic')
+    check((doc.get('maintenance_info') or {}).get('version') == '1.0.0',
+          'maintenance_info %r', doc.get('maintenance_info'))
+
+
+# ============================================================================ fetch / update
+
+@case('fetch instance: unknown -> 404', cgi=True)
+def t_fetch_unknown(x):
+    x.assert_no_instance(new_id())
+
+
+@case('update: parameters -> 200 and stored', cgi=True)
+def t_update_params(x):
+    iid = new_id()
+    x.provision(iid, 'basic', {'size': 1})
+    sid, pid = x.plans['basic']
+    doc = expect(x.c.patch(x.ipath(iid), {'service_id': sid, 'parameters': {'size': 2}}), 200)
+    check(set(doc) <= {'dashboard_url', 'operation', 'metadata'}, 'PATCH body: %r', doc)
+    x.assert_instance(iid, 'basic', {'size': 2})
+    lo = expect(x.c.get(x.ipath(iid) + '/last_operation'), 200)
+    check(lo.get('state') == 'succeeded', 'last_operation after update: %r', lo)
+
+
+@case('update: plan change on an updateable offering -> 200', cgi=True)
+def t_update_plan(x):
+    iid = new_id()
+    x.provision(iid, 'basic', {'size': 1})
+    sid, pid = x.plans['premium']
+    expect(x.c.patch(x.ipath(iid), {
+        'service_id': sid, 'plan_id': pid,
+        'previous_values': {'plan_id': x.plans['basic'][1], 'service_id': sid}}), 200)
+    x.assert_instance(iid, 'premium', {'size': 1})
+    # and back
+    expect(x.c.patch(x.ipath(iid), {'service_id': sid, 'plan_id': x.plans['basic'][1]}), 200)
+    x.assert_instance(iid, 'basic', {'size': 1})
+
+
+@case('update: plan change where plans are not updateable -> 422, state unchanged')
+def t_update_plan_fixed(x):
+    iid = new_id()
+    x.provision(iid, 'fixed-a', {'k': 'v'})
+    sid, pid_b = x.plans['fixed-b']
+    r = x.c.patch(x.ipath(iid), {'service_id': sid, 'plan_id': pid_b})
+    expect(r, 422)
+    x.assert_instance(iid, 'fixed-a', {'k': 'v'})
+    # the same plan is not a change
+    expect(x.c.patch(x.ipath(iid), {'service_id': sid, 'plan_id': x.plans['fixed-a'][1],
+                                    'parameters': {'k': 'w'}}), 200)
+    x.assert_instance(iid, 'fixed-a', {'k': 'w'})
+
+
+@case('update: context only -> 200, plan and parameters unchanged')
+def t_update_context(x):
+    iid = new_id()
+    x.provision(iid, 'basic', {'size': 3})
+    sid = x.plans['basic'][0]
+    expect(x.c.patch(x.ipath(iid), {'service_id': sid, 'context': {
+        'platform': 'cloudfoundry', 'organization_guid': 'o', 'space_guid': 's',
+        'instance_name': 'renamed'}}), 200)
+    x.assert_instance(iid, 'basic', {'size': 3})
+
+
+@case('update: maintenance_info mismatch -> 422 MaintenanceInfoConflict; match -> 200')
+def t_update_maintenance(x):
+    iid = new_id()
+    x.provision(iid, 'basic', {'size': 1})
+    sid = x.plans['basic'][0]
+    r = x.c.patch(x.ipath(iid), {'service_id': sid, 'parameters': {'size': 9},
+                                 'maintenance_info': {'version': '9.9.9'}})
+    expect_error(r, 422, 'MaintenanceInfoConflict')
+    doc = x.assert_instance(iid, 'basic', {'size': 1})
+    check((doc.get('maintenance_info') or {}).get('version') == '1.0.0', 'mi %r', doc)
+    expect(x.c.patch(x.ipath(iid), {'service_id': sid, 'maintenance_info': {'version': '1.0.0'}}), 200)
+    x.assert_instance(iid, 'basic', {'size': 1})
+
+
+@case('update: bad input -> 400, state unchanged', cgi=True)
+def t_update_bad(x):
+    iid = new_id()
+    x.provision(iid, 'basic', {'size': 1})
+    sid, pid = x.plans['basic']
+    for body in ('[]', '{', 'null', {'parameters': {'size': 5}},
+                 {'service_id': 5, 'parameters': {'size': 5}},
+                 {'service_id': sid, 'parameters': 'size=5'},
+                 {'service_id': sid, 'plan_id': str(uuid.uuid4())},
+                 {'service_id': sid, 'plan_id': 7},
+                 {'service_id': sid, 'context': 'x'}):
+        r = x.c.patch(x.ipath(iid), body)
+        check(r.status == 400, 'PATCH %r: %s, want 400 (%r)', body, r.what(), r.body[:200])
+        expect(r, 400)
+    x.assert_instance(iid, 'basic', {'size': 1})
+
+
+# ============================================================================ bind
+
+@case('bind: 201 credentials, fetch, last_operation, identical repeat 200 same credentials', cgi=True)
+def t_bind(x):
+    iid, bid = new_id(), new_id('b')
+    x.provision(iid)
+    params = {'role': 'reader'}
+    body = x.bind_body('basic', params)
+    creds = x.bind(iid, bid, body=body)
+    doc = expect(x.c.get(x.bpath(iid, bid)), 200)
+    check(doc.get('credentials') == creds, 'GET binding credentials %r != %r', doc.get('credentials'), creds)
+    check(doc.get('parameters') == params, 'GET binding parameters %r', doc.get('parameters'))
+    lo = expect(x.c.get(x.bpath(iid, bid) + '/last_operation'), 200)
+    check(lo.get('state') == 'succeeded', 'binding last_operation %r', lo)
+    creds2 = x.bind(iid, bid, body=body, status=200)
+    check(creds2 == creds, 'repeated bind gave other credentials')
+    doc = expect(x.c.get(x.bpath(iid, bid)), 200)
+    check(doc.get('credentials') == creds, 'credentials changed by the repeat')
+
+
+@case('bind: same id, different parameters -> 409, binding unchanged', cgi=True)
+def t_bind_conflict(x):
+    iid, bid = new_id(), new_id('b')
+    x.provision(iid)
+    creds = x.bind(iid, bid, 'basic', {'role': 'reader'})
+    expect(x.c.put(x.bpath(iid, bid), x.bind_body('basic', {'role': 'writer'})), 409)
+    doc = expect(x.c.get(x.bpath(iid, bid)), 200)
+    check(doc.get('credentials') == creds and doc.get('parameters') == {'role': 'reader'},
+          'binding changed after 409: %r', doc)
+
+
+@case('bind: unknown instance -> 404, no binding', cgi=True)
+def t_bind_unknown_instance(x):
+    iid, bid = new_id(), new_id('b')
+    expect(x.c.put(x.bpath(iid, bid), x.bind_body()), 404)
+    x.assert_no_binding(iid, bid)
+    x.assert_no_instance(iid)
+
+
+@case('bind: plan that is not bindable -> 400')
+def t_bind_not_bindable(x):
+    iid, bid = new_id(), new_id('b')
+    x.provision(iid, 'nobind')
+    expect(x.c.put(x.bpath(iid, bid), x.bind_body('nobind')), 400)
+    x.assert_no_binding(iid, bid)
+    x.assert_instance(iid, 'nobind')
+
+
+@case('bind: bad input -> 400, no binding', cgi=True)
+def t_bind_bad(x):
+    iid = new_id()
+    x.provision(iid)
+    sid, pid = x.plans['basic']
+    for body in ('[]', '{', '"x"', {'plan_id': pid}, {'service_id': sid},
+                 {'service_id': sid, 'plan_id': pid, 'parameters': 'x'},
+                 {'service_id': sid, 'plan_id': str(uuid.uuid4())},
+                 {'service_id': 1, 'plan_id': pid},
+                 {'service_id': sid, 'plan_id': pid, 'predecessor_binding_id': 5}):
+        bid = new_id('b')
+        r = x.c.put(x.bpath(iid, bid), body)
+        check(r.status == 400, 'bind %r: %s, want 400 (%r)', body, r.what(), r.body[:200])
+        expect(r, 400)
+        x.assert_no_binding(iid, bid)
+
+
+@case('bind: every binding gets its own credentials', cgi=True)
+def t_bind_unique(x):
+    iid = new_id()
+    x.provision(iid)
+    seen = []
+    for _ in range(3):
+        seen.append(x.bind(iid, new_id('b')))
+    other = new_id()
+    x.provision(other)
+    seen.append(x.bind(other, new_id('b')))
+    for i in range(len(seen)):
+        for j in range(i):
+            check(seen[i] != seen[j], 'two bindings share credentials: %r', seen[i])
+            si, sj = set(secrets_of(seen[i])), set(secrets_of(seen[j]))
+            check(not (si & sj), 'two bindings share a secret')
+
+
+@case('bind: rotation with predecessor_binding_id', cgi=True)
+def t_bind_rotation(x):
+    iid, b1, b2 = new_id(), new_id('b'), new_id('b')
+    x.provision(iid, 'basic')
+    c1 = x.bind(iid, b1, 'basic', {'role': 'reader'})
+    doc = expect(x.c.put(x.bpath(iid, b2), {'predecessor_binding_id': b1}), 201)
+    c2 = x.credentials_of(doc, 'rotation')
+    check(c2 != c1, 'the successor has the predecessor\'s credentials')
+    d1 = expect(x.c.get(x.bpath(iid, b1)), 200)
+    d2 = expect(x.c.get(x.bpath(iid, b2)), 200)
+    check(d1.get('credentials') == c1, 'predecessor changed by the rotation')
+    check(d2.get('credentials') == c2, 'successor GET %r != %r', d2.get('credentials'), c2)
+    check(d2.get('parameters') in (None, {'role': 'reader'}),
+          'successor parameters %r (should be the predecessor\'s)', d2.get('parameters'))
+    doc = expect(x.c.put(x.bpath(iid, b2), {'predecessor_binding_id': b1}), 200)
+    check(doc.get('credentials') == c2, 'repeated rotation: other credentials')
+    # with service_id and plan_id as well
+    b3 = new_id('b')
+    sid, pid = x.plans['basic']
+    doc = expect(x.c.put(x.bpath(iid, b3), {'service_id': sid, 'plan_id': pid,
+                                            'predecessor_binding_id': b2}), 201)
+    x.credentials_of(doc, 'rotation 2')
+
+
+@case('bind: rotation refused for a non-rotatable plan and an unknown predecessor')
+def t_bind_rotation_refused(x):
+    iid, b1, b2 = new_id(), new_id('b'), new_id('b')
+    x.provision(iid, 'premium')
+    x.bind(iid, b1, 'premium')
+    r = x.c.put(x.bpath(iid, b2), {'predecessor_binding_id': b1})
+    check(r.status in (400, 422), '%s, want 400 (or 422): premium is not binding_rotatable', r.what())
+    expect(r, r.status)
+    x.assert_no_binding(iid, b2)
+    iid2, b3 = new_id(), new_id('b')
+    x.provision(iid2, 'basic')
+    x.bind(iid2, new_id('b'))
+    for pred in (new_id('b'), b1):   # unknown; of another instance
+        r = x.c.put(x.bpath(iid2, b3), {'predecessor_binding_id': pred})
+        check(r.status in (400, 422), '%s, want 400 (or 422): predecessor %s is not a binding of %s',
+              r.what(), pred, iid2)
+        expect(r, r.status)
+        x.assert_no_binding(iid2, b3)
+
+
+# ============================================================================ unbind / deprovision
+
+@case('unbind: 200 {}, then 404 and 410; query required', cgi=True)
+def t_unbind(x):
+    iid, bid = new_id(), new_id('b')
+    x.provision(iid)
+    x.bind(iid, bid)
+    sid, pid = x.plans['basic']
+    for q in ('', '?service_id=%s' % sid, '?plan_id=%s' % pid, '?service_id=&plan_id='):
+        expect(x.c.delete(x.bpath(iid, bid) + q), 400)
+        expect(x.c.get(x.bpath(iid, bid)), 200)
+    doc = expect(x.c.delete(x.bpath(iid, bid) + '?' + x.query('basic')), 200)
+    check(doc == {}, 'unbind body %r, want {}', doc)
+    x.assert_no_binding(iid, bid)
+    expect(x.c.delete(x.bpath(iid, bid) + '?' + x.query('basic')), 410)
+    x.assert_instance(iid, 'basic')
+    # a binding id never used, and one of an unknown instance
+    expect(x.c.delete(x.bpath(iid, new_id('b')) + '?' + x.query('basic')), 410)
+    expect(x.c.delete(x.bpath(new_id(), new_id('b')) + '?' + x.query('basic')), 410)
+
+
+@case('deprovision: query required, 200 {}, then 410; its bindings are gone', cgi=True)
+def t_deprovision(x):
+    iid, b1, b2 = new_id(), new_id('b'), new_id('b')
+    x.provision(iid, 'basic', {'size': 1})
+    x.bind(iid, b1)
+    x.bind(iid, b2)
+    sid, pid = x.plans['basic']
+    for q in ('', '?service_id=%s' % sid, '?plan_id=%s' % pid):
+        expect(x.c.delete(x.ipath(iid) + q), 400)
+        x.assert_instance(iid, 'basic', {'size': 1})
+        expect(x.c.get(x.bpath(iid, b1)), 200)
+    doc = expect(x.c.delete(x.ipath(iid) + '?' + x.query('basic')), 200)
+    check(doc == {}, 'deprovision body %r, want {}', doc)
+    x.assert_no_instance(iid)
+    for b in (b1, b2):
+        x.assert_no_binding(iid, b)
+        expect(x.c.delete(x.bpath(iid, b) + '?' + x.query('basic')), 410)
+    expect(x.c.delete(x.ipath(iid) + '?' + x.query('basic')), 410)
+    # the id can be used again, and the old bindings stay gone
+    x.provision(iid, 'premium')
+    x.assert_instance(iid, 'premium')
+    x.assert_no_binding(iid, b1)
+    expect(x.c.delete(x.ipath(new_id()) + '?' + x.query('basic')), 410)
+
+
+@case('last_operation: unknown instance and binding -> 404', cgi=True)
+def t_last_operation_unknown(x):
+    iid = new_id()
+    expect(x.c.get(x.ipath(iid) + '/last_operation'), 404)
+    x.provision(iid)
+    expect(x.c.get(x.bpath(iid, new_id('b')) + '/last_operation'), 404)
+    expect(x.c.get(x.bpath(new_id(), new_id('b')) + '/last_operation'), 404)
+
+
+# ============================================================================ headers
+
+@case('originating identity: stored with the instance; malformed -> 400')
+def t_originating_identity(x):
+    user = 'itest-user-' + uuid.uuid4().hex[:12]
+    iid = new_id()
+    oi = 'cloudfoundry ' + b64(json.dumps({'user_id': user}))
+    expect(x.c.put(x.ipath(iid), x.prov_body(), headers={'X-Broker-API-Originating-Identity': oi}), 201)
+    x.assert_instance(iid, 'basic')
+    if not shutil.which('mdb_dump'):
+        raise AssertionError('mdb_dump not installed (lmdb-utils): cannot look into the store')
+    p = subprocess.run(['mdb_dump', '-a', '-p', x.stack.state_dir], capture_output=True, timeout=60)
+    check(p.returncode == 0, 'mdb_dump failed: %s', p.stderr.decode(errors='replace'))
+    out = p.stdout.decode('utf-8', 'replace')
+    check(user in out or oi.split()[1] in out,
+          'the originating identity (user_id %s) is not in the store (mdb_dump -a -p)', user)
+    for bad in ('cloudfoundry', 'cloudfoundry ', ' ' + b64('{"user_id":"x"}'),
+                'cloudfoundry !!!not-base64!!!', 'cloudfoundry ' + b64('not json'),
+                'cloudfoundry ' + b64('[1, 2]'), 'cloudfoundry ' + b64('"str"'),
+                'cloud foundry ' + b64('{"user_id":"x"}')):
+        iid = new_id()
+        r = x.c.put(x.ipath(iid), x.prov_body(), headers={'X-Broker-API-Originating-Identity': bad})
+        check(r.status == 400, 'identity %r: %s, want 400', bad, r.what())
+        expect(r, 400)
+        x.assert_no_instance(iid)
+    # kubernetes style
+    iid = new_id()
+    oi = 'kubernetes ' + b64(json.dumps({'username': 'jane', 'uid': 'u1', 'groups': ['a'], 'extra': {}}))
+    expect(x.c.put(x.ipath(iid), x.prov_body(), headers={'X-Broker-API-Originating-Identity': oi}), 201)
+
+
+@case('request identity is echoed (success and errors)', cgi=True)
+def t_request_identity(x):
+    iid = new_id()
+    for method, path, body, kw, status in (
+            ('GET', '/v2/catalog', None, {}, 200),
+            ('PUT', x.ipath(iid), x.prov_body(), {}, 201),
+            ('GET', x.ipath(new_id()), None, {}, 404),
+            ('PUT', x.ipath(new_id()), '{', {}, 400),
+            ('GET', '/v2/catalog', None, {'version': None}, 400),
+            ('GET', '/v2/nothing', None, {}, 404),
+            ('GET', '/v2/catalog', None, {'auth': False}, 401)):
+        rid = str(uuid.uuid4())
+        r = x.c.request(method, path, body=body,
+                        headers={'X-Broker-API-Request-Identity': rid}, **kw)
+        expect(r, status)
+        check(r.header('X-Broker-API-Request-Identity') == rid,
+              '%s: X-Broker-API-Request-Identity %r, want %r', r.what(),
+              r.header('X-Broker-API-Request-Identity'), rid)
+    r = x.c.get('/v2/catalog')
+    check(r.header('X-Broker-API-Request-Identity') is None, 'echo without a request identity')
+
+
+# ============================================================================ catalog reload
+
+def _write_catalog(path, text, bump):
+    """Write in place and move the mtime forward by `bump` seconds, so that a
+    broker comparing mtimes (one-second resolution) sees the change."""
+    st = os.stat(path)
+    with open(path, 'w') as f:
+        f.write(text)
+    t = max(st.st_mtime, time.time()) + bump
+    os.utime(path, (t, t))
+
+
+@case('catalog: an edit is served without restart; a broken edit keeps the last good one')
+def t_catalog_reload(x):
+    path = x.stack.catalog
+    with open(path) as f:
+        original = f.read()
+    before = x.c.get('/v2/catalog')
+    expect(before, 200)
+    extra_id = str(uuid.uuid4())
+    edited = original.replace(
+        '  - id: ', '  - id: %s\n    name: extra\n    description: Added while serving\n'
+        '  - id: ' % extra_id, 1).replace('Integration test database', 'Integration test database (edited)')
+    try:
+        _write_catalog(path, edited, 5)
+
+        def seen():
+            r = x.c.get('/v2/catalog')
+            return r if r.status == 200 and extra_id in r.body.decode() else None
+        after = wait_for(seen, 20, 'the edited catalog to be served')
+        check('(edited)' in after.body.decode(), 'half of the edit served')
+        check(after.header('ETag') != before.header('ETag'), 'ETag did not change with the catalog')
+        check(after.header('Last-Modified') != before.header('Last-Modified'), 'Last-Modified unchanged')
+        iid = new_id()
+        sid = x.plans['basic'][0]
+        expect(x.c.put(x.ipath(iid), {'service_id': sid, 'plan_id': extra_id,
+                                      'organization_guid': 'o', 'space_guid': 's'}), 201)
+        # broken: YAML syntax error, then a valid YAML that is not a valid catalog
+        for n, broken in enumerate((edited.replace('  plans:', '  plans: [', 1),
+                                    edited.replace('  name: itest-db\n', '', 1)), 1):
+            _write_catalog(path, broken, 5 + 5 * n)
+            for _ in range(6):    # more requests than workers: every worker looks
+                r = x.c.get('/v2/catalog')
+                expect(r, 200)
+                check(r.body == after.body, 'after broken edit %d the served catalog changed', n)
+                check(r.header('ETag') == after.header('ETag'), 'ETag changed after broken edit %d', n)
+            iid2 = new_id()
+            expect(x.c.put(x.ipath(iid2), {'service_id': sid, 'plan_id': extra_id,
+                                           'organization_guid': 'o', 'space_guid': 's'}), 201)
+            expect(x.c.get(x.ipath(iid)), 200)
+    finally:
+        _write_catalog(path, original, 30)
+
+    def restored():
+        r = x.c.get('/v2/catalog')
+        return r.status == 200 and extra_id not in r.body.decode()
+    wait_for(restored, 20, 'the original catalog to be served again')
+    r = x.c.get('/v2/catalog')
+    check(r.header('ETag') == before.header('ETag'), 'ETag of the same catalog differs: %r vs %r',
+          r.header('ETag'), before.header('ETag'))
+
+
+# ============================================================================ concurrency
+
+def _race(x, n, make_request):
+    barrier = threading.Barrier(n)
+
+    def one(i):
+        barrier.wait(30)
+        return make_request(i)
+    with concurrent.futures.ThreadPoolExecutor(n) as pool:
+        return list(pool.map(one, range(n)))
+
+
+@case('concurrency: 16 identical PUTs of one instance -> one 201, fifteen 200', cgi=True)
+def t_race_identical(x):
+    iid = new_id()
+    body = x.prov_body('basic', {'size': 1})
+    rs = _race(x, 16, lambda i: x.c.put(x.ipath(iid), body))
+    codes = sorted(r.status for r in rs)
+    check(codes.count(201) == 1 and codes.count(200) == 15, 'statuses %s', codes)
+    for r in rs:
+        expect(r, r.status)
+    x.assert_instance(iid, 'basic', {'size': 1})
+
+
+@case('concurrency: 16 different PUTs of one instance -> one 201, fifteen 409', cgi=True)
+def t_race_different(x):
+    iid = new_id()
+    rs = _race(x, 16, lambda i: x.c.put(x.ipath(iid), x.prov_body('basic', {'n': i})))
+    codes = [r.status for r in rs]
+    check(sorted(codes).count(201) == 1 and sorted(codes).count(409) == 15, 'statuses %s', sorted(codes))
+    winner = codes.index(201)
+    x.assert_instance(iid, 'basic', {'n': winner})
+
+
+@case('concurrency: 16 identical binds -> one 201, fifteen 200, one set of credentials', cgi=True)
+def t_race_bind(x):
+    iid, bid = new_id(), new_id('b')
+    x.provision(iid)
+    body = x.bind_body('basic', {'r': 1})
+    rs = _race(x, 16, lambda i: x.c.put(x.bpath(iid, bid), body))
+    codes = sorted(r.status for r in rs)
+    check(codes.count(201) == 1 and codes.count(200) == 15, 'statuses %s', codes)
+    creds = [x.credentials_of(expect(r, r.status), 'race') for r in rs]
+    check(all(c == creds[0] for c in creds), 'concurrent identical binds returned different credentials')
+    doc = expect(x.c.get(x.bpath(iid, bid)), 200)
+    check(doc.get('credentials') == creds[0], 'stored credentials differ from those handed out')
+
+
+@case('concurrency: 16 deprovisions of one instance -> one 200, fifteen 410', cgi=True)
+def t_race_delete(x):
+    iid = new_id()
+    x.provision(iid)
+    rs = _race(x, 16, lambda i: x.c.delete(x.ipath(iid) + '?' + x.query('basic')))
+    codes = sorted(r.status for r in rs)
+    check(codes.count(200) == 1 and codes.count(410) == 15, 'statuses %s', codes)
+    x.assert_no_instance(iid)
+
+
+@case('load: 200 mixed requests from 8 threads all answered correctly')
+def t_load(x):
+    def work(i):
+        iid, bid = new_id(), new_id('b')
+        out = []
+        out.append((x.c.put(x.ipath(iid), x.prov_body('basic', {'i': i})), 201))
+        out.append((x.c.put(x.bpath(iid, bid), x.bind_body()), 201))
+        out.append((x.c.get(x.bpath(iid, bid)), 200))
+        out.append((x.c.delete(x.bpath(iid, bid) + '?' + x.query('basic')), 200))
+        out.append((x.c.delete(x.ipath(iid) + '?' + x.query('basic')), 200))
+        return out
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(work, range(40)))
+    for out in results:
+        for r, want in out:
+            doc = expect(r, want)
+            if 'credentials' in (doc or {}):
+                x.credentials_of(doc, 'load')

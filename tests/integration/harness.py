@@ -1,0 +1,661 @@
+"""harness: start the real stack on loopback and talk HTTP to it.
+
+Two ways to run the broker, both behind a real nginx on a free loopback port
+with a temporary state directory:
+
+  ServeStack  scripts/osbroker-serve (nginx + spawn-fcgi + multiwatch workers),
+              exactly what `make run` starts; stopped with SIGTERM by PID.
+  CgiStack    nginx (conf/nginx/osbroker-cgi.conf) + fcgiwrap, started by this
+              module itself; one broker process per request.
+
+Environment:
+  OSBROKER_BIN       the broker under test (default build/osbroker; for the
+                     CGI stack default cgi-bin/osbroker.cgi)
+  OSBROKER_KEEP_TMP  keep the temporary directories (else removed on success)
+
+Output is TAP: `ok N - name` / `not ok N - name` followed by `#` lines.
+Standard library only.
+"""
+
+import base64
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import uuid
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FIXTURES = os.path.join(REPO, 'tests', 'integration', 'fixtures')
+SERVE = os.path.join(REPO, 'scripts', 'osbroker-serve')
+VERSION = '2.17'
+
+# What a sanitizer or a crash leaves in a log.
+BAD_LOG_PATTERNS = ('AddressSanitizer', 'LeakSanitizer', 'runtime error:',
+                    'UndefinedBehaviorSanitizer', 'Segmentation fault')
+
+
+def broker_bin(cgi=False):
+    b = os.environ.get('OSBROKER_BIN')
+    if b:
+        return os.path.abspath(os.path.join(REPO, b))
+    if cgi:
+        return os.path.join(REPO, 'cgi-bin', 'osbroker.cgi')
+    return os.path.join(REPO, 'build', 'osbroker')
+
+
+def free_port():
+    """A loopback port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def port_open(port, host='127.0.0.1'):
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def wait_for(pred, timeout, what, interval=0.05):
+    """Poll pred() until it is true; raise with `what` after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() >= deadline:
+            raise AssertionError('timed out after %ss waiting for %s' % (timeout, what))
+        time.sleep(interval)
+
+
+def pid_alive(pid):
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except (OSError, IndexError):
+        return False
+
+
+def children(pid):
+    try:
+        with open('/proc/%d/task/%d/children' % (pid, pid)) as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def make_tmpdir(tag):
+    d = tempfile.mkdtemp(prefix='osbroker-itest-%s-' % tag)
+    # nginx's workers (www-data when we are root) must get through to the socket.
+    os.chmod(d, 0o711)
+    return d
+
+
+def tail(path, n=40):
+    try:
+        with open(path, 'rb') as f:
+            lines = f.read().decode('utf-8', 'replace').splitlines()
+        return lines[-n:]
+    except OSError as e:
+        return ['(cannot read %s: %s)' % (path, e)]
+
+
+def hash_password(binary, password):
+    p = subprocess.run([binary, '--hash-password'], input=password + '\n',
+                       capture_output=True, text=True, timeout=60)
+    h = p.stdout.strip()
+    if p.returncode != 0 or not h.startswith('$'):
+        raise AssertionError('%s --hash-password failed (%d): %s' % (binary, p.returncode, p.stderr))
+    return h
+
+
+# --------------------------------------------------------------------------- HTTP
+
+class Response:
+    def __init__(self, method, path, status, headers, body):
+        self.method, self.path = method, path
+        self.status = status
+        self.headers = headers          # list of (name, value)
+        self.body = body                # bytes
+        self._json = None
+
+    def header(self, name):
+        name = name.lower()
+        for k, v in self.headers:
+            if k.lower() == name:
+                return v
+        return None
+
+    def header_all(self, name):
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+    @property
+    def json(self):
+        if self._json is None:
+            try:
+                self._json = json.loads(self.body.decode('utf-8'))
+            except (ValueError, UnicodeDecodeError) as e:
+                raise AssertionError('%s: body is not JSON (%s): %r' % (self.what(), e, self.body[:300]))
+        return self._json
+
+    def what(self):
+        return '%s %s -> %d' % (self.method, self.path[:120], self.status)
+
+    def __repr__(self):
+        return '%s %r' % (self.what(), self.body[:300])
+
+
+class Client:
+    def __init__(self, port, username, password, host='127.0.0.1'):
+        self.host, self.port = host, port
+        self.username, self.password = username, password
+
+    def auth_header(self, username=None, password=None):
+        u = self.username if username is None else username
+        p = self.password if password is None else password
+        return 'Basic ' + base64.b64encode(('%s:%s' % (u, p)).encode()).decode()
+
+    def request(self, method, path, body=None, headers=None, version=VERSION,
+                auth=True, timeout=60):
+        """body: dict/list (JSON-encoded), str/bytes (sent as is) or None.
+        headers: extra headers; a None value removes a default one."""
+        h = {}
+        if auth:
+            h['Authorization'] = self.auth_header()
+        if version is not None:
+            h['X-Broker-API-Version'] = version
+        if body is not None:
+            h['Content-Type'] = 'application/json'
+            if isinstance(body, (dict, list)):
+                body = json.dumps(body).encode()
+            elif isinstance(body, str):
+                body = body.encode()
+        for k, v in (headers or {}).items():
+            if v is None:
+                h.pop(k, None)
+            else:
+                h[k] = v
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        try:
+            conn.putrequest(method, path, skip_accept_encoding=True)
+            for k, v in h.items():
+                conn.putheader(k, v)
+            if body is not None:
+                conn.putheader('Content-Length', str(len(body)))
+            conn.endheaders()
+            if body is not None:
+                try:
+                    conn.send(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass    # nginx may refuse a huge body early; read its answer
+            r = conn.getresponse()
+            data = r.read()
+            return Response(method, path, r.status, r.getheaders(), data)
+        finally:
+            conn.close()
+
+    # shortcuts
+    def get(self, path, **kw):
+        return self.request('GET', path, **kw)
+
+    def put(self, path, body, **kw):
+        return self.request('PUT', path, body=body, **kw)
+
+    def patch(self, path, body, **kw):
+        return self.request('PATCH', path, body=body, **kw)
+
+    def delete(self, path, **kw):
+        return self.request('DELETE', path, **kw)
+
+
+# --------------------------------------------------------------------------- stacks
+
+class Stack:
+    """What every stack offers the tests."""
+    port = None
+    tmp = None
+    state_dir = None
+
+    def log_files(self):
+        raise NotImplementedError
+
+    def dump_logs(self, out=sys.stdout, n=30):
+        for path in self.log_files():
+            print('# --- tail of %s' % path, file=out)
+            for line in tail(path, n):
+                print('#   ' + line, file=out)
+
+
+class ServeStack(Stack):
+    """scripts/osbroker-serve in a temporary state directory."""
+
+    def __init__(self, tmp=None, catalog=None, username='itest', password=None,
+                 workers=2, max_body=None, port=None, binary=None, state_dir=None,
+                 extra_env=None):
+        self.tmp = tmp or make_tmpdir('serve')
+        self.state_dir = state_dir or os.path.join(self.tmp, 'state')
+        self.catalog = catalog or os.path.join(FIXTURES, 'catalog.yml')
+        self.username = username
+        self.password = password if password is not None else 'pw-' + uuid.uuid4().hex
+        self.workers = workers
+        self.max_body = max_body
+        self.port = port
+        self.binary = binary or broker_bin()
+        self.extra_env = extra_env or {}
+        self.proc = None
+        self.out_path = None
+        self.starts = 0
+
+    @property
+    def run_dir(self):
+        return os.path.join(self.state_dir, 'run')
+
+    def env(self):
+        e = dict(os.environ)
+        for k in list(e):
+            if k.startswith('OSBROKER_'):
+                del e[k]
+        e.update({
+            'OSBROKER_PORT': str(self.port),
+            'OSBROKER_LISTEN': '127.0.0.1',
+            'OSBROKER_STATE_DIR': self.state_dir,
+            'OSBROKER_CATALOG': self.catalog,
+            'OSBROKER_WORKERS': str(self.workers),
+            'OSBROKER_BIN': self.binary,
+            'OSBROKER_READY_TIMEOUT': '60',
+        })
+        if self.max_body is not None:
+            e['OSBROKER_MAX_BODY'] = str(self.max_body)
+        if self.username is not None:
+            e['OSBROKER_USERNAME'] = self.username
+            e['OSBROKER_PASSWORD'] = self.password
+        e.update(self.extra_env)
+        return e
+
+    def launch(self):
+        """Start osbroker-serve; return at once (see start())."""
+        if self.port is None:
+            self.port = free_port()
+        self.starts += 1
+        self.out_path = os.path.join(self.tmp, 'serve-%d.out' % self.starts)
+        self.out = open(self.out_path, 'wb')
+        self.proc = subprocess.Popen([SERVE], cwd=REPO, env=self.env(),
+                                     stdin=subprocess.DEVNULL, stdout=self.out,
+                                     stderr=subprocess.STDOUT)
+        return self.proc
+
+    def output(self):
+        with open(self.out_path, 'rb') as f:
+            return f.read().decode('utf-8', 'replace')
+
+    def start(self, timeout=90):
+        """Start and wait until it says it serves (it waits for a real answer)."""
+        self.launch()
+
+        def ready():
+            if self.proc.poll() is not None:
+                raise AssertionError('osbroker-serve exited (%s) during start:\n%s'
+                                     % (self.proc.returncode, self.output()))
+            return 'serving the Open Service Broker API' in self.output()
+        wait_for(ready, timeout, 'osbroker-serve to report that it serves')
+        return self
+
+    def client(self):
+        return Client(self.port, self.username, self.password)
+
+    def pids(self):
+        """{'nginx': pid, 'spawner': pid, 'workers': [pids]} from the pid files."""
+        r = {}
+        for name, f in (('nginx', 'nginx.pid'), ('spawner', 'spawn-fcgi.pid')):
+            try:
+                with open(os.path.join(self.run_dir, f)) as fh:
+                    r[name] = int(fh.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                r[name] = None
+        r['workers'] = sorted(children(r['spawner'])) if r['spawner'] else []
+        r['nginx_workers'] = sorted(children(r['nginx'])) if r['nginx'] else []
+        return r
+
+    def socket_path(self):
+        """The socket as the generated nginx configuration names it."""
+        try:
+            with open(os.path.join(self.run_dir, 'osbroker.conf')) as f:
+                m = re.search(r'fastcgi_pass unix:(\S+);', f.read())
+                return m.group(1) if m else None
+        except OSError:
+            return None
+
+    def stop(self, timeout=30):
+        """SIGTERM by PID; return a list of problems (empty when clean)."""
+        problems = []
+        if self.proc is None:
+            return problems
+        before = self.pids() if self.proc.poll() is None else {}
+        sock = self.socket_path()
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            problems.append('osbroker-serve did not stop within %ss of SIGTERM' % timeout)
+            self.proc.kill()
+            rc = self.proc.wait()
+        self.out.close()
+        if rc != 0:
+            problems.append('osbroker-serve exited with status %s after SIGTERM' % rc)
+        leftovers = [p for p in [before.get('nginx'), before.get('spawner')]
+                     + before.get('workers', []) + before.get('nginx_workers', [])
+                     if p and pid_alive(p)]
+        if leftovers:
+            problems.append('processes still alive after stop: %s' % leftovers)
+            for p in leftovers:
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except OSError:
+                    pass
+        if port_open(self.port):
+            problems.append('port %d still accepts connections after stop' % self.port)
+        for f in ('nginx.pid', 'spawn-fcgi.pid'):
+            if os.path.exists(os.path.join(self.run_dir, f)):
+                problems.append('stale pid file %s left behind' % f)
+        if sock and os.path.exists(sock):
+            problems.append('stale socket %s left behind' % sock)
+        self.proc = None
+        return problems
+
+    def log_files(self):
+        files = [os.path.join(self.run_dir, f) for f in
+                 ('osbroker.log', 'nginx-error.log', 'nginx-access.log')]
+        files += [os.path.join(self.tmp, f) for f in sorted(os.listdir(self.tmp))
+                  if f.startswith('serve-') and f.endswith('.out')]
+        return [f for f in files if os.path.exists(f)]
+
+
+class CgiStack(Stack):
+    """nginx + fcgiwrap (both started here) running the broker as a CGI program."""
+
+    def __init__(self, tmp=None, catalog=None, username='itest-cgi', password=None,
+                 max_body=None, binary=None):
+        self.tmp = tmp or make_tmpdir('cgi')
+        self.state_dir = os.path.join(self.tmp, 'state')
+        self.run_dir = os.path.join(self.tmp, 'run')
+        self.catalog = catalog or os.path.join(FIXTURES, 'catalog.yml')
+        self.username = username
+        self.password = password or 'pw-' + uuid.uuid4().hex
+        self.max_body = max_body or 1048576
+        self.binary = binary or broker_bin(cgi=True)
+        self.port = None
+        self.nginx = self.spawner = None
+
+    def start(self, timeout=60):
+        os.makedirs(self.state_dir, mode=0o700, exist_ok=True)
+        os.makedirs(self.run_dir, mode=0o711, exist_ok=True)
+        os.chmod(self.run_dir, 0o711)
+        self.port = free_port()
+        self.sock = os.path.join(self.run_dir, 'fcgiwrap.sock')
+        creds = os.path.join(self.tmp, 'credentials')
+        with open(creds, 'w') as f:
+            f.write('# integration test\n%s:%s\n' % (self.username, hash_password(self.binary, self.password)))
+        os.chmod(creds, 0o600)
+
+        root = os.geteuid() == 0
+        web_user = 'www-data' if root else None
+        tmpdir = os.path.join(self.run_dir, 'nginx-tmp')
+        os.makedirs(tmpdir, exist_ok=True)
+        if root:
+            shutil.chown(tmpdir, web_user, web_user)
+        with open(os.path.join(REPO, 'conf', 'nginx', 'osbroker-cgi.conf')) as f:
+            server = f.read()
+        subst = {
+            '@LISTEN@': '127.0.0.1', '@PORT@': str(self.port), '@SOCKET@': self.sock,
+            '@CGI_SCRIPT@': self.binary, '@STATE_DIR@': self.state_dir,
+            '@CATALOG@': self.catalog, '@CREDENTIALS@': creds,
+            '@CLIENT_MAX_BODY@': str(self.max_body + 65536), '@MAX_BODY@': str(self.max_body),
+        }
+        for k, v in subst.items():
+            server = server.replace(k, v)
+        if '@' in re.sub(r'location @\w+|error_page \d+ @\w+', '', server):
+            raise AssertionError('unsubstituted placeholder left in osbroker-cgi.conf')
+        # fcgiwrap hands the CGI only the FastCGI parameters as environment:
+        # pass the sanitizer settings on the same way.
+        extra = ''.join('        fastcgi_param %s "%s";\n' % (k, os.environ[k])
+                        for k in ('ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS')
+                        if k in os.environ)
+        server = server.replace('        fastcgi_intercept_errors off;\n',
+                                extra + '        fastcgi_intercept_errors off;\n', 1)
+        with open(os.path.join(self.run_dir, 'osbroker-cgi.conf'), 'w') as f:
+            f.write(server)
+        self.error_log = os.path.join(self.run_dir, 'nginx-error.log')
+        self.access_log = os.path.join(self.run_dir, 'nginx-access.log')
+        self.cgi_log = os.path.join(self.run_dir, 'fcgiwrap.log')
+        conf = os.path.join(self.run_dir, 'nginx.conf')
+        with open(conf, 'w') as f:
+            if root:
+                f.write('user %s %s;\n' % (web_user, web_user))
+            f.write('daemon off;\nmaster_process on;\nworker_processes 2;\n'
+                    'pid %s/nginx.pid;\nerror_log %s warn;\n'
+                    'events { worker_connections 256; }\n'
+                    'http {\n  access_log %s;\n'
+                    '  client_body_temp_path %s/body;\n  fastcgi_temp_path %s/fastcgi;\n'
+                    '  proxy_temp_path %s/proxy;\n  scgi_temp_path %s/scgi;\n'
+                    '  uwsgi_temp_path %s/uwsgi;\n  include %s/osbroker-cgi.conf;\n}\n'
+                    % (self.run_dir, self.error_log, self.access_log, tmpdir, tmpdir,
+                       tmpdir, tmpdir, tmpdir, self.run_dir))
+        spawn = ['spawn-fcgi', '-n', '-s', self.sock, '-M', '0600']
+        if root:
+            spawn += ['-U', web_user, '-G', web_user]
+        spawn += ['--', shutil.which('fcgiwrap') or '/usr/sbin/fcgiwrap', '-c', '4']
+        self.cgi_out = open(self.cgi_log, 'ab')
+        self.spawner = subprocess.Popen(spawn, stdin=subprocess.DEVNULL, stdout=self.cgi_out,
+                                        stderr=subprocess.STDOUT)
+        wait_for(lambda: os.path.exists(self.sock) or self.spawner.poll() is not None,
+                 timeout, 'the fcgiwrap socket')
+        if self.spawner.poll() is not None:
+            raise AssertionError('spawn-fcgi/fcgiwrap exited: %s' % tail(self.cgi_log))
+        self.nginx_out = open(self.error_log, 'ab')
+        self.nginx = subprocess.Popen([shutil.which('nginx') or '/usr/sbin/nginx', '-p', self.run_dir,
+                                       '-c', conf, '-e', self.error_log],
+                                      stdin=subprocess.DEVNULL, stdout=self.nginx_out,
+                                      stderr=subprocess.STDOUT)
+        c = self.client()
+
+        def ready():
+            for p, what in ((self.nginx, 'nginx'), (self.spawner, 'fcgiwrap')):
+                if p.poll() is not None:
+                    raise AssertionError('%s exited during start' % what)
+            try:
+                return c.get('/v2/catalog', auth=False, timeout=10).status == 401
+            except OSError:
+                return False
+        wait_for(ready, timeout, 'nginx + fcgiwrap to answer 401')
+        return self
+
+    def client(self):
+        return Client(self.port, self.username, self.password)
+
+    def stop(self, timeout=30):
+        problems = []
+        for p, what in ((self.nginx, 'nginx'), (self.spawner, 'fcgiwrap')):
+            if p is None:
+                continue
+            kids = children(p.pid)
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+            else:
+                problems.append('%s had exited before the stop (status %s)' % (what, p.returncode))
+            try:
+                p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                problems.append('%s did not stop within %ss' % (what, timeout))
+                p.kill()
+                p.wait()
+            for k in kids:
+                if pid_alive(k):
+                    try:
+                        wait_for(lambda: not pid_alive(k), 10, '%s child %d' % (what, k))
+                    except AssertionError:
+                        problems.append('%s child %d still alive' % (what, k))
+                        os.kill(k, signal.SIGKILL)
+        if self.port and port_open(self.port):
+            problems.append('port %d still open' % self.port)
+        try:
+            os.unlink(self.sock)
+        except OSError:
+            pass
+        self.nginx = self.spawner = None
+        return problems
+
+    def log_files(self):
+        return [f for f in (self.cgi_log, self.error_log, self.access_log) if os.path.exists(f)]
+
+
+# --------------------------------------------------------------------------- TAP
+
+class Tap:
+    def __init__(self, stack_for_logs=None):
+        self.n = 0
+        self.failed = 0
+        self.stacks = []
+        self.dumped = False
+
+    def run(self, name, fn, *args):
+        """Run one test: fn raises AssertionError (or anything) to fail."""
+        self.n += 1
+        try:
+            fn(*args)
+        except Exception as e:    # a test that crashes is a failed test
+            self.failed += 1
+            print('not ok %d - %s' % (self.n, name))
+            msg = str(e) if isinstance(e, AssertionError) else traceback.format_exc()
+            for line in msg.splitlines() or ['(no message)']:
+                print('#   ' + line)
+            if not isinstance(e, AssertionError):
+                pass
+            sys.stdout.flush()
+            return False
+        print('ok %d - %s' % (self.n, name))
+        sys.stdout.flush()
+        return True
+
+    def skip(self, name, why):
+        self.n += 1
+        print('ok %d - %s # SKIP %s' % (self.n, name, why))
+
+    def bail(self, why):
+        print('Bail out! %s' % why)
+
+    def done(self):
+        if self.failed and not self.dumped:
+            self.dumped = True
+            for s in self.stacks:
+                s.dump_logs()
+        print('1..%d' % self.n)
+        sys.stdout.flush()
+        return 1 if self.failed else 0
+
+
+# --------------------------------------------------------------------------- checks
+
+def expect(r, status, kind='json'):
+    """Assert the status, and that any body is a JSON object with the right
+    Content-Type; errors carry a non-empty description.  Returns r.json or None."""
+    if r.status != status:
+        raise AssertionError('%s, want %d; body: %r' % (r.what(), status, r.body[:400]))
+    if status == 304 or r.method == 'HEAD':
+        if r.body:
+            raise AssertionError('%s: a 304 must have no body, got %r' % (r.what(), r.body[:100]))
+        return None
+    ct = r.header('Content-Type') or ''
+    if not ct.lower().startswith('application/json'):
+        raise AssertionError('%s: Content-Type %r, want application/json' % (r.what(), ct))
+    doc = r.json
+    if not isinstance(doc, dict):
+        raise AssertionError('%s: body is not a JSON object: %r' % (r.what(), r.body[:200]))
+    if status >= 400:
+        d = doc.get('description')
+        if not isinstance(d, str) or not d:
+            raise AssertionError('%s: error body lacks a non-empty "description": %r'
+                                 % (r.what(), doc))
+    return doc
+
+
+def expect_error(r, status, error=None):
+    doc = expect(r, status)
+    if error is not None and doc.get('error') != error:
+        raise AssertionError('%s: "error" is %r, want %r' % (r.what(), doc.get('error'), error))
+    return doc
+
+
+def check(cond, msg, *args):
+    if not cond:
+        raise AssertionError(msg % args if args else msg)
+
+
+def scan_files(paths, needles, patterns=()):
+    """Return problems: any needle (secret) or pattern found in any file."""
+    problems = []
+    for path in paths:
+        try:
+            with open(path, 'rb') as f:
+                data = f.read()
+        except OSError:
+            continue
+        for s in needles:
+            if s and s.encode() in data:
+                problems.append('%s contains a secret (%s...)' % (path, s[:4]))
+        text = data.decode('utf-8', 'replace')
+        for p in patterns:
+            i = text.find(p)
+            if i >= 0:
+                start = text.rfind('\n', 0, i) + 1
+                problems.append('%s: %s' % (path, text[start:start + 300].strip()))
+    return problems
+
+
+def files_under(d):
+    out = []
+    for root, _, files in os.walk(d):
+        for f in files:
+            p = os.path.join(root, f)
+            if os.path.isfile(p) and not os.path.islink(p):
+                out.append(p)
+    return out
+
+
+def secrets_of(credentials):
+    """Strings of a credentials object a log must never show."""
+    found = []
+
+    def walk(o, key=''):
+        if isinstance(o, dict):
+            for k, v in o.items():
+                walk(v, k)
+        elif isinstance(o, list):
+            for v in o:
+                walk(v, key)
+        elif isinstance(o, str):
+            if re.search(r'pass|secret|token|key|uri|url', key, re.I) and len(o) >= 8:
+                # for URIs, the password part alone
+                m = re.match(r'^[a-z][a-z0-9+.-]*://[^:/@]*:([^@]+)@', o)
+                found.append(m.group(1) if m else o)
+    walk(credentials)
+    return found
+
+
+def finish_tmp(stacks, ok):
+    if ok and not os.environ.get('OSBROKER_KEEP_TMP'):
+        for s in stacks:
+            shutil.rmtree(s.tmp, ignore_errors=True)
+    else:
+        for s in stacks:
+            print('# temporary files kept in %s' % s.tmp)
