@@ -86,6 +86,16 @@ def pid_alive(pid):
         return False
 
 
+def group_alive(pgid):
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def children(pid):
     try:
         with open('/proc/%d/task/%d/children' % (pid, pid)) as f:
@@ -456,8 +466,10 @@ class CgiStack(Stack):
             spawn += ['-U', web_user, '-G', web_user]
         spawn += ['--', shutil.which('fcgiwrap') or '/usr/sbin/fcgiwrap', '-c', '4']
         self.cgi_out = open(self.cgi_log, 'ab')
+        # Own sessions: fcgiwrap's preforked children (and nginx's workers)
+        # outlive their parent; stop() signals the whole group.
         self.spawner = subprocess.Popen(spawn, stdin=subprocess.DEVNULL, stdout=self.cgi_out,
-                                        stderr=subprocess.STDOUT)
+                                        stderr=subprocess.STDOUT, start_new_session=True)
         wait_for(lambda: os.path.exists(self.sock) or self.spawner.poll() is not None,
                  timeout, 'the fcgiwrap socket')
         if self.spawner.poll() is not None:
@@ -466,7 +478,7 @@ class CgiStack(Stack):
         self.nginx = subprocess.Popen([shutil.which('nginx') or '/usr/sbin/nginx', '-p', self.run_dir,
                                        '-c', conf, '-e', self.error_log],
                                       stdin=subprocess.DEVNULL, stdout=self.nginx_out,
-                                      stderr=subprocess.STDOUT)
+                                      stderr=subprocess.STDOUT, start_new_session=True)
         c = self.client()
 
         def ready():
@@ -488,24 +500,24 @@ class CgiStack(Stack):
         for p, what in ((self.nginx, 'nginx'), (self.spawner, 'fcgiwrap')):
             if p is None:
                 continue
-            kids = children(p.pid)
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-            else:
+            if p.poll() is not None:
                 problems.append('%s had exited before the stop (status %s)' % (what, p.returncode))
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+            except OSError:
+                pass
             try:
                 p.wait(timeout)
             except subprocess.TimeoutExpired:
                 problems.append('%s did not stop within %ss' % (what, timeout))
-                p.kill()
-                p.wait()
-            for k in kids:
-                if pid_alive(k):
-                    try:
-                        wait_for(lambda: not pid_alive(k), 10, '%s child %d' % (what, k))
-                    except AssertionError:
-                        problems.append('%s child %d still alive' % (what, k))
-                        os.kill(k, signal.SIGKILL)
+            try:
+                wait_for(lambda: not group_alive(p.pid), timeout, '%s process group' % what)
+            except AssertionError:
+                problems.append('processes of %s left after SIGTERM' % what)
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except OSError:
+                    pass
         if self.port and port_open(self.port):
             problems.append('port %d still open' % self.port)
         try:

@@ -128,8 +128,12 @@ test_default_catalog(void)
 		    p.binding_rotatable, "small: effective flags");
 		CHECK_STR(p.maintenance_version, "1.0.0", "small: version");
 		CHECK(p.maximum_polling_duration == 0, "small: no mpd");
-		CHECK(p.service_broker == NULL && p.plan_broker == NULL,
-		    "no osbroker settings");
+		CHECK(p.service_broker == NULL && p.plan_broker != NULL &&
+		    cJSON_IsNumber(get(p.plan_broker, "binding_ttl")),
+		    "small: broker settings kept for the broker");
+		CHECK(strstr(json, "binding_ttl") == NULL &&
+		    strstr(json, "\"osbroker\":") == NULL,
+		    "broker settings not served");
 	}
 	rc = catalog_lookup_plan(cat, "0d0fca7f-3f1e-4dc0-ac63-4274347ca4b4",
 	    &p);
