@@ -7,6 +7,7 @@
 
 #define OSB_MAX_ID_LEN          255          /* instance, binding, operation ids */
 #define OSB_DEFAULT_MAX_BODY    (1024 * 1024) /* OSBROKER_MAX_BODY */
+#define OSB_MAX_DISCARD         (64LL * 1024 * 1024) /* drained from a refused body */
 #define OSB_MAX_JSON_DEPTH      32           /* nesting of request bodies */
 #define OSB_MAX_HEADER_LEN      8192         /* any X-Broker-API-* / auth header */
 #define OSB_MAX_URI_LEN         8192         /* REQUEST_URI */

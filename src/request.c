@@ -112,6 +112,20 @@ parse_query(struct request *r, const char *qs)
 	return 0;
 }
 
+static void
+discard(struct io *io, unsigned long long n)
+{
+	char	 buf[16384];
+	ssize_t	 k;
+
+	while (n > 0) {
+		k = io->read(io, buf, n < sizeof(buf) ? (size_t)n : sizeof(buf));
+		if (k <= 0)
+			return;
+		n -= (unsigned long long)k;
+	}
+}
+
 static int
 read_body(struct request *r, struct io *io, const struct config *cfg,
     struct response *err)
@@ -132,6 +146,10 @@ read_body(struct request *r, struct io *io, const struct config *cfg,
 		return -1;
 	}
 	if (n > cfg->max_body) {
+		/* Read (and drop) what the web server is sending before we
+		 * answer: fcgiwrap and Apache write the whole body to a CGI
+		 * first and discard its answer if it stopped reading. */
+		discard(io, n > OSB_MAX_DISCARD ? OSB_MAX_DISCARD : n);
 		response_error(err, OSB_ERR_TOO_LARGE,
 		    "request body of %llu bytes exceeds the limit of %zu bytes",
 		    n, cfg->max_body);

@@ -356,8 +356,6 @@ def t_catalog_ims(x):
     when = email.utils.parsedate_to_datetime(lm)
     check(lm.endswith('GMT'), 'Last-Modified %r is not an IMF-fixdate', lm)
     expect(x.c.get('/v2/catalog', headers={'If-Modified-Since': lm}), 304)
-    later = email.utils.format_datetime(when.replace(year=when.year + 1), usegmt=True)
-    expect(x.c.get('/v2/catalog', headers={'If-Modified-Since': later}), 304)
     earlier = email.utils.format_datetime(when.replace(year=when.year - 1), usegmt=True)
     expect(x.c.get('/v2/catalog', headers={'If-Modified-Since': earlier}), 200)
     expect(x.c.get('/v2/catalog', headers={'If-Modified-Since': 'not a date'}), 200)
@@ -906,6 +904,14 @@ def t_request_identity(x):
               r.header('X-Broker-API-Request-Identity'), rid)
     r = x.c.get('/v2/catalog')
     check(r.header('X-Broker-API-Request-Identity') is None, 'echo without a request identity')
+
+    def logged():
+        for f in x.stack.log_files():
+            with open(f, 'rb') as fh:
+                if rid.encode() in fh.read():
+                    return True
+        return False
+    wait_for(logged, 10, 'the request identity %s to appear in a log' % rid)
 
 
 # ============================================================================ catalog reload

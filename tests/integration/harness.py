@@ -239,10 +239,10 @@ class Stack:
     def log_files(self):
         raise NotImplementedError
 
-    def dump_logs(self, out=sys.stdout, n=30):
+    def dump_logs(self, out=sys.stdout):
         for path in self.log_files():
             print('# --- tail of %s' % path, file=out)
-            for line in tail(path, n):
+            for line in tail(path, 10 if 'access' in path else 25):
                 print('#   ' + line, file=out)
 
 
@@ -543,6 +543,7 @@ class Tap:
     def run(self, name, fn, *args):
         """Run one test: fn raises AssertionError (or anything) to fail."""
         self.n += 1
+        t0 = time.monotonic()
         try:
             fn(*args)
         except Exception as e:    # a test that crashes is a failed test
@@ -556,6 +557,9 @@ class Tap:
             sys.stdout.flush()
             return False
         print('ok %d - %s' % (self.n, name))
+        dt = time.monotonic() - t0
+        if dt >= 1:
+            print('# %.1fs' % dt)
         sys.stdout.flush()
         return True
 

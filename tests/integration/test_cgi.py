@@ -8,12 +8,13 @@ nginx's own 502 as JSON, and the log checks.
 
 import os
 import shutil
+import signal
 import sys
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BAD_LOG_PATTERNS, FIXTURES, CgiStack, Tap, check, expect,
-                     files_under, finish_tmp, make_tmpdir, scan_files)
+                     files_under, finish_tmp, group_alive, make_tmpdir, scan_files, wait_for)
 from cases import CASES, Ctx, new_id
 
 
@@ -60,8 +61,9 @@ def main():
 
     def bad_gateway():
         # fcgiwrap gone, nginx still up: nginx's 502, as JSON
-        stack.spawner.terminate()
+        os.killpg(stack.spawner.pid, signal.SIGTERM)
         stack.spawner.wait(30)
+        wait_for(lambda: not group_alive(stack.spawner.pid), 30, 'fcgiwrap and its children to exit')
         r = ctx.c.get('/v2/catalog')
         expect(r, 502)
     tap.run('cgi: the CGI runner down -> nginx answers 502 with a JSON body', bad_gateway)

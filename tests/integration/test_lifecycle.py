@@ -308,6 +308,46 @@ def main():
     tap.run('no credentials given: a password is generated, printed once with the cf command, '
             'only its hash stored; the next start reuses it silently', generated_credentials)
 
+    def private_parent():
+        s = new_stack()
+        priv = os.path.join(s.tmp, 'private')
+        os.makedirs(priv, mode=0o700)
+        os.chmod(priv, 0o700)
+        s.state_dir = os.path.join(priv, 'state')
+        s.start()
+        out = s.output()
+        sock = s.socket_path()
+        check(sock == '/run/osbroker-%d/osbroker.sock' % s.port, 'socket at %s: %r', sock, out)
+        check(stat.S_IMODE(os.stat(s.state_dir).st_mode) == 0o700, 'state dir mode %o',
+              stat.S_IMODE(os.stat(s.state_dir).st_mode))
+        expect(s.client().get('/v2/catalog'), 200)
+        stopped_clean(s)
+        check(not os.path.exists('/run/osbroker-%d' % s.port), '/run/osbroker-%d left behind' % s.port)
+    if os.geteuid() == 0:
+        tap.run('as root, a state dir under a private directory (like /root): the socket moves to /run, '
+                'the state dir stays 0700, requests work, /run is cleaned at stop', private_parent)
+    else:
+        tap.skip('a state dir under a private directory', 'not root (nginx workers run as we do)')
+
+    def max_body():
+        s = new_stack(max_body=4096)
+        s.start()
+        c = s.client()
+        doc = expect(c.get('/v2/catalog'), 200)
+        svc = {x['name']: x for x in doc['services']}['itest-db']
+        pid = {p['name']: p['id'] for p in svc['plans']}['basic']
+        base = {'service_id': svc['id'], 'plan_id': pid, 'organization_guid': 'o', 'space_guid': 's',
+                'parameters': {'pad': ''}}
+        for size, want in ((4096, 201), (4097, 413), (60000, 413), (200000, 413)):
+            iid = 'mb-' + uuid.uuid4().hex
+            b = json.dumps(base)
+            body = b.replace('"pad": ""', '"pad": "' + 'x' * (size - len(b)) + '"')
+            expect(c.put('/v2/service_instances/' + iid, body), want)
+            expect(c.get('/v2/service_instances/' + iid), 200 if want == 201 else 404)
+        stopped_clean(s)
+    tap.run('OSBROKER_MAX_BODY=4096: 4096 bytes accepted, 4097 and more -> 413 JSON (broker, then nginx)',
+            max_body)
+
     # ------------------------------------------------------------ default catalog
     def default_catalog():
         s = new_stack(catalog=os.path.join(REPO, 'catalog.yml'))
