@@ -7,9 +7,49 @@
 #include "limits.h"
 #include "util.h"
 
-/* Nesting depth of the document, counting only brackets outside strings. */
+/* Skip one number at s[*i] if it follows RFC 8259 section 6:
+ * -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
+ * cJSON also takes "01" and "1.", which no JSON producer sends. */
 static int
-depth_ok(const char *s, size_t len)
+number_ok(const char *s, size_t len, size_t *i)
+{
+	size_t p = *i, d;
+
+	if (p < len && s[p] == '-')
+		p++;
+	if (p < len && s[p] == '0')
+		p++;
+	else if (p < len && s[p] >= '1' && s[p] <= '9')
+		while (p < len && s[p] >= '0' && s[p] <= '9')
+			p++;
+	else
+		return 0;
+	if (p < len && s[p] == '.') {
+		for (d = ++p; p < len && s[p] >= '0' && s[p] <= '9'; p++)
+			;
+		if (p == d)
+			return 0;
+	}
+	if (p < len && (s[p] == 'e' || s[p] == 'E')) {
+		p++;
+		if (p < len && (s[p] == '+' || s[p] == '-'))
+			p++;
+		for (d = p; p < len && s[p] >= '0' && s[p] <= '9'; p++)
+			;
+		if (p == d)
+			return 0;
+	}
+	if (p < len && s[p] >= '0' && s[p] <= '9')
+		return 0;	/* "01": a second number glued on */
+	*i = p - 1;
+	return 1;
+}
+
+/* What cJSON does not check for us, in one pass before it parses: nesting
+ * depth (counting brackets outside strings), raw control characters inside
+ * strings, and the number grammar.  Returns NULL or what is wrong. */
+static const char *
+lex_check(const char *s, size_t len)
 {
 	size_t	 i;
 	int	 depth = 0, in_str = 0;
@@ -21,16 +61,21 @@ depth_ok(const char *s, size_t len)
 				i++;
 			else if (c == '"')
 				in_str = 0;
+			else if ((unsigned char)c < 0x20)
+				return "has a raw control character in a string";
 		} else if (c == '"') {
 			in_str = 1;
 		} else if (c == '{' || c == '[') {
 			if (++depth > OSB_MAX_JSON_DEPTH)
-				return 0;
+				return "is nested too deeply";
 		} else if (c == '}' || c == ']') {
 			depth--;
+		} else if (c == '-' || (c >= '0' && c <= '9')) {
+			if (!number_ok(s, len, &i))
+				return "has a malformed number";
 		}
 	}
-	return 1;
+	return NULL;
 }
 
 /* First duplicated key anywhere in the tree, or NULL. */
@@ -55,7 +100,7 @@ cJSON *
 jsonin_parse(const char *body, size_t len, struct response *err)
 {
 	cJSON		*root;
-	const char	*end = NULL, *dup;
+	const char	*end = NULL, *dup, *why;
 
 	if (body == NULL || len == 0) {
 		response_error(err, OSB_ERR_BAD_REQUEST,
@@ -67,9 +112,10 @@ jsonin_parse(const char *body, size_t len, struct response *err)
 		    "the request body is not valid UTF-8 text");
 		return NULL;
 	}
-	if (!depth_ok(body, len)) {
-		response_error(err, OSB_ERR_BAD_REQUEST, "the request body is "
-		    "nested deeper than %d levels", OSB_MAX_JSON_DEPTH);
+	if ((why = lex_check(body, len)) != NULL) {
+		response_error(err, OSB_ERR_BAD_REQUEST, "the request body %s "
+		    "(at most %d levels of nesting are accepted)", why,
+		    OSB_MAX_JSON_DEPTH);
 		return NULL;
 	}
 	root = cJSON_ParseWithLengthOpts(body, len, &end, 0);

@@ -119,39 +119,47 @@ char *
 response_render(const struct response *r, const char *request_identity,
     size_t *len)
 {
-	char		*body = NULL, *out = NULL, head[4096];
+	char		*body = NULL, *out = NULL, *head;
 	const char	*b = "";
-	size_t		 blen = 0, hlen;
+	size_t		 blen = 0, hlen, hcap;
 	int		 i, n;
+
+	/* Room for the status line, RESPONSE_MAX_HEADERS bounded headers and
+	 * the echoed request identity (bounded by OSB_MAX_HEADER_LEN). */
+	hcap = 4096 + (request_identity != NULL ? strlen(request_identity) : 0);
+	if ((head = malloc(hcap)) == NULL)
+		return NULL;
 
 	if (!r->no_body) {
 		if (r->raw != NULL) {
 			b = r->raw;
 			blen = r->rawlen;
 		} else {
-			if ((body = cJSON_PrintUnformatted(r->body)) == NULL)
+			if ((body = cJSON_PrintUnformatted(r->body)) == NULL) {
+				free(head);
 				return NULL;
+			}
 			b = body;
 			blen = strlen(body);
 		}
 	}
 	/* libfcgi's printf cannot format %zu (the reply is cut and nginx
 	 * answers 502): every length is formatted here with snprintf. */
-	n = snprintf(head, sizeof(head), "Status: %d %s\r\n"
+	n = snprintf(head, hcap, "Status: %d %s\r\n"
 	    "Content-Type: application/json\r\n", r->status,
 	    response_reason(r->status));
 	if (!r->no_body)
-		n += snprintf(head + n, sizeof(head) - (size_t)n,
+		n += snprintf(head + n, hcap - (size_t)n,
 		    "Content-Length: %zu\r\n", blen);
-	for (i = 0; i < r->nheaders && (size_t)n < sizeof(head); i++)
-		n += snprintf(head + n, sizeof(head) - (size_t)n, "%s: %s\r\n",
+	for (i = 0; i < r->nheaders && (size_t)n < hcap; i++)
+		n += snprintf(head + n, hcap - (size_t)n, "%s: %s\r\n",
 		    r->headers[i].name, r->headers[i].value);
-	if (request_identity != NULL && (size_t)n < sizeof(head))
-		n += snprintf(head + n, sizeof(head) - (size_t)n,
+	if (request_identity != NULL && (size_t)n < hcap)
+		n += snprintf(head + n, hcap - (size_t)n,
 		    "X-Broker-API-Request-Identity: %s\r\n", request_identity);
-	if ((size_t)n + 3 > sizeof(head))
+	if ((size_t)n + 3 > hcap)
 		goto done;
-	n += snprintf(head + n, sizeof(head) - (size_t)n, "\r\n");
+	n += snprintf(head + n, hcap - (size_t)n, "\r\n");
 	hlen = (size_t)n;
 	if ((out = malloc(hlen + blen + 1)) == NULL)
 		goto done;
@@ -160,6 +168,7 @@ response_render(const struct response *r, const char *request_identity,
 	out[hlen + blen] = '\0';
 	*len = hlen + blen;
 done:
+	free(head);
 	free(body);
 	return out;
 }

@@ -216,6 +216,9 @@ store_scan(struct store_txn *t, enum store_table tb, const char *prefix,
 
 	if ((e = mdb_cursor_open(t->txn, t->st->dbi[tb], &c)) != 0)
 		return fail(t->st, "cursor", e);
+	/* LMDB refuses an empty key to seek to: "" means from the start. */
+	if (plen == 0)
+		op = MDB_FIRST;
 	while (!stop && (e = mdb_cursor_get(c, &k, &v, op)) == 0) {
 		op = MDB_NEXT;
 		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
@@ -247,7 +250,7 @@ store_del_prefix(struct store_txn *t, enum store_table tb, const char *prefix,
 
 	if ((e = mdb_cursor_open(t->txn, t->st->dbi[tb], &c)) != 0)
 		return fail(t->st, "cursor", e);
-	e = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	e = mdb_cursor_get(c, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
 	while (e == 0) {
 		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
 			break;
@@ -257,7 +260,7 @@ store_del_prefix(struct store_txn *t, enum store_table tb, const char *prefix,
 		/* Seek again rather than trust the cursor's position after a
 		 * delete at the end of a page. */
 		k = keyval(prefix);
-		e = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+		e = mdb_cursor_get(c, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
 	}
 	if (e != 0 && e != MDB_NOTFOUND)
 		rc = fail(t->st, "delete", e);

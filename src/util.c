@@ -255,28 +255,33 @@ long long
 parse_size(const char *s)
 {
 	char		*end;
-	long long	 v;
+	long long	 v, mult = 1;
+	const long long	 max = 1LL << 40;	/* 1 TiB: far above any use */
 
 	if (s == NULL || *s < '0' || *s > '9')
 		return -1;
 	errno = 0;
 	v = strtoll(s, &end, 10);
-	if (errno != 0 || v < 0 || v > (1LL << 40))
+	if (errno != 0 || v < 0)
 		return -1;
 	switch (*end) {
 	case '\0':
-		return v;
+		break;
 	case 'k': case 'K':
-		v *= 1024;
+		mult = 1024;
 		break;
 	case 'm': case 'M':
-		v *= 1024 * 1024;
+		mult = 1024 * 1024;
 		break;
 	case 'g': case 'G':
-		v *= 1024LL * 1024 * 1024;
+		mult = 1024LL * 1024 * 1024;
 		break;
 	default:
 		return -1;
 	}
-	return end[1] == '\0' ? v : -1;
+	if (mult > 1 && end[1] != '\0')
+		return -1;
+	if (v > max / mult)
+		return -1;
+	return v * mult;
 }

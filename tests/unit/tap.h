@@ -12,15 +12,16 @@
 static int tap_n, tap_failed;
 
 #define CHECK(cond, ...) do {                                           \
+	int ok_ = !!(cond);	/* evaluated once */                    \
 	tap_n++;                                                        \
-	if (cond) {                                                     \
+	if (ok_) {                                                      \
 		printf("ok %d - ", tap_n);                              \
 	} else {                                                        \
 		tap_failed++;                                           \
 		printf("not ok %d - ", tap_n);                          \
 	}                                                               \
 	printf(__VA_ARGS__);                                            \
-	if (!(cond))                                                    \
+	if (!ok_)                                                       \
 		printf("  (%s:%d: %s)", __FILE__, __LINE__, #cond);     \
 	putchar('\n');                                                  \
 } while (0)

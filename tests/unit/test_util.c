@@ -322,8 +322,11 @@ test_parse_size(void)
 	CHECK(parse_size("abc") == -1, "parse_size garbage");
 	CHECK(parse_size("1099511627777") == -1, "parse_size above 2^40");
 	CHECK(parse_size("99999999999999999999") == -1, "parse_size ERANGE");
-	CHECK(parse_size("1099511627776k") == 1099511627776LL * 1024,
-	    "parse_size 2^40 k");
+	CHECK(parse_size("1073741824k") == 1099511627776LL,
+	    "parse_size 2^30 k = 2^40, the limit");
+	CHECK(parse_size("1024g") == 1099511627776LL, "parse_size 1024g = 2^40");
+	CHECK(parse_size("1073741825k") == -1, "parse_size just above 2^40 (k)");
+	CHECK(parse_size("1025g") == -1, "parse_size 1025g above 2^40");
 }
 
 /* Last: with -fno-sanitize-recover an overflow here aborts the program. */

@@ -1,0 +1,420 @@
+/*
+ * test_store.c: the store over LMDB in a mkdtemp(3) directory — get/put/del,
+ * abort and commit, persistence across reopen, prefix scans and deletes, and
+ * a full map.  Each environment is opened once at a time (LMDB's rule).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "tap.h"
+
+static char dir[32];
+
+static void
+rm_env(const char *d)
+{
+	char p[128];
+
+	snprintf(p, sizeof(p), "%s/data.mdb", d);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/lock.mdb", d);
+	unlink(p);
+	if (rmdir(d) == -1)
+		perror(d);
+}
+
+/* Value of key in a fresh read transaction, or NULL (caller frees). */
+static char *
+get(struct store *st, enum store_table tb, const char *key, enum store_rc *rc)
+{
+	struct store_txn	*t;
+	char			*v = NULL;
+
+	if ((*rc = store_begin(st, 0, &t)) != STORE_OK)
+		return NULL;
+	*rc = store_get(t, tb, key, &v, NULL);
+	store_abort(t);
+	return v;
+}
+
+static int
+put1(struct store *st, enum store_table tb, const char *key, const char *val)
+{
+	struct store_txn *t;
+
+	if (store_begin(st, 1, &t) != STORE_OK)
+		return -1;
+	if (store_put(t, tb, key, val, strlen(val)) != STORE_OK) {
+		store_abort(t);
+		return -1;
+	}
+	return store_commit(t) == STORE_OK ? 0 : -1;
+}
+
+struct seen {
+	char	 keys[1024];
+	int	 n;
+	int	 stop_after;
+	int	 bad_val;
+};
+
+/* Collect "key=val;" for every call. */
+static int
+collect(const char *key, const char *val, size_t len, void *arg)
+{
+	struct seen *s = arg;
+	size_t n = strlen(s->keys);
+
+	snprintf(s->keys + n, sizeof(s->keys) - n, "%s=%.*s;", key, (int)len,
+	    val);
+	s->n++;
+	return s->stop_after > 0 && s->n >= s->stop_after;
+}
+
+static void
+scans(struct store_txn *t, const char *prefix, const char *want, int stop,
+    const char *what)
+{
+	struct seen	 s;
+	enum store_rc	 rc;
+
+	memset(&s, 0, sizeof(s));
+	s.stop_after = stop;
+	rc = store_scan(t, T_BINDINGS, prefix, collect, &s);
+	CHECK(rc == STORE_OK && strcmp(s.keys, want) == 0,
+	    "store_scan \"%s\": %s", prefix, what);
+	if (rc != STORE_OK || strcmp(s.keys, want) != 0)
+		printf("#   rc %d got %s\n#  want %s\n", rc, s.keys, want);
+}
+
+static void
+test_basic(void)
+{
+	struct store		*st;
+	struct store_txn	*t;
+	enum store_rc		 rc;
+	char			*v;
+	size_t			 len;
+
+	rc = store_open(dir, 16 * 1024 * 1024, &st);
+	CHECK(rc == STORE_OK && st != NULL, "store_open in a temp dir");
+	if (rc != STORE_OK) {
+		printf("#   %s\n", st ? store_strerror(st) : "");
+		store_close(st);
+		return;
+	}
+
+	CHECK(store_begin(st, 1, &t) == STORE_OK, "begin write");
+	CHECK(store_put(t, T_INSTANCES, "i1", "{\"a\":1}", 7) == STORE_OK,
+	    "put");
+	len = 0;
+	v = NULL;
+	rc = store_get(t, T_INSTANCES, "i1", &v, &len);
+	CHECK(rc == STORE_OK && len == 7 && v != NULL &&
+	    strcmp(v, "{\"a\":1}") == 0, "get sees the put in the same txn");
+	free(v);
+	CHECK(store_put(t, T_INSTANCES, "i1", "{\"a\":22}", 8) == STORE_OK,
+	    "put overwrites");
+	rc = store_get(t, T_INSTANCES, "i1", &v, &len);
+	CHECK(rc == STORE_OK && len == 8 && strcmp(v, "{\"a\":22}") == 0,
+	    "get after overwrite");
+	free(v);
+	v = (char *)"x";
+	rc = store_get(t, T_INSTANCES, "nope", &v, &len);
+	CHECK(rc == STORE_NOTFOUND && v == NULL, "get missing: NOTFOUND, NULL");
+	rc = store_get(t, T_BINDINGS, "i1", &v, &len);
+	CHECK(rc == STORE_NOTFOUND, "tables are separate");
+	CHECK(store_put(t, T_META, "bin", "a\0b", 3) == STORE_OK,
+	    "put a value with a NUL byte");
+	rc = store_get(t, T_META, "bin", &v, &len);
+	CHECK(rc == STORE_OK && len == 3 && memcmp(v, "a\0b", 4) == 0,
+	    "get returns all bytes, NUL-terminated");
+	free(v);
+	CHECK(store_put(t, T_META, "empty", "", 0) == STORE_OK,
+	    "put an empty value");
+	rc = store_get(t, T_META, "empty", &v, &len);
+	CHECK(rc == STORE_OK && len == 0 && v != NULL && v[0] == '\0',
+	    "get an empty value");
+	free(v);
+	CHECK(store_put(t, T_INSTANCES, "tmp", "x", 1) == STORE_OK, "put tmp");
+	CHECK(store_del(t, T_INSTANCES, "tmp") == STORE_OK, "del");
+	CHECK(store_get(t, T_INSTANCES, "tmp", &v, &len) == STORE_NOTFOUND,
+	    "get after del: NOTFOUND");
+	CHECK(store_del(t, T_INSTANCES, "tmp") == STORE_NOTFOUND,
+	    "del missing: NOTFOUND");
+	CHECK(store_commit(t) == STORE_OK, "commit");
+
+	/* Abort discards writes and deletes. */
+	CHECK(store_begin(st, 1, &t) == STORE_OK, "begin write 2");
+	store_put(t, T_INSTANCES, "gone", "x", 1);
+	store_del(t, T_INSTANCES, "i1");
+	store_put(t, T_META, "bin", "changed", 7);
+	store_abort(t);
+	v = get(st, T_INSTANCES, "gone", &rc);
+	CHECK(rc == STORE_NOTFOUND && v == NULL, "abort: put discarded");
+	free(v);
+	v = get(st, T_INSTANCES, "i1", &rc);
+	CHECK(rc == STORE_OK && strcmp(v, "{\"a\":22}") == 0,
+	    "abort: del discarded");
+	free(v);
+	v = get(st, T_META, "bin", &rc);
+	CHECK(rc == STORE_OK && strcmp(v, "a") == 0,
+	    "abort: overwrite discarded");
+	free(v);
+	store_abort(NULL);
+
+	/* A reader does not see a writer's uncommitted data. */
+	{
+		struct store_txn *w, *r;
+
+		CHECK(store_begin(st, 0, &r) == STORE_OK, "begin read");
+		CHECK(store_begin(st, 1, &w) == STORE_OK,
+		    "begin write while reading");
+		store_put(w, T_INSTANCES, "i2", "two", 3);
+		CHECK(store_get(r, T_INSTANCES, "i2", &v, &len) ==
+		    STORE_NOTFOUND, "reader does not see uncommitted put");
+		CHECK(store_commit(w) == STORE_OK, "commit i2");
+		CHECK(store_get(r, T_INSTANCES, "i2", &v, &len) ==
+		    STORE_NOTFOUND, "reader keeps its snapshot");
+		store_abort(r);
+	}
+	CHECK(store_strerror(st) != NULL, "store_strerror is a string");
+	store_close(st);
+
+	/* Commits persist across close and reopen. */
+	rc = store_open(dir, 16 * 1024 * 1024, &st);
+	CHECK(rc == STORE_OK, "reopen");
+	if (rc != STORE_OK) {
+		store_close(st);
+		return;
+	}
+	v = get(st, T_INSTANCES, "i1", &rc);
+	CHECK(rc == STORE_OK && strcmp(v, "{\"a\":22}") == 0,
+	    "i1 persisted across reopen");
+	free(v);
+	v = get(st, T_INSTANCES, "i2", &rc);
+	CHECK(rc == STORE_OK && strcmp(v, "two") == 0,
+	    "i2 persisted across reopen");
+	free(v);
+	v = get(st, T_INSTANCES, "gone", &rc);
+	CHECK(rc == STORE_NOTFOUND, "aborted key still absent after reopen");
+	free(v);
+	store_close(st);
+}
+
+static void
+test_prefix(void)
+{
+	static const char *keys[] = {
+		"i1/c", "i10/x", "i1/a", "i2/y", "i0/z", "i1/b", "i1", "i1.",
+		"h9/9",
+	};
+	struct store		*st;
+	struct store_txn	*t;
+	enum store_rc		 rc;
+	char			 key[600], *v;
+	size_t			 i, n;
+	int			 ok;
+
+	if (store_open(dir, 16 * 1024 * 1024, &st) != STORE_OK) {
+		CHECK(0, "reopen for prefix tests");
+		store_close(st);
+		return;
+	}
+	if (store_begin(st, 1, &t) != STORE_OK)
+		abort();
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		store_put(t, T_BINDINGS, keys[i], keys[i], strlen(keys[i]));
+	store_put(t, T_INSTANCES, "i1/zz", "other table", 11);
+	CHECK(store_commit(t) == STORE_OK, "commit binding keys");
+
+	if (store_begin(st, 0, &t) != STORE_OK)
+		abort();
+	scans(t, "i1/", "i1/a=i1/a;i1/b=i1/b;i1/c=i1/c;", 0,
+	    "only i1/*, in key order (not i10/x, i1, i1.)");
+	scans(t, "i10/", "i10/x=i10/x;", 0, "i10/");
+	scans(t, "i1/", "i1/a=i1/a;", 1, "stops when fn returns non-zero");
+	scans(t, "i3/", "", 0, "no match between keys");
+	scans(t, "zz", "", 0, "no match after the last key");
+	scans(t, "a", "", 0, "no match before the first key");
+	scans(t, "i1/b", "i1/b=i1/b;", 0, "a whole key as prefix");
+	scans(t, "", "h9/9=h9/9;i0/z=i0/z;i1=i1;i1.=i1.;i1/a=i1/a;"
+	    "i1/b=i1/b;i1/c=i1/c;i10/x=i10/x;i2/y=i2/y;", 0,
+	    "empty prefix: every key");
+	store_abort(t);
+
+	/* Delete by prefix. */
+	if (store_begin(st, 1, &t) != STORE_OK)
+		abort();
+	n = 99;
+	rc = store_del_prefix(t, T_BINDINGS, "i1/", &n);
+	CHECK(rc == STORE_OK && n == 3, "store_del_prefix i1/: 3 deleted "
+	    "(got %zu)", n);
+	n = 99;
+	rc = store_del_prefix(t, T_BINDINGS, "i3/", &n);
+	CHECK(rc == STORE_OK && n == 0, "store_del_prefix: none matching");
+	rc = store_del_prefix(t, T_BINDINGS, "zzz", NULL);
+	CHECK(rc == STORE_OK, "store_del_prefix: count optional, past end");
+	CHECK(store_commit(t) == STORE_OK, "commit deletes");
+	if (store_begin(st, 0, &t) != STORE_OK)
+		abort();
+	scans(t, "i1/", "", 0, "i1/* gone");
+	scans(t, "i", "i0/z=i0/z;i1=i1;i1.=i1.;i10/x=i10/x;i2/y=i2/y;", 0,
+	    "neighbours untouched");
+	CHECK(store_get(t, T_INSTANCES, "i1/zz", &v, NULL) == STORE_OK,
+	    "other table untouched");
+	free(v);
+	store_abort(t);
+
+	/* Many keys over many pages, one instance in the middle. */
+	if (store_begin(st, 1, &t) != STORE_OK)
+		abort();
+	for (i = 0; i < 600; i++) {
+		snprintf(key, sizeof(key), "m%c/b%04zu", i < 200 ? 'a' :
+		    i < 400 ? 'b' : 'c', i);
+		store_put(t, T_BINDINGS, key, "0123456789abcdef0123456789abcdef"
+		    "0123456789abcdef0123456789abcdef", 64);
+	}
+	CHECK(store_commit(t) == STORE_OK, "commit 600 keys");
+	if (store_begin(st, 1, &t) != STORE_OK)
+		abort();
+	rc = store_del_prefix(t, T_BINDINGS, "mb/", &n);
+	CHECK(rc == STORE_OK && n == 200, "store_del_prefix over pages: 200 "
+	    "(got %zu)", n);
+	CHECK(store_commit(t) == STORE_OK, "commit");
+	if (store_begin(st, 0, &t) != STORE_OK)
+		abort();
+	{
+		struct seen s;
+
+		memset(&s, 0, sizeof(s));
+		store_scan(t, T_BINDINGS, "ma/", collect, &s);
+		ok = s.n == 200;
+		memset(&s, 0, sizeof(s));
+		store_scan(t, T_BINDINGS, "mb/", collect, &s);
+		ok = ok && s.n == 0;
+		memset(&s, 0, sizeof(s));
+		store_scan(t, T_BINDINGS, "mc/", collect, &s);
+		ok = ok && s.n == 200;
+		CHECK(ok, "the instances before and after keep 200 each");
+	}
+	store_abort(t);
+
+	/* The longest binding key: 255 + "/" + 255 bytes. */
+	memset(key, 'k', 511);
+	key[255] = '/';
+	key[511] = '\0';
+	CHECK(put1(st, T_BINDINGS, key, "long") == 0,
+	    "a 511-byte key (longest binding key) is stored");
+	v = get(st, T_BINDINGS, key, &rc);
+	CHECK(rc == STORE_OK && v != NULL && strcmp(v, "long") == 0,
+	    "and read back");
+	free(v);
+	store_close(st);
+}
+
+static void
+test_full(void)
+{
+	struct store		*st;
+	struct store_txn	*t;
+	enum store_rc		 rc = STORE_OK;
+	char			 d[64], key[32], *big, *v;
+	int			 i;
+
+	snprintf(d, sizeof(d), "%s/small", dir);
+	if (mkdir(d, 0700) == -1) {
+		perror(d);
+		return;
+	}
+	rc = store_open(d, 1024 * 1024, &st);
+	CHECK(rc == STORE_OK, "store_open with a 1 MiB map");
+	if (rc != STORE_OK) {
+		store_close(st);
+		rm_env(d);
+		return;
+	}
+	CHECK(put1(st, T_INSTANCES, "keep", "{\"kept\":true}") == 0,
+	    "commit a record before filling");
+	if ((big = malloc(4000)) == NULL)
+		abort();
+	memset(big, 'x', 4000);
+	if (store_begin(st, 1, &t) != STORE_OK)
+		abort();
+	for (i = 0; i < 10000; i++) {
+		snprintf(key, sizeof(key), "fill%06d", i);
+		if ((rc = store_put(t, T_INSTANCES, key, big, 4000)) !=
+		    STORE_OK)
+			break;
+	}
+	CHECK(rc == STORE_FULL, "put until the map is full: STORE_FULL "
+	    "(rc %d after %d puts)", rc, i);
+	CHECK(store_strerror(st)[0] != '\0', "store_strerror says why (%s)",
+	    store_strerror(st));
+	store_abort(t);
+	free(big);
+
+	v = get(st, T_INSTANCES, "keep", &rc);
+	CHECK(rc == STORE_OK && v != NULL && strcmp(v, "{\"kept\":true}") == 0,
+	    "after abort: committed data still readable");
+	free(v);
+	v = get(st, T_INSTANCES, "fill000000", &rc);
+	CHECK(rc == STORE_NOTFOUND, "after abort: nothing of the full txn");
+	free(v);
+	CHECK(put1(st, T_INSTANCES, "after", "small") == 0,
+	    "after abort: a small write commits");
+	store_close(st);
+	rm_env(d);
+}
+
+static void
+test_open_errors(void)
+{
+	struct store	*st = NULL;
+	enum store_rc	 rc;
+	char		 d[96];
+
+	snprintf(d, sizeof(d), "%s/missing/deeper", dir);
+	rc = store_open(d, 1024 * 1024, &st);
+	CHECK(rc != STORE_OK && st != NULL &&
+	    strstr(store_strerror(st), d) != NULL,
+	    "store_open of a missing directory fails, naming it");
+	store_close(st);
+
+	if (geteuid() == 0) {
+		CHECK(1, "# SKIP read-only directory (running as root)");
+		return;
+	}
+	snprintf(d, sizeof(d), "%s/ro", dir);
+	if (mkdir(d, 0500) == -1) {
+		perror(d);
+		return;
+	}
+	st = NULL;
+	rc = store_open(d, 1024 * 1024, &st);
+	CHECK(rc == STORE_READONLY, "unwritable directory: STORE_READONLY "
+	    "(rc %d)", rc);
+	store_close(st);
+	chmod(d, 0700);
+	rm_env(d);
+}
+
+int
+main(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/osb-test-store.XXXXXX");
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return 2;
+	}
+	test_basic();
+	test_prefix();
+	test_full();
+	test_open_errors();
+	rm_env(dir);
+	return tap_done();
+}
