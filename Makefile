@@ -36,7 +36,7 @@ $(B)/osbroker: $(OBJS)
 cgi-bin/osbroker.cgi: $(B)/osbroker
 	cp $< $@
 
-$(B)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIB_OBJS) | $(B)/tests
+$(B)/tests/%: tests/unit/%.c tests/unit/tap.h tests/unit/resp_desc.h $(LIB_OBJS) | $(B)/tests
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Isrc -o $@ $< $(LIB_OBJS) $(PKG_LIBS)
 
 $(B)/obj $(B)/tests:

@@ -8,19 +8,11 @@
 
 #include "identity.h"
 #include "response.h"
+#include "resp_desc.h"
 #include "tap.h"
 
 /* base64 of {"user_id":"x"} */
 #define USER_X "eyJ1c2VyX2lkIjoieCJ9"
-
-static const char *
-desc(const struct response *resp)
-{
-	const cJSON *d = cJSON_GetObjectItemCaseSensitive(resp->body,
-	    "description");
-
-	return cJSON_IsString(d) ? d->valuestring : "";
-}
 
 /* Decodes header; its unformatted JSON must be want. */
 static void

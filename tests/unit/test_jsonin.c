@@ -10,16 +10,8 @@
 #include "jsonin.h"
 #include "limits.h"
 #include "response.h"
+#include "resp_desc.h"
 #include "tap.h"
-
-static const char *
-desc(const struct response *resp)
-{
-	const cJSON *d = cJSON_GetObjectItemCaseSensitive(resp->body,
-	    "description");
-
-	return cJSON_IsString(d) ? d->valuestring : "";
-}
 
 static void
 accepts_len(const char *body, size_t len, const char *what)

@@ -13,6 +13,7 @@
 #include "limits.h"
 #include "request.h"
 #include "response.h"
+#include "resp_desc.h"
 #include "tap.h"
 
 /* A request as the web server would hand it over: parameters from a
@@ -88,16 +89,6 @@ run(const char **params, const char *body, struct fake *f, struct request *r,
 	f->chunk = 3;
 	response_init(err);
 	return request_read(r, &io, &cfg, err);
-}
-
-/* "description" of an error response, or "" when there is none. */
-static const char *
-desc(const struct response *resp)
-{
-	const cJSON *d = cJSON_GetObjectItemCaseSensitive(resp->body,
-	    "description");
-
-	return cJSON_IsString(d) ? d->valuestring : "";
 }
 
 /* The request must fail with status; checks a non-empty description. */

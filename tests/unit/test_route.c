@@ -14,6 +14,7 @@
 #include "request.h"
 #include "response.h"
 #include "route.h"
+#include "resp_desc.h"
 #include "tap.h"
 
 struct fake {
@@ -63,15 +64,6 @@ route(const char *method, const char *uri, struct request *r,
 		return -2;
 	}
 	return route_match(r, rt, err);
-}
-
-static const char *
-desc(const struct response *resp)
-{
-	const cJSON *d = cJSON_GetObjectItemCaseSensitive(resp->body,
-	    "description");
-
-	return cJSON_IsString(d) ? d->valuestring : "";
 }
 
 static void

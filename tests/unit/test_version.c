@@ -8,16 +8,8 @@
 #include "limits.h"
 #include "response.h"
 #include "version.h"
+#include "resp_desc.h"
 #include "tap.h"
-
-static const char *
-desc(const struct response *resp)
-{
-	const cJSON *d = cJSON_GetObjectItemCaseSensitive(resp->body,
-	    "description");
-
-	return cJSON_IsString(d) ? d->valuestring : "";
-}
 
 /* The header as printable text for the TAP line. */
 static const char *
