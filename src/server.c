@@ -120,12 +120,31 @@ dispatch(struct ctx *c, struct response *resp)
 		h(c, resp);
 }
 
+/* Who asked, for the audit trail: the platform and its user record as the
+ * platform sent them (ids, never secrets), bounded. */
+static void
+identity_note(const cJSON *identity, char *out, size_t outlen)
+{
+	char *v;
+
+	out[0] = '\0';
+	if (identity == NULL)
+		return;
+	if ((v = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(
+	    identity, "value"))) == NULL)
+		return;
+	snprintf(out, outlen, " origin=%s:%s", cJSON_GetStringValue(
+	    cJSON_GetObjectItemCaseSensitive(identity, "platform")), v);
+	free(v);
+}
+
 static void
 log_request(const struct request *r, const struct response *resp,
-    const char *user, const struct timespec *t0)
+    const char *user, const cJSON *identity, const struct timespec *t0)
 {
 	struct timespec	 t1;
 	char		 path[256], rid[OSB_MAX_LOG_ID_LEN + 1], note[160];
+	char		 origin[256], clean[256];
 	double		 ms;
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -135,8 +154,10 @@ log_request(const struct request *r, const struct response *resp,
 	log_clean(rid, sizeof(rid), r->request_identity != NULL ?
 	    r->request_identity : "-");
 	log_clean(note, sizeof(note), resp->log_note);
-	log_msg("%s %s %d %.1fms rid=%s user=%s%s%s", r->method_name, path,
-	    resp->status, ms, rid, user != NULL ? user : "-",
+	identity_note(identity, origin, sizeof(origin));
+	log_clean(clean, sizeof(clean), origin);
+	log_msg("%s %s %d %.1fms rid=%s user=%s%s%s%s", r->method_name, path,
+	    resp->status, ms, rid, user != NULL ? user : "-", clean,
 	    note[0] ? " -- " : "", note);
 }
 
@@ -200,7 +221,7 @@ broker_handle(struct io *io, void *arg)
 	dispatch(&c, &resp);
 out:
 	send_response(io, &req, &resp);
-	log_request(&req, &resp, user, &t0);
+	log_request(&req, &resp, user, identity, &t0);
 	cJSON_Delete(identity);
 	response_free(&resp);
 	request_free(&req);
