@@ -51,7 +51,8 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/osbroker-serve
 
-check: deps
+check:
+	@scripts/install-deps --test
 	@$(MAKE) --no-print-directory all unit
 	@tests/run
 
