@@ -668,6 +668,24 @@ def secrets_of(credentials):
     return found
 
 
+def check_logs(tap, stack, secrets, prefix=''):
+    """The closing checks of a suite: no secret handed out (nor the broker
+    password) in any log, the password nowhere on disk, no sanitizer report."""
+    def no_secrets():
+        logs = stack.log_files()
+        check(logs, 'no log files found')
+        problems = scan_files(logs, secrets)
+        problems += scan_files(files_under(stack.tmp), [stack.password])
+        check(not problems, '\n'.join(problems))
+    tap.run('%sno log shows a binding secret; the broker password is nowhere on disk '
+            '(%d secrets checked)' % (prefix, len(secrets)), no_secrets)
+
+    def no_sanitizer_reports():
+        problems = scan_files(stack.log_files(), [], BAD_LOG_PATTERNS)
+        check(not problems, '\n'.join(problems))
+    tap.run('%sno sanitizer report or crash in any log' % prefix, no_sanitizer_reports)
+
+
 def finish_tmp(stacks, ok):
     if ok and not os.environ.get('OSBROKER_KEEP_TMP'):
         for s in stacks:

@@ -11,17 +11,15 @@ the non-program files are refused, and the CGI cases of cases.py pass.
 """
 
 import os
-import re
 import shutil
 import signal
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BAD_LOG_PATTERNS, FIXTURES, REPO, Client, Stack, Tap, broker_bin,
-                     check, expect, expect_error, files_under, finish_tmp, free_port,
-                     group_alive, hash_password, make_tmpdir, port_open, scan_files,
-                     tail, wait_for)
+from harness import (FIXTURES, REPO, Client, Stack, Tap, broker_bin, check, check_logs,
+                     expect, expect_error, files_under, finish_tmp, free_port, group_alive,
+                     hash_password, make_tmpdir, port_open, tail, wait_for)
 from cases import CASES, Ctx
 
 # Cases about what nginx itself does (its own error pages, its body limit,
@@ -212,15 +210,7 @@ def main():
         check(not problems, '; '.join(problems))
     tap.run('Apache stops cleanly: no process, nothing listening', clean_stop)
 
-    def logs_clean():
-        logs = stack.log_files()
-        check(logs, 'no Apache error log')
-        problems = scan_files(logs, ctx.secrets)
-        problems += scan_files(files_under(stack.tmp), [stack.password])
-        problems += scan_files(logs, [], BAD_LOG_PATTERNS)
-        check(not problems, '\n'.join(problems))
-    tap.run('no secret, no sanitizer report in the Apache error log; the password nowhere on disk',
-            logs_clean)
+    check_logs(tap, stack, ctx.secrets, 'apache: ')
 
     rc = tap.done()
     finish_tmp([stack], rc == 0)

@@ -10,11 +10,10 @@ import os
 import shutil
 import signal
 import sys
-import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BAD_LOG_PATTERNS, FIXTURES, CgiStack, Tap, check, expect,
-                     files_under, finish_tmp, group_alive, make_tmpdir, scan_files, wait_for)
+from harness import (FIXTURES, CgiStack, Tap, check, check_logs, expect, finish_tmp,
+                     group_alive, make_tmpdir, wait_for)
 from cases import CASES, Ctx, new_id
 
 
@@ -73,18 +72,7 @@ def main():
         check(not problems, '; '.join(problems))
     tap.run('cgi: nginx and fcgiwrap stop cleanly', clean_stop)
 
-    def no_secrets():
-        logs = stack.log_files()
-        problems = scan_files(logs, ctx.secrets)
-        problems += scan_files(files_under(stack.tmp), [stack.password])
-        check(not problems, '\n'.join(problems))
-    tap.run('cgi: no log shows a binding secret; the broker password is nowhere on disk (%d secrets)'
-            % len(ctx.secrets), no_secrets)
-
-    def no_sanitizer_reports():
-        problems = scan_files(stack.log_files(), [], BAD_LOG_PATTERNS)
-        check(not problems, '\n'.join(problems))
-    tap.run('cgi: no sanitizer report or crash in any log', no_sanitizer_reports)
+    check_logs(tap, stack, ctx.secrets, 'cgi: ')
 
     rc = tap.done()
     finish_tmp([stack], rc == 0)

@@ -13,8 +13,7 @@ import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BAD_LOG_PATTERNS, FIXTURES, ServeStack, Tap, check, files_under,
-                     finish_tmp, make_tmpdir, scan_files)
+from harness import FIXTURES, ServeStack, Tap, check, check_logs, finish_tmp, make_tmpdir
 from cases import CASES, Ctx
 
 
@@ -57,20 +56,7 @@ def main():
         check(not problems, '; '.join(problems))
     tap.run('SIGTERM stops everything: no process, no listener, no socket, no pid file', clean_stop)
 
-    def no_secrets():
-        logs = stack.log_files()
-        check(logs, 'no log files found')
-        problems = scan_files(logs, ctx.secrets)
-        # the broker password must not be stored anywhere in clear
-        problems += scan_files(files_under(stack.tmp), [stack.password])
-        check(not problems, '\n'.join(problems))
-    tap.run('no log shows a binding secret; the broker password is nowhere on disk (%d secrets checked)'
-            % len(ctx.secrets), no_secrets)
-
-    def no_sanitizer_reports():
-        problems = scan_files(stack.log_files(), [], BAD_LOG_PATTERNS)
-        check(not problems, '\n'.join(problems))
-    tap.run('no sanitizer report or crash in any log', no_sanitizer_reports)
+    check_logs(tap, stack, ctx.secrets)
 
     rc = tap.done()
     finish_tmp([stack], rc == 0)

@@ -8,18 +8,16 @@ dying under it, and the default catalog.yml end to end.
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import stat
 import subprocess
 import sys
-import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BAD_LOG_PATTERNS, FIXTURES, REPO, Client, ServeStack, Tap, broker_bin,
-                     check, expect, files_under, finish_tmp, make_tmpdir, pid_alive,
+                     check, expect, files_under, finish_tmp, pid_alive,
                      port_open, scan_files, secrets_of, wait_for)
 
 TAB_LINE = 12     # the line of the fixture catalog a tab is put on
