@@ -71,7 +71,7 @@ struct rec {
 	size_t		 nplans;
 };
 
-struct ctx {
+struct loader {
 	const char		*data;
 	size_t			 len;
 	struct catalog_error	*err;
@@ -219,17 +219,17 @@ static const struct objspec top_spec = SPEC(top_fields);
 #define F_ID	0
 #define F_NAME	1
 
-static int	 to_json(struct ctx *, const yaml_node_t *, int, cJSON **);
-static int	 convert_object(struct ctx *, const yaml_node_t *,
+static int	 to_json(struct loader *, const yaml_node_t *, int, cJSON **);
+static int	 convert_object(struct loader *, const yaml_node_t *,
 		    const struct objspec *, const char *, int, cJSON **,
 		    const yaml_node_t **, cJSON **);
 
 static int
-fail(struct ctx *c, const yaml_mark_t *m, const char *fmt, ...)
+fail(struct loader *c, const yaml_mark_t *m, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static int
-fail(struct ctx *c, const yaml_mark_t *m, const char *fmt, ...)
+fail(struct loader *c, const yaml_mark_t *m, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -242,7 +242,7 @@ fail(struct ctx *c, const yaml_mark_t *m, const char *fmt, ...)
 }
 
 static int
-oom(struct ctx *c)
+oom(struct loader *c)
 {
 	return fail(c, NULL, "out of memory");
 }
@@ -252,7 +252,7 @@ oom(struct ctx *c)
  * and, when that copy fails, neither adds nor frees the item.
  */
 static int
-add_item(struct ctx *c, cJSON *to, const char *key, cJSON *item)
+add_item(struct loader *c, cJSON *to, const char *key, cJSON *item)
 {
 	cJSON_bool ok;
 
@@ -265,7 +265,7 @@ add_item(struct ctx *c, cJSON *to, const char *key, cJSON *item)
 }
 
 static const yaml_node_t *
-node_at(struct ctx *c, int i)
+node_at(struct loader *c, int i)
 {
 	return yaml_document_get_node(&c->doc, i);
 }
@@ -433,7 +433,7 @@ is_string(const yaml_node_t *n)
 
 /* The value of key in a mapping node, or NULL. */
 static const yaml_node_t *
-map_get(struct ctx *c, const yaml_node_t *map, const char *key)
+map_get(struct loader *c, const yaml_node_t *map, const char *key)
 {
 	const yaml_node_pair_t *p;
 	const yaml_node_t *k;
@@ -453,7 +453,7 @@ map_get(struct ctx *c, const yaml_node_t *map, const char *key)
 
 /* "plan \"tiny\"" when the name is readable, else "plan #2". */
 static void
-make_label(struct ctx *c, const yaml_node_t *n, const char *kind, size_t i,
+make_label(struct loader *c, const yaml_node_t *n, const char *kind, size_t i,
     char *buf, size_t size)
 {
 	const yaml_node_t *name = map_get(c, n, "name");
@@ -469,7 +469,7 @@ make_label(struct ctx *c, const yaml_node_t *n, const char *kind, size_t i,
 
 /* libyaml's reader errors carry a byte offset, not a mark. */
 static int
-reader_fail(struct ctx *c, const yaml_parser_t *p)
+reader_fail(struct loader *c, const yaml_parser_t *p)
 {
 	yaml_mark_t m;
 	size_t i, end = p->problem_offset;
@@ -489,7 +489,7 @@ reader_fail(struct ctx *c, const yaml_parser_t *p)
 }
 
 static int
-parser_fail(struct ctx *c, const yaml_parser_t *p)
+parser_fail(struct loader *c, const yaml_parser_t *p)
 {
 	if (p->error == YAML_MEMORY_ERROR)
 		return oom(c);
@@ -504,7 +504,7 @@ parser_fail(struct ctx *c, const yaml_parser_t *p)
 }
 
 static int
-check_event(struct ctx *c, const yaml_event_t *ev, int *depth, int *docs)
+check_event(struct loader *c, const yaml_event_t *ev, int *depth, int *docs)
 {
 	const yaml_char_t *tag = NULL;
 	int nest = 0;
@@ -548,7 +548,7 @@ check_event(struct ctx *c, const yaml_event_t *ev, int *depth, int *docs)
 }
 
 static int
-scan_events(struct ctx *c)
+scan_events(struct loader *c)
 {
 	yaml_parser_t p;
 	yaml_event_t ev;
@@ -572,7 +572,7 @@ scan_events(struct ctx *c)
 }
 
 static int
-load_document(struct ctx *c)
+load_document(struct loader *c)
 {
 	yaml_parser_t p;
 	int rc = 0;
@@ -611,7 +611,7 @@ keyref_cmp(const void *a, const void *b)
 
 /* Sorting keeps this O(n log n): a hostile file may hold 100k keys. */
 static int
-find_duplicate_key(struct ctx *c, struct keyref *r, size_t n)
+find_duplicate_key(struct loader *c, struct keyref *r, size_t n)
 {
 	const struct keyref *dup = NULL;
 	size_t i;
@@ -630,7 +630,7 @@ find_duplicate_key(struct ctx *c, struct keyref *r, size_t n)
 
 /* Keys must be strings (JSON has no other kind) and unique. */
 static int
-check_keys(struct ctx *c, const yaml_node_t *map)
+check_keys(struct loader *c, const yaml_node_t *map)
 {
 	const yaml_node_pair_t *p, *start = map->data.mapping.pairs.start;
 	size_t n = map->data.mapping.pairs.top - start;
@@ -666,7 +666,7 @@ check_keys(struct ctx *c, const yaml_node_t *map)
 }
 
 static int
-scalar_json(struct ctx *c, const yaml_node_t *n, cJSON **out)
+scalar_json(struct loader *c, const yaml_node_t *n, cJSON **out)
 {
 	double d = 0;
 
@@ -695,7 +695,7 @@ scalar_json(struct ctx *c, const yaml_node_t *n, cJSON **out)
 }
 
 static int
-seq_json(struct ctx *c, const yaml_node_t *n, int depth, cJSON **out)
+seq_json(struct loader *c, const yaml_node_t *n, int depth, cJSON **out)
 {
 	const yaml_node_item_t *i;
 	cJSON *arr, *item;
@@ -716,7 +716,7 @@ fail:
 }
 
 static int
-map_json(struct ctx *c, const yaml_node_t *n, int depth, cJSON **out)
+map_json(struct loader *c, const yaml_node_t *n, int depth, cJSON **out)
 {
 	const yaml_node_pair_t *p;
 	cJSON *obj, *item;
@@ -739,7 +739,7 @@ fail:
 }
 
 static int
-to_json(struct ctx *c, const yaml_node_t *n, int depth, cJSON **out)
+to_json(struct loader *c, const yaml_node_t *n, int depth, cJSON **out)
 {
 	/* The event pass already bounds depth; this keeps the bound local. */
 	if (depth > CATALOG_MAX_DEPTH + 1)
@@ -760,7 +760,7 @@ to_json(struct ctx *c, const yaml_node_t *n, int depth, cJSON **out)
 /* ---- Typed fields. ---- */
 
 static int
-want_string(struct ctx *c, const yaml_node_t *v, const char *label,
+want_string(struct loader *c, const yaml_node_t *v, const char *label,
     const char *key)
 {
 	enum stype t;
@@ -794,7 +794,7 @@ cli_friendly(const char *s)
 }
 
 static int
-conv_string(struct ctx *c, const struct field *f, const char *key,
+conv_string(struct loader *c, const struct field *f, const char *key,
     const yaml_node_t *v, const char *label, cJSON **out)
 {
 	size_t len;
@@ -817,7 +817,7 @@ conv_string(struct ctx *c, const struct field *f, const char *key,
 }
 
 static int
-conv_bool(struct ctx *c, const char *key, const yaml_node_t *v,
+conv_bool(struct loader *c, const char *key, const yaml_node_t *v,
     const char *label, cJSON **out)
 {
 	double d = 0;
@@ -832,7 +832,7 @@ conv_bool(struct ctx *c, const char *key, const yaml_node_t *v,
 
 /* spec.md "Service Offering Object", requires: only these three. */
 static int
-conv_strings(struct ctx *c, const struct field *f, const char *key,
+conv_strings(struct loader *c, const struct field *f, const char *key,
     const yaml_node_t *v, const char *label, cJSON **out)
 {
 	static const char *const perms[] = { "syslog_drain",
@@ -878,7 +878,7 @@ fail:
 
 /* spec.md "Service Plan Object": maximum_polling_duration, in seconds. */
 static int
-conv_posint(struct ctx *c, const char *key, const yaml_node_t *v,
+conv_posint(struct loader *c, const char *key, const yaml_node_t *v,
     const char *label, cJSON **out)
 {
 	double d = 0;
@@ -940,7 +940,7 @@ semver_valid(const char *s, size_t len)
 
 /* spec.md "Maintenance Info Object": version MUST be semver 2.0. */
 static int
-conv_semver(struct ctx *c, const char *key, const yaml_node_t *v,
+conv_semver(struct loader *c, const char *key, const yaml_node_t *v,
     const char *label, cJSON **out)
 {
 	if (v->type != YAML_SCALAR_NODE || scalar_type(v, NULL) != ST_STRING ||
@@ -958,7 +958,7 @@ conv_semver(struct ctx *c, const char *key, const yaml_node_t *v,
  * points outside the schema.
  */
 static int
-check_refs(struct ctx *c, const yaml_node_t *n)
+check_refs(struct loader *c, const yaml_node_t *n)
 {
 	const yaml_node_pair_t *p;
 	const yaml_node_item_t *i;
@@ -987,7 +987,7 @@ check_refs(struct ctx *c, const yaml_node_t *n)
 }
 
 static int
-conv_schema(struct ctx *c, const char *key, const yaml_node_t *v,
+conv_schema(struct loader *c, const char *key, const yaml_node_t *v,
     const char *label, int depth, cJSON **out)
 {
 	const yaml_node_t *s;
@@ -1025,7 +1025,7 @@ fail:
 }
 
 static int
-conv_mapping(struct ctx *c, const char *key, const yaml_node_t *v,
+conv_mapping(struct loader *c, const char *key, const yaml_node_t *v,
     const char *label, int depth, cJSON **out)
 {
 	if (v->type != YAML_MAPPING_NODE)
@@ -1035,7 +1035,7 @@ conv_mapping(struct ctx *c, const char *key, const yaml_node_t *v,
 }
 
 static int
-push_rec(struct ctx *c, struct rec **arr, size_t *n, size_t *cap,
+push_rec(struct loader *c, struct rec **arr, size_t *n, size_t *cap,
     const struct rec *r)
 {
 	struct rec *p;
@@ -1054,7 +1054,7 @@ push_rec(struct ctx *c, struct rec **arr, size_t *n, size_t *cap,
 
 /* Keep an "osbroker" object apart, owned by c->brokers. */
 static int
-keep_broker(struct ctx *c, cJSON *broker, struct rec *r)
+keep_broker(struct loader *c, cJSON *broker, struct rec *r)
 {
 	r->broker = broker;
 	if (broker == NULL)
@@ -1063,7 +1063,7 @@ keep_broker(struct ctx *c, cJSON *broker, struct rec *r)
 }
 
 static int
-conv_plans(struct ctx *c, const char *key, const yaml_node_t *v,
+conv_plans(struct loader *c, const char *key, const yaml_node_t *v,
     const char *label, int depth, cJSON **out)
 {
 	const yaml_node_t *found[CATALOG_MAX_FIELDS] = { 0 }, *item;
@@ -1109,7 +1109,7 @@ fail:
 }
 
 static int
-conv_services(struct ctx *c, const char *key, const yaml_node_t *v,
+conv_services(struct loader *c, const char *key, const yaml_node_t *v,
     int depth, cJSON **out)
 {
 	const yaml_node_t *found[CATALOG_MAX_FIELDS] = { 0 }, *item;
@@ -1156,7 +1156,7 @@ fail:
 }
 
 static int
-convert_field(struct ctx *c, const struct field *f, const char *key,
+convert_field(struct loader *c, const struct field *f, const char *key,
     const yaml_node_t *v, const char *label, int depth, cJSON **out)
 {
 	char sub[CATALOG_LABEL];
@@ -1213,7 +1213,7 @@ find_field(const struct objspec *spec, const char *key, size_t *idx)
 }
 
 static int
-check_required(struct ctx *c, const yaml_node_t *n, const struct objspec *spec,
+check_required(struct loader *c, const yaml_node_t *n, const struct objspec *spec,
     const char *label, const yaml_node_t **found)
 {
 	size_t i;
@@ -1231,7 +1231,7 @@ check_required(struct ctx *c, const yaml_node_t *n, const struct objspec *spec,
  * them would silently lose.  Unknown keys are vendor extensions, copied.
  */
 static int
-convert_pair(struct ctx *c, const yaml_node_pair_t *p,
+convert_pair(struct loader *c, const yaml_node_pair_t *p,
     const struct objspec *spec, const char *label, int depth,
     const yaml_node_t **keys, const yaml_node_t **found, cJSON *obj,
     cJSON **broker)
@@ -1266,7 +1266,7 @@ convert_pair(struct ctx *c, const yaml_node_pair_t *p,
  * mapping, which the caller then owns.
  */
 static int
-convert_object(struct ctx *c, const yaml_node_t *n, const struct objspec *spec,
+convert_object(struct loader *c, const yaml_node_t *n, const struct objspec *spec,
     const char *label, int depth, cJSON **out, const yaml_node_t **found,
     cJSON **broker)
 {
@@ -1303,7 +1303,7 @@ fail:
 }
 
 static int
-convert_root(struct ctx *c, cJSON **out)
+convert_root(struct loader *c, cJSON **out)
 {
 	const yaml_node_t *root = yaml_document_get_root_node(&c->doc);
 
@@ -1341,7 +1341,7 @@ uref_cmp(const void *a, const void *b)
 
 /* Report the second use that comes first in the file. */
 static int
-report_duplicate(struct ctx *c, struct uref *u, size_t n, const char *what)
+report_duplicate(struct loader *c, struct uref *u, size_t n, const char *what)
 {
 	const struct uref *dup = NULL;
 	size_t i;
@@ -1368,7 +1368,7 @@ jstr(const cJSON *o, const char *key)
 
 /* which: 0 service ids, 1 service names, 2 plan ids, 3 plan names. */
 static int
-check_unique(struct ctx *c, int which, const char *what)
+check_unique(struct loader *c, int which, const char *what)
 {
 	const struct rec *r = which < 2 ? c->svcs : c->plans;
 	size_t i, n = which < 2 ? c->nsvcs : c->nplans;
@@ -1391,7 +1391,7 @@ check_unique(struct ctx *c, int which, const char *what)
 }
 
 static int
-check_unique_all(struct ctx *c)
+check_unique_all(struct loader *c)
 {
 	if (check_unique(c, 0, "service id") == -1 ||
 	    check_unique(c, 1, "service name") == -1 ||
@@ -1442,7 +1442,7 @@ fill_plan(struct catalog_plan *p, const struct rec *s, const struct rec *r)
 }
 
 static int
-index_plans(struct ctx *c, struct catalog *cat)
+index_plans(struct loader *c, struct catalog *cat)
 {
 	size_t i, j;
 
@@ -1481,7 +1481,7 @@ fnv1a(const char *s, size_t len)
 
 /* Takes *root and c->brokers into the new catalog, on failure too. */
 static int
-assemble(struct ctx *c, cJSON **root, struct catalog **out)
+assemble(struct loader *c, cJSON **root, struct catalog **out)
 {
 	struct catalog *cat;
 
@@ -1508,7 +1508,7 @@ fail:
 }
 
 static void
-ctx_free(struct ctx *c)
+ctx_free(struct loader *c)
 {
 	if (c->have_doc)
 		yaml_document_delete(&c->doc);
@@ -1530,7 +1530,7 @@ catalog_load_buffer(const char *name, const char *data, size_t len,
     struct catalog **out, struct catalog_error *err)
 {
 	struct catalog_error scratch;
-	struct ctx c;
+	struct loader c;
 	cJSON *root = NULL;
 	int rc = -1;
 
@@ -1566,7 +1566,7 @@ static int
 read_file(const char *path, char **buf, size_t *len, time_t *mtime,
     struct catalog_error *err)
 {
-	struct ctx c;
+	struct loader c;
 	struct stat st;
 	size_t cap, n = 0;
 	ssize_t r;
