@@ -287,29 +287,17 @@ done:
 static int
 read_binding(struct ctx *c, cJSON **rec, struct response *resp)
 {
-	struct store_txn	*t;
-	enum store_rc		 rc;
-	char			 key[2 * OSB_MAX_ID_LEN + 2];
+	enum store_rc	 rc;
+	char		 key[2 * OSB_MAX_ID_LEN + 2];
 
 	records_binding_key(key, sizeof(key), c->rt->instance_id,
 	    c->rt->binding_id);
-	if ((rc = store_begin(c->store, 0, &t)) != STORE_OK) {
-		records_fail(c, NULL, rc, resp);
-		return -1;
-	}
-	rc = records_load(t, T_BINDINGS, key, rec);
-	store_abort(t);
-	if (rc == STORE_NOTFOUND) {
+	rc = records_read(c, T_BINDINGS, key, rec, resp);
+	if (rc == STORE_NOTFOUND)
 		response_error(resp, OSB_ERR_NOT_FOUND, "binding \"%s\" of "
 		    "instance \"%s\" does not exist", c->rt->binding_id,
 		    c->rt->instance_id);
-		return -1;
-	}
-	if (rc != STORE_OK) {
-		records_fail(c, NULL, rc, resp);
-		return -1;
-	}
-	return 0;
+	return rc == STORE_OK ? 0 : -1;
 }
 
 void

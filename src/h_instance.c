@@ -187,25 +187,13 @@ done:
 static int
 read_instance(struct ctx *c, cJSON **rec, struct response *resp)
 {
-	struct store_txn	*t;
-	enum store_rc		 rc;
+	enum store_rc rc;
 
-	if ((rc = store_begin(c->store, 0, &t)) != STORE_OK) {
-		records_fail(c, NULL, rc, resp);
-		return -1;
-	}
-	rc = records_load(t, T_INSTANCES, c->rt->instance_id, rec);
-	store_abort(t);
-	if (rc == STORE_NOTFOUND) {
+	rc = records_read(c, T_INSTANCES, c->rt->instance_id, rec, resp);
+	if (rc == STORE_NOTFOUND)
 		response_error(resp, OSB_ERR_NOT_FOUND, "instance \"%s\" does "
 		    "not exist", c->rt->instance_id);
-		return -1;
-	}
-	if (rc != STORE_OK) {
-		records_fail(c, NULL, rc, resp);
-		return -1;
-	}
-	return 0;
+	return rc == STORE_OK ? 0 : -1;
 }
 
 void

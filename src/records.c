@@ -159,3 +159,19 @@ records_lastop_reply(const cJSON *rec)
 		cJSON_AddStringToObject(out, "description", desc);
 	return out;
 }
+
+enum store_rc
+records_read(struct ctx *c, enum store_table tb, const char *key, cJSON **out,
+    struct response *resp)
+{
+	struct store_txn	*t;
+	enum store_rc		 rc;
+
+	if ((rc = store_begin(c->store, 0, &t)) == STORE_OK) {
+		rc = records_load(t, tb, key, out);
+		store_abort(t);
+	}
+	if (rc != STORE_OK && rc != STORE_NOTFOUND)
+		records_fail(c, NULL, rc, resp);
+	return rc;
+}

@@ -28,6 +28,12 @@
 enum store_rc records_load(struct store_txn *, enum store_table,
     const char *key, cJSON **out);
 
+/* Load one record in a read transaction of its own.  STORE_OK with *out,
+ * STORE_NOTFOUND (the caller says what is missing), or another code after
+ * records_fail() filled resp. */
+enum store_rc records_read(struct ctx *, enum store_table, const char *key,
+    cJSON **out, struct response *resp);
+
 /* Serialise and put. */
 enum store_rc records_save(struct store_txn *, enum store_table,
     const char *key, const cJSON *rec);
