@@ -33,6 +33,7 @@
 #include <yaml.h>
 
 #include "catalog.h"
+#include "plancfg.h"
 
 #define CATALOG_MAX_BYTES	(4 * 1024 * 1024)	/* file or buffer */
 #define CATALOG_MAX_DEPTH	64	/* nested mappings and sequences */
@@ -72,6 +73,7 @@ struct rec {
 };
 
 struct loader {
+	char			 base_dir[4096];	/* for relative hook paths */
 	const char		*data;
 	size_t			 len;
 	struct catalog_error	*err;
@@ -1441,6 +1443,25 @@ fill_plan(struct catalog_plan *p, const struct rec *s, const struct rec *r)
 	p->plan_broker = r->broker;
 }
 
+/* Check each plan's broker settings (service's merged with the plan's). */
+static int
+build_plancfgs(struct loader *c, struct catalog *cat)
+{
+	struct plancfg	*pc;
+	char		 msg[512];
+	size_t		 i;
+
+	for (i = 0; i < cat->nplans; i++) {
+		if (plancfg_build(cat->plans[i].service_broker,
+		    cat->plans[i].plan_broker, c->base_dir, &pc, msg,
+		    sizeof(msg)) == -1)
+			return fail(c, &c->plans[i].idmark, "plan \"%s\": %s",
+			    cat->plans[i].plan_name, msg);
+		cat->plans[i].cfg = pc;
+	}
+	return 0;
+}
+
 static int
 index_plans(struct loader *c, struct catalog *cat)
 {
@@ -1491,7 +1512,7 @@ assemble(struct loader *c, cJSON **root, struct catalog **out)
 	cat->brokers = c->brokers;
 	*root = NULL;
 	c->brokers = NULL;
-	if (index_plans(c, cat) == -1)
+	if (index_plans(c, cat) == -1 || build_plancfgs(c, cat) == -1)
 		goto fail;
 	if ((cat->json = cJSON_PrintUnformatted(cat->doc)) == NULL) {
 		oom(c);
@@ -1517,6 +1538,21 @@ ctx_free(struct loader *c)
 	free(c->plans);
 }
 
+/* The directory of the catalog file ("." for names without one). */
+static void
+set_base_dir(struct loader *c, const char *name)
+{
+	const char *slash = name != NULL ? strrchr(name, '/') : NULL;
+
+	if (slash == NULL)
+		snprintf(c->base_dir, sizeof(c->base_dir), ".");
+	else if (slash == name)
+		snprintf(c->base_dir, sizeof(c->base_dir), "/");
+	else
+		snprintf(c->base_dir, sizeof(c->base_dir), "%.*s",
+		    (int)(slash - name), name);
+}
+
 static void
 error_init(struct catalog_error *err, const char *name)
 {
@@ -1540,6 +1576,7 @@ catalog_load_buffer(const char *name, const char *data, size_t len,
 	c.data = data;
 	c.len = len;
 	error_init(c.err, name);
+	set_base_dir(&c, name);
 	if (len > CATALOG_MAX_BYTES) {
 		fail(&c, NULL, "the catalog is larger than %d bytes",
 		    CATALOG_MAX_BYTES);
@@ -1646,12 +1683,16 @@ catalog_load(const char *path, struct catalog **out, struct catalog_error *err)
 void
 catalog_free(struct catalog *cat)
 {
+	size_t i;
+
 	if (cat == NULL)
 		return;
 	cJSON_free(cat->json);
 	cJSON_Delete(cat->doc);
 	cJSON_Delete(cat->brokers);
 	free(cat->svcs);
+	for (i = 0; i < cat->nplans; i++)
+		plancfg_free((struct plancfg *)cat->plans[i].cfg);
 	free(cat->plans);
 	free(cat);
 }

@@ -9,7 +9,8 @@
  * plans up through catalog_lookup(); they never walk YAML.
  *
  * Broker-only settings live under the key "osbroker" of a service or a plan.
- * They are kept (catalog_plan.broker) but never served.
+ * They are checked (plancfg.h), kept (catalog_plan.cfg) but never served.
+ * Relative hook paths in them resolve against the catalog file's directory.
  *
  * Ownership: catalog_load*() returns a catalog the caller frees with
  * catalog_free().  Every pointer handed out by the accessors (strings, cJSON
@@ -24,6 +25,7 @@
 #include <cjson/cJSON.h>
 
 struct catalog;
+struct plancfg;
 
 /* Where and why a catalog was refused.  line/column are 1-based; 0 when the
  * problem is not tied to a place (e.g. the file cannot be opened). */
@@ -52,6 +54,7 @@ struct catalog_plan {
 	const cJSON *plan;                   /* the served plan object */
 	const cJSON *service_broker;         /* service "osbroker" object or NULL */
 	const cJSON *plan_broker;            /* plan "osbroker" object or NULL */
+	const struct plancfg *cfg;           /* the checked broker settings */
 };
 
 enum catalog_lookup_result {

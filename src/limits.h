@@ -16,6 +16,9 @@
 #define OSB_DEFAULT_MAP_SIZE    (1024LL * 1024 * 1024) /* OSBROKER_MAP_SIZE */
 #define OSB_MAX_CREDENTIAL_USERS 64
 #define OSB_MAX_LOG_ID_LEN      128          /* request identity as logged */
+#define OSB_MAX_HOOK_STDOUT     65536        /* a hook's answer (docs/hooks.md) */
+#define OSB_MAX_HOOK_STDERR     16384        /* of a hook's stderr, logged */
+#define OSB_MAX_HOOK_DESC       1000         /* a hook's user-facing description */
 
 /* API versions: the major we speak and the newest minor we implement. */
 #define OSB_API_MAJOR           2

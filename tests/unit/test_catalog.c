@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "plancfg.h"
 #include "tap.h"
 
 #define BASE \
@@ -596,9 +597,9 @@ test_typing(void)
 #define TWO_SERVICES BASE \
 	"    bindable: false\n"			/* 10 */ \
 	"    planUpdateable: true\n"		/* 11 */ \
-	"    osbroker: {size: 3}\n"		/* 12 */ \
+	"    osbroker: {poll_interval: 3}\n"		/* 12 */ \
 	"  osbroker:\n"				/* 13 */ \
-	"    backend: files\n"			/* 14 */ \
+	"    hook_timeout: 9\n"			/* 14 */ \
 	"  x-vendor: {keep: me}\n"		/* 15 */ \
 	"  dashboardClient:\n"			/* 16 */ \
 	"    id: dash\n"			/* 17 */ \
@@ -638,11 +639,14 @@ test_lookup_and_broker(void)
 	CHECK(catalog_lookup(cat, "svc-1", "plan-1", &p) == CATALOG_FOUND,
 	    "found");
 	CHECK(!p.bindable && p.plan_updateable, "plan overrides service");
-	CHECK(p.service_broker != NULL && strcmp(cJSON_GetStringValue(
-	    get(p.service_broker, "backend")), "files") == 0,
+	CHECK(p.service_broker != NULL &&
+	    get(p.service_broker, "hook_timeout")->valuedouble == 9,
 	    "service osbroker kept");
 	CHECK(p.plan_broker != NULL &&
-	    get(p.plan_broker, "size")->valuedouble == 3, "plan osbroker kept");
+	    get(p.plan_broker, "poll_interval")->valuedouble == 3,
+	    "plan osbroker kept");
+	CHECK(p.cfg != NULL && p.cfg->poll_interval == 3 &&
+	    p.cfg->hook_timeout == 9, "settings merged: plan over service");
 	CHECK(get(p.plan, "osbroker") == NULL &&
 	    get(p.service, "osbroker") == NULL, "not in served objects");
 	CHECK(catalog_lookup(cat, "svc-2", "plan-2", &p) == CATALOG_FOUND &&
