@@ -5,46 +5,18 @@
 #include <string.h>
 
 #include "backend.h"
+#include "plancfg.h"
+#include "template.h"
 #include "util.h"
 
-static const cJSON *
-setting(const struct catalog_plan *p, const char *name)
-{
-	const cJSON *v = NULL;
-
-	if (p->plan_broker != NULL)
-		v = cJSON_GetObjectItemCaseSensitive(p->plan_broker, name);
-	if (v == NULL && p->service_broker != NULL)
-		v = cJSON_GetObjectItemCaseSensitive(p->service_broker, name);
-	return v;
-}
-
-long
-backend_setting_long(const struct catalog_plan *p, const char *name, long def)
-{
-	const cJSON *v = setting(p, name);
-
-	return cJSON_IsNumber(v) && v->valuedouble >= 0 &&
-	    v->valuedouble < 1e12 ? (long)v->valuedouble : def;
-}
-
-int
-backend_setting_bool(const struct catalog_plan *p, const char *name, int def)
-{
-	const cJSON *v = setting(p, name);
-
-	return cJSON_IsBool(v) ? cJSON_IsTrue(v) : def;
-}
-
-cJSON *
-backend_credentials(const struct catalog_plan *p, const char *iid,
-    const char *bid)
+/* Without a template: a user name unique in practice (64 bits) and 128 bits
+ * of password. */
+static cJSON *
+default_credentials(const struct catalog_plan *p, const char *iid)
 {
 	cJSON	*cr;
 	char	 user[2 + 16 + 1], pass[2 * 16 + 1], uri[1024];
 
-	(void)bid;
-	/* 64 bits make a user name unique in practice; 128 bits of password. */
 	user[0] = 'u';
 	user[1] = '-';
 	if (random_hex(user + 2, 8) == -1 || random_hex(pass, 16) == -1)
@@ -62,10 +34,61 @@ backend_credentials(const struct catalog_plan *p, const char *iid,
 }
 
 cJSON *
+backend_credentials(const struct catalog_plan *p, const char *iid,
+    const char *bid, const cJSON *params, const cJSON *instance_params,
+    cJSON **endpoints, int *internal, char *err, size_t errlen)
+{
+	struct tvars	 v;
+	cJSON		*secrets, *cr = NULL;
+
+	*endpoints = NULL;
+	*internal = 0;
+	err[0] = '\0';
+	if (p->cfg->credentials == NULL && p->cfg->endpoints == NULL) {
+		if ((cr = default_credentials(p, iid)) == NULL)
+			*internal = 1;
+		return cr;
+	}
+	if ((secrets = template_secrets(p->cfg->secrets)) == NULL) {
+		*internal = 1;
+		return NULL;
+	}
+	memset(&v, 0, sizeof(v));
+	v.instance_id = iid;
+	v.binding_id = bid;
+	v.service_id = p->service_id;
+	v.plan_id = p->plan_id;
+	v.service_name = p->service_name;
+	v.plan_name = p->plan_name;
+	v.secrets = secrets;
+	v.settings = p->cfg->settings;
+	v.params = params;
+	v.instance_params = instance_params;
+	if (p->cfg->credentials != NULL)
+		cr = template_expand(p->cfg->credentials, &v, err, errlen);
+	else if ((cr = default_credentials(p, iid)) == NULL)
+		*internal = 1;
+	if (cr != NULL && p->cfg->endpoints != NULL &&
+	    (*endpoints = template_expand(p->cfg->endpoints, &v, err,
+	    errlen)) == NULL) {
+		cJSON_Delete(cr);
+		cr = NULL;
+	}
+	/* Wipe the generated secrets before they are freed. */
+	{
+		cJSON *s;
+		cJSON_ArrayForEach(s, secrets)
+			explicit_bzero(s->valuestring, strlen(s->valuestring));
+	}
+	cJSON_Delete(secrets);
+	return cr;
+}
+
+cJSON *
 backend_binding_metadata(const struct catalog_plan *p, time_t now)
 {
-	long	 ttl = backend_setting_long(p, "binding_ttl", 0);
-	long	 renew = backend_setting_long(p, "binding_renew_before", 0);
+	long	 ttl = p->cfg->binding_ttl;
+	long	 renew = p->cfg->binding_renew_before;
 	cJSON	*md;
 	char	 buf[32];
 

@@ -17,6 +17,7 @@ struct config {
 	char		 credentials_path[4096];/* OSBROKER_CREDENTIALS */
 	size_t		 max_body;		/* OSBROKER_MAX_BODY */
 	size_t		 map_size;		/* OSBROKER_MAP_SIZE */
+	int		 fastcgi;		/* set by main: not plain CGI */
 };
 
 /* Fill *c from the environment.  Returns 0, or -1 with a message in err. */

@@ -16,6 +16,8 @@
 #include "backend.h"
 #include "handlers.h"
 #include "jsonin.h"
+#include "op.h"
+#include "plancfg.h"
 #include "records.h"
 #include "util.h"
 
@@ -181,39 +183,94 @@ same_request(const cJSON *a, const cJSON *b)
 	return 1;
 }
 
-/* Generate what the binding hands out and finish the record. */
+/* Generate what the binding hands out.  0; -1 with a 400 in resp (a
+ * parameter the credentials template needs); -2 internal failure. */
 static int
-complete_binding(struct ctx *c, cJSON *rec, const struct catalog_plan *p)
+complete_binding(struct ctx *c, cJSON *rec, const cJSON *inst,
+    const struct catalog_plan *p, struct response *resp)
 {
-	cJSON		*cred, *md;
+	cJSON		*cred, *md, *eps;
 	time_t		 now = time(NULL);
-	char		 at[32];
+	char		 at[32], err[256];
+	int		 internal;
 
-	if ((cred = backend_credentials(p, c->rt->instance_id,
-	    c->rt->binding_id)) == NULL)
+	cred = backend_credentials(p, c->rt->instance_id, c->rt->binding_id,
+	    cJSON_GetObjectItemCaseSensitive(rec, "parameters"),
+	    cJSON_GetObjectItemCaseSensitive(inst, "parameters"), &eps,
+	    &internal, err, sizeof(err));
+	if (cred == NULL) {
+		if (internal)
+			return -2;
+		response_error(resp, OSB_ERR_BAD_REQUEST, "%s", err);
 		return -1;
+	}
 	cJSON_AddItemToObject(rec, "credentials", cred);
+	if (eps != NULL)
+		cJSON_AddItemToObject(rec, "endpoints", eps);
 	if ((md = backend_binding_metadata(p, now)) != NULL) {
 		cJSON_AddItemToObject(rec, "metadata", md);
 		cJSON_AddNumberToObject(rec, "expires_epoch", (double)(now +
-		    backend_setting_long(p, "binding_ttl", 0)));
+		    p->cfg->binding_ttl));
 	}
 	fmt_iso8601(now, at, sizeof(at));
 	cJSON_AddStringToObject(rec, "created_at", at);
-	records_set_lastop(c, rec, "bind", "bound");
 	return 0;
+}
+
+/* May the instance take a binding change now?  0, or -1 with resp. */
+static int
+instance_bindable(struct ctx *c, const cJSON *inst, struct response *resp)
+{
+	if (op_is(inst, ACT_PROVISION, OPS_FAILED)) {
+		response_error(resp, OSB_ERR_UNPROCESSABLE, "instance \"%s\" "
+		    "failed to be provisioned", c->rt->instance_id);
+		return -1;
+	}
+	if (op_state(inst) == OPS_IN_PROGRESS) {
+		records_busy(resp, "instance", c->rt->instance_id, inst);
+		return -1;
+	}
+	return 0;
+}
+
+/* A PUT for a binding already recorded: 200 identical, 409 different, 202
+ * while the same one is being made asynchronously. */
+static void
+bind_existing(struct ctx *c, const cJSON *old, const cJSON *rec, int async,
+    struct response *resp)
+{
+	int same = same_request(old, rec);
+
+	if (op_is(old, ACT_BIND, OPS_IN_PROGRESS)) {
+		if (same && async && records_accepts_incomplete(c))
+			records_accepted(resp, op_id(old));
+		else
+			records_busy(resp, "binding", c->rt->binding_id, old);
+	} else if (op_is(old, ACT_BIND, OPS_FAILED))
+		response_error(resp, OSB_ERR_CONFLICT, "binding \"%s\" exists "
+		    "but failed to be made; unbind it first", c->rt->binding_id);
+	else if (op_state(old) == OPS_IN_PROGRESS)
+		records_busy(resp, "binding", c->rt->binding_id, old);
+	else if (same)
+		response_json(resp, 200, binding_reply(old, 0));
+	else
+		response_error(resp, OSB_ERR_CONFLICT, "binding \"%s\" "
+		    "already exists with different attributes",
+		    c->rt->binding_id);
 }
 
 void
 h_binding_put(struct ctx *c, struct response *resp)
 {
 	cJSON			*body, *rec, *inst = NULL, *old = NULL;
-	const char		*pred;
+	cJSON			*final = NULL;
+	const char		*pred, *opid = NULL;
 	struct catalog_plan	 p;
 	struct store_txn	*t = NULL;
+	struct op_who		 who = records_who(c);
 	enum store_rc		 rc;
 	char			 key[2 * OSB_MAX_ID_LEN + 2];
-	int			 r;
+	int			 r, async, dirty = 0;
 
 	if ((body = jsonin_parse(c->req->body, c->req->body_len, resp)) == NULL)
 		return;
@@ -224,7 +281,8 @@ h_binding_put(struct ctx *c, struct response *resp)
 	    c->rt->binding_id);
 	if ((rc = store_begin(c->store, 1, &t)) != STORE_OK)
 		goto fail;
-	rc = records_load(t, T_INSTANCES, c->rt->instance_id, &inst);
+	rc = records_load_live(t, T_INSTANCES, c->rt->instance_id, &inst,
+	    &dirty);
 	if (rc == STORE_NOTFOUND) {
 		response_error(resp, OSB_ERR_NOT_FOUND, "instance \"%s\" does "
 		    "not exist", c->rt->instance_id);
@@ -234,7 +292,13 @@ h_binding_put(struct ctx *c, struct response *resp)
 		goto fail;
 	if (check_against_instance(c, rec, inst, &p, resp) == -1)
 		goto reject;
-	if (backend_setting_bool(&p, "requires_app", 0) &&
+	async = p.cfg->async[ACT_BIND];
+	if (async && !records_accepts_incomplete(c)) {
+		response_error(resp, OSB_ERR_ASYNC_REQUIRED, "plan \"%s\" binds "
+		    "asynchronously: send accepts_incomplete=true", p.plan_name);
+		goto reject;
+	}
+	if (p.cfg->requires_app &&
 	    cJSON_GetObjectItemCaseSensitive(rec, "app_guid") == NULL) {
 		response_error(resp, OSB_ERR_REQUIRES_APP, "plan \"%s\" binds "
 		    "applications only: send bind_resource.app_guid",
@@ -247,36 +311,53 @@ h_binding_put(struct ctx *c, struct response *resp)
 			goto fail;
 		goto reject;
 	}
-	rc = records_load(t, T_BINDINGS, key, &old);
+	rc = records_load_live(t, T_BINDINGS, key, &old, &dirty);
 	if (rc == STORE_OK) {
-		if (same_request(old, rec))
-			response_json(resp, 200, binding_reply(old, 0));
-		else
-			response_error(resp, OSB_ERR_CONFLICT, "binding \"%s\" "
-			    "already exists with different attributes",
-			    c->rt->binding_id);
+		bind_existing(c, old, rec, async, resp);
 		goto reject;
 	}
 	if (rc != STORE_NOTFOUND)
 		goto fail;
-	if (complete_binding(c, rec, &p) == -1) {
+	if (instance_bindable(c, inst, resp) == -1)
+		goto reject;
+	if ((r = complete_binding(c, rec, inst, &p, resp)) != 0) {
+		if (r == -1)
+			goto reject;
 		rc = STORE_ERROR;
 		goto fail;
 	}
+	if ((rc = store_del(t, T_GONE, key)) != STORE_OK &&
+	    rc != STORE_NOTFOUND)
+		goto fail;
+	if (p.cfg->hook[ACT_BIND] == NULL && !async)
+		op_done(rec, ACT_BIND, "bound", &who);
+	else
+		opid = op_begin(rec, ACT_BIND, async, &p, NULL, &who);
 	if ((rc = records_save(t, T_BINDINGS, key, rec)) != STORE_OK)
 		goto fail;
 	rc = store_commit(t);
 	t = NULL;
 	if (rc != STORE_OK)
 		goto fail;
-	response_json(resp, 201, binding_reply(rec, 0));
+	if (opid == NULL)
+		response_json(resp, 201, binding_reply(rec, 0));
+	else if (async)
+		records_start_async(c, T_BINDINGS, key, opid, resp);
+	else if (records_run_sync(c, &p, T_BINDINGS, key, c->rt->binding_id,
+	    inst, rec, &final, resp) == 0)
+		response_json(resp, 201, binding_reply(final, 0));
 	goto done;
 reject:
-	store_abort(t);
-	goto done;
+	rc = records_end(t, dirty);
+	t = NULL;
+	if (rc == STORE_OK)
+		goto done;
 fail:
+	response_free(resp);
+	response_init(resp);
 	records_fail(c, t, rc, resp);
 done:
+	cJSON_Delete(final);
 	cJSON_Delete(old);
 	cJSON_Delete(inst);
 	cJSON_Delete(rec);
@@ -292,7 +373,7 @@ read_binding(struct ctx *c, cJSON **rec, struct response *resp)
 
 	records_binding_key(key, sizeof(key), c->rt->instance_id,
 	    c->rt->binding_id);
-	rc = records_read(c, T_BINDINGS, key, rec, resp);
+	rc = records_read_live(c, T_BINDINGS, key, rec, resp);
 	if (rc == STORE_NOTFOUND)
 		response_error(resp, OSB_ERR_NOT_FOUND, "binding \"%s\" of "
 		    "instance \"%s\" does not exist", c->rt->binding_id,
@@ -307,17 +388,27 @@ h_binding_get(struct ctx *c, struct response *resp)
 
 	if (read_binding(c, &rec, resp) == -1)
 		return;
-	response_json(resp, 200, binding_reply(rec, 1));
+	/* spec.md "Fetching a Service Binding": 404 while being created. */
+	if (op_action(rec) == ACT_BIND && op_state(rec) != OPS_SUCCEEDED)
+		response_error(resp, OSB_ERR_NOT_FOUND, "binding \"%s\" %s",
+		    c->rt->binding_id, op_state(rec) == OPS_FAILED ?
+		    "failed to be made" : "is still being made");
+	else
+		response_json(resp, 200, binding_reply(rec, 1));
 	cJSON_Delete(rec);
 }
 
 void
 h_binding_delete(struct ctx *c, struct response *resp)
 {
-	cJSON			*rec = NULL;
+	cJSON			*rec = NULL, *inst = NULL, *final = NULL;
+	struct catalog_plan	 p;
 	struct store_txn	*t = NULL;
+	struct op_who		 who = records_who(c);
 	enum store_rc		 rc;
 	char			 key[2 * OSB_MAX_ID_LEN + 2];
+	const char		*opid = NULL;
+	int			 async = 0, hooked = 0, dirty = 0;
 
 	if (records_require_ids(c, resp) == -1)
 		return;
@@ -325,44 +416,89 @@ h_binding_delete(struct ctx *c, struct response *resp)
 	    c->rt->binding_id);
 	if ((rc = store_begin(c->store, 1, &t)) != STORE_OK)
 		goto fail;
-	rc = records_load(t, T_BINDINGS, key, &rec);
+	rc = records_load_live(t, T_BINDINGS, key, &rec, &dirty);
 	if (rc == STORE_NOTFOUND) {
-		store_abort(t);
 		response_error(resp, OSB_ERR_GONE, "binding \"%s\" of instance "
 		    "\"%s\" does not exist", c->rt->binding_id,
 		    c->rt->instance_id);
-		return;
+		goto refuse;
 	}
 	if (rc != STORE_OK)
 		goto fail;
 	if (strcmp(request_query(c->req, "service_id"),
 	    records_str(rec, "service_id")) != 0) {
-		store_abort(t);
 		response_error(resp, OSB_ERR_BAD_REQUEST, "service_id does not "
 		    "match binding \"%s\"", c->rt->binding_id);
-		goto done;
+		goto refuse;
 	}
-	if ((rc = store_del(t, T_BINDINGS, key)) != STORE_OK)
+	if (catalog_lookup(c->catalog, records_str(rec, "service_id"),
+	    records_str(rec, "plan_id"), &p) == CATALOG_FOUND) {
+		async = p.cfg->async[ACT_UNBIND];
+		hooked = p.cfg->hook[ACT_UNBIND] != NULL;
+	}
+	if (async && !records_accepts_incomplete(c)) {
+		response_error(resp, OSB_ERR_ASYNC_REQUIRED, "plan \"%s\" "
+		    "unbinds asynchronously: send accepts_incomplete=true",
+		    p.plan_name);
+		goto refuse;
+	}
+	if (op_is(rec, ACT_UNBIND, OPS_IN_PROGRESS) && async) {
+		records_accepted(resp, op_id(rec));
+		goto refuse;
+	}
+	if (op_state(rec) == OPS_IN_PROGRESS) {
+		records_busy(resp, "binding", c->rt->binding_id, rec);
+		goto refuse;
+	}
+	rc = records_load_live(t, T_INSTANCES, c->rt->instance_id, &inst,
+	    &dirty);
+	if (rc != STORE_OK && rc != STORE_NOTFOUND)
 		goto fail;
+	if (inst != NULL && op_state(inst) == OPS_IN_PROGRESS) {
+		records_busy(resp, "instance", c->rt->instance_id, inst);
+		goto refuse;
+	}
+	if (!hooked && !async) {
+		if ((rc = store_del(t, T_BINDINGS, key)) != STORE_OK)
+			goto fail;
+	} else {
+		opid = op_begin(rec, ACT_UNBIND, async, &p, NULL, &who);
+		if ((rc = records_save(t, T_BINDINGS, key, rec)) != STORE_OK)
+			goto fail;
+	}
 	rc = store_commit(t);
 	t = NULL;
 	if (rc != STORE_OK)
 		goto fail;
-	response_json(resp, 200, NULL);
+	if (opid == NULL)
+		response_json(resp, 200, NULL);
+	else if (async)
+		records_start_async(c, T_BINDINGS, key, opid, resp);
+	else if (records_run_sync(c, &p, T_BINDINGS, key, c->rt->binding_id,
+	    inst, rec, &final, resp) == 0)
+		response_json(resp, 200, NULL);
 	goto done;
+refuse:
+	rc = records_end(t, dirty);
+	t = NULL;
+	if (rc == STORE_OK)
+		goto done;
 fail:
+	response_free(resp);
+	response_init(resp);
 	records_fail(c, t, rc, resp);
 done:
+	cJSON_Delete(final);
+	cJSON_Delete(inst);
 	cJSON_Delete(rec);
 }
 
 void
 h_binding_lastop(struct ctx *c, struct response *resp)
 {
-	cJSON *rec;
+	char key[2 * OSB_MAX_ID_LEN + 2];
 
-	if (read_binding(c, &rec, resp) == -1)
-		return;
-	response_json(resp, 200, records_lastop_reply(rec));
-	cJSON_Delete(rec);
+	records_binding_key(key, sizeof(key), c->rt->instance_id,
+	    c->rt->binding_id);
+	h_lastop_reply(c, T_BINDINGS, key, "binding", resp);
 }

@@ -13,6 +13,7 @@
 
 #include "handlers.h"
 #include "jsonin.h"
+#include "op.h"
 #include "records.h"
 #include "util.h"
 
@@ -103,18 +104,48 @@ provision_reply(struct response *resp, int status, const cJSON *rec)
 	response_json(resp, status, out);
 }
 
+/* A PUT for an instance that is already recorded (spec.md "Provisioning":
+ * 200 identical, 409 different, 202 while the same is in progress). */
+static void
+provision_existing(struct ctx *c, const cJSON *old, const cJSON *rec,
+    int async, struct response *resp)
+{
+	int i, same = 1;
+
+	for (i = 0; same_instance[i] != NULL; i++)
+		same = same && records_same(old, rec, same_instance[i]);
+	if (op_is(old, ACT_PROVISION, OPS_IN_PROGRESS)) {
+		if (same && async && records_accepts_incomplete(c))
+			records_accepted(resp, op_id(old));
+		else
+			records_busy(resp, "instance", c->rt->instance_id, old);
+	} else if (op_is(old, ACT_PROVISION, OPS_FAILED))
+		response_error(resp, OSB_ERR_CONFLICT, "instance \"%s\" exists "
+		    "but its provisioning failed; deprovision it first",
+		    c->rt->instance_id);
+	else if (op_state(old) == OPS_IN_PROGRESS)
+		records_busy(resp, "instance", c->rt->instance_id, old);
+	else if (same)
+		provision_reply(resp, 200, old);
+	else
+		response_error(resp, OSB_ERR_CONFLICT, "instance \"%s\" "
+		    "already exists with different attributes",
+		    c->rt->instance_id);
+}
+
 void
 h_instance_put(struct ctx *c, struct response *resp)
 {
-	cJSON			*body, *rec = NULL, *old = NULL;
+	cJSON			*body, *rec = NULL, *old = NULL, *final = NULL;
 	const cJSON		*context, *params;
-	const char		*service_id, *plan_id, *org, *space;
+	const char		*service_id, *plan_id, *org, *space, *opid;
 	struct catalog_plan	 p;
 	enum catalog_lookup_result lr;
 	struct store_txn	*t = NULL;
+	struct op_who		 who = records_who(c);
 	enum store_rc		 rc;
 	char			 now[32];
-	int			 i, same = 1;
+	int			 async, dirty = 0;
 
 	if ((body = jsonin_parse(c->req->body, c->req->body_len, resp)) == NULL)
 		return;
@@ -135,6 +166,13 @@ h_instance_put(struct ctx *c, struct response *resp)
 	}
 	if (check_maintenance(body, &p, resp) == -1)
 		goto done;
+	async = p.cfg->async[ACT_PROVISION];
+	if (async && !records_accepts_incomplete(c)) {
+		response_error(resp, OSB_ERR_ASYNC_REQUIRED, "plan \"%s\" is "
+		    "provisioned asynchronously: send accepts_incomplete=true",
+		    p.plan_name);
+		goto done;
+	}
 
 	fmt_iso8601(time(NULL), now, sizeof(now));
 	rec = cJSON_CreateObject();
@@ -148,36 +186,51 @@ h_instance_put(struct ctx *c, struct response *resp)
 	cJSON_AddItemToObject(rec, "metadata", make_metadata(&p, now));
 	cJSON_AddStringToObject(rec, "created_at", now);
 	cJSON_AddStringToObject(rec, "updated_at", now);
-	records_set_lastop(c, rec, "provision", "provisioned");
 
 	if ((rc = store_begin(c->store, 1, &t)) != STORE_OK)
 		goto fail;
-	rc = records_load(t, T_INSTANCES, c->rt->instance_id, &old);
+	rc = records_load_live(t, T_INSTANCES, c->rt->instance_id, &old,
+	    &dirty);
 	if (rc == STORE_OK) {
-		for (i = 0; same_instance[i] != NULL; i++)
-			same = same && records_same(old, rec, same_instance[i]);
-		store_abort(t);
-		if (same)
-			provision_reply(resp, 200, old);
-		else
-			response_error(resp, OSB_ERR_CONFLICT, "instance \"%s\" "
-			    "already exists with different attributes",
-			    c->rt->instance_id);
+		provision_existing(c, old, rec, async, resp);
+		rc = records_end(t, dirty);
+		t = NULL;
+		if (rc != STORE_OK)
+			goto fail;
 		goto done;
 	}
-	if (rc != STORE_NOTFOUND ||
-	    (rc = records_save(t, T_INSTANCES, c->rt->instance_id, rec)) !=
+	if (rc != STORE_NOTFOUND)
+		goto fail;
+	/* A new instance under the id of a deleted one: forget the
+	 * tombstone. */
+	if ((rc = store_del(t, T_GONE, c->rt->instance_id)) != STORE_OK &&
+	    rc != STORE_NOTFOUND)
+		goto fail;
+	if (p.cfg->hook[ACT_PROVISION] == NULL && !async) {
+		op_done(rec, ACT_PROVISION, "provisioned", &who);
+		opid = NULL;
+	} else
+		opid = op_begin(rec, ACT_PROVISION, async, &p, NULL, &who);
+	if ((rc = records_save(t, T_INSTANCES, c->rt->instance_id, rec)) !=
 	    STORE_OK)
 		goto fail;
 	rc = store_commit(t);
 	t = NULL;
 	if (rc != STORE_OK)
 		goto fail;
-	provision_reply(resp, 201, rec);
+	if (opid == NULL)
+		provision_reply(resp, 201, rec);
+	else if (async)
+		records_start_async(c, T_INSTANCES, c->rt->instance_id, opid,
+		    resp);
+	else if (records_run_sync(c, &p, T_INSTANCES, c->rt->instance_id,
+	    NULL, NULL, rec, &final, resp) == 0)
+		provision_reply(resp, 201, final);
 	goto done;
 fail:
 	records_fail(c, t, rc, resp);
 done:
+	cJSON_Delete(final);
 	cJSON_Delete(old);
 	cJSON_Delete(rec);
 	cJSON_Delete(body);
@@ -189,7 +242,7 @@ read_instance(struct ctx *c, cJSON **rec, struct response *resp)
 {
 	enum store_rc rc;
 
-	rc = records_read(c, T_INSTANCES, c->rt->instance_id, rec, resp);
+	rc = records_read_live(c, T_INSTANCES, c->rt->instance_id, rec, resp);
 	if (rc == STORE_NOTFOUND)
 		response_error(resp, OSB_ERR_NOT_FOUND, "instance \"%s\" does "
 		    "not exist", c->rt->instance_id);
@@ -203,6 +256,20 @@ h_instance_get(struct ctx *c, struct response *resp)
 
 	if (read_instance(c, &rec, resp) == -1)
 		return;
+	/* spec.md "Fetching a Service Instance": 404 while it is being
+	 * provisioned (or failed to be), 422 while it is being updated. */
+	if (op_action(rec) == ACT_PROVISION && op_state(rec) != OPS_SUCCEEDED) {
+		response_error(resp, OSB_ERR_NOT_FOUND, "instance \"%s\" %s",
+		    c->rt->instance_id, op_state(rec) == OPS_FAILED ?
+		    "failed to be provisioned" : "is still being provisioned");
+		cJSON_Delete(rec);
+		return;
+	}
+	if (op_is(rec, ACT_UPDATE, OPS_IN_PROGRESS)) {
+		records_busy(resp, "instance", c->rt->instance_id, rec);
+		cJSON_Delete(rec);
+		return;
+	}
 	out = cJSON_CreateObject();
 	records_copy(out, rec, "service_id");
 	records_copy(out, rec, "plan_id");
@@ -237,7 +304,7 @@ merge_parameters(cJSON *rec, const cJSON *params)
  * is discarded). */
 static int
 apply_update(struct ctx *c, const cJSON *body, cJSON *rec,
-    struct response *resp)
+    struct catalog_plan *target_out, struct response *resp)
 {
 	const cJSON		*context, *params, *mi, *prev;
 	const char		*service_id, *plan_id, *cur_plan;
@@ -309,46 +376,132 @@ apply_update(struct ctx *c, const cJSON *body, cJSON *rec,
 	fmt_iso8601(time(NULL), now, sizeof(now));
 	cJSON_DeleteItemFromObjectCaseSensitive(rec, "updated_at");
 	cJSON_AddStringToObject(rec, "updated_at", now);
-	records_set_lastop(c, rec, "update", "updated");
+	*target_out = target;
+	return 0;
+}
+
+/* Fields an update changes: equal in two results means the same update. */
+static int
+same_update(const cJSON *a, const cJSON *b)
+{
+	static const char *const f[] = { "plan_id", "parameters", "context",
+	    "maintenance_info", NULL };
+	int i;
+
+	for (i = 0; f[i] != NULL; i++)
+		if (!records_same(a, b, f[i]))
+			return 0;
+	return 1;
+}
+
+/* May instance rec be changed now?  0, or -1 with the refusal in resp. */
+static int
+instance_ready(struct ctx *c, struct store_txn *t, const cJSON *rec,
+    enum store_rc *rc, struct response *resp)
+{
+	const char *iid = c->rt->instance_id;
+
+	*rc = STORE_OK;
+	if (op_is(rec, ACT_PROVISION, OPS_FAILED)) {
+		response_error(resp, OSB_ERR_UNPROCESSABLE, "instance \"%s\" "
+		    "failed to be provisioned; deprovision it", iid);
+		return -1;
+	}
+	if (op_state(rec) == OPS_IN_PROGRESS ||
+	    records_bindings_busy(t, iid, rc)) {
+		if (*rc == STORE_OK)
+			records_busy(resp, "instance", iid, rec);
+		return -1;
+	}
 	return 0;
 }
 
 void
 h_instance_patch(struct ctx *c, struct response *resp)
 {
-	cJSON			*body, *rec = NULL;
+	cJSON			*body, *rec = NULL, *next = NULL, *final = NULL;
+	const cJSON		*pending;
+	struct catalog_plan	 target;
 	struct store_txn	*t = NULL;
+	struct op_who		 who = records_who(c);
 	enum store_rc		 rc;
+	const char		*opid = NULL;
+	int			 async, dirty = 0, refused;
 
 	if ((body = jsonin_parse(c->req->body, c->req->body_len, resp)) == NULL)
 		return;
 	if ((rc = store_begin(c->store, 1, &t)) != STORE_OK)
 		goto fail;
-	rc = records_load(t, T_INSTANCES, c->rt->instance_id, &rec);
+	rc = records_load_live(t, T_INSTANCES, c->rt->instance_id, &rec,
+	    &dirty);
 	if (rc == STORE_NOTFOUND) {
-		store_abort(t);
 		response_error(resp, OSB_ERR_NOT_FOUND, "instance \"%s\" does "
 		    "not exist", c->rt->instance_id);
-		goto done;
+		goto refuse;
 	}
 	if (rc != STORE_OK)
 		goto fail;
-	if (apply_update(c, body, rec, resp) == -1) {
-		store_abort(t);
-		goto done;
+	next = cJSON_Duplicate(rec, 1);
+	cJSON_DeleteItemFromObjectCaseSensitive(next, "last_operation");
+	if (apply_update(c, body, next, &target, resp) == -1)
+		goto refuse;
+	async = target.cfg->async[ACT_UPDATE];
+	if (async && !records_accepts_incomplete(c)) {
+		response_error(resp, OSB_ERR_ASYNC_REQUIRED, "plan \"%s\" is "
+		    "updated asynchronously: send accepts_incomplete=true",
+		    target.plan_name);
+		goto refuse;
 	}
-	if ((rc = records_save(t, T_INSTANCES, c->rt->instance_id, rec)) !=
-	    STORE_OK)
+	/* The same update sent again while it runs: the same operation. */
+	pending = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
+	    rec, "last_operation"), "pending");
+	if (op_is(rec, ACT_UPDATE, OPS_IN_PROGRESS) && async &&
+	    pending != NULL && same_update(pending, next)) {
+		records_accepted(resp, op_id(rec));
+		goto refuse;
+	}
+	refused = instance_ready(c, t, rec, &rc, resp);
+	if (rc != STORE_OK)
+		goto fail;
+	if (refused)
+		goto refuse;
+	if (target.cfg->hook[ACT_UPDATE] == NULL && !async) {
+		op_done(next, ACT_UPDATE, "updated", &who);
+		rc = records_save(t, T_INSTANCES, c->rt->instance_id, next);
+	} else {
+		opid = op_begin(rec, ACT_UPDATE, async, &target, next, &who);
+		rc = records_save(t, T_INSTANCES, c->rt->instance_id, rec);
+	}
+	if (rc != STORE_OK)
 		goto fail;
 	rc = store_commit(t);
 	t = NULL;
 	if (rc != STORE_OK)
 		goto fail;
-	response_json(resp, 200, NULL);
+	if (opid == NULL)
+		response_json(resp, 200, NULL);
+	else if (async)
+		records_start_async(c, T_INSTANCES, c->rt->instance_id, opid,
+		    resp);
+	else if (records_run_sync(c, &target, T_INSTANCES, c->rt->instance_id,
+	    NULL, NULL, rec, &final, resp) == 0) {
+		cJSON *out = cJSON_CreateObject();
+		records_copy(out, final, "dashboard_url");
+		response_json(resp, 200, out);
+	}
 	goto done;
+refuse:
+	rc = records_end(t, dirty);
+	t = NULL;
+	if (rc == STORE_OK)
+		goto done;
 fail:
+	response_free(resp);
+	response_init(resp);
 	records_fail(c, t, rc, resp);
 done:
+	cJSON_Delete(final);
+	cJSON_Delete(next);
 	cJSON_Delete(rec);
 	cJSON_Delete(body);
 }
@@ -357,35 +510,72 @@ void
 h_instance_delete(struct ctx *c, struct response *resp)
 {
 	cJSON			*rec = NULL;
+	struct catalog_plan	 p;
 	struct store_txn	*t = NULL;
+	struct op_who		 who = records_who(c);
 	enum store_rc		 rc;
 	char			 prefix[OSB_MAX_ID_LEN + 2];
+	const char		*opid = NULL;
 	size_t			 nb = 0;
+	int			 async = 0, hooked = 0, dirty = 0, busy;
 
 	if (records_require_ids(c, resp) == -1)
 		return;
 	if ((rc = store_begin(c->store, 1, &t)) != STORE_OK)
 		goto fail;
-	rc = records_load(t, T_INSTANCES, c->rt->instance_id, &rec);
+	rc = records_load_live(t, T_INSTANCES, c->rt->instance_id, &rec,
+	    &dirty);
 	if (rc == STORE_NOTFOUND) {
-		store_abort(t);
 		response_error(resp, OSB_ERR_GONE, "instance \"%s\" does not "
 		    "exist", c->rt->instance_id);
-		return;
+		goto refuse;
 	}
 	if (rc != STORE_OK)
 		goto fail;
 	if (strcmp(request_query(c->req, "service_id"),
 	    records_str(rec, "service_id")) != 0) {
-		store_abort(t);
 		response_error(resp, OSB_ERR_BAD_REQUEST, "service_id does not "
 		    "match instance \"%s\"", c->rt->instance_id);
-		goto done;
+		goto refuse;
 	}
-	snprintf(prefix, sizeof(prefix), "%s/", c->rt->instance_id);
-	if ((rc = store_del_prefix(t, T_BINDINGS, prefix, &nb)) != STORE_OK ||
-	    (rc = store_del(t, T_INSTANCES, c->rt->instance_id)) != STORE_OK)
+	/* An instance whose plan left the catalog can still be deleted,
+	 * by the broker alone. */
+	if (catalog_lookup(c->catalog, records_str(rec, "service_id"),
+	    records_str(rec, "plan_id"), &p) == CATALOG_FOUND) {
+		async = p.cfg->async[ACT_DEPROVISION];
+		hooked = p.cfg->hook[ACT_DEPROVISION] != NULL;
+	}
+	if (async && !records_accepts_incomplete(c)) {
+		response_error(resp, OSB_ERR_ASYNC_REQUIRED, "plan \"%s\" is "
+		    "deprovisioned asynchronously: send accepts_incomplete=true",
+		    p.plan_name);
+		goto refuse;
+	}
+	if (op_is(rec, ACT_DEPROVISION, OPS_IN_PROGRESS) && async) {
+		records_accepted(resp, op_id(rec));
+		goto refuse;
+	}
+	busy = op_state(rec) == OPS_IN_PROGRESS ||
+	    records_bindings_busy(t, c->rt->instance_id, &rc);
+	if (rc != STORE_OK)
 		goto fail;
+	if (busy) {
+		records_busy(resp, "instance", c->rt->instance_id, rec);
+		goto refuse;
+	}
+	if (!hooked && !async) {
+		snprintf(prefix, sizeof(prefix), "%s/", c->rt->instance_id);
+		if ((rc = store_del_prefix(t, T_BINDINGS, prefix, &nb)) !=
+		    STORE_OK ||
+		    (rc = store_del(t, T_INSTANCES, c->rt->instance_id)) !=
+		    STORE_OK)
+			goto fail;
+	} else {
+		opid = op_begin(rec, ACT_DEPROVISION, async, &p, NULL, &who);
+		if ((rc = records_save(t, T_INSTANCES, c->rt->instance_id,
+		    rec)) != STORE_OK)
+			goto fail;
+	}
 	rc = store_commit(t);
 	t = NULL;
 	if (rc != STORE_OK)
@@ -393,11 +583,82 @@ h_instance_delete(struct ctx *c, struct response *resp)
 	if (nb > 0)
 		snprintf(resp->log_note, sizeof(resp->log_note),
 		    "removed %zu binding record(s) with the instance", nb);
-	response_json(resp, 200, NULL);
+	if (opid == NULL)
+		response_json(resp, 200, NULL);
+	else if (async)
+		records_start_async(c, T_INSTANCES, c->rt->instance_id, opid,
+		    resp);
+	else {
+		cJSON *final = NULL;
+		if (records_run_sync(c, &p, T_INSTANCES, c->rt->instance_id,
+		    NULL, NULL, rec, &final, resp) == 0)
+			response_json(resp, 200, NULL);
+		cJSON_Delete(final);
+	}
 	goto done;
+refuse:
+	rc = records_end(t, dirty);
+	t = NULL;
+	if (rc == STORE_OK)
+		goto done;
 fail:
+	response_free(resp);
+	response_init(resp);
 	records_fail(c, t, rc, resp);
 done:
+	cJSON_Delete(rec);
+}
+
+/* Retry-After for an operation in progress: the plan's poll_interval. */
+static void
+retry_after(struct ctx *c, const cJSON *rec, struct response *resp)
+{
+	struct catalog_plan	p;
+	long			s = PLANCFG_DEFAULT_POLL_INTERVAL;
+
+	if (catalog_lookup(c->catalog, records_str(rec, "service_id"),
+	    records_str(rec, "plan_id"), &p) == CATALOG_FOUND)
+		s = p.cfg->poll_interval;
+	response_header(resp, "Retry-After", "%ld", s);
+}
+
+void
+h_lastop_reply(struct ctx *c, enum store_table tb, const char *key,
+    const char *what, struct response *resp)
+{
+	struct store_txn	*t;
+	const char		*want = request_query(c->req, "operation");
+	cJSON			*rec = NULL;
+	enum store_rc		 rc;
+	int			 gone = 0;
+
+	rc = records_read_live(c, tb, key, &rec, resp);
+	if (rc == STORE_NOTFOUND) {
+		/* spec.md "Polling Last Operation": 410 Gone with {} once an
+		 * asynchronous delete has finished. */
+		if (store_begin(c->store, 0, &t) == STORE_OK) {
+			gone = op_gone_get(t, key);
+			store_abort(t);
+		}
+		if (gone)
+			response_json(resp, 410, NULL);
+		else
+			response_error(resp, OSB_ERR_NOT_FOUND, "%s \"%s\" does "
+			    "not exist", what, key);
+		return;
+	}
+	if (rc != STORE_OK)
+		return;
+	if (want != NULL && *op_id(rec) != '\0' && strcmp(want, op_id(rec)) !=
+	    0)
+		response_error(resp, OSB_ERR_BAD_REQUEST, "operation \"%.255s\" "
+		    "is not the last operation of %s \"%s\" (that is \"%s\")",
+		    want, what, key, op_id(rec));
+	else {
+		response_json(resp, 200, records_lastop_reply(rec));
+		if (op_state(rec) == OPS_IN_PROGRESS)
+			retry_after(c, rec, resp);
+	}
 	cJSON_Delete(rec);
 }
 
@@ -406,10 +667,5 @@ done:
 void
 h_instance_lastop(struct ctx *c, struct response *resp)
 {
-	cJSON *rec;
-
-	if (read_instance(c, &rec, resp) == -1)
-		return;
-	response_json(resp, 200, records_lastop_reply(rec));
-	cJSON_Delete(rec);
+	h_lastop_reply(c, T_INSTANCES, c->rt->instance_id, "instance", resp);
 }

@@ -5,6 +5,9 @@
  *                               started by a web server as CGI, one request
  *   osbroker --check-catalog F  validate a catalog file and exit
  *   osbroker --hash-password    read a password on stdin, print its hash
+ *   osbroker --run-operation T K OP
+ *                               (internal) the detached runner of an
+ *                               asynchronous operation; see op.h
  *
  * See osbroker(8).
  */
@@ -16,6 +19,7 @@
 #include "catalog.h"
 #include "io.h"
 #include "log.h"
+#include "op.h"
 #include "server.h"
 
 #define OSB_VERSION "0.1.0"
@@ -94,6 +98,10 @@ main(int argc, char *argv[])
 		return check_catalog(argv[2]);
 	if (argc == 2 && strcmp(argv[1], "--hash-password") == 0)
 		return hash_password();
+	if (argc == 5 && strcmp(argv[1], "--run-operation") == 0) {
+		log_init("osbroker-runner");
+		return op_runner_main(argv[2], argv[3], argv[4]);
+	}
 	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
 		printf("osbroker %s\n", OSB_VERSION);
 		return 0;
@@ -110,7 +118,8 @@ main(int argc, char *argv[])
 			io_serve(broker_unavailable, NULL);
 		return 1;
 	}
-	if (io_is_fastcgi())
+	b.cfg.fastcgi = io_is_fastcgi();
+	if (b.cfg.fastcgi)
 		log_msg("serving FastCGI (catalog %s, state %s)",
 		    b.cfg.catalog_path, b.cfg.state_dir);
 	rc = io_serve(broker_handle, &b);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "limits.h"
 #include "log.h"
 #include "records.h"
 #include "util.h"
@@ -63,30 +64,6 @@ records_fail(struct ctx *c, struct store_txn *t, enum store_rc rc,
 		    "read or write its state; nothing was changed");
 		break;
 	}
-}
-
-void
-records_set_lastop(struct ctx *c, cJSON *rec, const char *type,
-    const char *description)
-{
-	cJSON	*op = cJSON_CreateObject();
-	char	 at[32];
-
-	if (op == NULL)
-		return;
-	fmt_iso8601(time(NULL), at, sizeof(at));
-	cJSON_AddStringToObject(op, "type", type);
-	cJSON_AddStringToObject(op, "state", "succeeded");
-	cJSON_AddStringToObject(op, "description", description);
-	cJSON_AddStringToObject(op, "at", at);
-	if (c->req->request_identity != NULL)
-		cJSON_AddStringToObject(op, "request_identity",
-		    c->req->request_identity);
-	if (c->identity != NULL)
-		cJSON_AddItemToObject(op, "originating_identity",
-		    cJSON_Duplicate(c->identity, 1));
-	cJSON_DeleteItemFromObjectCaseSensitive(rec, "last_operation");
-	cJSON_AddItemToObject(rec, "last_operation", op);
 }
 
 void
@@ -154,9 +131,19 @@ records_lastop_reply(const cJSON *rec)
 	const char	*desc = records_str(op, "description");
 	cJSON		*out = cJSON_CreateObject();
 
+	static const char *const flags[] = { "instance_usable",
+	    "update_repeatable" };
+	const cJSON	*f;
+	int		 i;
+
 	cJSON_AddStringToObject(out, "state", *state ? state : "succeeded");
 	if (*desc != '\0')	/* spec: if present, non-empty */
 		cJSON_AddStringToObject(out, "description", desc);
+	/* spec.md: only for failed updates and deprovisions. */
+	for (i = 0; i < 2 && op_state(rec) == OPS_FAILED; i++)
+		if (cJSON_IsBool(f = cJSON_GetObjectItemCaseSensitive(op,
+		    flags[i])))
+			cJSON_AddBoolToObject(out, flags[i], cJSON_IsTrue(f));
 	return out;
 }
 
@@ -174,4 +161,186 @@ records_read(struct ctx *c, enum store_table tb, const char *key, cJSON **out,
 	if (rc != STORE_OK && rc != STORE_NOTFOUND)
 		records_fail(c, NULL, rc, resp);
 	return rc;
+}
+
+struct op_who
+records_who(const struct ctx *c)
+{
+	struct op_who w = { c->req->request_identity, c->identity };
+
+	return w;
+}
+
+int
+records_accepts_incomplete(const struct ctx *c)
+{
+	const char *v = request_query(c->req, "accepts_incomplete");
+
+	return v != NULL && strcmp(v, "true") == 0;
+}
+
+enum store_rc
+records_load_live(struct store_txn *t, enum store_table tb, const char *key,
+    cJSON **out, int *dirty)
+{
+	enum store_rc rc = records_load(t, tb, key, out);
+
+	if (rc == STORE_OK && op_reap(*out, time(NULL))) {
+		*dirty = 1;
+		rc = records_save(t, tb, key, *out);
+	}
+	return rc;
+}
+
+enum store_rc
+records_read_live(struct ctx *c, enum store_table tb, const char *key,
+    cJSON **out, struct response *resp)
+{
+	struct store_txn	*t;
+	enum store_rc		 rc;
+	int			 dirty = 0;
+
+	rc = records_read(c, tb, key, out, resp);
+	if (rc != STORE_OK || op_state(*out) != OPS_IN_PROGRESS ||
+	    !op_reap(*out, time(NULL)))
+		return rc;
+	/* It must be ended: again, in a write transaction, since another
+	 * process may have finished it meanwhile. */
+	cJSON_Delete(*out);
+	*out = NULL;
+	if ((rc = store_begin(c->store, 1, &t)) == STORE_OK) {
+		rc = records_load_live(t, tb, key, out, &dirty);
+		if (rc == STORE_OK)
+			rc = records_end(t, dirty);
+		else
+			store_abort(t);
+	}
+	if (rc != STORE_OK && rc != STORE_NOTFOUND) {
+		cJSON_Delete(*out);
+		*out = NULL;
+		records_fail(c, NULL, rc, resp);
+	}
+	return rc;
+}
+
+enum store_rc
+records_end(struct store_txn *t, int dirty)
+{
+	if (!dirty) {
+		store_abort(t);
+		return STORE_OK;
+	}
+	return store_commit(t);
+}
+
+struct busy {
+	char	*keys[16];
+	int	 n, more;
+};
+
+static int
+note_busy(const char *key, const char *val, size_t len, void *arg)
+{
+	struct busy	*b = arg;
+	cJSON		*rec = cJSON_ParseWithLength(val, len);
+
+	if (op_state(rec) == OPS_IN_PROGRESS) {
+		if (b->n < 16)
+			b->keys[b->n++] = strdup(key);
+		else
+			b->more = 1;
+	}
+	cJSON_Delete(rec);
+	return b->more;
+}
+
+int
+records_bindings_busy(struct store_txn *t, const char *iid,
+    enum store_rc *rc)
+{
+	struct busy	 b = { { 0 }, 0, 0 };
+	char		 prefix[OSB_MAX_ID_LEN + 2];
+	cJSON		*rec;
+	int		 i, busy = 0, dirty;
+
+	snprintf(prefix, sizeof(prefix), "%s/", iid);
+	*rc = store_scan(t, T_BINDINGS, prefix, note_busy, &b);
+	busy = b.more;
+	for (i = 0; i < b.n; i++) {
+		rec = NULL;
+		dirty = 0;
+		if (*rc == STORE_OK && b.keys[i] != NULL &&
+		    records_load_live(t, T_BINDINGS, b.keys[i], &rec,
+		    &dirty) == STORE_OK && op_state(rec) == OPS_IN_PROGRESS)
+			busy = 1;
+		cJSON_Delete(rec);
+		free(b.keys[i]);
+	}
+	return busy;
+}
+
+void
+records_accepted(struct response *resp, const char *opid)
+{
+	cJSON *out = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(out, "operation", opid);
+	response_json(resp, 202, out);
+}
+
+void
+records_busy(struct response *resp, const char *what, const char *id,
+    const cJSON *rec)
+{
+	const char *type = records_str(cJSON_GetObjectItemCaseSensitive(rec,
+	    "last_operation"), "type");
+
+	response_error(resp, OSB_ERR_CONCURRENCY, "another operation (%s) "
+	    "of %s \"%s\" is in progress; try again when it has finished",
+	    *type ? type : "binding", what, id);
+}
+
+int
+records_run_sync(struct ctx *c, const struct catalog_plan *p,
+    enum store_table tb, const char *key, const char *bid, const cJSON *inst,
+    const cJSON *rec, cJSON **final, struct response *resp)
+{
+	struct hook_result	 hr;
+	enum store_rc		 rc;
+	enum action		 a = op_action(rec);
+	char			 desc[OSB_MAX_HOOK_DESC + 200];
+	int			 ours;
+
+	rc = op_execute(c->store, c->catalog, p, tb, key, c->rt->instance_id,
+	    bid, inst, rec, &hr, final, &ours);
+	op_describe(a, &hr, desc, sizeof(desc));
+	cJSON_Delete(hr.out);
+	if (rc != STORE_OK) {
+		records_fail(c, NULL, rc, resp);
+		return -1;
+	}
+	if (!ours) {
+		response_error(resp, OSB_ERR_INTERNAL, "the %s did not finish "
+		    "in time and was ended by the broker", action_name(a));
+		return -1;
+	}
+	if (hr.status == HOOK_OK)
+		return 0;
+	cJSON_Delete(*final);
+	*final = NULL;
+	snprintf(resp->log_note, sizeof(resp->log_note), "%s hook: %.120s",
+	    action_name(a), hr.why);
+	response_error(resp, hr.status == HOOK_REJECTED ? OSB_ERR_BAD_REQUEST :
+	    OSB_ERR_INTERNAL, "%s", desc);
+	return -1;
+}
+
+void
+records_start_async(struct ctx *c, enum store_table tb, const char *key,
+    const char *opid, struct response *resp)
+{
+	if (op_spawn(c->cfg, tb, key, opid) == -1)
+		snprintf(resp->log_note, sizeof(resp->log_note), "the runner "
+		    "of %.64s could not start; it will be reported failed", opid);
+	records_accepted(resp, opid);
 }

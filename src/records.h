@@ -21,6 +21,7 @@
 #include <cjson/cJSON.h>
 
 #include "handlers.h"
+#include "op.h"
 #include "store.h"
 
 /* Load and parse a record.  STORE_OK with *out, STORE_NOTFOUND, or an error
@@ -43,11 +44,6 @@ enum store_rc records_save(struct store_txn *, enum store_table,
 void records_fail(struct ctx *, struct store_txn *t, enum store_rc,
     struct response *);
 
-/* Set rec.last_operation for a completed synchronous change, with the
- * request's identities and the time. */
-void records_set_lastop(struct ctx *, cJSON *rec, const char *type,
-    const char *description);
-
 /* Copy field name of src (if present) into dst. */
 void records_copy(cJSON *dst, const cJSON *src, const char *name);
 
@@ -66,7 +62,54 @@ const char *records_str(const cJSON *rec, const char *name);
 int  records_require_ids(struct ctx *, struct response *);
 
 /* {"state", "description"} of rec.last_operation (spec.md "Polling Last
- * Operation"); a new tree. */
+ * Operation"), with instance_usable / update_repeatable where a failed
+ * update or deprovision recorded them; a new tree. */
 cJSON *records_lastop_reply(const cJSON *rec);
+
+/* ---- operations (op.h) as the handlers use them ---- */
+
+/* Who sent this request, for the operation record. */
+struct op_who records_who(const struct ctx *);
+
+/* 1 when the request says accepts_incomplete=true. */
+int  records_accepts_incomplete(const struct ctx *);
+
+/* records_load() in a write transaction, ending an operation that can no
+ * longer finish (op_reap); *dirty is set when the record was so changed and
+ * saved, so the caller must commit even when it then refuses the request. */
+enum store_rc records_load_live(struct store_txn *, enum store_table,
+    const char *key, cJSON **out, int *dirty);
+
+/* records_read() for the read-only endpoints, with the same repair done in
+ * a write transaction of its own when needed. */
+enum store_rc records_read_live(struct ctx *, enum store_table,
+    const char *key, cJSON **out, struct response *resp);
+
+/* End a transaction that decided to refuse: commit when dirty, else abort.
+ * STORE_OK, or the commit's failure. */
+enum store_rc records_end(struct store_txn *, int dirty);
+
+/* 1 when a binding of instance iid has an operation in progress. */
+int  records_bindings_busy(struct store_txn *, const char *iid,
+    enum store_rc *rc);
+
+/* 202 with the operation id (spec.md: "operation" in async responses). */
+void records_accepted(struct response *, const char *opid);
+
+/* 422 ConcurrencyError naming what is in progress on rec. */
+void records_busy(struct response *, const char *what, const char *id,
+    const cJSON *rec);
+
+/* Run a synchronous operation just committed as in progress (rec) and turn
+ * its outcome into resp on failure.  0 with *final (the record after it;
+ * NULL when deleted) on success; -1 with resp filled. */
+int  records_run_sync(struct ctx *, const struct catalog_plan *,
+    enum store_table, const char *key, const char *bid, const cJSON *inst,
+    const cJSON *rec, cJSON **final, struct response *resp);
+
+/* Start the runner of an asynchronous operation just committed; answer
+ * 202.  A runner that cannot start is reaped later (op.h). */
+void records_start_async(struct ctx *, enum store_table, const char *key,
+    const char *opid, struct response *resp);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * store: LMDB backend.  See store.h.
  *
- * One environment per state directory (data.mdb, lock.mdb), three named
+ * One environment per state directory (data.mdb, lock.mdb), four named
  * databases.  LMDB rules we rely on: an environment is opened once per process
  * and never used in a forked child; writers are serialised by the lock file
  * across processes; a process killed mid-transaction leaves the last committed
@@ -22,6 +22,7 @@ static const char *table_names[T__COUNT] = {
 	[T_INSTANCES]	= "instances",
 	[T_BINDINGS]	= "bindings",
 	[T_META]	= "meta",
+	[T_GONE]	= "gone",
 };
 
 struct store {

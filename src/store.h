@@ -29,6 +29,7 @@ enum store_table {
 	T_INSTANCES,
 	T_BINDINGS,
 	T_META,
+	T_GONE,			/* tombstones of asynchronous deletes (op.h) */
 	T__COUNT
 };
 
