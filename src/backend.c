@@ -33,6 +33,26 @@ default_credentials(const struct catalog_plan *p, const char *iid)
 	return cr;
 }
 
+static void
+stringify_ports(cJSON *eps)
+{
+	cJSON	*ep, *ports;
+	char	 buf[32];
+	int	 i, n;
+
+	cJSON_ArrayForEach(ep, eps) {
+		ports = cJSON_GetObjectItemCaseSensitive(ep, "ports");
+		n = cJSON_GetArraySize(ports);
+		for (i = 0; i < n; i++)
+			if (cJSON_IsNumber(cJSON_GetArrayItem(ports, i))) {
+				snprintf(buf, sizeof(buf), "%.0f",
+				    cJSON_GetArrayItem(ports, i)->valuedouble);
+				cJSON_ReplaceItemInArray(ports, i,
+				    cJSON_CreateString(buf));
+			}
+	}
+}
+
 cJSON *
 backend_credentials(const struct catalog_plan *p, const char *iid,
     const char *bid, const cJSON *params, const cJSON *instance_params,
@@ -74,6 +94,10 @@ backend_credentials(const struct catalog_plan *p, const char *iid,
 		cJSON_Delete(cr);
 		cr = NULL;
 	}
+	/* spec.md "Endpoint Object": ports are strings, even where the
+	 * template took a numeric setting. */
+	if (*endpoints != NULL)
+		stringify_ports(*endpoints);
 	/* Wipe the generated secrets before they are freed. */
 	{
 		cJSON *s;

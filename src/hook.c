@@ -315,8 +315,9 @@ hook_run(const struct hook_run *h, struct hook_result *r)
 	} else if (WIFSIGNALED(status)) {
 		r->status = HOOK_CRASHED;
 		r->code = WTERMSIG(status);
-		snprintf(r->why, sizeof(r->why), "was killed by signal %d (%s)",
-		    r->code, strsignal(r->code));
+		snprintf(r->why, sizeof(r->why), "was killed by signal %d "
+		    "(SIG%s)", r->code, sigabbrev_np(r->code) != NULL ?
+		    sigabbrev_np(r->code) : "?");
 	} else {
 		r->code = WEXITSTATUS(status);
 		parse_output(&o, r);

@@ -192,6 +192,8 @@ expand_string(struct walk *w, const char *s)
 		}
 		if (node != NULL)
 			str = scalar_text(node, num, sizeof(num));
+		else if (str == NULL)	/* check mode */
+			str = "";
 		if (append(w, out, &o, str, strlen(str)) == -1)
 			goto done;
 		s = end + 1;

@@ -1,0 +1,480 @@
+#!/usr/bin/env python3
+"""Hooks and asynchronous operations (docs/hooks.md), through the real stack:
+nginx + spawn-fcgi workers (scripts/osbroker-serve) with the catalog
+fixtures/ops-catalog.yml, whose plans run fixtures/hooks/behave.  The request's
+parameter "behave" tells that hook what to do (succeed, sleep, hang, crash,
+write garbage, fail, refuse).  Then the asynchronous cases again under plain
+CGI (nginx + fcgiwrap), where no daemon exists to run them.
+
+    OSBROKER_BIN=build/asan/osbroker python3 tests/integration/test_operations.py
+"""
+
+import json
+import os
+import shutil
+import signal
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (FIXTURES, CgiStack, ServeStack, Tap, check, check_logs, expect,
+                     expect_error, finish_tmp, make_tmpdir, pid_alive, secrets_of, wait_for)
+from cases import new_id
+
+
+class Ops:
+    """The stack, its client, the plans of the ops catalog, the hook's log."""
+
+    def __init__(self, stack, hook_log):
+        self.stack, self.c, self.hook_log = stack, stack.client(), hook_log
+        self.secrets = [stack.password]
+        doc = expect(self.c.get('/v2/catalog'), 200)
+        svc = [s for s in doc['services'] if s['name'] == 'itest-ops'][0]
+        self.sid = svc['id']
+        self.plans = {p['name']: p['id'] for p in svc['plans']}
+
+    @staticmethod
+    def ipath(iid, q=''):
+        return '/v2/service_instances/%s%s' % (iid, q)
+
+    @staticmethod
+    def bpath(iid, bid, q=''):
+        return '/v2/service_instances/%s/service_bindings/%s%s' % (iid, bid, q)
+
+    def q(self, plan, extra=''):
+        return '?service_id=%s&plan_id=%s%s' % (self.sid, self.plans[plan], extra)
+
+    def body(self, plan, behave=None, **kw):
+        b = {'service_id': self.sid, 'plan_id': self.plans[plan],
+             'context': {'platform': 'cloudfoundry'}}
+        if behave is not None:
+            b['parameters'] = {'behave': behave}
+        b.update(kw)
+        return b
+
+    def hook_runs(self, action=None, iid=None):
+        try:
+            with open(self.hook_log) as f:
+                runs = [json.loads(l) for l in f if l.strip()]
+        except OSError:
+            return []
+        return [r for r in runs if (action is None or r['action'] == action)
+                and (iid is None or r['instance_id'] == iid)]
+
+    def creds(self, doc):
+        cr = doc.get('credentials') or {}
+        self.secrets.extend(secrets_of(cr))
+        return cr
+
+    def poll(self, path, want, timeout=40, op=None):
+        """Poll last_operation until its state is final; return (status, doc, seen)."""
+        seen = []
+        deadline = time.monotonic() + timeout
+        q = '?operation=%s' % op if op else ''
+        while True:
+            r = self.c.get(path + '/last_operation' + q)
+            if r.status == 410:
+                check(r.json == {}, '%s: 410 body %r, want {}', path, r.body)
+                return 410, {}, seen
+            doc = expect(r, 200)
+            seen.append((doc.get('state'), r.header('Retry-After')))
+            if doc['state'] != 'in progress':
+                check(doc['state'] == want, '%s: state %r (%s), want %r', path,
+                      doc['state'], doc.get('description'), want)
+                return 200, doc, seen
+            check(time.monotonic() < deadline, '%s still in progress after %ss', path, timeout)
+            time.sleep(0.2)
+
+    def async_put(self, path, body, status=202):
+        doc = expect(self.c.put(path + '?accepts_incomplete=true', body), status)
+        if status == 202:
+            check(isinstance(doc.get('operation'), str) and doc['operation'],
+                  'PUT %s: 202 without an operation: %r', path, doc)
+        return doc
+
+
+# --------------------------------------------------------------------- sync
+
+def t_sync_provision_bind(x):
+    iid, bid = new_id(), new_id('b')
+    doc = expect(x.c.put(x.ipath(iid), x.body('sync')), 201)
+    check(doc.get('dashboard_url') == 'https://dashboard.example.org/provision/%s' % iid,
+          'dashboard_url from the hook missing: %r', doc)
+    runs = x.hook_runs('provision', iid)
+    check(len(runs) == 1, 'the provision hook ran %d times', len(runs))
+    env = set(runs[0]['env'])
+    check({'OSBROKER_ACTION', 'OSBROKER_INSTANCE_ID', 'OSBROKER_PLAN_ID', 'TEST_HOOK_LOG',
+           'PATH'} <= env, 'hook environment lacks documented names: %s', sorted(env))
+    check(not any(e.startswith('HTTP_') or e in ('OSBROKER_PASSWORD', 'OSBROKER_STATE_DIR')
+                  for e in env), 'hook environment leaks the broker\'s: %s', sorted(env))
+    check(runs[0]['cwd'].endswith('/hooks'), 'hook cwd %s, want its directory', runs[0]['cwd'])
+    inst = expect(x.c.get(x.ipath(iid)), 200)
+    check(inst.get('dashboard_url') == doc['dashboard_url'], 'GET lacks dashboard_url: %r', inst)
+    check(inst['metadata']['labels'].get('hook') == 'provision', 'hook metadata not merged: %r', inst)
+    lo = expect(x.c.get(x.ipath(iid) + '/last_operation'), 200)
+    check(lo == {'state': 'succeeded', 'description': 'provision done by the test hook'},
+          'last_operation %r', lo)
+
+    b = expect(x.c.put(x.bpath(iid, bid), x.body('sync', flavour='x') if False else
+                       dict(x.body('sync'), parameters={'flavour': 'gold'})), 201)
+    cr = x.creds(b)
+    check(cr.get('username', '').startswith('u_') and len(cr['username']) == 14,
+          'username from template: %r', cr.get('username'))
+    check(len(cr.get('password', '')) == 32, 'password: 16 random bytes as hex')
+    check(cr.get('host') == 'db.example.org' and cr.get('port') == 5432,
+          'settings: host string, port number: %r', (cr.get('host'), cr.get('port')))
+    check(cr.get('flavour') == 'gold' and cr.get('database') == 'db-' + iid, 'param/ids: %r', cr)
+    check(cr.get('uri') == 'pg://%s:%s@db.example.org:5432/%s' % (cr['username'], cr['password'], bid),
+          'uri template')
+    check(cr.get('token', '').startswith('tok-'), 'hook credentials merged: %r', sorted(cr))
+    check(b.get('endpoints') == [{'host': 'db.example.org', 'ports': ['5432'], 'protocol': 'tcp'}],
+          'endpoints %r', b.get('endpoints'))
+    runs = x.hook_runs('bind', iid)
+    check(len(runs) == 1 and 'credentials' in runs[0]['input_keys'], 'bind hook input: %r', runs)
+    again = expect(x.c.put(x.bpath(iid, bid), dict(x.body('sync'), parameters={'flavour': 'gold'})), 200)
+    check(again.get('credentials') == cr, 'repeated bind returned other credentials')
+    check(len(x.hook_runs('bind', iid)) == 1, 'a repeated bind ran the hook again')
+    got = expect(x.c.get(x.bpath(iid, bid)), 200)
+    check(got.get('credentials') == cr, 'fetched credentials differ')
+    expect(x.c.delete(x.bpath(iid, bid, x.q('sync'))), 200)
+    check(len(x.hook_runs('unbind', iid)) == 1, 'unbind hook did not run')
+    expect(x.c.get(x.bpath(iid, bid)), 404)
+    expect(x.c.delete(x.ipath(iid, x.q('sync'))), 200)
+    dep = x.hook_runs('deprovision', iid)
+    check(len(dep) == 1, 'deprovision hook did not run')
+    expect(x.c.get(x.ipath(iid)), 404)
+
+
+def t_template_param_missing(x):
+    iid, bid = new_id(), new_id('b')
+    expect(x.c.put(x.ipath(iid), x.body('needs-param')), 201)
+    d = expect_error(x.c.put(x.bpath(iid, bid), x.body('needs-param')), 400)
+    check('flavour' in d['description'], 'description should name the parameter: %r', d)
+    expect(x.c.get(x.bpath(iid, bid)), 404)
+    check(not x.hook_runs('bind', iid), 'the bind hook ran for a refused request')
+    b = expect(x.c.put(x.bpath(iid, bid), dict(x.body('needs-param'), parameters={'flavour': 'f'})), 201)
+    check(x.creds(b).get('flavour') == 'f', 'flavour from the parameter')
+
+
+def t_sync_reject(x):
+    iid = new_id()
+    d = expect_error(x.c.put(x.ipath(iid), x.body('sync', 'reject')), 400)
+    check(d['description'] == 'parameter behave=reject is not acceptable', 'hook description: %r', d)
+    expect(x.c.get(x.ipath(iid)), 404)
+    expect(x.c.get(x.ipath(iid) + '/last_operation'), 404)
+    expect(x.c.put(x.ipath(iid), x.body('sync')), 201)
+
+
+def sync_failure(x, behave, want_in_description):
+    iid = new_id()
+    t0 = time.monotonic()
+    d = expect_error(x.c.put(x.ipath(iid), x.body('sync', behave)), 500)
+    took = time.monotonic() - t0
+    check(want_in_description in d['description'], 'description %r lacks %r', d['description'],
+          want_in_description)
+    check('this is not JSON' not in d['description'], 'hook output leaked into the description')
+    expect(x.c.get(x.ipath(iid)), 404)
+    lo = expect(x.c.get(x.ipath(iid) + '/last_operation'), 200)
+    check(lo['state'] == 'failed' and want_in_description in lo.get('description', ''),
+          'last_operation %r', lo)
+    # orphan mitigation: DELETE runs the deprovision hook and removes it all
+    expect(x.c.delete(x.ipath(iid, x.q('sync'))), 200)
+    check(len(x.hook_runs('deprovision', iid)) == 1, 'orphan mitigation did not run deprovision')
+    expect(x.c.get(x.ipath(iid) + '/last_operation'), 404)
+    expect_error(x.c.delete(x.ipath(iid, x.q('sync'))), 410)
+    return took
+
+
+def t_sync_fail(x):
+    sync_failure(x, 'fail', 'the test hook was told to fail')
+
+
+def t_sync_hang(x):
+    took = sync_failure(x, 'hang', 'did not finish within 3 seconds')
+    check(took < 12, 'a hanging hook held the request %.1fs (timeout 3 s)', took)
+    pidfile = x.hook_log + '.provision.pid'
+    pid = int(open(pidfile).read())
+    wait_for(lambda: not pid_alive(pid), 10, 'the hung hook to be killed')
+
+
+def t_sync_crash(x):
+    sync_failure(x, 'crash', 'killed by signal 11')
+
+
+def t_sync_garbage(x):
+    sync_failure(x, 'garbage', 'something other than one JSON object')
+
+
+def t_sync_badtype(x):
+    iid, bid = new_id(), new_id('b')
+    expect(x.c.put(x.ipath(iid), x.body('sync')), 201)
+    d = expect_error(x.c.put(x.bpath(iid, bid), x.body('sync', 'badtype')), 500)
+    check('"credentials" of the wrong type' in d['description'], 'description %r', d)
+    expect(x.c.get(x.bpath(iid, bid)), 404)
+    expect(x.c.delete(x.bpath(iid, bid, x.q('sync'))), 200)
+    expect_error(x.c.delete(x.bpath(iid, bid, x.q('sync'))), 410)
+
+
+def t_stderr_logged_redacted(x):
+    iid, bid = new_id(), new_id('b')
+    expect(x.c.put(x.ipath(iid), x.body('sync')), 201)
+    cr = x.creds(expect(x.c.put(x.bpath(iid, bid), x.body('sync', 'leak')), 201))
+    log = open(os.path.join(x.stack.run_dir, 'osbroker.log')).read()
+    check('hook bind %s/%s: password is [redacted]' % (iid, bid) in log,
+          'stderr of the hook not logged with the password redacted')
+    check(cr['password'] not in log, 'the password reached the log')
+
+
+def t_sync_concurrent(x):
+    iid = new_id()
+    out = {}
+
+    def first():
+        out['r'] = x.c.put(x.ipath(iid), x.body('sync', 'sleep:2'))
+    th = threading.Thread(target=first)
+    th.start()
+    wait_for(lambda: x.hook_runs('provision', iid), 10, 'the first provision to start')
+    expect_error(x.c.put(x.ipath(iid), x.body('sync', 'other')), 422, 'ConcurrencyError')
+    expect_error(x.c.delete(x.ipath(iid, x.q('sync'))), 422, 'ConcurrencyError')
+    expect(x.c.get(x.ipath(iid)), 404)
+    th.join(30)
+    expect(out['r'], 201)
+    expect(x.c.get(x.ipath(iid)), 200)
+
+
+# -------------------------------------------------------------------- async
+
+def t_async_required(x):
+    iid = new_id()
+    expect_error(x.c.put(x.ipath(iid), x.body('async')), 422, 'AsyncRequired')
+    expect(x.c.get(x.ipath(iid)), 404)
+    expect(x.c.get(x.ipath(iid) + '/last_operation'), 404)
+    expect_error(x.c.patch(x.ipath(iid), {'service_id': x.sid}), 404)
+
+
+def t_async_lifecycle(x):
+    iid, bid = new_id(), new_id('b')
+    body = x.body('async', 'sleep:2')
+    op = x.async_put(x.ipath(iid), body)['operation']
+    r = x.c.get(x.ipath(iid) + '/last_operation?operation=' + op)
+    doc = expect(r, 200)
+    check(doc['state'] == 'in progress', 'state %r right after 202', doc)
+    check(r.header('Retry-After') == '1', 'Retry-After %r, want the plan\'s poll_interval 1',
+          r.header('Retry-After'))
+    expect(x.c.get(x.ipath(iid)), 404)
+    check(x.async_put(x.ipath(iid), body)['operation'] == op, 'a re-sent PUT got another operation')
+    expect_error(x.c.put(x.ipath(iid) + '?accepts_incomplete=true', x.body('async', 'other')), 422,
+                 'ConcurrencyError')
+    expect_error(x.c.patch(x.ipath(iid) + '?accepts_incomplete=true', {'service_id': x.sid,
+                 'parameters': {'a': 1}}), 422, 'ConcurrencyError')
+    expect_error(x.c.delete(x.ipath(iid, x.q('async', '&accepts_incomplete=true'))), 422,
+                 'ConcurrencyError')
+    expect_error(x.c.put(x.bpath(iid, bid) + '?accepts_incomplete=true', x.body('async')), 422,
+                 'ConcurrencyError')
+    _, doc, _ = x.poll(x.ipath(iid), 'succeeded', op=op)
+    check(doc.get('description') == 'provision done by the test hook', 'description %r', doc)
+    runs = x.hook_runs('provision', iid)
+    check(len(runs) == 1 and runs[0]['async'] is True and runs[0]['operation'] == op,
+          'async hook input: %r', runs)
+    check('OSBROKER_OPERATION' in runs[0]['env'], 'OSBROKER_OPERATION not set')
+    expect(x.c.get(x.ipath(iid)), 200)
+    again = x.poll(x.ipath(iid), 'succeeded', op=op)[1]
+    check(again == doc, 'the final state changed on a second poll')
+    expect_error(x.c.get(x.ipath(iid) + '/last_operation?operation=nope'), 400)
+    expect(x.c.put(x.ipath(iid) + '?accepts_incomplete=true', body), 200)
+
+    # update
+    upd = {'service_id': x.sid, 'parameters': {'behave': 'sleep:1', 'size': 2}}
+    op = expect(x.c.patch(x.ipath(iid) + '?accepts_incomplete=true', upd), 202)['operation']
+    expect_error(x.c.get(x.ipath(iid)), 422, 'ConcurrencyError')
+    check(expect(x.c.patch(x.ipath(iid) + '?accepts_incomplete=true', upd), 202)['operation'] == op,
+          'a re-sent PATCH got another operation')
+    x.poll(x.ipath(iid), 'succeeded', op=op)
+    inst = expect(x.c.get(x.ipath(iid)), 200)
+    check(inst['parameters'] == {'behave': 'sleep:1', 'size': 2}, 'update not applied: %r', inst)
+
+    # bind, unbind
+    op = x.async_put(x.bpath(iid, bid), x.body('async'))['operation']
+    x.poll(x.bpath(iid, bid), 'succeeded', op=op)
+    cr = x.creds(expect(x.c.get(x.bpath(iid, bid)), 200))
+    check(cr.get('token', '').startswith('tok-'), 'async bind: hook credentials missing')
+    op = expect(x.c.delete(x.bpath(iid, bid, x.q('async', '&accepts_incomplete=true'))), 202)['operation']
+    st, _, _ = x.poll(x.bpath(iid, bid), None, op=op)
+    check(st == 410, 'binding last_operation after async unbind: %s, want 410', st)
+    expect(x.c.get(x.bpath(iid, bid)), 404)
+
+    # deprovision
+    op = expect(x.c.delete(x.ipath(iid, x.q('async', '&accepts_incomplete=true'))), 202)['operation']
+    st, gone, _ = x.poll(x.ipath(iid), None, op=op)
+    check(st == 410 and gone == {}, 'after async deprovision: %s %r, want 410 {}', st, gone)
+    expect(x.c.get(x.ipath(iid)), 404)
+    expect_error(x.c.delete(x.ipath(iid, x.q('async', '&accepts_incomplete=true'))), 410)
+
+
+def t_async_fail_orphan(x):
+    iid = new_id()
+    op = x.async_put(x.ipath(iid), x.body('async', 'fail'))['operation']
+    _, doc, _ = x.poll(x.ipath(iid), 'failed', op=op)
+    check(doc.get('description') == 'the test hook was told to fail', 'description %r', doc)
+    check('instance_usable' not in doc, 'instance_usable on a failed provision')
+    expect(x.c.get(x.ipath(iid)), 404)
+    expect_error(x.c.put(x.ipath(iid) + '?accepts_incomplete=true', x.body('async', 'fail')), 409)
+    op = expect(x.c.delete(x.ipath(iid, x.q('async', '&accepts_incomplete=true'))), 202)['operation']
+    st, _, _ = x.poll(x.ipath(iid), None, op=op)
+    check(st == 410, 'orphan mitigation did not end in 410: %s', st)
+
+
+def t_async_update_fail(x):
+    iid = new_id()
+    op = x.async_put(x.ipath(iid), x.body('async'))['operation']
+    x.poll(x.ipath(iid), 'succeeded', op=op)
+    op = expect(x.c.patch(x.ipath(iid) + '?accepts_incomplete=true',
+                          {'service_id': x.sid, 'parameters': {'behave': 'fail'}}), 202)['operation']
+    _, doc, _ = x.poll(x.ipath(iid), 'failed', op=op)
+    inst = expect(x.c.get(x.ipath(iid)), 200)
+    check(inst.get('parameters') is None or 'behave' not in inst['parameters'] or
+          inst['parameters']['behave'] != 'fail', 'a failed update changed the instance: %r', inst)
+
+
+def find_runner(key):
+    for pid in os.listdir('/proc'):
+        if not pid.isdigit():
+            continue
+        try:
+            with open('/proc/%s/cmdline' % pid, 'rb') as f:
+                argv = f.read().split(b'\0')
+        except OSError:
+            continue
+        if b'--run-operation' in argv and key.encode() in argv:
+            return int(pid)
+    return None
+
+
+def t_runner_killed(x):
+    iid = new_id()
+    op = x.async_put(x.ipath(iid), x.body('async', 'hang'))['operation']
+    wait_for(lambda: x.hook_runs('provision', iid), 15, 'the hook to start')
+    runner = wait_for(lambda: find_runner(iid), 10, 'the runner process')
+    hook_pid = x.hook_runs('provision', iid)[0]['pid']
+    os.kill(runner, signal.SIGKILL)
+    _, doc, _ = x.poll(x.ipath(iid), 'failed', timeout=20, op=op)
+    check('died' in doc.get('description', ''), 'description %r', doc)
+    wait_for(lambda: not pid_alive(hook_pid), 10, 'the hook of the killed runner to die')
+    op = expect(x.c.delete(x.ipath(iid, x.q('async', '&accepts_incomplete=true'))), 202)['operation']
+    check(x.poll(x.ipath(iid), None, op=op)[0] == 410, 'cleanup after a killed runner')
+
+
+def t_deadline_hook(x):
+    iid = new_id()
+    t0 = time.monotonic()
+    op = x.async_put(x.ipath(iid), x.body('short', 'hang'))['operation']
+    _, doc, _ = x.poll(x.ipath(iid), 'failed', timeout=30, op=op)
+    check(time.monotonic() - t0 < 15, 'the 3 s deadline took %.1fs', time.monotonic() - t0)
+    check('did not finish' in doc.get('description', ''), 'description %r', doc)
+
+
+def t_deadline_stuck_runner(x):
+    iid = new_id()
+    op = x.async_put(x.ipath(iid), x.body('short', 'hang'))['operation']
+    # Stop it only once its hook runs: a runner stopped inside a write
+    # transaction would hold the store's writer lock.
+    wait_for(lambda: x.hook_runs('provision', iid), 15, 'the hook to start')
+    runner = wait_for(lambda: find_runner(iid), 10, 'the runner process')
+    os.kill(runner, signal.SIGSTOP)
+    try:
+        _, doc, _ = x.poll(x.ipath(iid), 'failed', timeout=30, op=op)
+        check('deadline' in doc.get('description', ''), 'description %r', doc)
+    finally:
+        os.kill(runner, signal.SIGKILL)
+        os.kill(runner, signal.SIGCONT)
+    expect(x.c.get(x.ipath(iid)), 404)
+
+
+SERVE_CASES = [
+    ('sync hooks: provision, bind (template + hook credentials, endpoints), unbind, deprovision',
+     t_sync_provision_bind),
+    ('a credentials template needing a missing parameter -> 400, nothing stored', t_template_param_missing),
+    ('a hook exiting 64 -> 400 with its description, nothing stored', t_sync_reject),
+    ('a failing hook -> 500 with its description; failed; orphan mitigation cleans up', t_sync_fail),
+    ('a hanging hook -> killed at hook_timeout, 500, failed', t_sync_hang),
+    ('a crashing hook -> 500 naming the signal, failed', t_sync_crash),
+    ('a hook writing garbage -> 500, failed, output not echoed', t_sync_garbage),
+    ('a hook answering a field of the wrong type -> 500 naming it', t_sync_badtype),
+    ('hook stderr is logged with binding credentials redacted', t_stderr_logged_redacted),
+    ('a request for an instance whose hook is running -> 422 ConcurrencyError', t_sync_concurrent),
+    ('async plan without accepts_incomplete -> 422 AsyncRequired, nothing stored', t_async_required),
+    ('async provision/update/bind/unbind/deprovision: 202, polling, concurrency, 410', t_async_lifecycle),
+    ('async provision failing -> failed; orphan-mitigation DELETE -> 410', t_async_fail_orphan),
+    ('async update failing -> failed, instance unchanged', t_async_update_fail),
+    ('runner killed with SIGKILL -> failed, its hook killed too', t_runner_killed),
+    ('a hook overrunning maximum_polling_duration -> failed', t_deadline_hook),
+    ('a stuck runner past maximum_polling_duration -> failed when polled', t_deadline_stuck_runner),
+]
+
+CGI_CASES = [
+    ('cgi: async provision/update/bind/unbind/deprovision with a detached runner', t_async_lifecycle),
+    ('cgi: async failure and orphan mitigation', t_async_fail_orphan),
+]
+
+
+def prepare(tag):
+    tmp = make_tmpdir(tag)
+    os.chmod(tmp, 0o755)
+    hook_log = os.path.join(tmp, 'hooks.log')
+    with open(os.path.join(FIXTURES, 'ops-catalog.yml')) as f:
+        text = f.read().replace('@HOOK_LOG@', hook_log)
+    catalog = os.path.join(tmp, 'catalog.yml')
+    with open(catalog, 'w') as f:
+        f.write(text)
+    shutil.copytree(os.path.join(FIXTURES, 'hooks'), os.path.join(tmp, 'hooks'))
+    return tmp, catalog, hook_log
+
+
+def run_suite(tap, stack, hook_log, cases, prefix):
+    x = None
+
+    def start():
+        nonlocal x
+        stack.start()
+        x = Ops(stack, hook_log)
+    if not tap.run('%sthe stack starts with the operations catalog' % prefix, start):
+        stack.stop()
+        return False
+    for name, fn in cases:
+        tap.run(name, fn, x)
+
+    def clean_stop():
+        problems = [p for p in stack.stop() if 'fcgiwrap had exited' not in p]
+        check(not problems, '; '.join(problems))
+    tap.run('%sthe stack stops cleanly' % prefix, clean_stop)
+    log = os.path.join(stack.state_dir, 'operations.log')
+    check_logs(tap, stack, x.secrets, prefix)
+    if os.path.exists(log):
+        def runner_log_clean():
+            data = open(log).read()
+            leaks = [s for s in x.secrets if s and s in data]
+            check(not leaks, 'operations.log shows %d secrets', len(leaks))
+        tap.run('%sthe runners\' log shows no secret' % prefix, runner_log_clean)
+    return True
+
+
+def main():
+    tap = Tap()
+    tmp, catalog, hook_log = prepare('ops')
+    stack = ServeStack(tmp=tmp, catalog=catalog, workers=2)
+    tap.stacks.append(stack)
+    print('# broker: %s' % stack.binary)
+    run_suite(tap, stack, hook_log, SERVE_CASES, '')
+
+    tmp2, catalog2, hook_log2 = prepare('ops-cgi')
+    cgi = CgiStack(tmp=tmp2, catalog=catalog2)
+    tap.stacks.append(cgi)
+    run_suite(tap, cgi, hook_log2, CGI_CASES, 'cgi: ')
+    rc = tap.done()
+    finish_tmp([stack, cgi], rc == 0)
+    return rc
+
+
+if __name__ == '__main__':
+    sys.exit(main())
