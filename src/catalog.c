@@ -1543,14 +1543,20 @@ static void
 set_base_dir(struct loader *c, const char *name)
 {
 	const char *slash = name != NULL ? strrchr(name, '/') : NULL;
+	char dir[4096], *abs;
 
 	if (slash == NULL)
-		snprintf(c->base_dir, sizeof(c->base_dir), ".");
+		snprintf(dir, sizeof(dir), ".");
 	else if (slash == name)
-		snprintf(c->base_dir, sizeof(c->base_dir), "/");
+		snprintf(dir, sizeof(dir), "/");
 	else
-		snprintf(c->base_dir, sizeof(c->base_dir), "%.*s",
-		    (int)(slash - name), name);
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - name), name);
+	/* Absolute, so hooks and runners find their programs whatever
+	 * directory they run in. */
+	abs = realpath(dir, NULL);
+	snprintf(c->base_dir, sizeof(c->base_dir), "%s", abs != NULL ? abs :
+	    dir);
+	free(abs);
 }
 
 static void

@@ -13,11 +13,12 @@ import socket
 import stat
 import subprocess
 import sys
+import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BAD_LOG_PATTERNS, FIXTURES, REPO, Client, ServeStack, Tap, broker_bin,
-                     check, expect, files_under, finish_tmp, pid_alive,
+                     check, expect, expect_error, files_under, finish_tmp, pid_alive,
                      port_open, scan_files, secrets_of, wait_for)
 
 TAB_LINE = 12     # the line of the fixture catalog a tab is put on
@@ -376,8 +377,37 @@ def main():
         expect(c.delete('/v2/service_instances/%s/service_bindings/%s?%s' % (iid, bid, q)), 200)
         expect(c.delete('/v2/service_instances/%s?%s' % (iid, q)), 200)
         expect(c.get('/v2/service_instances/' + iid), 404)
+
+        # the asynchronous demo plan: 202, polling with Retry-After, 410
+        check('delayed' in plans, 'no asynchronous demo plan "delayed": %r', list(plans))
+        iid, pid = 'demo-' + uuid.uuid4().hex, plans['delayed']['id']
+        q = 'service_id=%s&plan_id=%s&accepts_incomplete=true' % (sid, pid)
+        body = {'service_id': sid, 'plan_id': pid, 'context': {'platform': 'cloudfoundry'}}
+        expect_error(c.put('/v2/service_instances/' + iid, body), 422, 'AsyncRequired')
+        for verb, want_final in (('PUT', 200), ('DELETE', 410)):
+            if verb == 'PUT':
+                op = expect(c.put('/v2/service_instances/%s?accepts_incomplete=true' % iid, body),
+                            202)['operation']
+            else:
+                op = expect(c.delete('/v2/service_instances/%s?%s' % (iid, q)), 202)['operation']
+            r = c.get('/v2/service_instances/%s/last_operation?operation=%s' % (iid, op))
+            check(r.status == 200 and r.json['state'] == 'in progress' and
+                  r.header('Retry-After') == '2', '%s: right after 202: %r %r', verb, r,
+                  r.header('Retry-After'))
+            deadline = time.monotonic() + 40
+            while True:
+                r = c.get('/v2/service_instances/%s/last_operation?operation=%s' % (iid, op))
+                if r.status != 200 or r.json['state'] != 'in progress':
+                    break
+                check(time.monotonic() < deadline, '%s: still in progress after 40 s', verb)
+                time.sleep(0.5)
+            check(r.status == want_final, '%s: final last_operation %r, want %d', verb, r, want_final)
+            if want_final == 200:
+                check(r.json['state'] == 'succeeded', 'demo provision: %r', r.json)
+                expect(c.get('/v2/service_instances/' + iid), 200)
         stopped_clean(s)
-    tap.run('the default catalog.yml: osbroker-demo with small and large, a full life cycle', default_catalog)
+    tap.run('the default catalog.yml: osbroker-demo with small and large, a full life cycle; '
+            'the delayed plan provisions and deprovisions asynchronously', default_catalog)
 
     # ------------------------------------------------------------ logs
     def logs_clean():
