@@ -293,11 +293,8 @@ h_binding_put(struct ctx *c, struct response *resp)
 	if (check_against_instance(c, rec, inst, &p, resp) == -1)
 		goto reject;
 	async = p.cfg->async[ACT_BIND];
-	if (async && !records_accepts_incomplete(c)) {
-		response_error(resp, OSB_ERR_ASYNC_REQUIRED, "plan \"%s\" binds "
-		    "asynchronously: send accepts_incomplete=true", p.plan_name);
+	if (records_check_async(c, &p, ACT_BIND, resp) == -1)
 		goto reject;
-	}
 	if (p.cfg->requires_app &&
 	    cJSON_GetObjectItemCaseSensitive(rec, "app_guid") == NULL) {
 		response_error(resp, OSB_ERR_REQUIRES_APP, "plan \"%s\" binds "
@@ -425,27 +422,9 @@ h_binding_delete(struct ctx *c, struct response *resp)
 	}
 	if (rc != STORE_OK)
 		goto fail;
-	if (strcmp(request_query(c->req, "service_id"),
-	    records_str(rec, "service_id")) != 0) {
-		response_error(resp, OSB_ERR_BAD_REQUEST, "service_id does not "
-		    "match binding \"%s\"", c->rt->binding_id);
+	if (records_delete_mode(c, rec, "binding", c->rt->binding_id,
+	    ACT_UNBIND, &p, &async, &hooked, resp) == -1)
 		goto refuse;
-	}
-	if (catalog_lookup(c->catalog, records_str(rec, "service_id"),
-	    records_str(rec, "plan_id"), &p) == CATALOG_FOUND) {
-		async = p.cfg->async[ACT_UNBIND];
-		hooked = p.cfg->hook[ACT_UNBIND] != NULL;
-	}
-	if (async && !records_accepts_incomplete(c)) {
-		response_error(resp, OSB_ERR_ASYNC_REQUIRED, "plan \"%s\" "
-		    "unbinds asynchronously: send accepts_incomplete=true",
-		    p.plan_name);
-		goto refuse;
-	}
-	if (op_is(rec, ACT_UNBIND, OPS_IN_PROGRESS) && async) {
-		records_accepted(resp, op_id(rec));
-		goto refuse;
-	}
 	if (op_state(rec) == OPS_IN_PROGRESS) {
 		records_busy(resp, "binding", c->rt->binding_id, rec);
 		goto refuse;

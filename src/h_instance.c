@@ -167,12 +167,8 @@ h_instance_put(struct ctx *c, struct response *resp)
 	if (check_maintenance(body, &p, resp) == -1)
 		goto done;
 	async = p.cfg->async[ACT_PROVISION];
-	if (async && !records_accepts_incomplete(c)) {
-		response_error(resp, OSB_ERR_ASYNC_REQUIRED, "plan \"%s\" is "
-		    "provisioned asynchronously: send accepts_incomplete=true",
-		    p.plan_name);
+	if (records_check_async(c, &p, ACT_PROVISION, resp) == -1)
 		goto done;
-	}
 
 	fmt_iso8601(time(NULL), now, sizeof(now));
 	rec = cJSON_CreateObject();
@@ -446,12 +442,8 @@ h_instance_patch(struct ctx *c, struct response *resp)
 	if (apply_update(c, body, next, &target, resp) == -1)
 		goto refuse;
 	async = target.cfg->async[ACT_UPDATE];
-	if (async && !records_accepts_incomplete(c)) {
-		response_error(resp, OSB_ERR_ASYNC_REQUIRED, "plan \"%s\" is "
-		    "updated asynchronously: send accepts_incomplete=true",
-		    target.plan_name);
+	if (records_check_async(c, &target, ACT_UPDATE, resp) == -1)
 		goto refuse;
-	}
 	/* The same update sent again while it runs: the same operation. */
 	pending = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
 	    rec, "last_operation"), "pending");
@@ -532,29 +524,9 @@ h_instance_delete(struct ctx *c, struct response *resp)
 	}
 	if (rc != STORE_OK)
 		goto fail;
-	if (strcmp(request_query(c->req, "service_id"),
-	    records_str(rec, "service_id")) != 0) {
-		response_error(resp, OSB_ERR_BAD_REQUEST, "service_id does not "
-		    "match instance \"%s\"", c->rt->instance_id);
+	if (records_delete_mode(c, rec, "instance", c->rt->instance_id,
+	    ACT_DEPROVISION, &p, &async, &hooked, resp) == -1)
 		goto refuse;
-	}
-	/* An instance whose plan left the catalog can still be deleted,
-	 * by the broker alone. */
-	if (catalog_lookup(c->catalog, records_str(rec, "service_id"),
-	    records_str(rec, "plan_id"), &p) == CATALOG_FOUND) {
-		async = p.cfg->async[ACT_DEPROVISION];
-		hooked = p.cfg->hook[ACT_DEPROVISION] != NULL;
-	}
-	if (async && !records_accepts_incomplete(c)) {
-		response_error(resp, OSB_ERR_ASYNC_REQUIRED, "plan \"%s\" is "
-		    "deprovisioned asynchronously: send accepts_incomplete=true",
-		    p.plan_name);
-		goto refuse;
-	}
-	if (op_is(rec, ACT_DEPROVISION, OPS_IN_PROGRESS) && async) {
-		records_accepted(resp, op_id(rec));
-		goto refuse;
-	}
 	busy = op_state(rec) == OPS_IN_PROGRESS ||
 	    records_bindings_busy(t, c->rt->instance_id, &rc);
 	if (rc != STORE_OK)

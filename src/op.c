@@ -562,35 +562,11 @@ collect_secrets(const cJSON *o, const char **out, size_t *n, size_t max)
 }
 
 static int
-is_type(const cJSON *o, const char *name, int (*pred)(const cJSON *))
+is_type(const cJSON *o, const char *name, cJSON_bool (*pred)(const cJSON *))
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
 
 	return v == NULL || pred(v);
-}
-
-static int
-is_str(const cJSON *v)
-{
-	return cJSON_IsString(v);
-}
-
-static int
-is_obj(const cJSON *v)
-{
-	return cJSON_IsObject(v);
-}
-
-static int
-is_arr(const cJSON *v)
-{
-	return cJSON_IsArray(v);
-}
-
-static int
-is_bool(const cJSON *v)
-{
-	return cJSON_IsBool(v);
 }
 
 static int
@@ -599,7 +575,7 @@ endpoints_ok(const cJSON *eps)
 	const cJSON *ep, *port;
 
 	cJSON_ArrayForEach(ep, eps) {
-		if (!cJSON_IsObject(ep) || !is_type(ep, "protocol", is_str) ||
+		if (!cJSON_IsObject(ep) || !is_type(ep, "protocol", cJSON_IsString) ||
 		    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(ep, "host")) ||
 		    !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(ep, "ports")))
 			return 0;
@@ -617,13 +593,16 @@ bad_output_field(const cJSON *out)
 {
 	static const struct {
 		const char *name;
-		int (*pred)(const cJSON *);
+		cJSON_bool (*pred)(const cJSON *);
 	} f[] = {
-		{ "credentials", is_obj }, { "endpoints", is_arr },
-		{ "syslog_drain_url", is_str }, { "route_service_url", is_str },
-		{ "volume_mounts", is_arr }, { "dashboard_url", is_str },
-		{ "metadata", is_obj }, { "description", is_str },
-		{ "instance_usable", is_bool }, { "update_repeatable", is_bool },
+		{ "credentials", cJSON_IsObject }, { "endpoints", cJSON_IsArray },
+		{ "syslog_drain_url", cJSON_IsString },
+		{ "route_service_url", cJSON_IsString },
+		{ "volume_mounts", cJSON_IsArray },
+		{ "dashboard_url", cJSON_IsString },
+		{ "metadata", cJSON_IsObject }, { "description", cJSON_IsString },
+		{ "instance_usable", cJSON_IsBool },
+		{ "update_repeatable", cJSON_IsBool },
 	};
 	const cJSON	*md = cJSON_GetObjectItemCaseSensitive(out, "metadata");
 	size_t		 i;
@@ -633,7 +612,8 @@ bad_output_field(const cJSON *out)
 			return f[i].name;
 	if (!endpoints_ok(cJSON_GetObjectItemCaseSensitive(out, "endpoints")))
 		return "endpoints";
-	if (!is_type(md, "labels", is_obj) || !is_type(md, "attributes", is_obj))
+	if (!is_type(md, "labels", cJSON_IsObject) ||
+	    !is_type(md, "attributes", cJSON_IsObject))
 		return "metadata";
 	return NULL;
 }

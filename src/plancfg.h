@@ -27,7 +27,7 @@ enum action {
 	ACT__COUNT
 };
 
-#define PLANCFG_DEFAULT_HOOK_TIMEOUT	60	/* seconds */
+#define PLANCFG_DEFAULT_HOOK_TIMEOUT	30	/* seconds: below nginx's 60 s read timeout */
 #define PLANCFG_MAX_HOOK_TIMEOUT	86400
 #define PLANCFG_DEFAULT_POLL_INTERVAL	5	/* Retry-After, seconds */
 #define PLANCFG_MAX_SECRET_BYTES	64

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "limits.h"
+#include "plancfg.h"
 #include "log.h"
 #include "records.h"
 #include "util.h"
@@ -177,6 +178,44 @@ records_accepts_incomplete(const struct ctx *c)
 	const char *v = request_query(c->req, "accepts_incomplete");
 
 	return v != NULL && strcmp(v, "true") == 0;
+}
+
+int
+records_check_async(const struct ctx *c, const struct catalog_plan *p,
+    enum action a, struct response *resp)
+{
+	if (!p->cfg->async[a] || records_accepts_incomplete(c))
+		return 0;
+	response_error(resp, OSB_ERR_ASYNC_REQUIRED, "plan \"%s\" runs %s "
+	    "asynchronously: send accepts_incomplete=true", p->plan_name,
+	    action_name(a));
+	return -1;
+}
+
+int
+records_delete_mode(const struct ctx *c, const cJSON *rec, const char *what,
+    const char *id, enum action a, struct catalog_plan *p, int *async,
+    int *hooked, struct response *resp)
+{
+	*async = *hooked = 0;
+	if (strcmp(request_query(c->req, "service_id"),
+	    records_str(rec, "service_id")) != 0) {
+		response_error(resp, OSB_ERR_BAD_REQUEST, "service_id does not "
+		    "match %s \"%s\"", what, id);
+		return -1;
+	}
+	if (catalog_lookup(c->catalog, records_str(rec, "service_id"),
+	    records_str(rec, "plan_id"), p) != CATALOG_FOUND)
+		return 0;
+	*async = p->cfg->async[a];
+	*hooked = p->cfg->hook[a] != NULL;
+	if (records_check_async(c, p, a, resp) == -1)
+		return -1;
+	if (*async && op_is(rec, a, OPS_IN_PROGRESS)) {
+		records_accepted(resp, op_id(rec));
+		return -1;
+	}
+	return 0;
 }
 
 enum store_rc

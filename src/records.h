@@ -74,6 +74,22 @@ struct op_who records_who(const struct ctx *);
 /* 1 when the request says accepts_incomplete=true. */
 int  records_accepts_incomplete(const struct ctx *);
 
+/* 0 when action a of plan p may run as the request asks; -1 with 422
+ * AsyncRequired when p runs it asynchronously and the request lacks
+ * accepts_incomplete=true (spec.md "Asynchronous Operations"). */
+int  records_check_async(const struct ctx *, const struct catalog_plan *p,
+    enum action a, struct response *);
+
+/* Unbind and deprovision of the record rec (what: "instance" or "binding",
+ * named id): the query's service_id must match (400); the plan's settings
+ * for action a go to *p, *async, *hooked (none when the plan left the
+ * catalog: the broker deletes alone); AsyncRequired as above; the same
+ * delete still running gets 202 with its operation.  0 to go on, -1 with
+ * resp filled. */
+int  records_delete_mode(const struct ctx *, const cJSON *rec,
+    const char *what, const char *id, enum action a, struct catalog_plan *p,
+    int *async, int *hooked, struct response *);
+
 /* records_load() in a write transaction, ending an operation that can no
  * longer finish (op_reap); *dirty is set when the record was so changed and
  * saved, so the caller must commit even when it then refuses the request. */
