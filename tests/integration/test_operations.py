@@ -243,6 +243,30 @@ def t_sync_concurrent(x):
     expect(x.c.get(x.ipath(iid)), 200)
 
 
+def t_sync_worker_killed(x):
+    iid = new_id()
+    out = {}
+
+    def first():
+        out['r'] = x.c.put(x.ipath(iid), x.body('sync', 'hang'))
+    th = threading.Thread(target=first)
+    th.start()
+    wait_for(lambda: x.hook_runs('provision', iid), 10, 'the hook to start')
+    hook_pid = x.hook_runs('provision', iid)[0]['pid']
+    with open('/proc/%d/stat' % hook_pid) as f:
+        worker = int(f.read().rsplit(')', 1)[1].split()[1])
+    check(worker in x.stack.pids()['workers'], 'the hook\'s parent %d is not a worker %s',
+          worker, x.stack.pids()['workers'])
+    os.kill(worker, signal.SIGKILL)
+    th.join(30)
+    check(out['r'].status == 502, 'the request of a killed worker: %r, want 502 from nginx', out['r'])
+    lo = expect(x.c.get(x.ipath(iid) + '/last_operation'), 200)
+    check(lo['state'] == 'failed' and 'died' in lo.get('description', ''), 'last_operation %r', lo)
+    wait_for(lambda: not pid_alive(hook_pid), 10, 'the hook of the killed worker to die')
+    wait_for(lambda: len(x.stack.pids()['workers']) == 2, 20, 'multiwatch to replace the worker')
+    expect(x.c.delete(x.ipath(iid, x.q('sync'))), 200)
+
+
 # -------------------------------------------------------------------- async
 
 def t_async_required(x):
@@ -403,6 +427,8 @@ SERVE_CASES = [
     ('a hook answering a field of the wrong type -> 500 naming it', t_sync_badtype),
     ('hook stderr is logged with binding credentials redacted', t_stderr_logged_redacted),
     ('a request for an instance whose hook is running -> 422 ConcurrencyError', t_sync_concurrent),
+    ('a worker killed while its hook runs -> failed (not in progress), hook killed, worker replaced',
+     t_sync_worker_killed),
     ('async plan without accepts_incomplete -> 422 AsyncRequired, nothing stored', t_async_required),
     ('async provision/update/bind/unbind/deprovision: 202, polling, concurrency, 410', t_async_lifecycle),
     ('async provision failing -> failed; orphan-mitigation DELETE -> 410', t_async_fail_orphan),
