@@ -105,53 +105,82 @@ drain(struct buf *b, size_t max)
 	}
 }
 
-/* Replace every secret in line (in place, bounded) with [redacted]. */
-static void
-redact_line(char *line, size_t cap, const char *const *secrets)
+/* A copy of text[0..len) with every secret (of 4 bytes or more) replaced by
+ * "[redacted]"; scanning goes on after each replacement, so a secret that
+ * occurs in the mark itself cannot make it grow.  NULL when out of memory. */
+static char *
+redact(const char *text, size_t len, const char *const *secrets)
 {
 	static const char mark[] = "[redacted]";
 	const char *const *s;
-	char	*p;
-	size_t	 sl, ml = sizeof(mark) - 1, rest;
+	char	*out, *np;
+	size_t	 i = 0, o = 0, cap = len + 1, sl, ml = sizeof(mark) - 1;
 
-	for (s = secrets; s != NULL && *s != NULL; s++) {
-		if ((sl = strlen(*s)) < 4)
+	if ((out = malloc(cap)) == NULL)
+		return NULL;
+	while (i < len) {
+		for (s = secrets; s != NULL && *s != NULL; s++)
+			if ((sl = strlen(*s)) >= 4 && sl <= len - i &&
+			    memcmp(text + i, *s, sl) == 0)
+				break;
+		if (s == NULL || *s == NULL) {
+			out[o++] = text[i++];
 			continue;
-		while ((p = strstr(line, *s)) != NULL) {
-			rest = strlen(p + sl);
-			if ((size_t)(p - line) + ml + rest + 1 > cap)
-				rest = cap - (size_t)(p - line) - ml - 1;
-			memmove(p + ml, p + sl, rest);
-			p[ml + rest] = '\0';
-			memcpy(p, mark, ml);
 		}
+		if (o + ml + (len - i) + 1 > cap) {
+			cap = o + ml + (len - i) + 1 + 256;
+			if ((np = realloc(out, cap)) == NULL) {
+				explicit_bzero(out, o);
+				free(out);
+				return NULL;
+			}
+			out = np;
+		}
+		memcpy(out + o, mark, ml);
+		o += ml;
+		i += sl;
 	}
+	out[o] = '\0';
+	return out;
 }
 
 static void
 log_stderr(const struct hook_run *h, const struct buf *b)
 {
-	char		 line[1200], clean[1200];
-	const char	*p = b->p, *nl;
+	char		 line[1024], clean[1024], *text, *end;
+	const char	*p, *nl;
 	size_t		 n;
 
-	while (p != NULL && *p != '\0') {
+	if (b->len == 0)
+		goto dropped;
+	/* Redact the whole text before anything is cut, so no part of a
+	 * secret is logged.  When the text was cut at the size limit, its
+	 * last, unfinished line is not logged either: it may end in part of
+	 * a secret. */
+	if ((text = redact(b->p, b->len, h->redact)) == NULL) {
+		log_msg("hook %s: standard error not logged (out of memory)",
+		    h->log_prefix);
+		return;
+	}
+	if (b->dropped > 0 && (end = strrchr(text, '\n')) != NULL)
+		end[1] = '\0';
+	else if (b->dropped > 0)
+		text[0] = '\0';
+	for (p = text; p != NULL && *p != '\0'; p = nl != NULL ? nl + 1 : NULL) {
 		nl = strchr(p, '\n');
 		n = nl != NULL ? (size_t)(nl - p) : strlen(p);
-		/* Redact before cutting, so no secret is logged in part. */
 		snprintf(line, sizeof(line), "%.*s", (int)(n < 1000 ? n : 1000),
 		    p);
-		redact_line(line, sizeof(line), h->redact);
 		log_clean(clean, sizeof(clean), line);
-		if (n >= 1000)
-			redact_line(clean, sizeof(clean), h->redact);
 		log_msg("hook %s: %s%s", h->log_prefix, clean,
 		    n > 1000 ? " [line cut]" : "");
-		p = nl != NULL ? nl + 1 : NULL;
 	}
+	explicit_bzero(text, strlen(text));
+	free(text);
+dropped:
 	if (b->dropped > 0)
-		log_msg("hook %s: %zu more bytes of standard error not logged",
-		    h->log_prefix, b->dropped);
+		log_msg("hook %s: standard error was cut at %d bytes (%zu more "
+		    "not logged)", h->log_prefix, OSB_MAX_HOOK_STDERR, b->dropped);
 }
 
 static void
@@ -170,7 +199,7 @@ parse_output(const struct buf *o, struct hook_result *r)
 
 /* Wait for the child, bounded by the deadlines; kills the group on overrun. */
 static int
-reap(pid_t pid, double *deadline, int *term_sent, int *status)
+reap(pid_t pid, double *deadline, int *term_sent, int *timed_out, int *status)
 {
 	pid_t w;
 
@@ -181,6 +210,7 @@ reap(pid_t pid, double *deadline, int *term_sent, int *status)
 		if (now_mono() >= *deadline) {
 			if (*term_sent > 1)
 				return -1;
+			*timed_out = 1;
 			kill(-pid, *term_sent ? SIGKILL : SIGTERM);
 			kill(pid, *term_sent ? SIGKILL : SIGTERM);
 			(*term_sent)++;
@@ -239,7 +269,9 @@ hook_run(const struct hook_run *h, struct hook_result *r)
 		in[1] = -1;
 	}
 
-	while (!(oeof && eeof) && !exited) {
+	/* Until the program exits, or has closed its outputs and taken all
+	 * of its input. */
+	while (!exited && (!(oeof && eeof) || in[1] != -1)) {
 		n = 0;
 		if (in[1] != -1) {
 			pf[n].fd = in[1];
@@ -291,7 +323,8 @@ hook_run(const struct hook_run *h, struct hook_result *r)
 		if (w == pid)
 			exited = 1;
 	}
-	if (!exited && reap(pid, &deadline, &term_sent, &status) == -1) {
+	if (!exited && reap(pid, &deadline, &term_sent, &timed_out,
+	    &status) == -1) {
 		kill(-pid, SIGKILL);
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "plancfg.h"
@@ -77,8 +78,10 @@ seconds(const cJSON *v, const char *key, long min, long max, long def,
 		*out = def;
 		return 0;
 	}
-	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long)v->valuedouble ||
-	    v->valuedouble < (double)min || v->valuedouble > (double)max) {
+	/* Range first: casting an out-of-range double is undefined. */
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= (double)min &&
+	    v->valuedouble <= (double)max) ||
+	    v->valuedouble != (double)(long)v->valuedouble) {
 		snprintf(err, errlen, "osbroker: %s must be an integer from "
 		    "%ld to %ld (seconds)", key, min, max);
 		return -1;
@@ -133,6 +136,7 @@ parse_hooks(struct plancfg *p, const cJSON *v, const char *base_dir,
 {
 	const cJSON	*h;
 	const char	*path;
+	struct stat	 st;
 	size_t		 n;
 	int		 k;
 
@@ -157,6 +161,7 @@ parse_hooks(struct plancfg *p, const cJSON *v, const char *base_dir,
 			return -1;
 		}
 		n = strlen(base_dir) + strlen(path) + 2;
+		free(p->hook[k]);	/* a key given twice: the last wins */
 		if ((p->hook[k] = malloc(n)) == NULL) {
 			snprintf(err, errlen, "out of memory");
 			return -1;
@@ -165,7 +170,8 @@ parse_hooks(struct plancfg *p, const cJSON *v, const char *base_dir,
 			snprintf(p->hook[k], n, "%s", path);
 		else
 			snprintf(p->hook[k], n, "%s/%s", base_dir, path);
-		if (access(p->hook[k], X_OK) == -1) {
+		if (stat(p->hook[k], &st) == -1 || !S_ISREG(st.st_mode) ||
+		    access(p->hook[k], X_OK) == -1) {
 			snprintf(err, errlen, "osbroker: hooks.%s: %.300s is not "
 			    "an executable program", h->string, p->hook[k]);
 			return -1;
@@ -211,8 +217,8 @@ check_maps(struct plancfg *p, char *err, size_t errlen)
 		return -1;
 	}
 	cJSON_ArrayForEach(kv, p->secrets)
-		if (!cJSON_IsNumber(kv) || kv->valuedouble < 1 ||
-		    kv->valuedouble > PLANCFG_MAX_SECRET_BYTES ||
+		if (!cJSON_IsNumber(kv) || !(kv->valuedouble >= 1 &&
+		    kv->valuedouble <= PLANCFG_MAX_SECRET_BYTES) ||
 		    kv->valuedouble != (double)(int)kv->valuedouble) {
 			snprintf(err, errlen, "osbroker: secrets.%.64s must be a "
 			    "number of random bytes from 1 to %d", kv->string,

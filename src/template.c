@@ -126,7 +126,8 @@ scalar_text(const cJSON *n, char *buf, size_t len)
 	if (cJSON_IsBool(n))
 		return cJSON_IsTrue(n) ? "true" : "false";
 	if (cJSON_IsNumber(n)) {
-		if (n->valuedouble == (double)(long long)n->valuedouble)
+		if (n->valuedouble > -9e15 && n->valuedouble < 9e15 &&
+		    n->valuedouble == (double)(long long)n->valuedouble)
 			snprintf(buf, len, "%lld", (long long)n->valuedouble);
 		else
 			snprintf(buf, len, "%.17g", n->valuedouble);
