@@ -390,23 +390,29 @@ same_update(const cJSON *a, const cJSON *b)
 	return 1;
 }
 
-/* May instance rec be changed now?  0, or -1 with the refusal in resp. */
+/* May instance rec be updated (for_update) or deleted now?  One operation
+ * at a time per instance, its bindings' included.  0, or -1 with the
+ * refusal in resp. */
 static int
 instance_ready(struct ctx *c, struct store_txn *t, const cJSON *rec,
-    enum store_rc *rc, struct response *resp)
+    int for_update, enum store_rc *rc, struct response *resp)
 {
 	const char *iid = c->rt->instance_id;
 
 	*rc = STORE_OK;
-	if (op_is(rec, ACT_PROVISION, OPS_FAILED)) {
+	/* A failed provision can only be deleted (orphan mitigation). */
+	if (for_update && op_is(rec, ACT_PROVISION, OPS_FAILED)) {
 		response_error(resp, OSB_ERR_UNPROCESSABLE, "instance \"%s\" "
 		    "failed to be provisioned; deprovision it", iid);
 		return -1;
 	}
-	if (op_state(rec) == OPS_IN_PROGRESS ||
-	    records_bindings_busy(t, iid, rc)) {
-		if (*rc == STORE_OK)
-			records_busy(resp, "instance", iid, rec);
+	if (op_state(rec) == OPS_IN_PROGRESS) {
+		records_busy(resp, "instance", iid, rec);
+		return -1;
+	}
+	if (records_bindings_busy(t, iid, rc)) {
+		if (*rc == STORE_OK)	/* NULL: "a binding operation" */
+			records_busy(resp, "instance", iid, NULL);
 		return -1;
 	}
 	return 0;
@@ -452,7 +458,7 @@ h_instance_patch(struct ctx *c, struct response *resp)
 		records_accepted(resp, op_id(rec));
 		goto refuse;
 	}
-	refused = instance_ready(c, t, rec, &rc, resp);
+	refused = instance_ready(c, t, rec, 1, &rc, resp);
 	if (rc != STORE_OK)
 		goto fail;
 	if (refused)
@@ -509,7 +515,7 @@ h_instance_delete(struct ctx *c, struct response *resp)
 	char			 prefix[OSB_MAX_ID_LEN + 2];
 	const char		*opid = NULL;
 	size_t			 nb = 0;
-	int			 async = 0, hooked = 0, dirty = 0, busy;
+	int			 async = 0, hooked = 0, dirty = 0, refused;
 
 	if (records_require_ids(c, resp) == -1)
 		return;
@@ -527,14 +533,11 @@ h_instance_delete(struct ctx *c, struct response *resp)
 	if (records_delete_mode(c, rec, "instance", c->rt->instance_id,
 	    ACT_DEPROVISION, &p, &async, &hooked, resp) == -1)
 		goto refuse;
-	busy = op_state(rec) == OPS_IN_PROGRESS ||
-	    records_bindings_busy(t, c->rt->instance_id, &rc);
+	refused = instance_ready(c, t, rec, 0, &rc, resp);
 	if (rc != STORE_OK)
 		goto fail;
-	if (busy) {
-		records_busy(resp, "instance", c->rt->instance_id, rec);
+	if (refused)
 		goto refuse;
-	}
 	if (!hooked && !async) {
 		snprintf(prefix, sizeof(prefix), "%s/", c->rt->instance_id);
 		if ((rc = store_del_prefix(t, T_BINDINGS, prefix, &nb)) !=

@@ -112,7 +112,8 @@ int  records_bindings_busy(struct store_txn *, const char *iid,
 /* 202 with the operation id (spec.md: "operation" in async responses). */
 void records_accepted(struct response *, const char *opid);
 
-/* 422 ConcurrencyError naming what is in progress on rec. */
+/* 422 ConcurrencyError naming what is in progress on rec (NULL: an
+ * operation on one of the instance's bindings). */
 void records_busy(struct response *, const char *what, const char *id,
     const cJSON *rec);
 

@@ -336,6 +336,30 @@ def t_async_lifecycle(x):
     expect_error(x.c.delete(x.ipath(iid, x.q('async', '&accepts_incomplete=true'))), 410)
 
 
+def t_async_binding_busy(x):
+    iid, b1, b2 = new_id(), new_id('b'), new_id('b')
+    x.poll(x.ipath(iid), 'succeeded', op=x.async_put(x.ipath(iid), x.body('async'))['operation'])
+    op1 = x.async_put(x.bpath(iid, b1), x.body('async', 'sleep:2'))['operation']
+    # another binding of the same instance may be made meanwhile
+    op2 = x.async_put(x.bpath(iid, b2), x.body('async'))['operation']
+    d = expect_error(x.c.delete(x.ipath(iid, x.q('async', '&accepts_incomplete=true'))), 422,
+                     'ConcurrencyError')
+    check('binding' in d['description'], 'description should say a binding is busy: %r', d)
+    expect_error(x.c.patch(x.ipath(iid) + '?accepts_incomplete=true',
+                           {'service_id': x.sid, 'parameters': {'n': 1}}), 422, 'ConcurrencyError')
+    expect(x.c.get(x.bpath(iid, b1)), 404)
+    x.poll(x.bpath(iid, b1), 'succeeded', op=op1)
+    x.poll(x.bpath(iid, b2), 'succeeded', op=op2)
+    x.creds(expect(x.c.get(x.bpath(iid, b1)), 200))
+    x.creds(expect(x.c.get(x.bpath(iid, b2)), 200))
+    op = expect(x.c.delete(x.ipath(iid, x.q('async', '&accepts_incomplete=true'))), 202)['operation']
+    check(x.poll(x.ipath(iid), None, op=op)[0] == 410, 'deprovision with two bindings')
+    dep = x.hook_runs('deprovision', iid)
+    check(len(dep) == 1 and sorted(dep[0]['bindings']) == sorted([b1, b2]),
+          'the deprovision hook was not told the bindings: %r', dep)
+    expect(x.c.get(x.bpath(iid, b1)), 404)
+
+
 def t_async_fail_orphan(x):
     iid = new_id()
     op = x.async_put(x.ipath(iid), x.body('async', 'fail'))['operation']
@@ -431,6 +455,8 @@ SERVE_CASES = [
      t_sync_worker_killed),
     ('async plan without accepts_incomplete -> 422 AsyncRequired, nothing stored', t_async_required),
     ('async provision/update/bind/unbind/deprovision: 202, polling, concurrency, 410', t_async_lifecycle),
+    ('async bind running: other bindings allowed, deprovision/update 422; deprovision lists bindings',
+     t_async_binding_busy),
     ('async provision failing -> failed; orphan-mitigation DELETE -> 410', t_async_fail_orphan),
     ('async update failing -> failed, instance unchanged', t_async_update_fail),
     ('runner killed with SIGKILL -> failed, its hook killed too', t_runner_killed),
