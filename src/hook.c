@@ -114,7 +114,7 @@ redact(const char *text, size_t len, const char *const *secrets)
 	static const char mark[] = "[redacted]";
 	const char *const *s;
 	char	*out, *np;
-	size_t	 i = 0, o = 0, cap = len + 1, sl, ml = sizeof(mark) - 1;
+	size_t	 i = 0, o = 0, cap = len + 1, sl = 0, ml = sizeof(mark) - 1;
 
 	if ((out = malloc(cap)) == NULL)
 		return NULL;
