@@ -187,7 +187,7 @@ op_begin(cJSON *rec, enum action a, int async, const struct catalog_plan *p,
     const cJSON *pending, const struct op_who *who)
 {
 	cJSON	*op = new_lastop(rec, a, who);
-	char	 id[64], hex[17];
+	char	 id[64], hex[17], desc[64];
 	time_t	 now = time(NULL);
 	long	 limit = p->cfg->hook_timeout + OP_DEADLINE_PAD;
 
@@ -198,9 +198,9 @@ op_begin(cJSON *rec, enum action a, int async, const struct catalog_plan *p,
 	 * maximum_polling_duration the platform considers it failed. */
 	if (async && p->maximum_polling_duration > 0)
 		limit = p->maximum_polling_duration;
+	snprintf(desc, sizeof(desc), "%s in progress", action_name(a));
 	cJSON_AddStringToObject(op, "state", "in progress");
-	cJSON_AddStringToObject(op, "description", async ? "in progress" :
-	    "running");
+	cJSON_AddStringToObject(op, "description", desc);
 	cJSON_AddStringToObject(op, "id", id);
 	cJSON_AddBoolToObject(op, "async", async);
 	cJSON_AddNumberToObject(op, "started", (double)now);
