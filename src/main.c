@@ -7,7 +7,7 @@
  *   osbroker --hash-password    read a password on stdin, print its hash
  *   osbroker --run-operation T K OP
  *                               (internal) the detached runner of an
- *                               asynchronous operation; see op.h
+ *                               asynchronous operation; see runner.h
  *
  * See osbroker(8).
  */
@@ -19,7 +19,7 @@
 #include "catalog.h"
 #include "io.h"
 #include "log.h"
-#include "op.h"
+#include "runner.h"
 #include "server.h"
 
 #define OSB_VERSION "0.1.0"
@@ -100,7 +100,7 @@ main(int argc, char *argv[])
 		return hash_password();
 	if (argc == 5 && strcmp(argv[1], "--run-operation") == 0) {
 		log_init("osbroker-runner");
-		return op_runner_main(argv[2], argv[3], argv[4]);
+		return runner_main(argv[2], argv[3], argv[4]);
 	}
 	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
 		printf("osbroker %s\n", OSB_VERSION);

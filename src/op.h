@@ -11,11 +11,11 @@
  *
  * The record is written "in progress" and committed before any work starts,
  * so any worker or CGI process sees it and refuses conflicting requests
- * (422 ConcurrencyError).  The work runs either in the request (synchronous)
- * or in a runner: this same program, started as `osbroker --run-operation`,
- * detached from the request, which works in CGI mode too.  The outcome is
- * written by op_complete() in one transaction, and only if the record still
- * holds the same operation.
+ * (422 ConcurrencyError).  The work (work.h) runs either in the request
+ * (synchronous) or in a runner (runner.h), detached from the request, which
+ * works in CGI mode too.  The outcome is recorded in one transaction, and
+ * only if the record still holds the same operation.  This module is the
+ * record's side of it: no process is started and no hook run here.
  *
  * Nothing can stay "in progress" forever: op_reap() turns an operation whose
  * deadline passed, or whose runner process is gone (killed, crashed, machine
@@ -25,8 +25,8 @@
  * Asynchronous deletes leave a tombstone (table T_GONE) so last_operation
  * can answer 410 Gone afterwards.
  *
- * Ownership: functions borrow their arguments; op_input() returns a
- * malloc'ed string.
+ * Ownership: functions borrow their arguments; pointers returned point
+ * into the record.
  */
 #ifndef OSB_OP_H
 #define OSB_OP_H
@@ -35,8 +35,6 @@
 #include <cjson/cJSON.h>
 
 #include "catalog.h"
-#include "config.h"
-#include "hook.h"
 #include "plancfg.h"
 #include "store.h"
 
@@ -53,6 +51,7 @@ struct op_who {
 	const cJSON	*originating_identity;	/* or NULL */
 };
 
+cJSON      *op_last(const cJSON *rec);	/* rec.last_operation or NULL */
 enum op_state op_state(const cJSON *rec);
 int         op_is(const cJSON *rec, enum action, enum op_state);
 const char *op_id(const cJSON *rec);	/* "" when none */
@@ -76,32 +75,14 @@ int  op_reap(cJSON *rec, time_t now);
 /* Record this process as rec's runner. */
 void op_set_runner(cJSON *rec);
 
-/* Start the detached runner for the operation opid of record key in table
- * tb.  0, or -1 (logged). */
-int  op_spawn(const struct config *, enum store_table tb, const char *key,
-         const char *opid);
-
-/* Run the hook of an operation in progress (or nothing, when the plan has
- * none for it) and end the operation with its outcome.  inst: the instance
- * record for binding actions.  *final gets the record after completion
- * (NULL when it was deleted or no longer ours; caller frees).  Returns the
- * store result; *hr is filled and its out owned by the caller. */
-enum store_rc op_execute(struct store *, const struct catalog *,
-         const struct catalog_plan *, enum store_table tb, const char *key,
-         const char *iid, const char *bid, const cJSON *inst, const cJSON *rec,
-         struct hook_result *hr, cJSON **final, int *ours);
-
-/* The description an operation ends with: the hook's own, or one naming
- * the action and what went wrong.  Into buf. */
-void op_describe(enum action, const struct hook_result *, char *buf,
-         size_t len);
+/* End rec's operation with state s and description: its runner and
+ * pending values are dropped. */
+void op_finish(cJSON *rec, enum op_state s, const char *description);
 
 /* Tombstones for asynchronous deletes. */
 enum store_rc op_gone_put(struct store_txn *, const char *key,
          const char *opid);
 int  op_gone_get(struct store_txn *, const char *key);	/* 1 when there */
 
-/* `osbroker --run-operation TABLE KEY OPID`: the runner's main. */
-int  op_runner_main(const char *table, const char *key, const char *opid);
 
 #endif

@@ -10,6 +10,7 @@
 #include "plancfg.h"
 #include "log.h"
 #include "records.h"
+#include "runner.h"
 #include "util.h"
 
 enum store_rc
@@ -103,6 +104,14 @@ records_str(const cJSON *rec, const char *name)
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, name);
 
 	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+double
+records_num(const cJSON *rec, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, name);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
 int
@@ -350,9 +359,9 @@ records_run_sync(struct ctx *c, const struct catalog_plan *p,
 	char			 desc[OSB_MAX_HOOK_DESC + 200];
 	int			 ours;
 
-	rc = op_execute(c->store, c->catalog, p, tb, key, c->rt->instance_id,
+	rc = work_execute(c->store, c->catalog, p, tb, key, c->rt->instance_id,
 	    bid, inst, rec, &hr, final, &ours);
-	op_describe(a, &hr, desc, sizeof(desc));
+	work_describe(a, &hr, desc, sizeof(desc));
 	cJSON_Delete(hr.out);
 	if (rc != STORE_OK) {
 		records_fail(c, NULL, rc, resp);
@@ -378,7 +387,7 @@ void
 records_start_async(struct ctx *c, enum store_table tb, const char *key,
     const char *opid, struct response *resp)
 {
-	if (op_spawn(c->cfg, tb, key, opid) == -1)
+	if (runner_spawn(c->cfg, tb, key, opid) == -1)
 		snprintf(resp->log_note, sizeof(resp->log_note), "the runner "
 		    "of %.64s could not start; it will be reported failed", opid);
 	records_accepted(resp, opid);

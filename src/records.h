@@ -23,6 +23,7 @@
 #include "handlers.h"
 #include "op.h"
 #include "store.h"
+#include "work.h"
 
 /* Load and parse a record.  STORE_OK with *out, STORE_NOTFOUND, or an error
  * (a stored document that does not parse is reported as STORE_ERROR). */
@@ -56,6 +57,9 @@ void records_binding_key(char *buf, size_t len, const char *iid,
 
 /* A string field of a record, or "" when absent. */
 const char *records_str(const cJSON *rec, const char *name);
+
+/* A number field of a record, or 0 when absent. */
+double      records_num(const cJSON *rec, const char *name);
 
 /* Deprovision and unbind: the REQUIRED service_id and plan_id query
  * parameters (spec.md).  0, or -1 with a 400 in resp. */

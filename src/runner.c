@@ -1,0 +1,227 @@
+/*
+ * runner: see runner.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "limits.h"
+#include "log.h"
+#include "op.h"
+#include "records.h"
+#include "runner.h"
+#include "work.h"
+
+extern char **environ;
+
+static const char *const table_arg[T__COUNT] = {
+	[T_INSTANCES] = "instances", [T_BINDINGS] = "bindings",
+	[T_META] = "meta", [T_GONE] = "gone"
+};
+
+/* The runner's environment: the broker's own settings, nothing of the
+ * request (under CGI the environment holds its headers). */
+static char **
+runner_env(void)
+{
+	static const char *const keep[] = { "PATH=", "HOME=", "TMPDIR=",
+	    "LANG=", "ASAN_OPTIONS=", "UBSAN_OPTIONS=", "LSAN_OPTIONS=", NULL };
+	char	**env, **e;
+	size_t	 n = 0, i;
+
+	for (e = environ; *e != NULL; e++)
+		n++;
+	if ((env = calloc(n + 1, sizeof(*env))) == NULL)
+		return NULL;
+	n = 0;
+	for (e = environ; *e != NULL; e++) {
+		if (strncmp(*e, "OSBROKER_PASSWORD=", 18) == 0)
+			continue;
+		for (i = 0; keep[i] != NULL; i++)
+			if (strncmp(*e, keep[i], strlen(keep[i])) == 0)
+				break;
+		if (keep[i] != NULL || strncmp(*e, "OSBROKER_", 9) == 0)
+			env[n++] = *e;
+	}
+	return env;
+}
+
+int
+runner_spawn(const struct config *cfg, enum store_table tb, const char *key,
+    const char *opid)
+{
+	char	*argv[6], logpath[4200], **env;
+	pid_t	 pid, gc;
+	int	 status, fd;
+
+	if ((env = runner_env()) == NULL)
+		return -1;
+	argv[0] = "osbroker";
+	argv[1] = "--run-operation";
+	argv[2] = (char *)table_arg[tb];
+	argv[3] = (char *)key;
+	argv[4] = (char *)opid;
+	argv[5] = NULL;
+	snprintf(logpath, sizeof(logpath), "%s/operations.log", cfg->state_dir);
+	if ((pid = fork()) == -1) {
+		log_msg("cannot start the runner of operation %s: fork: %s",
+		    opid, strerror(errno));
+		free(env);
+		return -1;
+	}
+	if (pid == 0) {
+		/* Detach: a session of its own, and a second fork so the
+		 * runner is nobody's child here (no zombie in a worker). */
+		setsid();
+		if ((gc = fork()) != 0)
+			_exit(gc == -1 ? 1 : 0);
+		if ((fd = open("/dev/null", O_RDWR)) != -1) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			if (fd > 2)
+				close(fd);
+		}
+		/* Under CGI the web server waits for every holder of the
+		 * CGI's stderr to close it: log to a file instead. */
+		if (!cfg->fastcgi && (fd = open(logpath, O_WRONLY | O_APPEND |
+		    O_CREAT | O_CLOEXEC, 0600)) != -1) {
+			dup2(fd, 2);
+			close(fd);
+		}
+		closefrom(3);
+		execve("/proc/self/exe", argv, env);
+		log_msg("cannot start the runner: %s", strerror(errno));
+		_exit(127);
+	}
+	free(env);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		log_msg("cannot start the runner of operation %s", opid);
+		return -1;
+	}
+	return 0;
+}
+
+/* Check in as the runner of opid; 1 when the operation is ours to run. */
+static int
+check_in(struct store *st, enum store_table tb, const char *key,
+    const char *opid, cJSON **rec)
+{
+	struct store_txn	*t;
+	int			 ok = 0;
+
+	*rec = NULL;
+	if (store_begin(st, 1, &t) != STORE_OK)
+		return 0;
+	if (records_load(t, tb, key, rec) == STORE_OK &&
+	    op_state(*rec) == OPS_IN_PROGRESS &&
+	    strcmp(op_id(*rec), opid) == 0) {
+		op_set_runner(*rec);
+		ok = records_save(t, tb, key, *rec) == STORE_OK;
+	}
+	if (ok)
+		ok = store_commit(t) == STORE_OK;
+	else
+		store_abort(t);
+	return ok;
+}
+
+int
+runner_main(const char *table, const char *key, const char *opid)
+{
+	struct config		 cfg;
+	struct catalog		*cat = NULL;
+	struct catalog_error	 ce;
+	struct catalog_plan	 p;
+	struct store		*st = NULL;
+	struct store_txn	*t;
+	struct hook_result	 hr;
+	enum store_table	 tb;
+	const cJSON		*pending;
+	cJSON			*rec = NULL, *inst = NULL, *final = NULL;
+	char			 err[512], iid[OSB_MAX_ID_LEN + 1];
+	const char		*slash, *bid = NULL, *pid;
+	enum action		 a;
+	int			 ours = 0, rc = 1;
+
+	memset(&hr, 0, sizeof(hr));
+	if (strcmp(table, "instances") == 0)
+		tb = T_INSTANCES;
+	else if (strcmp(table, "bindings") == 0)
+		tb = T_BINDINGS;
+	else {
+		log_msg("runner: unknown table %s", table);
+		return 2;
+	}
+	if (config_load(&cfg, err, sizeof(err)) == -1) {
+		log_msg("runner: %s", err);
+		return 1;
+	}
+	if (store_open(cfg.state_dir, cfg.map_size, &st) != STORE_OK) {
+		log_msg("runner: state directory %s: %s", cfg.state_dir,
+		    st != NULL ? store_strerror(st) : "out of memory");
+		goto out;
+	}
+	if (!check_in(st, tb, key, opid, &rec)) {
+		log_msg("runner: operation %s of %s is no longer in progress",
+		    opid, key);
+		rc = 0;
+		goto out;
+	}
+	a = op_action(rec);
+	snprintf(iid, sizeof(iid), "%.*s", (int)((slash = strchr(key, '/')) ?
+	    (size_t)(slash - key) : strlen(key)), key);
+	if (slash != NULL)
+		bid = slash + 1;
+	pending = cJSON_GetObjectItemCaseSensitive(op_last(rec), "pending");
+	pid = records_str(pending != NULL ? pending : rec, "plan_id");
+	if (catalog_load(cfg.catalog_path, &cat, &ce) == -1) {
+		hr.status = HOOK_NOT_RUN;
+		snprintf(hr.why, sizeof(hr.why), "could not run: the catalog is "
+		    "invalid");
+		log_msg("runner: catalog %s: %d:%d: %s", ce.file, ce.line,
+		    ce.column, ce.message);
+	} else if (catalog_lookup(cat, records_str(rec, "service_id"), pid,
+	    &p) != CATALOG_FOUND) {
+		hr.status = HOOK_NOT_RUN;
+		snprintf(hr.why, sizeof(hr.why), "could not run: plan %.64s is "
+		    "no longer in the catalog", pid);
+	}
+	if (hr.status == HOOK_NOT_RUN) {
+		log_msg("runner: %s %s: %s", opid, key, hr.why);
+		if (work_record(st, tb, key, opid, a, &hr, &final, &ours) ==
+		    STORE_OK)
+			rc = 0;
+		goto out;
+	}
+	if (bid != NULL && store_begin(st, 0, &t) == STORE_OK) {
+		(void)records_load(t, T_INSTANCES, iid, &inst);
+		store_abort(t);
+	}
+	if (work_execute(st, cat, &p, tb, key, iid, bid, inst, rec, &hr, &final,
+	    &ours) != STORE_OK)
+		log_msg("runner: %s %s: cannot record the outcome: %s", opid,
+		    key, store_strerror(st));
+	else {
+		rc = 0;
+		if (!ours)
+			log_msg("runner: %s %s ended meanwhile (deadline or "
+			    "deleted); its outcome is discarded", opid, key);
+		else
+			log_msg("runner: %s %s %s", opid, key,
+			    hr.status == HOOK_OK ? "succeeded" : "failed");
+	}
+out:
+	cJSON_Delete(hr.out);
+	cJSON_Delete(final);
+	cJSON_Delete(inst);
+	cJSON_Delete(rec);
+	catalog_free(cat);
+	store_close(st);
+	return rc;
+}

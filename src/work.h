@@ -1,0 +1,42 @@
+/*
+ * work: what an operation does, the same in a request (synchronous) and in
+ * a runner (asynchronous): build the hook's input and environment
+ * (docs/hooks.md), run it (hook.h) or, for an action without a hook, do
+ * nothing, check its answer, and record the outcome in one transaction —
+ * the record completed with the hook's output, deleted (with a tombstone
+ * after an asynchronous delete), restored (a refused synchronous request) or
+ * marked failed.
+ *
+ * Ownership: *final and hook_result.out are the caller's (cJSON_Delete).
+ */
+#ifndef OSB_WORK_H
+#define OSB_WORK_H
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+#include "catalog.h"
+#include "hook.h"
+#include "plancfg.h"
+#include "store.h"
+
+/* Run the hook of the operation in progress in rec (record key of table tb;
+ * inst: the instance record for binding actions) and record its outcome.
+ * *final gets the record after it (NULL when deleted, or when the
+ * operation was no longer ours: *ours 0).  Returns the store's result. */
+enum store_rc work_execute(struct store *, const struct catalog *,
+         const struct catalog_plan *, enum store_table tb, const char *key,
+         const char *iid, const char *bid, const cJSON *inst, const cJSON *rec,
+         struct hook_result *hr, cJSON **final, int *ours);
+
+/* Record the outcome hr of operation opid (action a) of record key. */
+enum store_rc work_record(struct store *, enum store_table tb,
+         const char *key, const char *opid, enum action a,
+         const struct hook_result *hr, cJSON **final, int *ours);
+
+/* The description an operation ends with: the hook's own, or one naming
+ * the action and what went wrong.  Into buf. */
+void work_describe(enum action, const struct hook_result *, char *buf,
+         size_t len);
+
+#endif
