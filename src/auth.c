@@ -116,6 +116,15 @@ auth_load(const char *path, char *err, size_t errlen)
 	}
 	if (fstat(fileno(f), &a->st) == -1)
 		memset(&a->st, 0, sizeof(a->st));
+	/* Hashes can be attacked offline: the file is for the broker's user
+	 * (and at most its group, to read) only. */
+	if (a->st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP)) {
+		snprintf(err, errlen, "%s: mode %04o lets other users %s it; "
+		    "chmod 0600 (or 0640) it", path,
+		    (unsigned)(a->st.st_mode & 07777),
+		    a->st.st_mode & S_IROTH ? "read" : "change");
+		goto fail;
+	}
 	while (fgets(line, sizeof(line), f) != NULL) {
 		lineno++;
 		if (parse_line(a, line, lineno, path, err, errlen) == -1)

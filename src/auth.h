@@ -4,7 +4,8 @@
  * The credentials file has one "username:hash" line per user ('#' comments,
  * blank lines allowed); several users make password rotation possible without
  * downtime.  Plaintext is refused: every hash must be a crypt(3) hash
- * ("$y$..." yescrypt, "$2b$..." bcrypt, ...).  The broker never sees or stores a
+ * ("$y$..." yescrypt, "$2b$..." bcrypt, ...), and so is a file that other
+ * users may read, or anyone but its owner may change.  The broker never sees or stores a
  * plaintext password except transiently while checking a request.
  *
  * Checking a yescrypt hash costs milliseconds, so a worker remembers the

@@ -5,6 +5,7 @@
  *                               started by a web server as CGI, one request
  *   osbroker --check-catalog F  validate a catalog file and exit
  *   osbroker --hash-password    read a password on stdin, print its hash
+ *   osbroker --verify           check the state store (OSBROKER_STATE_DIR)
  *   osbroker --run-operation T K OP
  *                               (internal) the detached runner of an
  *                               asynchronous operation; see runner.h
@@ -20,6 +21,7 @@
 #include "io.h"
 #include "log.h"
 #include "runner.h"
+#include "verify.h"
 #include "server.h"
 
 #define OSB_VERSION "0.1.0"
@@ -79,11 +81,45 @@ hash_password(void)
 	return 0;
 }
 
+/* Read-only: safe while the broker serves. */
+static int
+verify(void)
+{
+	struct config		 cfg;
+	struct catalog		*cat = NULL;
+	struct catalog_error	 ce;
+	struct store		*st = NULL;
+	char			 err[512];
+	int			 n;
+
+	if (config_load(&cfg, err, sizeof(err)) == -1) {
+		fprintf(stderr, "osbroker: %s\n", err);
+		return 1;
+	}
+	if (store_open(cfg.state_dir, cfg.map_size, &st) != STORE_OK) {
+		fprintf(stderr, "osbroker: state directory %s: %s\n",
+		    cfg.state_dir, st != NULL ? store_strerror(st) :
+		    "out of memory");
+		store_close(st);
+		return 1;
+	}
+	if (catalog_load(cfg.catalog_path, &cat, &ce) == -1)
+		fprintf(stderr, "osbroker: catalog %s not loaded (%s); plans "
+		    "are not checked\n", cfg.catalog_path, ce.message);
+	n = verify_store(st, cat, stdout);
+	if (n == -1)
+		fprintf(stderr, "osbroker: cannot read the state: %s\n",
+		    store_strerror(st));
+	catalog_free(cat);
+	store_close(st);
+	return n == 0 ? 0 : 1;
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: osbroker [--check-catalog FILE | "
-	    "--hash-password | --version]\n");
+	    "--hash-password | --verify | --version]\n");
 }
 
 int
@@ -98,6 +134,8 @@ main(int argc, char *argv[])
 		return check_catalog(argv[2]);
 	if (argc == 2 && strcmp(argv[1], "--hash-password") == 0)
 		return hash_password();
+	if (argc == 2 && strcmp(argv[1], "--verify") == 0)
+		return verify();
 	if (argc == 5 && strcmp(argv[1], "--run-operation") == 0) {
 		log_init("osbroker-runner");
 		return runner_main(argv[2], argv[3], argv[4]);

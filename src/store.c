@@ -55,6 +55,32 @@ store_strerror(const struct store *st)
 	return st->err;
 }
 
+/* The state directory holds every credential handed out: create it
+ * private, and refuse one that others may write to (they could replace the
+ * data file or its lock). */
+static int
+check_dir(struct store *st, const char *dir)
+{
+	struct stat sb;
+
+	if (stat(dir, &sb) == -1 && errno == ENOENT && mkdir(dir, 0700) == -1) {
+		snprintf(st->err, sizeof(st->err), "%s: cannot create it: %s",
+		    dir, strerror(errno));
+		return -1;
+	}
+	if (stat(dir, &sb) == -1 || !S_ISDIR(sb.st_mode)) {
+		snprintf(st->err, sizeof(st->err), "%s: not a directory", dir);
+		return -1;
+	}
+	if (sb.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(st->err, sizeof(st->err), "%s: writable by other users "
+		    "(mode %04o); chmod 0700 it", dir,
+		    (unsigned)(sb.st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
+
 enum store_rc
 store_open(const char *dir, size_t map_size, struct store **out)
 {
@@ -66,6 +92,10 @@ store_open(const char *dir, size_t map_size, struct store **out)
 	*out = NULL;
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return STORE_ERROR;
+	if (check_dir(st, dir) == -1) {
+		*out = st;
+		return STORE_ERROR;
+	}
 	if ((e = mdb_env_create(&st->env)) != 0 ||
 	    (e = mdb_env_set_mapsize(st->env, map_size)) != 0 ||
 	    (e = mdb_env_set_maxdbs(st->env, T__COUNT)) != 0 ||

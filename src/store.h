@@ -45,7 +45,8 @@ struct store;
 struct store_txn;
 
 /* Open (creating if needed) the store in dir.  Once per process, never
- * inherited across fork(). */
+ * inherited across fork().  dir is created 0700 when missing and refused
+ * when others may write to it; the files are 0600. */
 enum store_rc store_open(const char *dir, size_t map_size, struct store **out);
 void          store_close(struct store *);
 

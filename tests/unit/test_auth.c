@@ -33,7 +33,7 @@ write_file(const char *name, const char *text)
 	snprintf(p, sizeof(p), "%s/%s", dir, name);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", p);
 	if ((f = fopen(tmp, "w")) == NULL || fputs(text, f) == EOF ||
-	    fclose(f) != 0) {
+	    fclose(f) != 0 || chmod(tmp, 0600) == -1) {
 		perror(tmp);
 		exit(2);
 	}
@@ -180,6 +180,32 @@ main(void)
 	err[0] = '\0';
 	CHECK(auth_load(path, err, sizeof(err)) == NULL &&
 	    strstr(err, path) != NULL, "auth_load refuses a missing file");
+	{
+		/* Modes: readable by all, writable by the group: refused;
+		 * readable by the group: accepted. */
+		static const struct { mode_t mode; int ok; const char *what; }
+		    m[] = { { 0604, 0, "world-readable" },
+		    { 0620, 0, "group-writable" }, { 0602, 0, "world-writable" },
+		    { 0640, 1, "group-readable" }, { 0600, 1, "private" } };
+		char	 good[512];
+		size_t	 i;
+		struct auth *b;
+
+		snprintf(good, sizeof(good), "alice:%s\n", ha);
+		for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+			write_file("modes", good);
+			snprintf(path, sizeof(path), "%s/modes", dir);
+			chmod(path, m[i].mode);
+			err[0] = '\0';
+			b = auth_load(path, err, sizeof(err));
+			CHECK((b != NULL) == m[i].ok && (m[i].ok ||
+			    strstr(err, "chmod 0600") != NULL),
+			    "credentials file mode %04o (%s): %s",
+			    (unsigned)m[i].mode, m[i].what, m[i].ok ?
+			    "accepted" : "refused");
+			auth_free(b);
+		}
+	}
 
 	/* Reload: unchanged file keeps the struct. */
 	{
@@ -232,6 +258,8 @@ out:
 	free(hb);
 	free(hc);
 	snprintf(path, sizeof(path), "%s/bad", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/modes", dir);
 	unlink(path);
 	unlink(cred);
 	if (rmdir(dir) == -1)

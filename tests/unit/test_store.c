@@ -385,6 +385,40 @@ test_open_errors(void)
 	    "store_open of a missing directory fails, naming it");
 	store_close(st);
 
+	/* A missing state directory is created private; its files are too. */
+	{
+		struct stat sb;
+		char p[128];
+
+		snprintf(d, sizeof(d), "%s/new", dir);
+		st = NULL;
+		rc = store_open(d, 1024 * 1024, &st);
+		CHECK(rc == STORE_OK && stat(d, &sb) == 0 &&
+		    (sb.st_mode & 07777) == 0700, "a missing state directory is "
+		    "created 0700");
+		snprintf(p, sizeof(p), "%s/data.mdb", d);
+		CHECK(stat(p, &sb) == 0 && (sb.st_mode & 07777) == 0600,
+		    "data.mdb is 0600");
+		store_close(st);
+		rm_env(d);
+
+		snprintf(d, sizeof(d), "%s/shared", dir);
+		if (mkdir(d, 0700) == 0 && chmod(d, 0770) == 0) {
+			st = NULL;
+			rc = store_open(d, 1024 * 1024, &st);
+			CHECK(rc != STORE_OK && st != NULL &&
+			    strstr(store_strerror(st), "chmod 0700") != NULL,
+			    "a group-writable state directory is refused");
+			store_close(st);
+			chmod(d, 0702);
+			st = NULL;
+			rc = store_open(d, 1024 * 1024, &st);
+			CHECK(rc != STORE_OK, "a world-writable one too");
+			store_close(st);
+			rmdir(d);
+		}
+	}
+
 	if (geteuid() == 0) {
 		CHECK(1, "# SKIP read-only directory (running as root)");
 		return;
