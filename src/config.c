@@ -45,10 +45,32 @@ size_var(size_t *dst, const char *var, long long def, long long min,
 	return 0;
 }
 
+/* A count within [min, max], or def when unset. */
+static int
+count_var(long long *dst, const char *var, long long def, long long min,
+    long long max, char *err, size_t errlen)
+{
+	const char	*v = getenv(var);
+	long long	 n;
+
+	if (v == NULL || *v == '\0') {
+		*dst = def;
+		return 0;
+	}
+	if ((n = parse_size(v)) < min || n > max) {
+		snprintf(err, errlen, "%s: \"%s\" is not a number from %lld to "
+		    "%lld", var, v, min, max);
+		return -1;
+	}
+	*dst = n;
+	return 0;
+}
+
 int
 config_load(struct config *c, char *err, size_t errlen)
 {
-	char def[4096 + 16];
+	char		def[4096 + 16];
+	long long	n;
 
 	memset(c, 0, sizeof(*c));
 	if (copy_path(c->state_dir, sizeof(c->state_dir), "OSBROKER_STATE_DIR",
@@ -63,7 +85,26 @@ config_load(struct config *c, char *err, size_t errlen)
 	if (size_var(&c->max_body, "OSBROKER_MAX_BODY", OSB_DEFAULT_MAX_BODY,
 	    64, err, errlen) == -1 ||
 	    size_var(&c->map_size, "OSBROKER_MAP_SIZE", OSB_DEFAULT_MAP_SIZE,
-	    1024 * 1024, err, errlen) == -1)
+	    1024 * 1024, err, errlen) == -1 ||
+	    size_var(&c->max_hook_output, "OSBROKER_MAX_HOOK_OUTPUT",
+	    OSB_MAX_HOOK_STDOUT, 1024, err, errlen) == -1)
 		return -1;
+	if (count_var(&n, "OSBROKER_MAX_ID_LEN", OSB_MAX_ID_LEN, 1,
+	    OSB_MAX_ID_LEN, err, errlen) == -1)
+		return -1;
+	c->max_id_len = (size_t)n;
+	if (count_var(&n, "OSBROKER_MAX_JSON_DEPTH", OSB_MAX_JSON_DEPTH, 1,
+	    OSB_MAX_JSON_DEPTH_CAP, err, errlen) == -1)
+		return -1;
+	c->max_json_depth = (int)n;
+	if (count_var(&n, "OSBROKER_MAX_JSON_KEYS", OSB_MAX_JSON_KEYS, 1,
+	    1000000, err, errlen) == -1)
+		return -1;
+	c->max_json_keys = (size_t)n;
+	if (count_var(&n, "OSBROKER_REQUEST_TIMEOUT",
+	    OSB_DEFAULT_REQUEST_TIMEOUT, OSB_REQUEST_TIMEOUT_MARGIN + 1, 86400,
+	    err, errlen) == -1)
+		return -1;
+	c->request_timeout = (long)n;
 	return 0;
 }

@@ -17,6 +17,11 @@ struct config {
 	char		 credentials_path[4096];/* OSBROKER_CREDENTIALS */
 	size_t		 max_body;		/* OSBROKER_MAX_BODY */
 	size_t		 map_size;		/* OSBROKER_MAP_SIZE */
+	size_t		 max_id_len;		/* OSBROKER_MAX_ID_LEN, 1..255 */
+	int		 max_json_depth;	/* OSBROKER_MAX_JSON_DEPTH, 1..64 */
+	size_t		 max_json_keys;		/* OSBROKER_MAX_JSON_KEYS */
+	size_t		 max_hook_output;	/* OSBROKER_MAX_HOOK_OUTPUT, bytes */
+	long		 request_timeout;	/* OSBROKER_REQUEST_TIMEOUT, s */
 	int		 fastcgi;		/* set by main: not plain CGI */
 };
 

@@ -47,8 +47,8 @@ binding_reply(const cJSON *rec, int with_parameters)
 /* Checks of the request body that need no stored state.  Fills the request
  * fields of rec. */
 static int
-parse_bind(const cJSON *body, cJSON *rec, const char **pred,
-    struct response *resp)
+parse_bind(const struct ctx *c, const cJSON *body, cJSON *rec,
+    const char **pred, struct response *resp)
 {
 	const cJSON	*ctx, *br, *params;
 	const char	*service_id, *plan_id, *app_guid, *br_app = NULL;
@@ -66,7 +66,8 @@ parse_bind(const cJSON *body, cJSON *rec, const char **pred,
 	    (br != NULL &&
 	    jsonin_string(br, "app_guid", 0, &br_app, resp) == -1))
 		return -1;
-	if (*pred != NULL && !id_valid(*pred)) {
+	if (*pred != NULL && (!id_valid(*pred) ||
+	    strlen(*pred) > c->cfg->max_id_len)) {
 		response_error(resp, OSB_ERR_BAD_REQUEST, "predecessor_binding_id "
 		    "is not a valid binding id");
 		return -1;
@@ -272,10 +273,10 @@ h_binding_put(struct ctx *c, struct response *resp)
 	char			 key[2 * OSB_MAX_ID_LEN + 2];
 	int			 r, async, dirty = 0;
 
-	if ((body = jsonin_parse(c->req->body, c->req->body_len, resp)) == NULL)
+	if ((body = records_body(c, resp)) == NULL)
 		return;
 	rec = cJSON_CreateObject();
-	if (parse_bind(body, rec, &pred, resp) == -1)
+	if (parse_bind(c, body, rec, &pred, resp) == -1)
 		goto done;
 	records_binding_key(key, sizeof(key), c->rt->instance_id,
 	    c->rt->binding_id);

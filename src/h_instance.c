@@ -147,7 +147,7 @@ h_instance_put(struct ctx *c, struct response *resp)
 	char			 now[32];
 	int			 async, dirty = 0;
 
-	if ((body = jsonin_parse(c->req->body, c->req->body_len, resp)) == NULL)
+	if ((body = records_body(c, resp)) == NULL)
 		return;
 	if (jsonin_string(body, "service_id", 1, &service_id, resp) == -1 ||
 	    jsonin_string(body, "plan_id", 1, &plan_id, resp) == -1 ||
@@ -430,7 +430,7 @@ h_instance_patch(struct ctx *c, struct response *resp)
 	const char		*opid = NULL;
 	int			 async, dirty = 0, refused;
 
-	if ((body = jsonin_parse(c->req->body, c->req->body_len, resp)) == NULL)
+	if ((body = records_body(c, resp)) == NULL)
 		return;
 	if ((rc = store_begin(c->store, 1, &t)) != STORE_OK)
 		goto fail;

@@ -231,6 +231,8 @@ hook_run(const struct hook_run *h, struct hook_result *r)
 	double		 deadline = now_mono() + (double)h->timeout;
 	int		 term_sent = 0, timed_out = 0, overflow = 0, status = 0;
 	int		 oeof = 0, eeof = 0, n, ms, exited = 0;
+	size_t		 max = h->max_stdout > 0 ? h->max_stdout :
+			    OSB_MAX_HOOK_STDOUT;
 	pid_t		 pid, parent = getpid(), w;
 
 	memset(r, 0, sizeof(*r));
@@ -311,10 +313,10 @@ hook_run(const struct hook_run *h, struct hook_result *r)
 			}
 		}
 		if (!oeof)
-			oeof = drain(&o, OSB_MAX_HOOK_STDOUT + 1);
+			oeof = drain(&o, max + 1);
 		if (!eeof)
 			eeof = drain(&e, OSB_MAX_HOOK_STDERR);
-		if (o.len > OSB_MAX_HOOK_STDOUT && !overflow) {
+		if (o.len > max && !overflow) {
 			overflow = 1;
 			kill(-pid, SIGKILL);
 			kill(pid, SIGKILL);
@@ -331,7 +333,7 @@ hook_run(const struct hook_run *h, struct hook_result *r)
 		timed_out = 1;
 	}
 	if (!oeof)
-		(void)drain(&o, OSB_MAX_HOOK_STDOUT + 1);
+		(void)drain(&o, max + 1);
 	if (!eeof)
 		(void)drain(&e, OSB_MAX_HOOK_STDERR);
 	sigaction(SIGPIPE, &old_pipe, NULL);
@@ -343,8 +345,8 @@ hook_run(const struct hook_run *h, struct hook_result *r)
 		    "seconds", h->timeout);
 	} else if (overflow) {
 		r->status = HOOK_BAD_OUTPUT;
-		snprintf(r->why, sizeof(r->why), "wrote more than %d bytes on "
-		    "standard output", OSB_MAX_HOOK_STDOUT);
+		snprintf(r->why, sizeof(r->why), "wrote more than %zu bytes on "
+		    "standard output", max);
 	} else if (WIFSIGNALED(status)) {
 		r->status = HOOK_CRASHED;
 		r->code = WTERMSIG(status);

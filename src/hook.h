@@ -4,7 +4,7 @@
  * The program gets its input as JSON on stdin, a minimal environment built
  * by the caller (never the broker's own, which under CGI holds the request's
  * headers), its own process group, and SIGKILL when the process running it
- * dies.  stdout is read up to OSB_MAX_HOOK_STDOUT bytes and must be empty or
+ * dies.  stdout is read up to max_stdout bytes and must be empty or
  * one JSON object; stderr's first OSB_MAX_HOOK_STDERR bytes are logged line by
  * line with the given secrets replaced by "[redacted]".  A program still
  * running at its timeout gets SIGTERM, and SIGKILL 5 s later, as a group.
@@ -35,6 +35,7 @@ struct hook_run {
 	char *const	*env;		/* NULL-terminated "NAME=value" */
 	const char	*input;		/* JSON text */
 	long		 timeout;	/* seconds */
+	size_t		 max_stdout;	/* bytes; 0: OSB_MAX_HOOK_STDOUT */
 	const char	*log_prefix;	/* e.g. "bind inst-1/b-1" */
 	const char *const *redact;	/* NULL-terminated secrets, or NULL */
 };

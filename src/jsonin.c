@@ -46,12 +46,13 @@ number_ok(const char *s, size_t len, size_t *i)
 }
 
 /* What cJSON does not check for us, in one pass before it parses: nesting
- * depth (counting brackets outside strings), raw control characters inside
+ * depth (counting brackets outside strings), the number of object members
+ * (each has one ':' outside strings), raw control characters inside
  * strings, and the number grammar.  Returns NULL or what is wrong. */
 static const char *
-lex_check(const char *s, size_t len)
+lex_check(const char *s, size_t len, int max_depth, size_t max_keys)
 {
-	size_t	 i;
+	size_t	 i, keys = 0;
 	int	 depth = 0, in_str = 0;
 
 	for (i = 0; i < len; i++) {
@@ -66,16 +67,34 @@ lex_check(const char *s, size_t len)
 		} else if (c == '"') {
 			in_str = 1;
 		} else if (c == '{' || c == '[') {
-			if (++depth > OSB_MAX_JSON_DEPTH)
+			if (++depth > max_depth)
 				return "is nested too deeply";
 		} else if (c == '}' || c == ']') {
 			depth--;
+		} else if (c == ':') {
+			if (++keys > max_keys)
+				return "has too many members";
 		} else if (c == '-' || (c >= '0' && c <= '9')) {
 			if (!number_ok(s, len, &i))
 				return "has a malformed number";
 		}
 	}
 	return NULL;
+}
+
+/* How much of s (valid UTF-8) a message may quote: at most max bytes,
+ * never ending inside a character, so the description stays UTF-8 ("%.64s"
+ * alone can cut one in two). */
+static int
+quote_len(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n <= max)
+		return (int)n;
+	for (n = max; n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80; n--)
+		;
+	return (int)n;
 }
 
 /* First duplicated key anywhere in the tree, or NULL. */
@@ -99,6 +118,14 @@ duplicate_key(const cJSON *node)
 cJSON *
 jsonin_parse(const char *body, size_t len, struct response *err)
 {
+	return jsonin_parse_limits(body, len, OSB_MAX_JSON_DEPTH,
+	    OSB_MAX_JSON_KEYS, err);
+}
+
+cJSON *
+jsonin_parse_limits(const char *body, size_t len, int max_depth,
+    size_t max_keys, struct response *err)
+{
 	cJSON		*root;
 	const char	*end = NULL, *dup, *why;
 
@@ -112,10 +139,10 @@ jsonin_parse(const char *body, size_t len, struct response *err)
 		    "the request body is not valid UTF-8 text");
 		return NULL;
 	}
-	if ((why = lex_check(body, len)) != NULL) {
+	if ((why = lex_check(body, len, max_depth, max_keys)) != NULL) {
 		response_error(err, OSB_ERR_BAD_REQUEST, "the request body %s "
-		    "(at most %d levels of nesting are accepted)", why,
-		    OSB_MAX_JSON_DEPTH);
+		    "(at most %d levels of nesting and %zu members are "
+		    "accepted)", why, max_depth, max_keys);
 		return NULL;
 	}
 	root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
@@ -140,7 +167,7 @@ jsonin_parse(const char *body, size_t len, struct response *err)
 	}
 	if ((dup = duplicate_key(root)) != NULL) {
 		response_error(err, OSB_ERR_BAD_REQUEST, "the request body "
-		    "repeats the key \"%.64s\"", dup);
+		    "repeats the key \"%.*s\"", quote_len(dup, 64), dup);
 		goto fail;
 	}
 	return root;

@@ -17,8 +17,13 @@
 #include <cjson/cJSON.h>
 #include "response.h"
 
-/* Parse a request body that must be a JSON object.  Returns the object, or
- * NULL with a 400 in *err. */
+/* Parse a request body that must be a JSON object, nested at most
+ * max_depth levels with at most max_keys object members in all.  Returns
+ * the object, or NULL with a 400 in *err. */
+cJSON *jsonin_parse_limits(const char *body, size_t len, int max_depth,
+    size_t max_keys, struct response *err);
+
+/* The same with the default limits (OSB_MAX_JSON_DEPTH, OSB_MAX_JSON_KEYS). */
 cJSON *jsonin_parse(const char *body, size_t len, struct response *err);
 
 /* Typed fields.  Each returns 0 when the field is absent or well-typed

@@ -5,18 +5,29 @@
 #ifndef OSB_LIMITS_H
 #define OSB_LIMITS_H
 
-#define OSB_MAX_ID_LEN          255          /* instance, binding, operation ids */
+#define OSB_MAX_ID_LEN          255          /* ids: the most, and the default of
+                                                OSBROKER_MAX_ID_LEN (binding keys
+                                                "<iid>/<bid>" must fit LMDB's
+                                                511-byte keys) */
 #define OSB_DEFAULT_MAX_BODY    (1024 * 1024) /* OSBROKER_MAX_BODY */
 #define OSB_MAX_DISCARD         (64LL * 1024 * 1024) /* drained from a refused body */
-#define OSB_MAX_JSON_DEPTH      32           /* nesting of request bodies */
+#define OSB_MAX_JSON_DEPTH      32           /* OSBROKER_MAX_JSON_DEPTH default */
+#define OSB_MAX_JSON_DEPTH_CAP  64           /* ... and its largest value */
+#define OSB_MAX_JSON_KEYS       4096         /* OSBROKER_MAX_JSON_KEYS: object
+                                                members in one body */
 #define OSB_MAX_HEADER_LEN      8192         /* any X-Broker-API-* / auth header */
 #define OSB_MAX_URI_LEN         8192         /* REQUEST_URI */
 #define OSB_MAX_QUERY_PARAMS    32
 #define OSB_MAX_OPERATION_LEN   10000        /* spec: operation <= 10,000 chars */
 #define OSB_DEFAULT_MAP_SIZE    (1024LL * 1024 * 1024) /* OSBROKER_MAP_SIZE */
+#define OSB_DEFAULT_REQUEST_TIMEOUT 60       /* OSBROKER_REQUEST_TIMEOUT, seconds:
+                                                nginx's fastcgi_read_timeout */
+#define OSB_REQUEST_TIMEOUT_MARGIN 5         /* a synchronous hook ends this much
+                                                before the web server gives up */
 #define OSB_MAX_CREDENTIAL_USERS 64
 #define OSB_MAX_LOG_ID_LEN      128          /* request identity as logged */
-#define OSB_MAX_HOOK_STDOUT     65536        /* a hook's answer (docs/hooks.md) */
+#define OSB_MAX_HOOK_STDOUT     65536        /* OSBROKER_MAX_HOOK_OUTPUT default:
+                                                a hook's answer (docs/hooks.md) */
 #define OSB_MAX_HOOK_STDERR     16384        /* of a hook's stderr, logged */
 #define OSB_MAX_HOOK_DESC       1000         /* a hook's user-facing description */
 

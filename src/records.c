@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "jsonin.h"
 #include "limits.h"
 #include "plancfg.h"
 #include "log.h"
@@ -171,6 +172,13 @@ records_read(struct ctx *c, enum store_table tb, const char *key, cJSON **out,
 	if (rc != STORE_OK && rc != STORE_NOTFOUND)
 		records_fail(c, NULL, rc, resp);
 	return rc;
+}
+
+cJSON *
+records_body(const struct ctx *c, struct response *resp)
+{
+	return jsonin_parse_limits(c->req->body, c->req->body_len,
+	    c->cfg->max_json_depth, c->cfg->max_json_keys, resp);
 }
 
 struct op_who
@@ -359,7 +367,7 @@ records_run_sync(struct ctx *c, const struct catalog_plan *p,
 	char			 desc[OSB_MAX_HOOK_DESC + 200];
 	int			 ours;
 
-	rc = work_execute(c->store, c->catalog, p, tb, key, c->rt->instance_id,
+	rc = work_execute(c->store, c->cfg, c->catalog, p, tb, key, c->rt->instance_id,
 	    bid, inst, rec, &hr, final, &ours);
 	work_describe(a, &hr, desc, sizeof(desc));
 	cJSON_Delete(hr.out);

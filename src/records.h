@@ -72,6 +72,11 @@ cJSON *records_lastop_reply(const cJSON *rec);
 
 /* ---- operations (op.h) as the handlers use them ---- */
 
+/* The request's body as a checked JSON object, within the configured
+ * limits (OSBROKER_MAX_JSON_DEPTH, OSBROKER_MAX_JSON_KEYS); NULL with a 400
+ * in resp. */
+cJSON *records_body(const struct ctx *, struct response *resp);
+
 /* Who sent this request, for the operation record. */
 struct op_who records_who(const struct ctx *);
 

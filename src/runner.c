@@ -203,7 +203,7 @@ runner_main(const char *table, const char *key, const char *opid)
 		(void)records_load(t, T_INSTANCES, iid, &inst);
 		store_abort(t);
 	}
-	if (work_execute(st, cat, &p, tb, key, iid, bid, inst, rec, &hr, &final,
+	if (work_execute(st, &cfg, cat, &p, tb, key, iid, bid, inst, rec, &hr, &final,
 	    &ours) != STORE_OK)
 		log_msg("runner: %s %s: cannot record the outcome: %s", opid,
 		    key, store_strerror(st));

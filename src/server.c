@@ -98,6 +98,24 @@ catalog_refresh(struct broker *b)
 	log_msg("catalog reloaded from %s", b->cfg.catalog_path);
 }
 
+/* OSBROKER_MAX_ID_LEN: route_match() allows the most ids can be. */
+static int
+id_lengths(const struct config *cfg, const struct route *rt,
+    struct response *resp)
+{
+	const char *ids[2] = { rt->instance_id, rt->binding_id };
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (ids[i] != NULL && strlen(ids[i]) > cfg->max_id_len) {
+			response_error(resp, OSB_ERR_BAD_REQUEST, "%s ids are at "
+			    "most %zu characters long here", i == 0 ?
+			    "instance" : "binding", cfg->max_id_len);
+			return -1;
+		}
+	return 0;
+}
+
 static void
 dispatch(struct ctx *c, struct response *resp)
 {
@@ -207,6 +225,7 @@ broker_handle(struct io *io, void *arg)
 		goto out;
 	}
 	if (route_match(&req, &rt, &resp) == -1 ||
+	    id_lengths(&b->cfg, &rt, &resp) == -1 ||
 	    version_check(req.api_version, rt.min_minor, &minor, &resp) == -1 ||
 	    identity_decode(req.originating_identity, &identity, &resp) == -1)
 		goto out;

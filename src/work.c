@@ -354,14 +354,14 @@ apply_output(enum action a, cJSON *rec, const cJSON *out)
 
 /* Run the hook, or pretend a hook-less action succeeded. */
 static void
-run_hook(struct store *st, const struct catalog *cat,
+run_hook(struct store *st, const struct config *cfg, const struct catalog *cat,
     const struct catalog_plan *p, enum action a,
     const char *iid, const char *bid, const cJSON *inst, const cJSON *rec,
     struct hook_result *hr)
 {
 	const char	*secrets[64];
 	const cJSON	*op = op_last(rec);
-	struct hook_run	 h;
+	struct hook_run	 h = { 0 };
 	char		 prefix[600], *input;
 	char		**env;
 	const char	*bad;
@@ -387,6 +387,16 @@ run_hook(struct store *st, const struct catalog *cat,
 	h.env = env;
 	h.input = input != NULL ? input : "{}";
 	h.timeout = p->cfg->hook_timeout;
+	h.max_stdout = cfg->max_hook_output;
+	/* Inside a request: end before the web server gives up on it. */
+	if (!async && h.timeout > cfg->request_timeout -
+	    OSB_REQUEST_TIMEOUT_MARGIN) {
+		h.timeout = cfg->request_timeout - OSB_REQUEST_TIMEOUT_MARGIN;
+		log_msg("hook %s: hook_timeout %ld s of plan %s is not below "
+		    "OSBROKER_REQUEST_TIMEOUT (%ld s): run for %ld s", prefix,
+		    p->cfg->hook_timeout, p->plan_name, cfg->request_timeout,
+		    h.timeout);
+	}
 	/* Never past the operation's deadline. */
 	left = (long)(records_num(op, "deadline") - (double)time(NULL));
 	if (left < h.timeout)
@@ -525,7 +535,8 @@ work_record(struct store *st, enum store_table tb, const char *key,
 }
 
 enum store_rc
-work_execute(struct store *st, const struct catalog *cat,
+work_execute(struct store *st, const struct config *cfg,
+    const struct catalog *cat,
     const struct catalog_plan *p, enum store_table tb, const char *key,
     const char *iid, const char *bid, const cJSON *inst, const cJSON *rec,
     struct hook_result *hr, cJSON **final, int *ours)
@@ -534,7 +545,7 @@ work_execute(struct store *st, const struct catalog *cat,
 	char		 opid[128];
 
 	snprintf(opid, sizeof(opid), "%s", op_id(rec));
-	run_hook(st, cat, p, a, iid, bid, inst, rec, hr);
+	run_hook(st, cfg, cat, p, a, iid, bid, inst, rec, hr);
 	return work_record(st, tb, key, opid, a, hr, final, ours);
 }
 

@@ -16,15 +16,19 @@
 #include <cjson/cJSON.h>
 
 #include "catalog.h"
+#include "config.h"
 #include "hook.h"
 #include "plancfg.h"
 #include "store.h"
 
 /* Run the hook of the operation in progress in rec (record key of table tb;
  * inst: the instance record for binding actions) and record its outcome.
+ * cfg gives the output limit and, for a synchronous run, the request
+ * timeout it must end before (OSBROKER_REQUEST_TIMEOUT).
  * *final gets the record after it (NULL when deleted, or when the
  * operation was no longer ours: *ours 0).  Returns the store's result. */
-enum store_rc work_execute(struct store *, const struct catalog *,
+enum store_rc work_execute(struct store *, const struct config *,
+         const struct catalog *,
          const struct catalog_plan *, enum store_table tb, const char *key,
          const char *iid, const char *bid, const cJSON *inst, const cJSON *rec,
          struct hook_result *hr, cJSON **final, int *ours);

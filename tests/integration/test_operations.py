@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 import time
+import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (FIXTURES, CgiStack, ServeStack, Tap, check, check_logs, expect,
@@ -464,6 +465,39 @@ SERVE_CASES = [
     ('a stuck runner past maximum_polling_duration -> failed when polled', t_deadline_stuck_runner),
 ]
 
+def t_limits(x):
+    # OSBROKER_REQUEST_TIMEOUT=7: a synchronous hook ends 5 s before it,
+    # though the plan allows 3 s
+    # ids of at most 20 characters here (OSBROKER_MAX_ID_LEN)
+    short = iter('lim-%s' % uuid.uuid4().hex[:12] for _ in range(10))
+    d = expect_error(x.c.put(x.ipath(next(short)), x.body('sync', 'hang')), 500)
+    check('did not finish within 2 seconds' in d['description'], 'description %r', d)
+    log = open(os.path.join(x.stack.run_dir, 'osbroker.log')).read()
+    check('is not below OSBROKER_REQUEST_TIMEOUT (7 s): run for 2 s' in log,
+          'the shortened hook_timeout is not logged')
+    # OSBROKER_MAX_HOOK_OUTPUT=1k
+    d = expect_error(x.c.put(x.ipath(next(short)), x.body('sync', 'big')), 500)
+    check('wrote more than 1024 bytes' in d['description'], 'description %r', d)
+    # OSBROKER_MAX_ID_LEN=20
+    d = expect_error(x.c.put(x.ipath('i' * 21), x.body('sync')), 400)
+    check('at most 20' in d['description'], 'description %r', d)
+    expect(x.c.get(x.ipath('i' * 21)), 400)
+    expect(x.c.put(x.ipath('i' * 20), x.body('sync')), 201)
+    # OSBROKER_MAX_JSON_DEPTH=4, OSBROKER_MAX_JSON_KEYS=8
+    deep = x.body('sync', parameters={'a': {'b': {'c': {}}}})
+    d = expect_error(x.c.put(x.ipath(next(short)), deep), 400)
+    check('nested too deeply' in d['description'], 'description %r', d)
+    wide = x.body('sync', parameters={'k%d' % i: i for i in range(6)})
+    d = expect_error(x.c.put(x.ipath(next(short)), wide), 400)
+    check('too many members' in d['description'], 'description %r', d)
+    expect(x.c.put(x.ipath(next(short)), x.body('sync', parameters={'a': {'b': 1}})), 201)
+
+
+LIMIT_CASES = [
+    ('limits: OSBROKER_REQUEST_TIMEOUT shortens synchronous hooks; OSBROKER_MAX_HOOK_OUTPUT, '
+     'OSBROKER_MAX_ID_LEN, OSBROKER_MAX_JSON_DEPTH and OSBROKER_MAX_JSON_KEYS are enforced', t_limits),
+]
+
 CGI_CASES = [
     ('cgi: async provision/update/bind/unbind/deprovision with a detached runner', t_async_lifecycle),
     ('cgi: async failure and orphan mitigation', t_async_fail_orphan),
@@ -519,12 +553,20 @@ def main():
     print('# broker: %s' % stack.binary)
     run_suite(tap, stack, hook_log, SERVE_CASES, '')
 
+    tmp3, catalog3, hook_log3 = prepare('ops-limits')
+    limited = ServeStack(tmp=tmp3, catalog=catalog3, workers=1, extra_env={
+        'OSBROKER_REQUEST_TIMEOUT': '7', 'OSBROKER_MAX_HOOK_OUTPUT': '1k',
+        'OSBROKER_MAX_ID_LEN': '20', 'OSBROKER_MAX_JSON_DEPTH': '4',
+        'OSBROKER_MAX_JSON_KEYS': '8'})
+    tap.stacks.append(limited)
+    run_suite(tap, limited, hook_log3, LIMIT_CASES, 'limits: ')
+
     tmp2, catalog2, hook_log2 = prepare('ops-cgi')
     cgi = CgiStack(tmp=tmp2, catalog=catalog2)
     tap.stacks.append(cgi)
     run_suite(tap, cgi, hook_log2, CGI_CASES, 'cgi: ')
     rc = tap.done()
-    finish_tmp([stack, cgi], rc == 0)
+    finish_tmp([stack, limited, cgi], rc == 0)
     return rc
 
 

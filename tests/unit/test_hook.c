@@ -62,7 +62,7 @@ static double
 run_env(const char *name, const char *input, long timeout, char *const *env,
     const char *const *redact, struct hook_result *r)
 {
-	struct hook_run	 h;
+	struct hook_run	 h = { 0 };
 	char		 path[256];
 	double		 t0;
 

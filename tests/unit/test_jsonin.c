@@ -12,6 +12,7 @@
 #include "response.h"
 #include "resp_desc.h"
 #include "tap.h"
+#include "util.h"
 
 static void
 accepts_len(const char *body, size_t len, const char *what)
@@ -171,6 +172,39 @@ test_parse(void)
 	accepts("{\"a\":[1,1,1]}", "repeated array values");
 }
 
+/* tests/fuzz/regressions/fuzz_jsonin/duplicate-key-cut-utf8: the message
+ * quotes a repeated key to 64 bytes, and must not cut a character in two
+ * (the description would not be UTF-8, the response not valid JSON). */
+static void
+test_quoted_key(void)
+{
+	static const char k63[] = "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+	    "kkkkkkkkkkkkkkkkkkk";
+	struct response	 err;
+	char		 body[256], want[128];
+	const char	*d;
+	cJSON		*o;
+
+	snprintf(body, sizeof(body), "{\"%s\u00e9\": 1, \"%s\u00e9\": 2}", k63,
+	    k63);
+	response_init(&err);
+	o = jsonin_parse(body, strlen(body), &err);
+	d = desc(&err);
+	snprintf(want, sizeof(want), "repeats the key \"%s\"", k63);
+	CHECK(o == NULL && err.status == 400 && strstr(d, want) != NULL &&
+	    utf8_valid(d, strlen(d)), "a quoted key is cut before a 2-byte "
+	    "character, not inside it");
+	if (strstr(d, want) == NULL)
+		printf("#   %s\n", d);
+	response_free(&err);
+	snprintf(body, sizeof(body), "{\"x\u00e9\": 1, \"x\u00e9\": 2}");
+	response_init(&err);
+	o = jsonin_parse(body, strlen(body), &err);
+	CHECK(o == NULL && strstr(desc(&err), "\"x\xc3\xa9\"") != NULL,
+	    "a short key is quoted whole");
+	response_free(&err);
+}
+
 static void
 test_fields(void)
 {
@@ -243,10 +277,50 @@ test_fields(void)
 	response_free(&err);
 }
 
+/* OSBROKER_MAX_JSON_DEPTH and OSBROKER_MAX_JSON_KEYS reach jsonin through
+ * jsonin_parse_limits(). */
+static void
+test_limits(void)
+{
+	struct response	 err;
+	cJSON		*o;
+	const char	*three = "{\"a\":{\"b\":{}}}", *four = "{\"a\":{\"b\":"
+			    "{\"c\":[]}}}";
+
+	response_init(&err);
+	o = jsonin_parse_limits(three, strlen(three), 3, 10, &err);
+	CHECK(o != NULL, "depth 3 within a limit of 3");
+	cJSON_Delete(o);
+	response_free(&err);
+	response_init(&err);
+	o = jsonin_parse_limits(four, strlen(four), 3, 10, &err);
+	CHECK(o == NULL && err.status == 400 && strstr(desc(&err),
+	    "nested too deeply") != NULL, "depth 4 over a limit of 3");
+	response_free(&err);
+	response_init(&err);
+	o = jsonin_parse_limits(four, strlen(four), 4, 3, &err);
+	CHECK(o != NULL, "3 members within a limit of 3");
+	cJSON_Delete(o);
+	response_free(&err);
+	response_init(&err);
+	o = jsonin_parse_limits(four, strlen(four), 4, 2, &err);
+	CHECK(o == NULL && strstr(desc(&err), "too many members") != NULL &&
+	    strstr(desc(&err), "2 members") != NULL,
+	    "3 members over a limit of 2, the limit named");
+	response_free(&err);
+	response_init(&err);
+	o = jsonin_parse_limits("{\"a:b\":\"c:d\"}", 13, 4, 1, &err);
+	CHECK(o != NULL, "colons inside strings are not members");
+	cJSON_Delete(o);
+	response_free(&err);
+}
+
 int
 main(void)
 {
 	test_parse();
+	test_limits();
+	test_quoted_key();
 	test_fields();
 	return tap_done();
 }
