@@ -475,6 +475,8 @@ def t_limits(x):
     log = open(os.path.join(x.stack.run_dir, 'osbroker.log')).read()
     check('is not below OSBROKER_REQUEST_TIMEOUT (7 s): run for 2 s' in log,
           'the shortened hook_timeout is not logged')
+    conf = open(os.path.join(x.stack.run_dir, 'osbroker.conf')).read()
+    check('fastcgi_read_timeout 7s;' in conf, 'nginx was not given the request timeout')
     # OSBROKER_MAX_HOOK_OUTPUT=1k
     d = expect_error(x.c.put(x.ipath(next(short)), x.body('sync', 'big')), 500)
     check('wrote more than 1024 bytes' in d['description'], 'description %r', d)
