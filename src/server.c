@@ -55,12 +55,17 @@ broker_open(struct broker *b, char *err, size_t errlen)
 		return -1;
 	if ((rc = store_open(b->cfg.state_dir, b->cfg.map_size, &b->store)) !=
 	    STORE_OK) {
-		snprintf(err, errlen, "state directory %s: %s", b->cfg.state_dir,
-		    b->store != NULL ? store_strerror(b->store) : "out of memory");
+		/* The store's message names the directory. */
+		snprintf(err, errlen, "state directory: %s", b->store != NULL ?
+		    store_strerror(b->store) : "out of memory");
 		store_close(b->store);
 		b->store = NULL;
 		return -1;
 	}
+	if (store_readonly(b->store))
+		log_msg("state directory %s is not writable: serving reads only, "
+		    "changes get 503 until it is writable and the broker is "
+		    "restarted", b->cfg.state_dir);
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <lmdb.h>
 
@@ -28,6 +29,11 @@ static const char *table_names[T__COUNT] = {
 struct store {
 	MDB_env		*env;
 	MDB_dbi		 dbi[T__COUNT];
+	int		 missing[T__COUNT];	/* read-only: table not there */
+	int		 readonly;		/* opened read-only: open_env() */
+	time_t		 retried;		/* last try to reopen writable */
+	char		 dir[4096];
+	size_t		 map_size;
 	char		 err[256];
 };
 
@@ -81,54 +87,102 @@ check_dir(struct store *st, const char *dir)
 	return 0;
 }
 
+static int
+env_open(struct store *st, unsigned flags)
+{
+	int e;
+
+	if (st->env != NULL) {
+		mdb_env_close(st->env);
+		st->env = NULL;
+	}
+	if ((e = mdb_env_create(&st->env)) != 0)
+		return e;
+	if ((e = mdb_env_set_mapsize(st->env, st->map_size)) != 0 ||
+	    (e = mdb_env_set_maxdbs(st->env, T__COUNT)) != 0 ||
+	    (e = mdb_env_open(st->env, st->dir, flags, 0600)) != 0) {
+		mdb_env_close(st->env);
+		st->env = NULL;
+	}
+	return e;
+}
+
+int
+store_readonly(const struct store *st)
+{
+	return st->readonly;
+}
+
+/* Open the environment and its tables: read-write, or, when the storage
+ * cannot be written (a disk remounted read-only after an error, modes),
+ * read-only, so that reads are still served and changes get 503
+ * (store_begin) rather than the broker not starting at all.  Without a
+ * writable lock file there can be no writer either (MDB_NOLOCK). */
+static enum store_rc
+open_env(struct store *st)
+{
+	MDB_txn	*txn = NULL;
+	int	 e, i, dead;
+
+	st->readonly = 0;
+	memset(st->missing, 0, sizeof(st->missing));
+	/* MDB_NOTLS: reader slots belong to the transaction, not the
+	 * thread; harmless for our single-threaded workers. */
+	e = env_open(st, MDB_NOTLS);
+	if (e == EACCES || e == EROFS) {
+		int e2 = env_open(st, MDB_NOTLS | MDB_RDONLY);
+
+		if (e2 == EACCES || e2 == EROFS)
+			e2 = env_open(st, MDB_NOTLS | MDB_RDONLY | MDB_NOLOCK);
+		if (e2 == 0) {
+			st->readonly = 1;
+			e = 0;
+		}
+	}
+	if (e != 0)
+		return fail(st, st->dir, e);
+	if (!st->readonly)
+		(void)mdb_reader_check(st->env, &dead);
+	if ((e = mdb_txn_begin(st->env, NULL, st->readonly ? MDB_RDONLY : 0,
+	    &txn)) != 0)
+		return fail(st, "begin", e);
+	for (i = 0; i < T__COUNT; i++) {
+		e = mdb_dbi_open(txn, table_names[i], st->readonly ? 0 :
+		    MDB_CREATE, &st->dbi[i]);
+		if (e == MDB_NOTFOUND && st->readonly)
+			st->missing[i] = 1;	/* reads find nothing */
+		else if (e != 0) {
+			mdb_txn_abort(txn);
+			return fail(st, table_names[i], e);
+		}
+	}
+	if ((e = mdb_txn_commit(txn)) != 0)
+		return fail(st, "commit", e);
+	return STORE_OK;
+}
+
 enum store_rc
 store_open(const char *dir, size_t map_size, struct store **out)
 {
 	struct store	*st;
-	MDB_txn		*txn = NULL;
-	enum store_rc	 rc = STORE_ERROR;
-	int		 e, i, dead;
+	enum store_rc	 rc;
 
 	*out = NULL;
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return STORE_ERROR;
-	if (check_dir(st, dir) == -1) {
-		*out = st;
+	/* Keep st even on failure, just long enough to report; callers
+	 * print then close. */
+	*out = st;
+	if (strlen(dir) >= sizeof(st->dir)) {
+		snprintf(st->err, sizeof(st->err), "state directory path too "
+		    "long");
 		return STORE_ERROR;
 	}
-	if ((e = mdb_env_create(&st->env)) != 0 ||
-	    (e = mdb_env_set_mapsize(st->env, map_size)) != 0 ||
-	    (e = mdb_env_set_maxdbs(st->env, T__COUNT)) != 0 ||
-	    /* MDB_NOTLS: reader slots belong to the transaction, not the
-	     * thread; harmless for our single-threaded workers. */
-	    (e = mdb_env_open(st->env, dir, MDB_NOTLS, 0600)) != 0) {
-		rc = fail(st, dir, e);
-		goto bad;
-	}
-	(void)mdb_reader_check(st->env, &dead);
-	if ((e = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0) {
-		rc = fail(st, "begin", e);
-		goto bad;
-	}
-	for (i = 0; i < T__COUNT; i++) {
-		if ((e = mdb_dbi_open(txn, table_names[i], MDB_CREATE,
-		    &st->dbi[i])) != 0) {
-			rc = fail(st, table_names[i], e);
-			goto bad;
-		}
-	}
-	if ((e = mdb_txn_commit(txn)) != 0) {
-		txn = NULL;
-		rc = fail(st, "commit", e);
-		goto bad;
-	}
-	*out = st;
-	return STORE_OK;
-bad:
-	if (txn != NULL)
-		mdb_txn_abort(txn);
-	/* Keep st alive just long enough to report; callers print then close. */
-	*out = st;
+	snprintf(st->dir, sizeof(st->dir), "%s", dir);
+	st->map_size = map_size;
+	if (check_dir(st, dir) == -1)
+		return STORE_ERROR;
+	rc = open_env(st);
 	return rc;
 }
 
@@ -149,6 +203,21 @@ store_begin(struct store *st, int write, struct store_txn **out)
 	int			 e;
 
 	*out = NULL;
+	/* Opened read-only: the storage may be writable again (the disk
+	 * repaired and remounted).  Try at most once a second; no transaction
+	 * of this process is open between requests. */
+	if (((write && st->readonly) || st->env == NULL) &&
+	    time(NULL) != st->retried) {
+		st->retried = time(NULL);
+		(void)open_env(st);
+	}
+	if (st->env == NULL)	/* no environment at all any more */
+		return STORE_ERROR;
+	if (write && st->readonly) {
+		snprintf(st->err, sizeof(st->err), "begin: the state directory "
+		    "%.200s is not writable", st->dir);
+		return STORE_READONLY;
+	}
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return STORE_ERROR;
 	t->st = st;
@@ -198,6 +267,8 @@ store_get(struct store_txn *t, enum store_table tb, const char *key,
 	int	 e;
 
 	*val = NULL;
+	if (t->st->missing[tb])
+		return STORE_NOTFOUND;
 	if ((e = mdb_get(t->txn, t->st->dbi[tb], &k, &v)) != 0)
 		return e == MDB_NOTFOUND ? STORE_NOTFOUND : fail(t->st, "get", e);
 	if ((*val = malloc(v.mv_size + 1)) == NULL)
@@ -245,6 +316,8 @@ store_scan(struct store_txn *t, enum store_table tb, const char *prefix,
 	int		 e, op = MDB_SET_RANGE, stop = 0;
 	enum store_rc	 rc = STORE_OK;
 
+	if (t->st->missing[tb])
+		return STORE_OK;
 	if ((e = mdb_cursor_open(t->txn, t->st->dbi[tb], &c)) != 0)
 		return fail(t->st, "cursor", e);
 	/* LMDB refuses an empty key to seek to: "" means from the start. */

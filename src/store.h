@@ -50,6 +50,11 @@ struct store_txn;
 enum store_rc store_open(const char *dir, size_t map_size, struct store **out);
 void          store_close(struct store *);
 
+/* 1 when the store could only be opened read-only (its directory or files
+ * not writable, a read-only file system): reads work, every write
+ * transaction gets STORE_READONLY. */
+int           store_readonly(const struct store *);
+
 enum store_rc store_begin(struct store *, int write, struct store_txn **out);
 enum store_rc store_commit(struct store_txn *);
 void          store_abort(struct store_txn *);
