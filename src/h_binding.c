@@ -234,31 +234,6 @@ instance_bindable(struct ctx *c, const cJSON *inst, struct response *resp)
 	return 0;
 }
 
-/* A PUT for a binding already recorded: 200 identical, 409 different, 202
- * while the same one is being made asynchronously. */
-static void
-bind_existing(struct ctx *c, const cJSON *old, const cJSON *rec, int async,
-    struct response *resp)
-{
-	int same = same_request(old, rec);
-
-	if (op_is(old, ACT_BIND, OPS_IN_PROGRESS)) {
-		if (same && async && records_accepts_incomplete(c))
-			records_accepted(resp, op_id(old));
-		else
-			records_busy(resp, "binding", c->rt->binding_id, old);
-	} else if (op_is(old, ACT_BIND, OPS_FAILED))
-		response_error(resp, OSB_ERR_CONFLICT, "binding \"%s\" exists "
-		    "but failed to be made; unbind it first", c->rt->binding_id);
-	else if (op_state(old) == OPS_IN_PROGRESS)
-		records_busy(resp, "binding", c->rt->binding_id, old);
-	else if (same)
-		response_json(resp, 200, binding_reply(old, 0));
-	else
-		response_error(resp, OSB_ERR_CONFLICT, "binding \"%s\" "
-		    "already exists with different attributes",
-		    c->rt->binding_id);
-}
 
 void
 h_binding_put(struct ctx *c, struct response *resp)
@@ -311,7 +286,9 @@ h_binding_put(struct ctx *c, struct response *resp)
 	}
 	rc = records_load_live(t, T_BINDINGS, key, &old, &dirty);
 	if (rc == STORE_OK) {
-		bind_existing(c, old, rec, async, resp);
+		if (records_existing(c, old, same_request(old, rec), ACT_BIND,
+		    async, "binding", c->rt->binding_id, resp))
+			response_json(resp, 200, binding_reply(old, 0));
 		goto reject;
 	}
 	if (rc != STORE_NOTFOUND)

@@ -104,34 +104,6 @@ provision_reply(struct response *resp, int status, const cJSON *rec)
 	response_json(resp, status, out);
 }
 
-/* A PUT for an instance that is already recorded (spec.md "Provisioning":
- * 200 identical, 409 different, 202 while the same is in progress). */
-static void
-provision_existing(struct ctx *c, const cJSON *old, const cJSON *rec,
-    int async, struct response *resp)
-{
-	int i, same = 1;
-
-	for (i = 0; same_instance[i] != NULL; i++)
-		same = same && records_same(old, rec, same_instance[i]);
-	if (op_is(old, ACT_PROVISION, OPS_IN_PROGRESS)) {
-		if (same && async && records_accepts_incomplete(c))
-			records_accepted(resp, op_id(old));
-		else
-			records_busy(resp, "instance", c->rt->instance_id, old);
-	} else if (op_is(old, ACT_PROVISION, OPS_FAILED))
-		response_error(resp, OSB_ERR_CONFLICT, "instance \"%s\" exists "
-		    "but its provisioning failed; deprovision it first",
-		    c->rt->instance_id);
-	else if (op_state(old) == OPS_IN_PROGRESS)
-		records_busy(resp, "instance", c->rt->instance_id, old);
-	else if (same)
-		provision_reply(resp, 200, old);
-	else
-		response_error(resp, OSB_ERR_CONFLICT, "instance \"%s\" "
-		    "already exists with different attributes",
-		    c->rt->instance_id);
-}
 
 void
 h_instance_put(struct ctx *c, struct response *resp)
@@ -145,7 +117,7 @@ h_instance_put(struct ctx *c, struct response *resp)
 	struct op_who		 who = records_who(c);
 	enum store_rc		 rc;
 	char			 now[32];
-	int			 async, dirty = 0;
+	int			 async, dirty = 0, i, same = 1;
 
 	if ((body = records_body(c, resp)) == NULL)
 		return;
@@ -188,7 +160,11 @@ h_instance_put(struct ctx *c, struct response *resp)
 	rc = records_load_live(t, T_INSTANCES, c->rt->instance_id, &old,
 	    &dirty);
 	if (rc == STORE_OK) {
-		provision_existing(c, old, rec, async, resp);
+		for (i = 0; same_instance[i] != NULL; i++)
+			same = same && records_same(old, rec, same_instance[i]);
+		if (records_existing(c, old, same, ACT_PROVISION, async,
+		    "instance", c->rt->instance_id, resp))
+			provision_reply(resp, 200, old);
 		rc = records_end(t, dirty);
 		t = NULL;
 		if (rc != STORE_OK)

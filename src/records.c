@@ -344,6 +344,29 @@ records_accepted(struct response *resp, const char *opid)
 	response_json(resp, 202, out);
 }
 
+int
+records_existing(const struct ctx *c, const cJSON *old, int same,
+    enum action create, int async, const char *what, const char *id,
+    struct response *resp)
+{
+	if (op_is(old, create, OPS_IN_PROGRESS)) {
+		if (same && async && records_accepts_incomplete(c))
+			records_accepted(resp, op_id(old));
+		else
+			records_busy(resp, what, id, old);
+	} else if (op_is(old, create, OPS_FAILED))
+		response_error(resp, OSB_ERR_CONFLICT, "%s \"%s\" exists but "
+		    "could not be made; delete it first", what, id);
+	else if (op_state(old) == OPS_IN_PROGRESS)
+		records_busy(resp, what, id, old);
+	else if (same)
+		return 1;
+	else
+		response_error(resp, OSB_ERR_CONFLICT, "%s \"%s\" already "
+		    "exists with different attributes", what, id);
+	return 0;
+}
+
 void
 records_busy(struct response *resp, const char *what, const char *id,
     const cJSON *rec)

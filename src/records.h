@@ -121,6 +121,17 @@ int  records_bindings_busy(struct store_txn *, const char *iid,
 /* 202 with the operation id (spec.md: "operation" in async responses). */
 void records_accepted(struct response *, const char *opid);
 
+/* A PUT that would create a record that exists already (what/id: "instance"
+ * or "binding" and its id; same: the request equals the stored one; create:
+ * the action that made it).  spec.md: 200 for the same, 409 for a
+ * different one, 202 with the operation while the same runs
+ * asynchronously; 422 ConcurrencyError while anything else runs; 409 when
+ * its creation failed (delete it first).  Returns 1 when the caller answers
+ * 200 with the stored record, 0 with resp filled. */
+int  records_existing(const struct ctx *, const cJSON *old, int same,
+    enum action create, int async, const char *what, const char *id,
+    struct response *resp);
+
 /* 422 ConcurrencyError naming what is in progress on rec (NULL: an
  * operation on one of the instance's bindings). */
 void records_busy(struct response *, const char *what, const char *id,
