@@ -66,4 +66,42 @@ install: all
 clean:
 	rm -rf $(B) cgi-bin/osbroker.cgi
 
-.PHONY: all unit deps run check install clean
+# ---- fuzzing (tests/fuzz/, docs/fuzzing.md) --------------------------------
+# libFuzzer targets, linked with the broker's objects built again by clang
+# with ASan + UBSan in build/fuzz/ (their own directory: no other build is
+# touched).  The project's warning flags apply unchanged (-Werror).
+#
+#   make fuzz            build, then run every target FUZZ_SECONDS (600) in
+#                        turn (FUZZ_JOBS=2: two at a time); FUZZ_MERGE=1
+#                        merges what they found into tests/fuzz/corpus/
+#   make fuzz-smoke      every target FUZZ_SECONDS (20), then replay
+#                        tests/fuzz/regressions/
+#   make fuzz-build      only build build/fuzz/fuzz_*
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 600
+FUZZ_JOBS    ?= 1
+FUZZ_MERGE   ?=
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all \
+                -fno-omit-frame-pointer
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+
+fuzz-build:
+	@$(MAKE) --no-print-directory B=build/fuzz CC='$(FUZZ_CC)' \
+	    CFLAGS='-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)' \
+	    $(FUZZ_TARGETS:%=build/fuzz/%)
+
+# Only meaningful with B=build/fuzz and clang (fuzz-build above).
+$(B)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB_OBJS)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -Isrc -o $@ $< \
+	    $(LIB_OBJS) $(PKG_LIBS)
+
+fuzz: fuzz-build
+	@tests/fuzz/run --seconds '$(FUZZ_SECONDS)' --jobs '$(FUZZ_JOBS)' \
+	    $(if $(FUZZ_MERGE),--merge)
+
+fuzz-smoke: FUZZ_SECONDS = 20
+fuzz-smoke: fuzz-build
+	@tests/fuzz/run --seconds '$(FUZZ_SECONDS)' --jobs '$(FUZZ_JOBS)' \
+	    --replay $(if $(FUZZ_MERGE),--merge)
+
+.PHONY: all unit deps run check install clean fuzz fuzz-build fuzz-smoke

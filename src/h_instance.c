@@ -602,9 +602,10 @@ h_lastop_reply(struct ctx *c, enum store_table tb, const char *key,
 		return;
 	if (want != NULL && *op_id(rec) != '\0' && strcmp(want, op_id(rec)) !=
 	    0)
-		response_error(resp, OSB_ERR_BAD_REQUEST, "operation \"%.255s\" "
+		response_error(resp, OSB_ERR_BAD_REQUEST, "operation \"%s\" "
 		    "is not the last operation of %s \"%s\" (that is \"%s\")",
-		    want, what, key, op_id(rec));
+		    strlen(want) <= 255 && utf8_valid(want, strlen(want)) ?
+		    want : "(not shown)", what, key, op_id(rec));
 	else {
 		response_json(resp, 200, records_lastop_reply(rec));
 		if (op_state(rec) == OPS_IN_PROGRESS)

@@ -229,8 +229,10 @@ op_reap(cJSON *rec, time_t now)
 	else if (runner != NULL && strcmp(records_str(runner, "boot"),
 	    boot_id()) != 0)
 		reason = "the machine restarted while it ran";
-	else if (runner != NULL && (proc_start((long)records_num(runner,
-	    "pid"), start, sizeof(start)) == -1 ||
+	else if (runner != NULL && (!(records_num(runner, "pid") > 0 &&
+	    records_num(runner, "pid") < 1e9) ||
+	    proc_start((long)records_num(runner, "pid"), start,
+	    sizeof(start)) == -1 ||
 	    strcmp(start, records_str(runner, "start")) != 0))
 		reason = "the process running it died";
 	else if (runner == NULL && (double)now > records_num(op, "started") +

@@ -83,10 +83,13 @@ split_path(struct request *r, const char *uri, const char *script)
 	return 0;
 }
 
+/* A parameter is kept only whole, key and value decoded, so that the
+ * struct stays consistent (request_query() usable) after a refusal too. */
 static int
 parse_query(struct request *r, const char *qs)
 {
 	const char	*p = qs, *amp, *eq;
+	char		*key, *val;
 
 	while (p != NULL && *p != '\0') {
 		amp = strchr(p, '&');
@@ -98,14 +101,17 @@ parse_query(struct request *r, const char *qs)
 			eq = memchr(p, '=', (size_t)(amp - p));
 			if (eq == NULL)
 				eq = amp;
-			r->query[r->nquery].key = pct_decode(p,
-			    (size_t)(eq - p), 1, NULL);
-			r->query[r->nquery].val = eq < amp ? pct_decode(eq + 1,
+			key = pct_decode(p, (size_t)(eq - p), 1, NULL);
+			val = eq < amp ? pct_decode(eq + 1,
 			    (size_t)(amp - eq - 1), 1, NULL) : strdup("");
-			r->nquery++;
-			if (r->query[r->nquery - 1].key == NULL ||
-			    r->query[r->nquery - 1].val == NULL)
+			if (key == NULL || val == NULL) {
+				free(key);
+				free(val);
 				return -1;
+			}
+			r->query[r->nquery].key = key;
+			r->query[r->nquery].val = val;
+			r->nquery++;
 		}
 		p = *amp ? amp + 1 : amp;
 	}
@@ -185,7 +191,11 @@ request_read(struct request *r, struct io *io, const struct config *cfg,
 
 	memset(r, 0, sizeof(*r));
 	m = io->param(io, "REQUEST_METHOD");
-	snprintf(r->method_name, sizeof(r->method_name), "%s", m ? m : "-");
+	/* Logged as it is and quoted in 405 descriptions: printable ASCII
+	 * only, like every value from outside that is logged (log.h).  The
+	 * method is matched on m itself, so a cleaned name is never taken
+	 * for a known one. */
+	log_clean(r->method_name, sizeof(r->method_name), m ? m : "-");
 	for (i = 0; m != NULL && i < sizeof(methods) / sizeof(methods[0]); i++)
 		if (strcmp(m, methods[i].name) == 0)
 			r->method = methods[i].m;

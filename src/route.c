@@ -21,8 +21,10 @@ allowed(const struct request *r, const char *allow, struct response *err)
 	const char	*p;
 	size_t		 n = strlen(r->method_name);
 
-	/* HEAD is not offered: OSBAPI defines none. */
-	for (p = allow; (p = strstr(p, r->method_name)) != NULL; p += n)
+	/* HEAD is not offered: OSBAPI defines none.  An empty method names
+	 * none of them (and strstr would find it everywhere, forever). */
+	for (p = allow; n > 0 && (p = strstr(p, r->method_name)) != NULL;
+	    p += n)
 		if ((p == allow || p[-1] == ' ') &&
 		    (p[n] == ',' || p[n] == '\0'))
 			return 1;
@@ -95,7 +97,10 @@ route_match(const struct request *r, struct route *rt, struct response *err)
 		return -1;
 	return 0;
 notfound:
+	/* Quoted only when it keeps the description valid UTF-8. */
 	response_error(err, OSB_ERR_NOT_FOUND, "no such endpoint: %s",
-	    r->path != NULL && strlen(r->path) < 200 ? r->path : "(long path)");
+	    r->path != NULL && strlen(r->path) < 200 &&
+	    utf8_valid(r->path, strlen(r->path)) ? r->path :
+	    "(path not shown)");
 	return -1;
 }

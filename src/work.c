@@ -366,7 +366,7 @@ run_hook(struct store *st, const struct config *cfg, const struct catalog *cat,
 	char		**env;
 	const char	*bad;
 	size_t		 ns = 0;
-	long		 left;
+	double		 left_s;
 	int		 async = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(op,
 			    "async"));
 
@@ -398,9 +398,9 @@ run_hook(struct store *st, const struct config *cfg, const struct catalog *cat,
 		    h.timeout);
 	}
 	/* Never past the operation's deadline. */
-	left = (long)(records_num(op, "deadline") - (double)time(NULL));
-	if (left < h.timeout)
-		h.timeout = left > 1 ? left : 1;
+	left_s = records_num(op, "deadline") - (double)time(NULL);
+	if (left_s < (double)h.timeout)	/* compared before any cast */
+		h.timeout = left_s > 1 ? (long)left_s : 1;
 	h.log_prefix = prefix;
 	h.redact = secrets;
 	if (env == NULL || input == NULL) {

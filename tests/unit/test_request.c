@@ -152,6 +152,17 @@ test_method(void)
 	CHECK(rc == 0 && r.method == M_OTHER, "methods are case-sensitive");
 	request_free(&r);
 	response_free(&err);
+	/* tests/fuzz/regressions/fuzz_request/method-name-control-bytes:
+	 * the name is logged as it is, so it must not carry control bytes
+	 * (a forged log line) or cut UTF-8; it never matches a method. */
+	p[1] = "GET\n127.0.0.1 PUT /v2/x 201\x01\xfe";
+	rc = run(p, NULL, &f, &r, &err);
+	CHECK(rc == 0 && r.method == M_OTHER, "method with control bytes is "
+	    "no method");
+	CHECK_STR(r.method_name, "GET?127.0.0.1 P", "method name: printable "
+	    "ASCII, bounded");
+	request_free(&r);
+	response_free(&err);
 	rc = run(none, NULL, &f, &r, &err);
 	CHECK(rc == 0 && r.method == M_OTHER &&
 	    strcmp(r.method_name, "-") == 0, "no REQUEST_METHOD");
@@ -344,6 +355,16 @@ test_query(void)
 	fails(p, NULL, 400, "query: truncated escape");
 	p[5] = "a=x%00";
 	fails(p, NULL, 400, "query: %00");
+	/* tests/fuzz/regressions/fuzz_request/query-refused-half-kept: a
+	 * refused query string leaves only whole parameters behind. */
+	p[5] = "plan_id=x&p%lan_id=y";
+	rc = run(p, NULL, &f, &r, &err);
+	CHECK(rc == -1 && err.status == 400 && r.nquery == 1 &&
+	    request_query(&r, "plan_id") != NULL &&
+	    request_query(&r, "p") == NULL, "query: refused, nothing half "
+	    "kept (%d parameters)", r.nquery);
+	request_free(&r);
+	response_free(&err);
 
 	qs[0] = '\0';
 	for (i = 0; i < OSB_MAX_QUERY_PARAMS; i++)
