@@ -409,11 +409,16 @@ class IdModel:
         return ['    %s -> %s' % h for h in self.history[-n:]]
 
 
-def kill_test(tap, stacks, secrets):
-    stack = ServeStack(workers=2)
-    stack.label = 'kill'
+def register(tap, stacks, stack, label):
+    """A stack of this suite: labelled, stopped at the end, its logs shown on failure."""
+    stack.label = label
     stacks.append(stack)
     tap.stacks.append(stack)
+    return stack
+
+
+def kill_test(tap, stacks, secrets):
+    stack = register(tap, stacks, ServeStack(workers=2), 'kill')
     st = {}
 
     def start():
@@ -689,10 +694,7 @@ def kill_test(tap, stacks, secrets):
 # --------------------------------------------------------------------------- supervision
 
 def supervision_test(tap, stacks, secrets):
-    stack = ServeStack(workers=2)
-    stack.label = 'supervision'
-    stacks.append(stack)
-    tap.stacks.append(stack)
+    stack = register(tap, stacks, ServeStack(workers=2), 'supervision')
     secrets[stack] = []
 
     def t():
@@ -857,10 +859,7 @@ def linearizable(ops, init, spec, max_steps=3000000, max_seconds=60):
 
 
 def race_test(tap, stacks, secrets):
-    stack = ServeStack(workers=2)
-    stack.label = 'race'
-    stacks.append(stack)
-    tap.stacks.append(stack)
+    stack = register(tap, stacks, ServeStack(workers=2), 'race')
     st = {}
 
     def start():
@@ -1056,10 +1055,7 @@ def race_test(tap, stacks, secrets):
 # --------------------------------------------------------------------------- storage
 
 def map_full_test(tap, stacks, secrets):
-    stack = ServeStack(workers=2, extra_env={'OSBROKER_MAP_SIZE': '1m'})
-    stack.label = 'map full'
-    stacks.append(stack)
-    tap.stacks.append(stack)
+    stack = register(tap, stacks, ServeStack(workers=2, extra_env={'OSBROKER_MAP_SIZE': '1m'}), 'map full')
     st = {}
 
     def fill():
@@ -1295,10 +1291,7 @@ def readonly_restart_test(tap, stacks, secrets, no_mount):
     if root and no_mount:
         tap.skip('workers started while the state directory is read-only (%s)' % how, no_mount)
         return
-    stack = ServeStack(workers=2)
-    stack.label = 'read-only start'
-    stacks.append(stack)
-    tap.stacks.append(stack)
+    stack = register(tap, stacks, ServeStack(workers=2), 'read-only start')
     secrets[stack] = [stack.password]
     st = {}
     modes = {}
