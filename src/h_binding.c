@@ -173,17 +173,6 @@ check_predecessor(struct ctx *c, struct store_txn *t, const char *pred,
 	return 0;
 }
 
-static int
-same_request(const cJSON *a, const cJSON *b)
-{
-	int i;
-
-	for (i = 0; same_binding[i] != NULL; i++)
-		if (!records_same(a, b, same_binding[i]))
-			return 0;
-	return 1;
-}
-
 /* Generate what the binding hands out.  0; -1 with a 400 in resp (a
  * parameter the credentials template needs); -2 internal failure. */
 static int
@@ -286,7 +275,8 @@ h_binding_put(struct ctx *c, struct response *resp)
 	}
 	rc = records_load_live(t, T_BINDINGS, key, &old, &dirty);
 	if (rc == STORE_OK) {
-		if (records_existing(c, old, same_request(old, rec), ACT_BIND,
+		if (records_existing(c, old, records_same_all(old, rec,
+		    same_binding), ACT_BIND,
 		    async, "binding", c->rt->binding_id, resp))
 			response_json(resp, 200, binding_reply(old, 0));
 		goto reject;

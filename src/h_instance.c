@@ -25,6 +25,11 @@ static const char *const same_instance[] = {
 	"parameters", NULL
 };
 
+/* Fields an update changes: equal in two results means the same update. */
+static const char *const same_update[] = {
+	"plan_id", "parameters", "context", "maintenance_info", NULL
+};
+
 static void
 plan_error(struct response *resp, enum catalog_lookup_result lr,
     const char *service_id, const char *plan_id)
@@ -117,7 +122,7 @@ h_instance_put(struct ctx *c, struct response *resp)
 	struct op_who		 who = records_who(c);
 	enum store_rc		 rc;
 	char			 now[32];
-	int			 async, dirty = 0, i, same = 1;
+	int			 async, dirty = 0;
 
 	if ((body = records_body(c, resp)) == NULL)
 		return;
@@ -160,9 +165,8 @@ h_instance_put(struct ctx *c, struct response *resp)
 	rc = records_load_live(t, T_INSTANCES, c->rt->instance_id, &old,
 	    &dirty);
 	if (rc == STORE_OK) {
-		for (i = 0; same_instance[i] != NULL; i++)
-			same = same && records_same(old, rec, same_instance[i]);
-		if (records_existing(c, old, same, ACT_PROVISION, async,
+		if (records_existing(c, old, records_same_all(old, rec,
+		    same_instance), ACT_PROVISION, async,
 		    "instance", c->rt->instance_id, resp))
 			provision_reply(resp, 200, old);
 		rc = records_end(t, dirty);
@@ -352,20 +356,6 @@ apply_update(struct ctx *c, const cJSON *body, cJSON *rec,
 	return 0;
 }
 
-/* Fields an update changes: equal in two results means the same update. */
-static int
-same_update(const cJSON *a, const cJSON *b)
-{
-	static const char *const f[] = { "plan_id", "parameters", "context",
-	    "maintenance_info", NULL };
-	int i;
-
-	for (i = 0; f[i] != NULL; i++)
-		if (!records_same(a, b, f[i]))
-			return 0;
-	return 1;
-}
-
 /* May instance rec be updated (for_update) or deleted now?  One operation
  * at a time per instance, its bindings' included.  0, or -1 with the
  * refusal in resp. */
@@ -430,7 +420,8 @@ h_instance_patch(struct ctx *c, struct response *resp)
 	pending = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
 	    rec, "last_operation"), "pending");
 	if (op_is(rec, ACT_UPDATE, OPS_IN_PROGRESS) && async &&
-	    pending != NULL && same_update(pending, next)) {
+	    pending != NULL &&
+	    records_same_all(pending, next, same_update)) {
 		records_accepted(resp, op_id(rec));
 		goto refuse;
 	}

@@ -93,6 +93,15 @@ records_same(const cJSON *a, const cJSON *b, const char *name)
 	return cJSON_Compare(x, y, 1);
 }
 
+int
+records_same_all(const cJSON *a, const cJSON *b, const char *const *names)
+{
+	for (; *names != NULL; names++)
+		if (!records_same(a, b, *names))
+			return 0;
+	return 1;
+}
+
 void
 records_binding_key(char *buf, size_t len, const char *iid, const char *bid)
 {

@@ -51,6 +51,10 @@ void records_copy(cJSON *dst, const cJSON *src, const char *name);
 /* 1 when field name is equal (both absent counts as equal) in a and b. */
 int  records_same(const cJSON *a, const cJSON *b, const char *name);
 
+/* 1 when every field of the NULL-terminated names is the same in a and b. */
+int  records_same_all(const cJSON *a, const cJSON *b,
+    const char *const *names);
+
 /* The binding key "<iid>/<bid>" into buf. */
 void records_binding_key(char *buf, size_t len, const char *iid,
     const char *bid);
