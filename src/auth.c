@@ -3,10 +3,13 @@
  */
 #include <crypt.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "auth.h"
 #include "limits.h"
@@ -14,6 +17,11 @@
 #include "util.h"
 
 #define AUTH_CACHE 8
+#define SHARED_NAME	"auth-cache"
+#define SHARED_MAX	(64 * 1024)
+/* The cheapest crypt(3) method and cost libxcrypt offers: ~0.4 ms. */
+#define SHARED_PREFIX	"$6$"
+#define SHARED_ROUNDS	1000
 
 struct user {
 	char	*name;
@@ -28,6 +36,7 @@ struct auth {
 	char		*cache[AUTH_CACHE];
 	int		 cache_user[AUTH_CACHE];
 	int		 cache_next;
+	char		 shared[4096];	/* directory of the shared cache, or "" */
 };
 
 static void
@@ -163,6 +172,7 @@ auth_reload_if_changed(struct auth **ap, const char *path)
 		(*ap)->st = st;	/* do not retry until it changes again */
 		return;
 	}
+	memcpy(n->shared, (*ap)->shared, sizeof(n->shared));
 	auth_free(*ap);
 	*ap = n;
 	log_msg("credentials reloaded from %s (%d users)", path, n->nusers);
@@ -183,6 +193,155 @@ verify(const char *password, const char *hash)
 	explicit_bzero(cd, sizeof(*cd));
 	free(cd);
 	return ok;
+}
+
+/* ---- The cache shared by processes (auth_share_cache()). ---- */
+
+/* Its first line: the credentials file the entries were verified against. */
+static void
+shared_head(const struct auth *a, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "osbroker-auth-cache 1 %ju %ju %jd %jd.%09ld "
+	    "%jd.%09ld\n", (uintmax_t)a->st.st_dev, (uintmax_t)a->st.st_ino,
+	    (intmax_t)a->st.st_size, (intmax_t)a->st.st_mtim.tv_sec,
+	    a->st.st_mtim.tv_nsec, (intmax_t)a->st.st_ctim.tv_sec,
+	    a->st.st_ctim.tv_nsec);
+}
+
+/* The entries after a matching first line, NUL-terminated and malloc'ed;
+ * NULL when there is no usable cache.  Only a regular file of this user
+ * that nobody else may write is believed: an entry grants access. */
+static char *
+shared_read(const struct auth *a, const char *file)
+{
+	struct stat	 st;
+	char		 head[256], *buf = NULL, *body = NULL;
+	size_t		 n = 0, hl;
+	ssize_t		 r;
+	int		 fd;
+
+	if ((fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)) ||
+	    st.st_size > SHARED_MAX ||
+	    (buf = malloc((size_t)st.st_size + 1)) == NULL)
+		goto out;
+	while (n < (size_t)st.st_size &&
+	    ((r = read(fd, buf + n, (size_t)st.st_size - n)) > 0 ||
+	    (r == -1 && errno == EINTR)))
+		if (r > 0)
+			n += (size_t)r;
+	buf[n] = '\0';
+	shared_head(a, head, sizeof(head));
+	hl = strlen(head);
+	if (n >= hl && memcmp(buf, head, hl) == 0 && strlen(buf) == n &&
+	    (body = strdup(buf + hl)) == NULL)
+		body = NULL;
+out:
+	free(buf);
+	close(fd);
+	return body;
+}
+
+/* The hash remembered for user in the entries, or NULL.  Points into body
+ * (the line's newline is replaced by a NUL). */
+static char *
+shared_find(char *body, const char *user)
+{
+	char	*line, *next, *colon;
+	size_t	 ul = strlen(user);
+
+	for (line = body; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		colon = strchr(line, ':');
+		if (colon != NULL && (size_t)(colon - line) == ul &&
+		    memcmp(line, user, ul) == 0 &&
+		    strncmp(colon + 1, SHARED_PREFIX, 3) == 0)
+			return colon + 1;
+	}
+	return NULL;
+}
+
+static int
+shared_lookup(const struct auth *a, const char *file, const char *user,
+    const char *password)
+{
+	char	*body, *hash;
+	int	 ok = 0;
+
+	if ((body = shared_read(a, file)) == NULL)
+		return 0;
+	if ((hash = shared_find(body, user)) != NULL)
+		ok = verify(password, hash);
+	explicit_bzero(body, strlen(body));
+	free(body);
+	return ok;
+}
+
+/* Remember user's verified password: the other users' entries are kept
+ * while they belong to the same credentials file.  The file is replaced
+ * atomically, so a reader sees the old entries or the new ones. */
+static void
+shared_store(const struct auth *a, const char *file, const char *user,
+    const char *password)
+{
+	struct crypt_data *cd = NULL;
+	char		 head[256], tmp[4200], *setting = NULL, *old, *line, *next;
+	const char	*h;
+	FILE		*f = NULL;
+	int		 fd, ok;
+
+	if ((old = shared_read(a, file)) == NULL && (old = strdup("")) == NULL)
+		return;
+	if ((setting = crypt_gensalt_ra(SHARED_PREFIX, SHARED_ROUNDS, NULL,
+	    0)) == NULL || (cd = calloc(1, sizeof(*cd))) == NULL ||
+	    (h = crypt_r(password, setting, cd)) == NULL || h[0] != '$')
+		goto out;
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%ld", file,
+	    (long)getpid()) >= sizeof(tmp))
+		goto out;
+	(void)unlink(tmp);	/* a leftover of a crashed process with our pid */
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) == -1)
+		goto out;
+	if ((f = fdopen(fd, "w")) == NULL) {
+		close(fd);
+		(void)unlink(tmp);
+		goto out;
+	}
+	shared_head(a, head, sizeof(head));
+	fputs(head, f);
+	for (line = old; *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		else
+			next = line + strlen(line);
+		if (strncmp(line, user, strlen(user)) != 0 ||
+		    line[strlen(user)] != ':')
+			fprintf(f, "%s\n", line);
+	}
+	fprintf(f, "%s:%s\n", user, h);
+	ok = !ferror(f);
+	if (fclose(f) != 0 || !ok || rename(tmp, file) == -1)
+		(void)unlink(tmp);
+out:
+	if (cd != NULL) {
+		explicit_bzero(cd, sizeof(*cd));
+		free(cd);
+	}
+	free(setting);
+	explicit_bzero(old, strlen(old));
+	free(old);
+}
+
+void
+auth_share_cache(struct auth *a, const char *dir)
+{
+	if (dir == NULL || (size_t)snprintf(a->shared, sizeof(a->shared),
+	    "%s/%s", dir, SHARED_NAME) >= sizeof(a->shared))
+		a->shared[0] = '\0';
 }
 
 int
@@ -217,10 +376,19 @@ auth_check(struct auth *a, const char *authorization, const char **user)
 		if (ct_equal(dec, strlen(dec), a->users[i].name,
 		    strlen(a->users[i].name)))
 			found = i;
-	/* Same work whether or not the user exists: an unknown user is
-	 * checked against the first user's hash and refused regardless. */
-	ok = verify(colon + 1, a->users[found >= 0 ? found : 0].hash) &&
-	    found >= 0;
+	if (found >= 0 && a->shared[0] != '\0' &&
+	    shared_lookup(a, a->shared, a->users[found].name, colon + 1))
+		ok = 1;
+	else {
+		/* Same work whether or not the user exists: an unknown user
+		 * is checked against the first user's hash and refused
+		 * regardless. */
+		ok = verify(colon + 1, a->users[found >= 0 ? found : 0].hash)
+		    && found >= 0;
+		if (ok && a->shared[0] != '\0')
+			shared_store(a, a->shared, a->users[found].name,
+			    colon + 1);
+	}
 	if (ok) {
 		i = a->cache_next;
 		a->cache_next = (a->cache_next + 1) % AUTH_CACHE;

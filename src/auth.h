@@ -13,6 +13,18 @@
  * file changes).  Comparisons are constant-time and a failed check never says
  * whether the user or the password was wrong.
  *
+ * Under CGI every request is a new process and that memory is gone, so
+ * auth_share_cache() lets processes share what they verified: a password
+ * that passed its hash is remembered in <dir>/auth-cache as a SHA-512-crypt
+ * hash of the minimum 1000 rounds with a fresh salt (about 0.4 ms to check
+ * instead of yescrypt's ~20 ms), under a first line naming the credentials
+ * file's device, inode, size and times, so that any change of the file
+ * voids every entry.  Only passwords that were right are remembered; a wrong
+ * one always costs the full check.  The file is 0600 and believed only when
+ * it is a regular file of this user that nobody else may write (an entry
+ * grants access), so dir must be a checked state directory.  docs/secrets.md
+ * weighs what it keeps.
+ *
  * Ownership: auth_load() returns a struct auth the caller frees with
  * auth_free(); auth_reload_if_changed() replaces it in place.
  */
@@ -31,6 +43,10 @@ void         auth_free(struct auth *);
 /* Re-read the file when it changed on disk; on a bad edit keep the old users
  * and log why.  Cheap when nothing changed (one stat). */
 void         auth_reload_if_changed(struct auth **, const char *path);
+
+/* Share verified passwords with other processes through <dir>/auth-cache
+ * (see above); the setting survives auth_reload_if_changed(). */
+void         auth_share_cache(struct auth *, const char *dir);
 
 /* 1 when the Authorization header value grants access, else 0.  On success
  * *user (optional) points at the user name, owned by the struct auth. */

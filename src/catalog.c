@@ -44,6 +44,7 @@
 
 struct catalog_service {
 	const char	*id;
+	const cJSON	*broker;	/* its "osbroker" object or NULL */
 	size_t		 first;		/* index of its first plan */
 	size_t		 nplans;
 };
@@ -1477,6 +1478,7 @@ index_plans(struct loader *c, struct catalog *cat)
 	cat->nplans = c->nplans;
 	for (i = 0; i < c->nsvcs; i++) {
 		cat->svcs[i].id = jstr(c->svcs[i].json, "id");
+		cat->svcs[i].broker = c->svcs[i].broker;
 		cat->svcs[i].first = c->svcs[i].first;
 		cat->svcs[i].nplans = c->svcs[i].nplans;
 		for (j = c->svcs[i].first;
@@ -1684,6 +1686,158 @@ catalog_load(const char *path, struct catalog **out, struct catalog_error *err)
 		(*out)->mtime = mtime;
 	free(buf);
 	return rc;
+}
+
+/* ---- The compiled form (see catalog_compile()). ---- */
+
+#define COMPILED_FORMAT	1
+
+/* Put a copy of broker (if any) back into obj as "osbroker". */
+static int
+attach_broker(cJSON *obj, const cJSON *broker)
+{
+	cJSON *copy;
+
+	if (broker == NULL)
+		return 0;
+	if ((copy = cJSON_Duplicate(broker, 1)) == NULL)
+		return -1;
+	if (!cJSON_AddItemToObject(obj, "osbroker", copy)) {
+		cJSON_Delete(copy);
+		return -1;
+	}
+	return 0;
+}
+
+char *
+catalog_compile(const struct catalog *cat)
+{
+	cJSON *top, *full, *s, *p;
+	size_t i, j;
+	char *out = NULL;
+
+	if ((top = cJSON_CreateObject()) == NULL)
+		return NULL;
+	if (cJSON_AddNumberToObject(top, "format", COMPILED_FORMAT) == NULL ||
+	    (full = cJSON_Duplicate(cat->doc, 1)) == NULL)
+		goto out;
+	if (!cJSON_AddItemToObject(top, "catalog", full)) {
+		cJSON_Delete(full);
+		goto out;
+	}
+	/* The served tree holds the offerings and plans in catalog order,
+	 * the order of svcs[] and plans[]. */
+	s = cJSON_GetObjectItemCaseSensitive(full, "services")->child;
+	for (i = 0; i < cat->nsvcs && s != NULL; i++, s = s->next) {
+		if (attach_broker(s, cat->svcs[i].broker) == -1)
+			goto out;
+		p = cJSON_GetObjectItemCaseSensitive(s, "plans")->child;
+		for (j = 0; j < cat->svcs[i].nplans && p != NULL; j++,
+		    p = p->next)
+			if (attach_broker(p, cat->plans[cat->svcs[i].first +
+			    j].plan_broker) == -1)
+				goto out;
+	}
+	out = cJSON_PrintUnformatted(top);
+out:
+	cJSON_Delete(top);
+	return out;
+}
+
+/* An offering or plan of a compiled catalog: an object with a string id and
+ * name; its "osbroker" object is taken apart into c->brokers. */
+static int
+compiled_rec(struct loader *c, cJSON *obj, struct rec *r)
+{
+	cJSON *broker;
+
+	memset(r, 0, sizeof(*r));
+	if (!cJSON_IsObject(obj) || jstr(obj, "id") == NULL ||
+	    jstr(obj, "name") == NULL)
+		return fail(c, NULL, "damaged compiled catalog");
+	r->json = obj;
+	broker = cJSON_DetachItemFromObjectCaseSensitive(obj, "osbroker");
+	if (broker != NULL && !cJSON_IsObject(broker)) {
+		cJSON_Delete(broker);
+		return fail(c, NULL, "damaged compiled catalog");
+	}
+	return keep_broker(c, broker, r);
+}
+
+static int
+compiled_services(struct loader *c, cJSON *root)
+{
+	cJSON *svcs, *s, *plans, *p;
+	struct rec r, pr;
+
+	svcs = cJSON_GetObjectItemCaseSensitive(root, "services");
+	if (!cJSON_IsArray(svcs))
+		return fail(c, NULL, "damaged compiled catalog");
+	cJSON_ArrayForEach(s, svcs) {
+		if (compiled_rec(c, s, &r) == -1)
+			return -1;
+		r.first = c->nplans;
+		plans = cJSON_GetObjectItemCaseSensitive(s, "plans");
+		if (!cJSON_IsArray(plans) || plans->child == NULL)
+			return fail(c, NULL, "damaged compiled catalog");
+		cJSON_ArrayForEach(p, plans) {
+			if (compiled_rec(c, p, &pr) == -1)
+				return -1;
+			pr.svc = c->nsvcs;
+			if (push_rec(c, &c->plans, &c->nplans, &c->plancap,
+			    &pr) == -1)
+				return -1;
+		}
+		r.nplans = c->nplans - r.first;
+		if (push_rec(c, &c->svcs, &c->nsvcs, &c->svccap, &r) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+catalog_load_compiled(const char *name, const char *data, size_t len,
+    struct catalog **out, struct catalog_error *err)
+{
+	struct catalog_error scratch;
+	struct loader c;
+	cJSON *top, *root = NULL, *fmt;
+	int rc = -1;
+
+	*out = NULL;
+	memset(&c, 0, sizeof(c));
+	c.err = err != NULL ? err : &scratch;
+	error_init(c.err, name);
+	set_base_dir(&c, name);
+	if ((top = cJSON_ParseWithLength(data, len)) == NULL) {
+		fail(&c, NULL, "damaged compiled catalog");
+		goto out;
+	}
+	fmt = cJSON_GetObjectItemCaseSensitive(top, "format");
+	root = cJSON_DetachItemFromObjectCaseSensitive(top, "catalog");
+	if (!cJSON_IsNumber(fmt) || fmt->valuedouble != COMPILED_FORMAT ||
+	    !cJSON_IsObject(root)) {
+		fail(&c, NULL, "not a compiled catalog of this version");
+		goto out;
+	}
+	if ((c.brokers = cJSON_CreateArray()) == NULL) {
+		oom(&c);
+		goto out;
+	}
+	if (compiled_services(&c, root) == -1 || assemble(&c, &root, out) == -1)
+		goto out;
+	rc = 0;
+out:
+	cJSON_Delete(root);
+	cJSON_Delete(top);
+	ctx_free(&c);
+	return rc;
+}
+
+void
+catalog_set_mtime(struct catalog *cat, time_t mtime)
+{
+	cat->mtime = mtime;
 }
 
 void

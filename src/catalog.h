@@ -73,6 +73,22 @@ int  catalog_load_buffer(const char *name, const char *data, size_t len,
 
 void catalog_free(struct catalog *);
 
+/*
+ * The compiled form: the validated catalog with its broker settings, as one
+ * JSON text that catalog_load_compiled() turns back into the same catalog
+ * (the same served bytes and ETag) without libyaml and without the catalog
+ * rules, which it has already passed.  For catcache.h; the text is trusted
+ * as far as its structure goes (ids and names are checked, plans' broker
+ * settings are checked again), so keep it where only the broker can write.
+ * catalog_compile() returns a malloc'ed string or NULL (out of memory).
+ * catalog_load_compiled() works like catalog_load_buffer(); name is the
+ * catalog file's path, for relative hook paths and messages.
+ */
+char *catalog_compile(const struct catalog *);
+int   catalog_load_compiled(const char *name, const char *data, size_t len,
+          struct catalog **out, struct catalog_error *err);
+void  catalog_set_mtime(struct catalog *, time_t mtime);
+
 /* The served document {"services":[...]}, rendered once at load (unformatted). */
 const char *catalog_json(const struct catalog *, size_t *len);
 

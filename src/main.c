@@ -22,9 +22,8 @@
 #include "log.h"
 #include "runner.h"
 #include "verify.h"
+#include "version.h"
 #include "server.h"
-
-#define OSB_VERSION "0.1.0"
 
 static int
 check_catalog(const char *path)
@@ -156,7 +155,6 @@ main(int argc, char *argv[])
 			io_serve(broker_unavailable, NULL);
 		return 1;
 	}
-	b.cfg.fastcgi = io_is_fastcgi();
 	if (b.cfg.fastcgi)
 		log_msg("serving FastCGI (catalog %s, state %s)",
 		    b.cfg.catalog_path, b.cfg.state_dir);

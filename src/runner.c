@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "catcache.h"
 #include "limits.h"
 #include "log.h"
 #include "op.h"
@@ -180,7 +181,7 @@ runner_main(const char *table, const char *key, const char *opid)
 		bid = slash + 1;
 	pending = cJSON_GetObjectItemCaseSensitive(op_last(rec), "pending");
 	pid = records_str(pending != NULL ? pending : rec, "plan_id");
-	if (catalog_load(cfg.catalog_path, &cat, &ce) == -1) {
+	if (catcache_load(cfg.catalog_path, cfg.state_dir, &cat, &ce) == -1) {
 		hr.status = HOOK_NOT_RUN;
 		snprintf(hr.why, sizeof(hr.why), "could not run: the catalog is "
 		    "invalid");

@@ -8,8 +8,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "catcache.h"
 #include "handlers.h"
 #include "identity.h"
+#include "io.h"
 #include "log.h"
 #include "request.h"
 #include "response.h"
@@ -45,14 +47,6 @@ broker_open(struct broker *b, char *err, size_t errlen)
 	memset(b, 0, sizeof(*b));
 	if (config_load(&b->cfg, err, errlen) == -1)
 		return -1;
-	if (stat(b->cfg.catalog_path, &b->catalog_st) == -1)
-		memset(&b->catalog_st, 0, sizeof(b->catalog_st));
-	if (catalog_load(b->cfg.catalog_path, &b->catalog, &ce) == -1) {
-		format_catalog_error(&ce, err, errlen);
-		return -1;
-	}
-	if ((b->auth = auth_load(b->cfg.credentials_path, err, errlen)) == NULL)
-		return -1;
 	if ((rc = store_open(b->cfg.state_dir, b->cfg.map_size, &b->store)) !=
 	    STORE_OK) {
 		/* The store's message names the directory. */
@@ -66,6 +60,22 @@ broker_open(struct broker *b, char *err, size_t errlen)
 		log_msg("state directory %s is not writable: serving reads only, "
 		    "changes get 503 until it is writable and the broker is "
 		    "restarted", b->cfg.state_dir);
+	/* After store_open(): the compiled catalog is only read from a
+	 * state directory that has been checked (catcache.h). */
+	if (stat(b->cfg.catalog_path, &b->catalog_st) == -1)
+		memset(&b->catalog_st, 0, sizeof(b->catalog_st));
+	if (catcache_load(b->cfg.catalog_path, b->cfg.state_dir, &b->catalog,
+	    &ce) == -1) {
+		format_catalog_error(&ce, err, errlen);
+		return -1;
+	}
+	if ((b->auth = auth_load(b->cfg.credentials_path, err, errlen)) == NULL)
+		return -1;
+	/* A FastCGI worker remembers verified passwords itself; a CGI
+	 * process lives for one request and needs the shared cache. */
+	b->cfg.fastcgi = io_is_fastcgi();
+	if (!b->cfg.fastcgi)
+		auth_share_cache(b->auth, b->cfg.state_dir);
 	return 0;
 }
 
@@ -92,7 +102,8 @@ catalog_refresh(struct broker *b)
 	    &b->catalog_st))
 		return;
 	b->catalog_st = st;
-	if (catalog_load(b->cfg.catalog_path, &n, &ce) == -1) {
+	if (catcache_load(b->cfg.catalog_path, b->cfg.state_dir, &n, &ce) ==
+	    -1) {
 		format_catalog_error(&ce, msg, sizeof(msg));
 		log_msg("catalog changed but is invalid, still serving the last "
 		    "good one: %s", msg);

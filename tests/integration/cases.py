@@ -926,6 +926,25 @@ def _write_catalog(path, text, bump):
     os.utime(path, (t, t))
 
 
+def _broker_log(x):
+    return os.path.join(x.stack.run_dir, 'osbroker.log')
+
+
+def _every_worker_looked(x, log_from):
+    """Send concurrent catalog requests until every worker has answered one
+    since log_from, and so has looked at the edited file: a worker that never
+    saw a good edit rightly keeps serving the catalog it had."""
+    workers = x.stack.pids()['workers']
+
+    def all_looked():
+        _race(x, 4, lambda i: x.c.get('/v2/catalog'))
+        with open(_broker_log(x), 'rb') as f:
+            f.seek(log_from)
+            text = f.read().decode(errors='replace')
+        return all('osbroker[%d]: GET /v2/catalog 200' % p in text for p in workers)
+    wait_for(all_looked, 20, 'every worker to answer after the edit')
+
+
 @case('catalog: an edit is served without restart; a broken edit keeps the last good one')
 def t_catalog_reload(x):
     path = x.stack.catalog
@@ -933,6 +952,7 @@ def t_catalog_reload(x):
         original = f.read()
     before = x.c.get('/v2/catalog')
     expect(before, 200)
+    log_from = os.path.getsize(_broker_log(x))
     extra_id = str(uuid.uuid4())
     edited = original.replace(
         '  - id: ', '  - id: %s\n    name: extra\n    description: Added while serving\n'
@@ -944,6 +964,7 @@ def t_catalog_reload(x):
             r = x.c.get('/v2/catalog')
             return r if r.status == 200 and extra_id in r.body.decode() else None
         after = wait_for(seen, 20, 'the edited catalog to be served')
+        _every_worker_looked(x, log_from)
         check('(edited)' in after.body.decode(), 'half of the edit served')
         check(after.header('ETag') != before.header('ETag'), 'ETag did not change with the catalog')
         check(after.header('Last-Modified') != before.header('Last-Modified'), 'Last-Modified unchanged')

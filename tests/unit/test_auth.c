@@ -1,11 +1,13 @@
 /*
  * test_auth.c: the credentials file (crypt(3) hashes only), HTTP Basic
- * checks, the cache of verified headers and reloading on change.
+ * checks, the cache of verified headers, the cache shared by CGI processes
+ * (auth_share_cache()) and reloading on change.
  *
  * Everything happens in a mkdtemp(3) directory removed at the end.  Hashes
  * are yescrypt and cost milliseconds each (much more under valgrind), so the
  * test makes three.
  */
+#include <crypt.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +104,108 @@ load_fails(const char *text, const char *needle, const char *what)
 	if (a != NULL || strstr(err, needle) == NULL)
 		printf("#   err: %s\n#   want: %s\n", err, needle);
 	auth_free(a);
+}
+
+/* The shared cache file of dir with bob's entry replaced by a hash of
+ * password (what a forger who could write the file would do). */
+static void
+forge_entry(const char *file, const char *password)
+{
+	struct crypt_data cd;
+	char	 buf[4096], head[512];
+	FILE	*f;
+	size_t	 n;
+
+	memset(&cd, 0, sizeof(cd));
+	if ((f = fopen(file, "r")) == NULL || fgets(head, sizeof(head), f) ==
+	    NULL) {
+		perror(file);
+		exit(2);
+	}
+	fclose(f);
+	n = (size_t)snprintf(buf, sizeof(buf), "%sbob:%s\n", head,
+	    crypt_r(password, "$6$rounds=1000$forgedsalt", &cd));
+	if ((f = fopen(file, "w")) == NULL || fwrite(buf, 1, n, f) != n ||
+	    fclose(f) != 0) {
+		perror(file);
+		exit(2);
+	}
+}
+
+static int
+file_has(const char *file, const char *needle)
+{
+	char	 buf[4096];
+	size_t	 n;
+	FILE	*f;
+
+	if ((f = fopen(file, "r")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, needle) != NULL;
+}
+
+/* Processes that share verified passwords through dir/auth-cache: each
+ * struct auth here stands for one CGI process. */
+static void
+shared_cache(const char *cred, const char *sdir)
+{
+	struct auth	*p1, *p2, *p3;
+	struct stat	 st;
+	char		 err[512], file[256];
+
+	snprintf(file, sizeof(file), "%s/auth-cache", sdir);
+	p1 = auth_load(cred, err, sizeof(err));
+	p2 = auth_load(cred, err, sizeof(err));
+	if (p1 == NULL || p2 == NULL) {
+		CHECK(0, "auth_load for the shared cache: %s", err);
+		return;
+	}
+	auth_share_cache(p1, sdir);
+	auth_share_cache(p2, sdir);
+	checks(p1, basic("bob:wrong"), 0, NULL, "shared: wrong password");
+	CHECK(stat(file, &st) == -1, "shared: a wrong password is not kept");
+	checks(p1, basic("bob:pw-bob"), 1, "bob", "shared: bob verified");
+	CHECK(stat(file, &st) == 0 && (st.st_mode & 07777) == 0600,
+	    "shared: cache written, mode 0600");
+	CHECK(file_has(file, "\nbob:$6$rounds=1000$") &&
+	    !file_has(file, "pw-bob"), "shared: a SHA-512-crypt hash, not the "
+	    "password");
+	checks(p2, basic("bob:pw-bob"), 1, "bob", "shared: another process");
+	checks(p2, basic("bob:pw-bobx"), 0, NULL, "shared: another process, "
+	    "wrong password");
+
+	/* An entry grants access: a forged one shows the file is used, and
+	 * why it must be the broker's own. */
+	forge_entry(file, "forged");
+	p3 = auth_load(cred, err, sizeof(err));
+	auth_share_cache(p3, sdir);
+	checks(p3, basic("bob:forged"), 1, "bob", "shared: the entry is what "
+	    "is checked");
+	auth_free(p3);
+	chmod(file, 0620);
+	p3 = auth_load(cred, err, sizeof(err));
+	auth_share_cache(p3, sdir);
+	checks(p3, basic("bob:forged"), 0, NULL, "shared: a group-writable "
+	    "cache is not believed");
+	auth_free(p3);
+	chmod(file, 0600);
+	/* Any change of the credentials file voids the entries. */
+	write_file("credentials", "# rewritten, same users\n"
+	    "bob:$y$j9T$nothing$nothingnothingnothingnothingnothing\n");
+	p3 = auth_load(cred, err, sizeof(err));
+	if (p3 != NULL) {
+		auth_share_cache(p3, sdir);
+		checks(p3, basic("bob:forged"), 0, NULL, "shared: entries of "
+		    "an older credentials file are void");
+	} else
+		CHECK(0, "auth_load after the rewrite: %s", err);
+	auth_free(p3);
+	auth_free(p1);
+	auth_free(p2);
+	unlink(file);
 }
 
 int
@@ -253,6 +357,7 @@ main(void)
 	CHECK(auth_check(a, basic("bob:pw-bob"), &user) == 1 && user != NULL &&
 	    strcmp(user, "bob") == 0, "cached user name after reload");
 	auth_free(a);
+	shared_cache(cred, dir);
 out:
 	free(ha);
 	free(hb);

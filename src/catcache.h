@@ -1,0 +1,29 @@
+/*
+ * catcache: the compiled catalog, kept in the state directory.
+ *
+ * A CGI process answers one request and exits, so parsing catalog.yml with
+ * libyaml and checking every catalog rule would be most of its work.  The
+ * first process that loads a catalog writes its compiled form
+ * (catalog_compile()) to <state>/catalog.cache, headed by the identity of
+ * the file it came from: device, inode, size, and modification and change
+ * times to the nanosecond.  Later processes load that instead while the
+ * identity matches.  Any edit of catalog.yml changes its times, so the next
+ * load parses the file again and rewrites the cache; a damaged or foreign
+ * cache is ignored the same way.
+ *
+ * The cache names hook programs, so it is trusted only as far as the state
+ * directory is: call this after store_open() has checked the directory, and
+ * the file is read only when it is a regular file of this user that nobody
+ * else may write.  Failing to write it (a read-only state directory) only
+ * costs speed and is not reported.
+ */
+#ifndef OSB_CATCACHE_H
+#define OSB_CATCACHE_H
+
+#include "catalog.h"
+
+/* Like catalog_load(path, out, err), through the cache in dir. */
+int catcache_load(const char *path, const char *dir, struct catalog **out,
+    struct catalog_error *err);
+
+#endif
