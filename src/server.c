@@ -71,6 +71,10 @@ broker_open(struct broker *b, char *err, size_t errlen)
 	}
 	if ((b->auth = auth_load(b->cfg.credentials_path, err, errlen)) == NULL)
 		return -1;
+#ifdef OSB_BENCH_NO_AUTH
+	log_msg("built with OSB_BENCH_NO_AUTH: requests are not "
+	    "authenticated; a benchmark build, never to be deployed");
+#endif
 	/* A FastCGI worker remembers verified passwords itself; a CGI
 	 * process lives for one request and needs the shared cache. */
 	b->cfg.fastcgi = io_is_fastcgi();
