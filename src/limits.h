@@ -19,7 +19,10 @@
 #define OSB_MAX_URI_LEN         8192         /* REQUEST_URI */
 #define OSB_MAX_QUERY_PARAMS    32
 #define OSB_MAX_OPERATION_LEN   10000        /* spec: operation <= 10,000 chars */
-#define OSB_DEFAULT_MAP_SIZE    (1024LL * 1024 * 1024) /* OSBROKER_MAP_SIZE */
+/* OSBROKER_MAP_SIZE: address space LMDB reserves, not disk (the file grows
+ * with the data).  16 GiB holds millions of instances (BENCHMARKS.md) and
+ * stays within what valgrind can map; 1 GiB where size_t is 32 bits. */
+#define OSB_DEFAULT_MAP_SIZE    (sizeof(size_t) > 4 ? 16LL << 30 : 1LL << 30)
 #define OSB_DEFAULT_REQUEST_TIMEOUT 60       /* OSBROKER_REQUEST_TIMEOUT, seconds:
                                                 nginx's fastcgi_read_timeout */
 #define OSB_REQUEST_TIMEOUT_MARGIN 5         /* a synchronous hook ends this much

@@ -221,8 +221,14 @@ store_begin(struct store *st, int write, struct store_txn **out)
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return STORE_ERROR;
 	t->st = st;
-	if ((e = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY,
-	    &t->txn)) != 0) {
+	e = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+	/* Another process (one started with a larger OSBROKER_MAP_SIZE) grew
+	 * the data past our map: adopt its size, which needs no transaction
+	 * of ours open, and there is none between requests. */
+	if (e == MDB_MAP_RESIZED && (e = mdb_env_set_mapsize(st->env, 0)) == 0)
+		e = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY,
+		    &t->txn);
+	if (e != 0) {
 		free(t);
 		return fail(st, "begin", e);
 	}

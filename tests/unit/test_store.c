@@ -437,6 +437,47 @@ test_open_errors(void)
 	rm_env(d);
 }
 
+/* A process with a small map keeps working after one with a larger map
+ * (a later OSBROKER_MAP_SIZE) has grown the data past it. */
+static void
+test_grown(void)
+{
+	struct store		*small = NULL, *large = NULL;
+	struct store_txn	*t;
+	enum store_rc		 rc = STORE_OK;
+	char			 d[64], key[32], big[4000], *v;
+	int			 i;
+
+	snprintf(d, sizeof(d), "%s/grown", dir);
+	if (mkdir(d, 0700) == -1) {
+		perror(d);
+		return;
+	}
+	memset(big, 'y', sizeof(big));
+	if (store_open(d, 1024 * 1024, &small) != STORE_OK ||
+	    put1(small, T_INSTANCES, "first", "{}") != 0 ||
+	    store_open(d, 8 * 1024 * 1024, &large) != STORE_OK ||
+	    store_begin(large, 1, &t) != STORE_OK) {
+		CHECK(0, "two stores with different map sizes");
+		goto out;
+	}
+	for (i = 0; i < 600 && rc == STORE_OK; i++) {
+		snprintf(key, sizeof(key), "big%04d", i);
+		rc = store_put(t, T_INSTANCES, key, big, sizeof(big));
+	}
+	CHECK(rc == STORE_OK && store_commit(t) == STORE_OK, "the larger map "
+	    "takes 2.4 MB, more than the small one holds");
+	v = get(small, T_INSTANCES, "big0599", &rc);
+	CHECK(rc == STORE_OK && v != NULL && strlen(v) == sizeof(big),
+	    "the small map's process reads it (map size adopted)");
+	free(v);
+	CHECK(put1(small, T_INSTANCES, "last", "{}") == 0, "... and writes");
+out:
+	store_close(small);
+	store_close(large);
+	rm_env(d);
+}
+
 int
 main(void)
 {
@@ -448,6 +489,7 @@ main(void)
 	test_basic();
 	test_prefix();
 	test_full();
+	test_grown();
 	test_open_errors();
 	rm_env(dir);
 	return tap_done();
