@@ -27,6 +27,9 @@
                                                 nginx's fastcgi_read_timeout */
 #define OSB_REQUEST_TIMEOUT_MARGIN 5         /* a synchronous hook ends this much
                                                 before the web server gives up */
+#define OSB_RELEASE_EVERY       64           /* requests between store_release()
+                                                calls of a worker: its resident
+                                                size stays a few MB */
 #define OSB_MAX_CREDENTIAL_USERS 64
 #define OSB_MAX_LOG_ID_LEN      128          /* request identity as logged */
 #define OSB_MAX_HOOK_STDOUT     65536        /* OSBROKER_MAX_HOOK_OUTPUT default:

@@ -12,6 +12,7 @@
 #include "handlers.h"
 #include "identity.h"
 #include "io.h"
+#include "limits.h"
 #include "log.h"
 #include "request.h"
 #include "response.h"
@@ -264,6 +265,10 @@ out:
 	cJSON_Delete(identity);
 	response_free(&resp);
 	request_free(&req);
+	if (++b->served >= OSB_RELEASE_EVERY) {
+		store_release(b->store);
+		b->served = 0;
+	}
 }
 
 void

@@ -25,6 +25,7 @@ struct broker {
 	struct stat	 catalog_st;	/* of the last load attempt */
 	struct auth	*auth;
 	struct store	*store;
+	unsigned	 served;	/* requests since store_release() */
 };
 
 /* Load configuration, catalog, credentials and open the store.  Returns 0,

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -34,6 +35,7 @@ struct store {
 	time_t		 retried;		/* last try to reopen writable */
 	char		 dir[4096];
 	size_t		 map_size;
+	unsigned long	 txns;			/* since the last store_release() */
 	char		 err[256];
 };
 
@@ -196,6 +198,50 @@ store_close(struct store *st)
 	free(st);
 }
 
+/* Where the data file is mapped in this process: LMDB does not say
+ * (mdb_env_info() gives the address only for MDB_FIXEDMAP), so find the
+ * mapping of the file's inode in /proc/self/maps.  Looked up on every call:
+ * a reopen or a grown map moves it. */
+static int
+find_map(struct store *st, void **addr, size_t *len)
+{
+	struct stat		 sb;
+	FILE			*f;
+	char			 line[4352];
+	unsigned long		 lo, hi, ino;
+	mdb_filehandle_t	 fd;
+	int			 found = 0;
+
+	if (mdb_env_get_fd(st->env, &fd) != 0 || fstat(fd, &sb) == -1 ||
+	    (f = fopen("/proc/self/maps", "re")) == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "%lx-%lx %*s %*s %*s %lu", &lo, &hi, &ino) == 3 &&
+		    ino == (unsigned long)sb.st_ino && hi > lo &&
+		    strstr(line, "/data.mdb") != NULL) {
+			*addr = (void *)lo;
+			*len = hi - lo;
+			found = 1;
+		}
+	fclose(f);
+	return found;
+}
+
+void
+store_release(struct store *st)
+{
+	void	*addr;
+	size_t	 len;
+
+	if (st == NULL || st->env == NULL || st->txns == 0 ||
+	    !find_map(st, &addr, &len))
+		return;
+	st->txns = 0;
+	/* A read-only shared mapping of the file (no MDB_WRITEMAP): the
+	 * pages stay in the page cache and fault back in on the next read. */
+	(void)madvise(addr, len, MADV_DONTNEED);
+}
+
 enum store_rc
 store_begin(struct store *st, int write, struct store_txn **out)
 {
@@ -221,6 +267,7 @@ store_begin(struct store *st, int write, struct store_txn **out)
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return STORE_ERROR;
 	t->st = st;
+	st->txns++;
 	e = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
 	/* Another process (one started with a larger OSBROKER_MAP_SIZE) grew
 	 * the data past our map: adopt its size, which needs no transaction

@@ -55,6 +55,16 @@ void          store_close(struct store *);
  * transaction gets STORE_READONLY. */
 int           store_readonly(const struct store *);
 
+/* Let go of the pages of the data file this process has read: LMDB reads
+ * through a shared mapping, so every page a worker has ever looked at counts
+ * in its resident size, which would grow with the store (tens of MB after a
+ * benchmark) although the pages are the kernel's page cache, shared by all
+ * processes.  The pages stay cached and cost a minor fault when read again.
+ * Nothing to do (and nothing done) when no transaction began since the
+ * last call.  Call with no transaction of this process open; the server
+ * does every OSB_RELEASE_EVERY requests. */
+void          store_release(struct store *);
+
 enum store_rc store_begin(struct store *, int write, struct store_txn **out);
 enum store_rc store_commit(struct store_txn *);
 void          store_abort(struct store_txn *);

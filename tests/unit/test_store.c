@@ -478,6 +478,84 @@ out:
 	rm_env(d);
 }
 
+/* Resident kB of this process's mapping of the data file in d. */
+static long
+map_rss_kb(const char *d)
+{
+	char	 line[4352], want[128];
+	FILE	*f;
+	long	 kb = -1;
+	int	 in = 0;
+
+	snprintf(want, sizeof(want), "%s/data.mdb", d);
+	if ((f = fopen("/proc/self/smaps", "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strchr(line, '-') != NULL && strstr(line, " r") != NULL &&
+		    line[0] != 'R')
+			in = strstr(line, want) != NULL;
+		if (in && strncmp(line, "Rss:", 4) == 0) {
+			kb = atol(line + 4);
+			in = 0;
+		}
+	}
+	fclose(f);
+	return kb;
+}
+
+/* store_release(): the pages read stop counting in this process's
+ * resident size, and reads still find everything. */
+static void
+test_release(void)
+{
+	struct store		*st = NULL;
+	struct store_txn	*t;
+	enum store_rc		 rc = STORE_OK;
+	char			 d[64], key[32], big[4000], *v;
+	long			 before, after;
+	int			 i, same = 1;
+
+	snprintf(d, sizeof(d), "%s/release", dir);
+	if (mkdir(d, 0700) == -1) {
+		perror(d);
+		return;
+	}
+	memset(big, 'r', sizeof(big));
+	if (store_open(d, 64 * 1024 * 1024, &st) != STORE_OK ||
+	    store_begin(st, 1, &t) != STORE_OK) {
+		CHECK(0, "store for store_release");
+		goto out;
+	}
+	for (i = 0; i < 2000 && rc == STORE_OK; i++) {
+		snprintf(key, sizeof(key), "r%05d", i);
+		rc = store_put(t, T_INSTANCES, key, big, sizeof(big));
+	}
+	CHECK(rc == STORE_OK && store_commit(t) == STORE_OK, "8 MB of records");
+	for (i = 0; i < 2000; i++) {
+		snprintf(key, sizeof(key), "r%05d", i);
+		free(get(st, T_INSTANCES, key, &rc));
+	}
+	before = map_rss_kb(d);
+	store_release(st);
+	after = map_rss_kb(d);
+	CHECK(before >= 4000 && after >= 0 && after < 512, "store_release: the "
+	    "mapping's resident size %ld kB -> %ld kB", before, after);
+	for (i = 0; i < 2000; i += 7) {
+		snprintf(key, sizeof(key), "r%05d", i);
+		v = get(st, T_INSTANCES, key, &rc);
+		if (rc != STORE_OK || v == NULL || memcmp(v, big, sizeof(big)))
+			same = 0;
+		free(v);
+	}
+	CHECK(same, "after store_release every record reads the same");
+	store_release(st);
+	store_release(st);	/* nothing read meanwhile: nothing to do */
+	CHECK(map_rss_kb(d) < 512, "store_release again: still small");
+out:
+	store_close(st);
+	rm_env(d);
+}
+
 int
 main(void)
 {
@@ -490,6 +568,7 @@ main(void)
 	test_prefix();
 	test_full();
 	test_grown();
+	test_release();
 	test_open_errors();
 	rm_env(dir);
 	return tap_done();
