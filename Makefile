@@ -4,6 +4,8 @@
 #   make run      install what is missing (apt), build, serve on 127.0.0.1:8080
 #   make check    install what is missing, build, run every test suite
 #   make install  PREFIX=/usr/local DESTDIR=
+#   make bench    install what is missing (+ wrk), build, measure (bench/README.md)
+#   make bench-scale  the same at 1,000,000 instances and 2,000,000 bindings
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -32,9 +34,25 @@ $(B)/osbroker: $(OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(PKG_LIBS)
 
 # The CGI entry is the same program: it notices it was not started by a
-# FastCGI spawner and answers exactly one request.
-cgi-bin/osbroker.cgi: $(B)/osbroker
-	cp $< $@
+# FastCGI spawner and answers exactly one request.  A CGI process is started
+# for every request, and loading four more shared libraries was a third of
+# its start (BENCHMARKS.md), so it is linked with the static archives of
+# libfcgi, libyaml, liblmdb and libcrypt (Debian ships them in the -dev
+# packages; libcjson has none).  It also runs on a host without those
+# libraries.  The archives are prerequisites: after an upgrade of one of
+# them, `make` links again.  CGI_STATIC=0 links like build/osbroker.
+CGI_STATIC  ?= 1
+STATIC_LIBS := -lfcgi -lyaml -llmdb -lcrypt
+ifeq ($(CGI_STATIC),1)
+CGI_LIBS    := -Wl,-Bstatic $(STATIC_LIBS) -Wl,-Bdynamic \
+               $(filter-out $(STATIC_LIBS),$(PKG_LIBS)) -lpthread
+CGI_ARCHIVES := $(wildcard $(patsubst -l%,/usr/lib/$(shell $(CC) -dumpmachine)/lib%.a,$(STATIC_LIBS)))
+else
+CGI_LIBS    := $(PKG_LIBS)
+endif
+
+cgi-bin/osbroker.cgi: $(OBJS) $(CGI_ARCHIVES)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(CGI_LIBS)
 
 $(B)/tests/%: tests/unit/%.c tests/unit/tap.h tests/unit/resp_desc.h $(LIB_OBJS) | $(B)/tests
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Isrc -o $@ $< $(LIB_OBJS) $(PKG_LIBS)
@@ -104,4 +122,45 @@ fuzz-smoke: fuzz-build
 	@tests/fuzz/run --seconds '$(FUZZ_SECONDS)' --jobs '$(FUZZ_JOBS)' \
 	    --replay $(if $(FUZZ_MERGE),--merge)
 
-.PHONY: all unit deps run check install clean fuzz fuzz-build fuzz-smoke
+# ---- benchmark (bench/, bench/README.md) -----------------------------------
+# `make bench` measures osbroker against the limits of its own setup (nginx
+# static file, minimal FastCGI, LMDB and CGI programs) in about five minutes.
+# The minimal programs are built into build/bench/ with the project's
+# warning flags (-Werror included, from the override above); a second broker
+# with -DOSB_BENCH_NO_AUTH (auth check always passes) into build/bench-noauth/
+# measures the cost of authentication.
+#
+#   make bench           BENCH_SECONDS=8 per measurement; knobs in bench/README.md
+#   make bench-build     only build build/bench/* and build/bench-noauth/osbroker
+BENCH_PROGS := build/bench/limit-fcgi build/bench/limit-lmdb build/bench/limit-cgi
+BENCH_LIBS  := $(shell pkg-config --libs fcgi lmdb 2>/dev/null)
+
+build/bench/%: bench/%.c | build/bench
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(BENCH_LIBS)
+
+build/bench:
+	mkdir -p $@
+
+bench-build: $(BENCH_PROGS)
+	@$(MAKE) --no-print-directory B=build/bench-noauth \
+	    CFLAGS='-O2 -g -DOSB_BENCH_NO_AUTH' build/bench-noauth/osbroker
+
+bench:
+	@scripts/install-deps --bench
+	@$(MAKE) --no-print-directory all bench-build
+	@bench/run
+
+# `make bench-scale` (bench/scale): provision, fetch and deprovision on an
+# empty store, then again after build/bench/scale-load has written 1,000,000
+# instances and 2,000,000 bindings through the store API; and the bytes per
+# record.  A few minutes and about 4 GB of disk in a temporary directory.
+build/bench/scale-load: bench/scale-load.c $(LIB_OBJS) | build/bench
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Isrc -o $@ $< $(LIB_OBJS) $(PKG_LIBS)
+
+bench-scale:
+	@scripts/install-deps --bench
+	@$(MAKE) --no-print-directory all build/bench/scale-load
+	@bench/scale
+
+.PHONY: all unit deps run check install clean fuzz fuzz-build fuzz-smoke \
+	bench bench-build bench-scale

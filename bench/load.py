@@ -1,0 +1,135 @@
+"""load: wrk runs, their checks, and the sum of a measurement's runs.
+
+A measurement (one request kind at one concurrency) is a warm-up wrk run
+(not counted) and BENCH_ROUNDS counted runs, spread over the bench so that
+each osbroker measurement and the limit it is compared with run side by side
+(see bench/run; a run made during heavy CPU steal is discarded and made
+again).  Every run, warm-up and discarded ones included, is checked:
+
+  - wrk saw no status >= 400 (common.lua's status_errors) and no socket error;
+  - nginx's access log of the stack shows only the expected status for the
+    run's requests.  The one exception: when wrk stops it closes connections
+    whose request is still in the backend, and nginx logs those 499 (client
+    closed request); up to one per connection is accepted.
+"""
+
+import json
+import os
+import subprocess
+
+import procs
+
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def threads_for(c):
+    """wrk threads: -t1 -c1, -t2 -c16 (two cores: never more than two)."""
+    return 1 if c == 1 else 2
+
+
+def cpu_times():
+    """(busy, steal, total) jiffies of the whole machine, from /proc/stat."""
+    with open('/proc/stat') as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    # user nice system idle iowait irq softirq steal (guest time is in user)
+    idle, steal = v[3] + v[4], v[7] if len(v) > 7 else 0
+    total = sum(v[:8])
+    return total - idle - steal, steal, total
+
+
+def run_wrk(stack, script, env, c, seconds, timeout, tag):
+    """One wrk run; returns what common.lua's done() wrote."""
+    out = os.path.join(stack.dir, 'wrk-%s.json' % tag)
+    e = dict(os.environ)
+    e.update(env)
+    e['BENCH_OUT'] = out
+    e['BENCH_TAG'] = tag
+    argv = ['wrk', '-t%d' % threads_for(c), '-c%d' % c, '-d%ds' % seconds,
+            '--timeout', '%ds' % timeout, '-s', os.path.join(BENCH_DIR, script),
+            'http://127.0.0.1:%d/' % stack.port]
+    log = os.path.join(stack.dir, 'wrk.log')
+    p = procs.start(argv, log, e)
+    try:
+        rc = p.wait(seconds + timeout + 30)
+    except subprocess.TimeoutExpired:
+        rc = None
+    procs.stop(p)
+    if rc != 0 or not os.path.exists(out):
+        raise procs.StartError('wrk %s exited with status %s:\n%s'
+                               % (tag, rc, '\n'.join(procs.tail(log))))
+    with open(out) as f:
+        r = json.loads(f.read())
+    os.unlink(out)
+    return r
+
+
+def run_checked(stack, script, env, c, seconds, timeout, tag, expect):
+    """One wrk run and its checks; the result has 'errors' (empty when fine),
+    'statuses' (from the access log) and 'cpu' (the machine meanwhile)."""
+    offset = stack.access_log_size()
+    cpu0 = cpu_times()
+    r = run_wrk(stack, script, env, c, seconds, timeout, tag)
+    cpu1 = cpu_times()
+    statuses = stack.statuses_since(offset)
+    errors = []
+    if r['status_errors']:
+        errors.append('wrk counted %d answers with a status >= 400' % r['status_errors'])
+    socket_errors = {k: v for k, v in r['socket_errors'].items() if v}
+    if socket_errors:
+        errors.append('wrk socket errors: %s' % ', '.join(
+            '%s %d' % kv for kv in sorted(socket_errors.items())))
+    for status, n in sorted(statuses.items(), key=str):
+        if status == expect or (status == 499 and n <= c):
+            continue
+        errors.append("%d answers with status %s (want %d), from nginx's access log"
+                      % (n, status, expect))
+    if stack.dead():
+        errors.append('%s exited during the run' % ' and '.join(stack.dead()))
+    d = [b - a for a, b in zip(cpu0, cpu1)]
+    r.update(tag=tag, statuses=statuses, errors=errors,
+             cpu={'busy': d[0] / d[2] if d[2] else 0, 'steal': d[1] / d[2] if d[2] else 0})
+    return r
+
+
+def pooled_percentile(runs, p):
+    """The p-th percentile of all the runs' requests together: each run's
+    1000 quantiles stand for its requests in equal shares."""
+    samples = sorted((v, r['requests'] / len(r['quantiles_us']))
+                     for r in runs for v in r['quantiles_us'])
+    total = sum(w for _, w in samples)
+    acc = 0.0
+    for v, w in samples:
+        acc += w
+        if acc >= total * p / 100.0 - 1e-9:
+            return v
+    return samples[-1][0] if samples else 0
+
+
+def combine(key, c, expect, runs, checked):
+    """One measurement from its counted runs; checked: every run made for it
+    (warm-up, counted, discarded), whose statuses and errors count too."""
+    requests = sum(r['requests'] for r in runs)
+    duration = sum(r['duration_us'] for r in runs) / 1e6
+    statuses = {}
+    for r in checked:
+        for k, v in r['statuses'].items():
+            statuses[str(k)] = statuses.get(str(k), 0) + v
+    return {
+        'key': key, 'concurrency': c, 'threads': threads_for(c),
+        'requests': requests, 'duration_s': round(duration, 3),
+        'requests_per_s': round(requests / duration, 1) if duration else 0.0,
+        'p50_ms': round(pooled_percentile(runs, 50) / 1000, 3),
+        'p99_ms': round(pooled_percentile(runs, 99) / 1000, 3),
+        'rounds': [{'requests_per_s': round(r['requests_per_s'], 1),
+                    'p50_ms': round(r['p50_us'] / 1000, 3),
+                    'p99_ms': round(r['p99_us'] / 1000, 3),
+                    'cpu_busy': round(r['cpu']['busy'], 3),
+                    'cpu_steal': round(r['cpu']['steal'], 3)} for r in runs],
+        'status_errors': sum(r['status_errors'] for r in runs),
+        'socket_errors': {k: sum(r['socket_errors'][k] for r in runs)
+                          for k in ('connect', 'read', 'write', 'timeout')},
+        'discarded_runs': len([r for r in checked if r.get('discarded')]),
+        'expected_status': expect,
+        'access_log_statuses': dict(sorted(statuses.items())),
+        'errors': [e for r in checked for e in r['errors']],
+    }
