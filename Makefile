@@ -153,7 +153,7 @@ bench:
 # `make bench-scale` (bench/scale): provision, fetch and deprovision on an
 # empty store, then again after build/bench/scale-load has written 1,000,000
 # instances and 2,000,000 bindings through the store API; and the bytes per
-# record.  A few minutes and about 4 GB of disk in a temporary directory.
+# record.  About 2 minutes and 3.5 GB of disk in a temporary directory.
 build/bench/scale-load: bench/scale-load.c $(LIB_OBJS) | build/bench
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Isrc -o $@ $< $(LIB_OBJS) $(PKG_LIBS)
 

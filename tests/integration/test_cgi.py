@@ -12,9 +12,9 @@ import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (FIXTURES, CgiStack, Tap, check, check_logs, expect, finish_tmp,
+from harness import (FIXTURES, CgiStack, Client, Tap, check, check_logs, expect, finish_tmp,
                      group_alive, make_tmpdir, wait_for)
-from cases import CASES, Ctx, new_id
+from cases import CASES, Ctx, _write_catalog, new_id
 
 
 def main():
@@ -39,6 +39,49 @@ def main():
     for name, fn, cgi in CASES:
         if cgi:
             tap.run('cgi: ' + name, fn, ctx)
+
+    def caches():
+        # What spares each CGI process the YAML and the yescrypt check
+        # (README "Shared hosting"): both files private, no password in
+        # either, both rebuilt after their source changes.
+        cache = os.path.join(stack.state_dir, 'catalog.cache')
+        auth = os.path.join(stack.state_dir, 'auth-cache')
+        expect(ctx.c.get('/v2/catalog'), 200)
+        for f in (cache, auth):
+            check(os.path.exists(f), '%s was not written', f)
+            check(os.stat(f).st_mode & 0o777 == 0o600, '%s is not 0600', f)
+            with open(f, 'rb') as fh:
+                check(stack.password.encode() not in fh.read(), '%s holds the password', f)
+        with open(auth) as fh:
+            head, entry = fh.read().split('\n')[:2]
+        check(entry.startswith(stack.username + ':$sha1$'), 'auth-cache entry %r', entry)
+        with open(stack.catalog) as fh:
+            original = fh.read()
+        edited = original.replace('Integration test database', 'Integration test database (CGI edit)')
+        check(edited != original, 'the fixture catalog changed: nothing to edit')
+        try:
+            _write_catalog(stack.catalog, edited, 5)
+            r = ctx.c.get('/v2/catalog')
+            expect(r, 200)
+            check(b'(CGI edit)' in r.body, 'the next CGI request did not serve the edit')
+            with open(cache, 'rb') as fh:
+                check(b'(CGI edit)' in fh.read(), 'catalog.cache was not rebuilt')
+        finally:
+            _write_catalog(stack.catalog, original, 10)
+        r = ctx.c.get('/v2/catalog')
+        check(b'(CGI edit)' not in r.body, 'the restored catalog is not served')
+        # a rewritten credentials file (same users, new times) voids the entries
+        creds = os.path.join(stack.tmp, 'credentials')
+        with open(creds) as fh:
+            text = fh.read()
+        _write_catalog(creds, text, 5)
+        expect(ctx.c.get('/v2/catalog'), 200)
+        with open(auth) as fh:
+            check(fh.read().split('\n')[0] != head, 'auth-cache still names the old credentials file')
+        bad = Client(stack.port, stack.username, 'wrong-' + stack.password)
+        expect(bad.get('/v2/catalog'), 401)
+    tap.run('cgi: catalog.cache and auth-cache are private, hold no password, follow their sources',
+            caches)
 
     keep = {}
 
