@@ -3,17 +3,16 @@
  */
 #include <crypt.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "auth.h"
 #include "limits.h"
 #include "log.h"
+#include "pfile.h"
 #include "util.h"
 
 #define AUTH_CACHE 8
@@ -211,38 +210,22 @@ shared_head(const struct auth *a, char *out, size_t outlen)
 }
 
 /* The entries after a matching first line, NUL-terminated and malloc'ed;
- * NULL when there is no usable cache.  Only a regular file of this user
- * that nobody else may write is believed: an entry grants access. */
+ * NULL when there is no usable cache.  The file is believed only as
+ * pfile.h says: an entry grants access. */
 static char *
 shared_read(const struct auth *a, const char *file)
 {
-	struct stat	 st;
-	char		 head[256], *buf = NULL, *body = NULL;
-	size_t		 n = 0, hl;
-	ssize_t		 r;
-	int		 fd;
+	char	 head[256], *buf, *body = NULL;
+	size_t	 n, hl;
 
-	if ((fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+	if ((buf = pfile_read(file, SHARED_MAX, &n)) == NULL)
 		return NULL;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)) ||
-	    st.st_size > SHARED_MAX ||
-	    (buf = malloc((size_t)st.st_size + 1)) == NULL)
-		goto out;
-	while (n < (size_t)st.st_size &&
-	    ((r = read(fd, buf + n, (size_t)st.st_size - n)) > 0 ||
-	    (r == -1 && errno == EINTR)))
-		if (r > 0)
-			n += (size_t)r;
-	buf[n] = '\0';
 	shared_head(a, head, sizeof(head));
 	hl = strlen(head);
-	if (n >= hl && memcmp(buf, head, hl) == 0 && strlen(buf) == n &&
-	    (body = strdup(buf + hl)) == NULL)
-		body = NULL;
-out:
+	if (n >= hl && memcmp(buf, head, hl) == 0 && strlen(buf) == n)
+		body = strdup(buf + hl);
+	explicit_bzero(buf, n);
 	free(buf);
-	close(fd);
 	return body;
 }
 
@@ -291,10 +274,9 @@ shared_store(const struct auth *a, const char *file, const char *user,
     const char *password)
 {
 	struct crypt_data *cd = NULL;
-	char		 head[256], tmp[4200], *setting = NULL, *old, *line, *next;
+	char		 head[256], *setting = NULL, *old, *line, *next, *out = NULL;
 	const char	*h;
-	FILE		*f = NULL;
-	int		 fd, ok;
+	size_t		 ul = strlen(user), cap, n;
 
 	if ((old = shared_read(a, file)) == NULL && (old = strdup("")) == NULL)
 		return;
@@ -302,37 +284,29 @@ shared_store(const struct auth *a, const char *file, const char *user,
 	    0)) == NULL || (cd = calloc(1, sizeof(*cd))) == NULL ||
 	    (h = crypt_r(password, setting, cd)) == NULL || h[0] != '$')
 		goto out;
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%ld", file,
-	    (long)getpid()) >= sizeof(tmp))
-		goto out;
-	(void)unlink(tmp);	/* a leftover of a crashed process with our pid */
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600)) == -1)
-		goto out;
-	if ((f = fdopen(fd, "w")) == NULL) {
-		close(fd);
-		(void)unlink(tmp);
-		goto out;
-	}
 	shared_head(a, head, sizeof(head));
-	fputs(head, f);
+	cap = strlen(head) + strlen(old) + ul + strlen(h) + 4;
+	if ((out = malloc(cap)) == NULL)
+		goto out;
+	n = (size_t)snprintf(out, cap, "%s", head);
 	for (line = old; *line != '\0'; line = next) {
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';
 		else
 			next = line + strlen(line);
-		if (strncmp(line, user, strlen(user)) != 0 ||
-		    line[strlen(user)] != ':')
-			fprintf(f, "%s\n", line);
+		if (strncmp(line, user, ul) != 0 || line[ul] != ':')
+			n += (size_t)snprintf(out + n, cap - n, "%s\n", line);
 	}
-	fprintf(f, "%s:%s\n", user, h);
-	ok = !ferror(f);
-	if (fclose(f) != 0 || !ok || rename(tmp, file) == -1)
-		(void)unlink(tmp);
+	n += (size_t)snprintf(out + n, cap - n, "%s:%s\n", user, h);
+	(void)pfile_replace(file, out, n);
 out:
 	if (cd != NULL) {
 		explicit_bzero(cd, sizeof(*cd));
 		free(cd);
+	}
+	if (out != NULL) {
+		explicit_bzero(out, strlen(out));
+		free(out);
 	}
 	free(setting);
 	explicit_bzero(old, strlen(old));
