@@ -115,6 +115,36 @@ store_readonly(const struct store *st)
 	return st->readonly;
 }
 
+/* Open every table in one transaction: a read transaction (create 0),
+ * or a write transaction that creates the missing ones.  Returns 0,
+ * MDB_NOTFOUND when a table does not exist (read: st->missing says which),
+ * or LMDB's error. */
+static int
+open_tables(struct store *st, int create)
+{
+	MDB_txn	*txn = NULL;
+	int	 e, i, notfound = 0;
+
+	if ((e = mdb_txn_begin(st->env, NULL, create ? 0 : MDB_RDONLY,
+	    &txn)) != 0)
+		return e;
+	for (i = 0; i < T__COUNT; i++) {
+		e = mdb_dbi_open(txn, table_names[i], create ? MDB_CREATE : 0,
+		    &st->dbi[i]);
+		st->missing[i] = e == MDB_NOTFOUND;
+		if (e == MDB_NOTFOUND)
+			notfound = 1;
+		else if (e != 0) {
+			mdb_txn_abort(txn);
+			return e;
+		}
+	}
+	/* Committed, not aborted: the handles stay valid afterwards. */
+	if ((e = mdb_txn_commit(txn)) != 0)
+		return e;
+	return notfound ? MDB_NOTFOUND : 0;
+}
+
 /* Open the environment and its tables: read-write, or, when the storage
  * cannot be written (a disk remounted read-only after an error, modes),
  * read-only, so that reads are still served and changes get 503
@@ -123,8 +153,7 @@ store_readonly(const struct store *st)
 static enum store_rc
 open_env(struct store *st)
 {
-	MDB_txn	*txn = NULL;
-	int	 e, i, dead;
+	int	 e, dead;
 
 	st->readonly = 0;
 	memset(st->missing, 0, sizeof(st->missing));
@@ -145,22 +174,14 @@ open_env(struct store *st)
 		return fail(st, st->dir, e);
 	if (!st->readonly)
 		(void)mdb_reader_check(st->env, &dead);
-	if ((e = mdb_txn_begin(st->env, NULL, st->readonly ? MDB_RDONLY : 0,
-	    &txn)) != 0)
-		return fail(st, "begin", e);
-	for (i = 0; i < T__COUNT; i++) {
-		e = mdb_dbi_open(txn, table_names[i], st->readonly ? 0 :
-		    MDB_CREATE, &st->dbi[i]);
-		if (e == MDB_NOTFOUND && st->readonly)
-			st->missing[i] = 1;	/* reads find nothing */
-		else if (e != 0) {
-			mdb_txn_abort(txn);
-			return fail(st, table_names[i], e);
-		}
-	}
-	if ((e = mdb_txn_commit(txn)) != 0)
-		return fail(st, "commit", e);
-	return STORE_OK;
+	/* The tables exist once the store has been opened writable: then a
+	 * read transaction opens them without taking the writers' lock, so
+	 * a process start (every CGI request) never waits for a commit. */
+	if ((e = open_tables(st, 0)) == MDB_NOTFOUND && !st->readonly)
+		e = open_tables(st, 1);
+	if (e == MDB_NOTFOUND)
+		e = 0;		/* read-only, tables missing: reads find nothing */
+	return e == 0 ? STORE_OK : fail(st, "open tables", e);
 }
 
 enum store_rc

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "store.h"
@@ -556,6 +558,54 @@ out:
 	rm_env(d);
 }
 
+/* Opening an existing store takes no writers' lock: another process opens
+ * it and reads while this one is inside a write transaction (a CGI process
+ * starting during a commit).  The child gets 10 s (SIGALRM) to do it. */
+static void
+test_open_during_write(void)
+{
+	struct store		*st = NULL;
+	struct store_txn	*t = NULL;
+	char			 d[64];
+	pid_t			 pid;
+	int			 status = -1;
+
+	snprintf(d, sizeof(d), "%s/busy", dir);
+	if (mkdir(d, 0700) == -1) {
+		perror(d);
+		return;
+	}
+	if (store_open(d, 1024 * 1024, &st) != STORE_OK ||
+	    put1(st, T_INSTANCES, "there", "{\"x\":1}") != 0 ||
+	    store_begin(st, 1, &t) != STORE_OK) {
+		CHECK(0, "a store with a write transaction open");
+		goto out;
+	}
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		struct store	*other = NULL;
+		enum store_rc	 rc;
+		char		*v;
+
+		alarm(10);
+		if (store_open(d, 1024 * 1024, &other) != STORE_OK)
+			_exit(3);
+		v = get(other, T_INSTANCES, "there", &rc);
+		_exit(rc == STORE_OK && v != NULL && strcmp(v, "{\"x\":1}") == 0 ?
+		    0 : 4);
+	}
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	CHECK(pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "another process opens the store and reads during a write "
+	    "transaction (status %d)", status);
+out:
+	if (t != NULL)
+		store_abort(t);
+	store_close(st);
+	rm_env(d);
+}
+
 int
 main(void)
 {
@@ -569,6 +619,7 @@ main(void)
 	test_full();
 	test_grown();
 	test_release();
+	test_open_during_write();
 	test_open_errors();
 	rm_env(dir);
 	return tap_done();
