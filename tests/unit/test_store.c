@@ -558,11 +558,31 @@ out:
 	rm_env(d);
 }
 
+/* The other process of test_open_during_write(): "test_store --open-read
+ * DIR" opens the store and reads "there"; exit 0 when it could. */
+static int
+open_read(const char *d)
+{
+	struct store	*other = NULL;
+	enum store_rc	 rc = STORE_ERROR;
+	char		*v = NULL;
+
+	alarm(10);
+	if (store_open(d, 1024 * 1024, &other) == STORE_OK)
+		v = get(other, T_INSTANCES, "there", &rc);
+	rc = rc == STORE_OK && v != NULL && strcmp(v, "{\"x\":1}") == 0 ?
+	    STORE_OK : STORE_ERROR;
+	free(v);
+	store_close(other);
+	return rc == STORE_OK ? 0 : 4;
+}
+
 /* Opening an existing store takes no writers' lock: another process opens
  * it and reads while this one is inside a write transaction (a CGI process
- * starting during a commit).  The child gets 10 s (SIGALRM) to do it. */
+ * starting during a commit).  That process is this program again (exec'd,
+ * so it inherits no LMDB environment), given 10 s (SIGALRM) to do it. */
 static void
-test_open_during_write(void)
+test_open_during_write(const char *self)
 {
 	struct store		*st = NULL;
 	struct store_txn	*t = NULL;
@@ -583,16 +603,8 @@ test_open_during_write(void)
 	}
 	fflush(stdout);
 	if ((pid = fork()) == 0) {
-		struct store	*other = NULL;
-		enum store_rc	 rc;
-		char		*v;
-
-		alarm(10);
-		if (store_open(d, 1024 * 1024, &other) != STORE_OK)
-			_exit(3);
-		v = get(other, T_INSTANCES, "there", &rc);
-		_exit(rc == STORE_OK && v != NULL && strcmp(v, "{\"x\":1}") == 0 ?
-		    0 : 4);
+		execl(self, self, "--open-read", d, (char *)NULL);
+		_exit(5);
 	}
 	if (pid > 0)
 		waitpid(pid, &status, 0);
@@ -607,8 +619,10 @@ out:
 }
 
 int
-main(void)
+main(int argc, char *argv[])
 {
+	if (argc == 3 && strcmp(argv[1], "--open-read") == 0)
+		return open_read(argv[2]);
 	snprintf(dir, sizeof(dir), "/tmp/osb-test-store.XXXXXX");
 	if (mkdtemp(dir) == NULL) {
 		perror("mkdtemp");
@@ -619,7 +633,7 @@ main(void)
 	test_full();
 	test_grown();
 	test_release();
-	test_open_during_write();
+	test_open_during_write(argv[0]);
 	test_open_errors();
 	rm_env(dir);
 	return tap_done();
