@@ -3,7 +3,6 @@
  */
 #include <crypt.h>
 #include <errno.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,11 +201,10 @@ verify(const char *password, const char *hash)
 static void
 shared_head(const struct auth *a, char *out, size_t outlen)
 {
-	snprintf(out, outlen, "osbroker-auth-cache 1 %ju %ju %jd %jd.%09ld "
-	    "%jd.%09ld\n", (uintmax_t)a->st.st_dev, (uintmax_t)a->st.st_ino,
-	    (intmax_t)a->st.st_size, (intmax_t)a->st.st_mtim.tv_sec,
-	    a->st.st_mtim.tv_nsec, (intmax_t)a->st.st_ctim.tv_sec,
-	    a->st.st_ctim.tv_nsec);
+	char id[200];
+
+	pfile_identity(&a->st, id, sizeof(id));
+	snprintf(out, outlen, "osbroker-auth-cache 1 %s\n", id);
 }
 
 /* The entries after a matching first line, NUL-terminated and malloc'ed;

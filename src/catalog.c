@@ -1569,6 +1569,23 @@ error_init(struct catalog_error *err, const char *name)
 	    name != NULL ? name : "(catalog)");
 }
 
+/* Start loading the catalog called name (for messages and relative hook
+ * paths), from YAML or its compiled form: no *out yet, errors into err (or
+ * scratch), an empty c->brokers.  0, or -1 when out of memory. */
+static int
+loader_begin(struct loader *c, const char *name, struct catalog **out,
+    struct catalog_error *err, struct catalog_error *scratch)
+{
+	*out = NULL;
+	memset(c, 0, sizeof(*c));
+	c->err = err != NULL ? err : scratch;
+	error_init(c->err, name);
+	set_base_dir(c, name);
+	if ((c->brokers = cJSON_CreateArray()) == NULL)
+		return oom(c);
+	return 0;
+}
+
 int
 catalog_load_buffer(const char *name, const char *data, size_t len,
     struct catalog **out, struct catalog_error *err)
@@ -1578,13 +1595,10 @@ catalog_load_buffer(const char *name, const char *data, size_t len,
 	cJSON *root = NULL;
 	int rc = -1;
 
-	*out = NULL;
-	memset(&c, 0, sizeof(c));
-	c.err = err != NULL ? err : &scratch;
+	if (loader_begin(&c, name, out, err, &scratch) == -1)
+		goto out;
 	c.data = data;
 	c.len = len;
-	error_init(c.err, name);
-	set_base_dir(&c, name);
 	if (len > CATALOG_MAX_BYTES) {
 		fail(&c, NULL, "the catalog is larger than %d bytes",
 		    CATALOG_MAX_BYTES);
@@ -1592,10 +1606,6 @@ catalog_load_buffer(const char *name, const char *data, size_t len,
 	}
 	if (scan_events(&c) == -1 || load_document(&c) == -1)
 		goto out;
-	if ((c.brokers = cJSON_CreateArray()) == NULL) {
-		oom(&c);
-		goto out;
-	}
 	if (convert_root(&c, &root) == -1 || check_unique_all(&c) == -1 ||
 	    assemble(&c, &root, out) == -1)
 		goto out;
@@ -1801,14 +1811,11 @@ catalog_load_compiled(const char *name, const char *data, size_t len,
 {
 	struct catalog_error scratch;
 	struct loader c;
-	cJSON *top, *root = NULL, *fmt;
+	cJSON *top = NULL, *root = NULL, *fmt;
 	int rc = -1;
 
-	*out = NULL;
-	memset(&c, 0, sizeof(c));
-	c.err = err != NULL ? err : &scratch;
-	error_init(c.err, name);
-	set_base_dir(&c, name);
+	if (loader_begin(&c, name, out, err, &scratch) == -1)
+		goto out;
 	if ((top = cJSON_ParseWithLength(data, len)) == NULL) {
 		fail(&c, NULL, "damaged compiled catalog");
 		goto out;
@@ -1818,10 +1825,6 @@ catalog_load_compiled(const char *name, const char *data, size_t len,
 	if (!cJSON_IsNumber(fmt) || fmt->valuedouble != COMPILED_FORMAT ||
 	    !cJSON_IsObject(root)) {
 		fail(&c, NULL, "not a compiled catalog of this version");
-		goto out;
-	}
-	if ((c.brokers = cJSON_CreateArray()) == NULL) {
-		oom(&c);
 		goto out;
 	}
 	if (compiled_services(&c, root) == -1 || assemble(&c, &root, out) == -1)

@@ -3,7 +3,6 @@
  */
 #include <sys/stat.h>
 
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,20 +18,19 @@
 static void
 identity(const struct stat *st, char *out, size_t outlen)
 {
-	snprintf(out, outlen, "osbroker-catalog-cache %s %ju %ju %jd %jd.%09ld "
-	    "%jd.%09ld\n", OSB_VERSION, (uintmax_t)st->st_dev,
-	    (uintmax_t)st->st_ino, (intmax_t)st->st_size,
-	    (intmax_t)st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
-	    (intmax_t)st->st_ctim.tv_sec, st->st_ctim.tv_nsec);
+	char id[200];
+
+	pfile_identity(st, id, sizeof(id));
+	snprintf(out, outlen, "osbroker-catalog-cache %s %s\n", OSB_VERSION, id);
 }
 
 static int
 same_identity(const struct stat *a, const struct stat *b)
 {
-	char x[256], y[256];
+	char x[200], y[200];
 
-	identity(a, x, sizeof(x));
-	identity(b, y, sizeof(y));
+	pfile_identity(a, x, sizeof(x));
+	pfile_identity(b, y, sizeof(y));
 	return strcmp(x, y) == 0;
 }
 

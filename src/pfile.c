@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -76,4 +77,13 @@ pfile_replace(const char *path, const char *data, size_t len)
 		return -1;
 	}
 	return 0;
+}
+
+void
+pfile_identity(const struct stat *st, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%ju %ju %jd %jd.%09ld %jd.%09ld",
+	    (uintmax_t)st->st_dev, (uintmax_t)st->st_ino, (intmax_t)st->st_size,
+	    (intmax_t)st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
+	    (intmax_t)st->st_ctim.tv_sec, st->st_ctim.tv_nsec);
 }
