@@ -11,13 +11,17 @@ the repository's server blocks:
   static    a server block of our own that answers every path with one file
 
 so osbroker and the minimal programs it is compared with sit behind exactly
-the same nginx and socket setup.
+the same nginx and socket setup.  broker_env() and make_credentials() set
+the broker up the same way for bench/run and bench/scale.
 """
 
+import base64
 import http.client
 import os
 import re
+import secrets
 import shutil
+import subprocess
 
 import procs
 
@@ -192,3 +196,29 @@ def get(port, path, headers=None, method='GET', body=None, timeout=30):
         return r.status, dict((k.lower(), v) for k, v in r.getheaders()), r.read()
     finally:
         c.close()
+
+
+def broker_env(state_dir, catalog, credentials):
+    """The workers' environment, as scripts/osbroker-serve gives it."""
+    e = {k: v for k, v in os.environ.items() if not k.startswith(('OSBROKER_', 'BENCH_'))}
+    e.update(OSBROKER_STATE_DIR=state_dir, OSBROKER_CATALOG=catalog,
+             OSBROKER_CREDENTIALS=credentials, OSBROKER_MAX_BODY=str(MAX_BODY))
+    return e
+
+
+def make_credentials(broker, root, user='bench'):
+    """A credentials file (0600) in root for user with a fresh random password,
+    hashed by `broker --hash-password`; returns (its path, the Authorization
+    header value)."""
+    password = secrets.token_urlsafe(24)
+    p = subprocess.run([broker, '--hash-password'], input=password + '\n',
+                       capture_output=True, text=True, timeout=60)
+    h = p.stdout.strip()
+    if p.returncode != 0 or not h.startswith('$'):
+        raise procs.StartError('%s --hash-password failed: %s' % (broker, p.stderr))
+    path = os.path.join(root, 'credentials')
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, 'w') as f:
+        f.write('# osbroker bench, this run only\n%s:%s\n' % (user, h))
+    auth = 'Basic ' + base64.b64encode(('%s:%s' % (user, password)).encode()).decode()
+    return path, auth
