@@ -18,17 +18,85 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 B := build
-SRCS := $(wildcard src/*.c)
+
+# ---- sources, by layer (docs/architecture.md) -------------------------------
+# Calls go down: a file includes headers of its own layer and of lower ones
+# only.  tests/check-layers (part of `make check`) reads these lists through
+# `make print-layers` and fails on an upward include.  A header without a .c
+# of its own is listed in HDRS.<layer>.  A new module goes into the lowest
+# layer whose headers it needs.
+LAYERS := base adapter record op work mode handler front
+
+# base: no osbroker header below them; strings, logging, files, bounds.
+SRCS.base    := src/util.c src/log.c src/pfile.c src/action.c
+HDRS.base    := src/limits.h
+# adapters: one library or one outside format each (LMDB, libyaml, cJSON
+# input, libfcgi/CGI, libcrypt, the environment, hooks' processes, HTTP).
+SRCS.adapter := src/store.c src/jsonin.c src/catalog.c src/catcache.c \
+                src/plancfg.c src/template.c src/hook.c src/auth.c src/config.c \
+                src/io.c src/request.c src/response.c src/route.c src/version.c \
+                src/identity.c
+# record codec: the stored JSON documents.
+SRCS.record  := src/records.c
+# operation: last_operation, liveness, reaping, tombstones.
+SRCS.op      := src/op.c
+# work: what an operation does (hook input, run, outcome).
+SRCS.work    := src/work.c
+# modes: the program's other ways to run (asynchronous runner, --verify).
+SRCS.mode    := src/runner.c src/verify.c
+# OSBAPI handlers, one file per resource, and what only they share.
+SRCS.handler := src/backend.c src/h_common.c src/h_catalog.c src/h_instance.c \
+                src/h_binding.c
+HDRS.handler := src/handlers.h
+# front: the request's way in and the program's entry.
+SRCS.front   := src/server.c src/main.c
+
+SRCS := $(foreach l,$(LAYERS),$(SRCS.$(l)))
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
 OBJS := $(SRCS:src/%.c=$(B)/obj/%.o)
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(B)/obj/%.o)
+
+# One archive per layer.  A unit test links only the archives of its
+# module's layer and those below (highest first), as kcgi's regress
+# programs link the library: a module that calls upward does not link.
+layer_of  = $(strip $(foreach l,$(LAYERS),$(if $(filter src/$(1).c src/$(1).h,$(SRCS.$(l)) $(HDRS.$(l))),$(l))))
+layer_pos = $(words $(call _upto,$(1),$(LAYERS)))
+_upto     = $(if $(filter $(1),$(firstword $(2))),$(1),$(firstword $(2)) $(call _upto,$(1),$(wordlist 2,$(words $(2)),$(2))))
+libs_upto = $(foreach l,$(call _reverse,$(call _upto,$(1),$(LAYERS))),$(B)/lib/libosb-$(l).a)
+_reverse  = $(if $(1),$(call _reverse,$(wordlist 2,$(words $(1)),$(1))) $(firstword $(1)))
+LAYER_LIBS := $(foreach l,$(filter-out front,$(LAYERS)),$(B)/lib/libosb-$(l).a)
+
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
 all: $(B)/osbroker cgi-bin/osbroker.cgi
 
-$(B)/obj/%.o: src/%.c $(wildcard src/*.h) | $(B)/obj
+# What pkg-config cannot find, and the Debian package that has it.
+PKG_MISSING := $(shell command -v pkg-config >/dev/null 2>&1 || echo pkg-config; \
+                 for p in $(PKGS); do pkg-config --exists $$p 2>/dev/null || echo $$p; done)
+DEB.pkg-config := pkg-config
+DEB.fcgi       := libfcgi-dev
+DEB.libcjson   := libcjson-dev
+DEB.yaml-0.1   := libyaml-dev
+DEB.lmdb       := liblmdb-dev
+DEB.libxcrypt  := libcrypt-dev
+
+pkg-check:
+ifneq ($(PKG_MISSING),)
+	@echo "osbroker: pkg-config does not find: $(PKG_MISSING)" >&2
+	@echo "osbroker: install (Debian): apt-get install $(sort $(foreach p,$(PKG_MISSING),$(DEB.$(p))))" >&2
+	@echo "osbroker: or run \`make deps\` as root" >&2
+	@exit 1
+endif
+
+$(B)/obj/%.o: src/%.c $(wildcard src/*.h) | $(B)/obj pkg-check
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(B)/lib/libosb-%.a: | $(B)/lib
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(foreach l,$(LAYERS),$(eval $(B)/lib/libosb-$(l).a: $(filter-out $(B)/obj/main.o,$(SRCS.$(l):src/%.c=$(B)/obj/%.o))))
 
 $(B)/osbroker: $(OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(PKG_LIBS)
@@ -54,24 +122,46 @@ endif
 cgi-bin/osbroker.cgi: $(OBJS) $(CGI_ARCHIVES)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(CGI_LIBS)
 
-$(B)/tests/%: tests/unit/%.c tests/unit/tap.h tests/unit/resp_desc.h $(LIB_OBJS) | $(B)/tests
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Isrc -o $@ $< $(LIB_OBJS) $(PKG_LIBS)
+# tests/unit/test_<module>.c tests <module>: it links the archives of that
+# module's layer and below.  (test_libs is a function, not written out in the
+# prerequisites, because make puts the stem into every % there.)
+test_libs = $(call libs_upto,$(call layer_of,$(patsubst test_%,%,$(1))))
+.SECONDEXPANSION:
+$(B)/tests/%: tests/unit/%.c tests/unit/tap.h tests/unit/resp_desc.h \
+    $$(call test_libs,$$*) | $(B)/tests
+	@test -n "$(call test_libs,$*)" || { echo "$<: its module is in no \
+	    layer (tests/unit/test_<module>.c tests src/<module>.c)" >&2; exit 1; }
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Isrc -o $@ $< $(call test_libs,$*) \
+	    $(PKG_LIBS)
 
-$(B)/obj $(B)/tests:
+$(B)/obj $(B)/tests $(B)/lib:
 	mkdir -p $@
 
 unit: $(UNIT_BINS)
 
-deps:
-	@scripts/install-deps
+# Print "<layer> <file>" for every source and header (tests/check-layers).
+print-layers:
+	@$(foreach l,$(LAYERS),$(foreach f,$(SRCS.$(l)) $(patsubst %.c,%.h,$(SRCS.$(l))) $(HDRS.$(l)),$(if $(wildcard $(f)),echo '$(l) $(f)';))) :
 
-run: deps
+# ---- the two commands --------------------------------------------------------
+# `make run`, `make check` and `make bench` first install what is missing
+# (scripts/install-deps: apt, as root).  With everything installed, NO_DEPS=1
+# skips that step; `make deps` (DEPS=test or DEPS=bench for the extra tools)
+# runs it alone.
+DEPS ?=
+deps:
+	@scripts/install-deps $(if $(DEPS),--$(DEPS))
+
+run:
+	@$(if $(NO_DEPS),:,$(MAKE) --no-print-directory deps)
 	@$(MAKE) --no-print-directory all
 	@scripts/osbroker-serve
 
+# TESTS=unit,asan,... and SUITES=, OSB_CASES= narrow what runs (tests/README).
 check:
-	@scripts/install-deps --test
+	@$(if $(NO_DEPS),:,$(MAKE) --no-print-directory deps DEPS=test)
 	@$(MAKE) --no-print-directory all unit
+	@tests/check-layers
 	@tests/run
 
 install: all
@@ -146,7 +236,7 @@ bench-build: $(BENCH_PROGS)
 	    CFLAGS='-O2 -g -DOSB_BENCH_NO_AUTH' build/bench-noauth/osbroker
 
 bench:
-	@scripts/install-deps --bench
+	@$(if $(NO_DEPS),:,$(MAKE) --no-print-directory deps DEPS=bench)
 	@$(MAKE) --no-print-directory all bench-build
 	@bench/run
 
@@ -158,9 +248,9 @@ build/bench/scale-load: bench/scale-load.c $(LIB_OBJS) | build/bench
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Isrc -o $@ $< $(LIB_OBJS) $(PKG_LIBS)
 
 bench-scale:
-	@scripts/install-deps --bench
+	@$(if $(NO_DEPS),:,$(MAKE) --no-print-directory deps DEPS=bench)
 	@$(MAKE) --no-print-directory all build/bench/scale-load
 	@bench/scale
 
 .PHONY: all unit deps run check install clean fuzz fuzz-build fuzz-smoke \
-	bench bench-build bench-scale
+	bench bench-build bench-scale pkg-check print-layers

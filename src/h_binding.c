@@ -14,10 +14,9 @@
 #include <time.h>
 
 #include "backend.h"
-#include "handlers.h"
+#include "h_common.h"
 #include "jsonin.h"
-#include "op.h"
-#include "plancfg.h"
+#include "limits.h"
 #include "records.h"
 #include "util.h"
 
@@ -29,7 +28,7 @@ static const char *const same_binding[] = {
 
 /* The response body of a completed bind or fetch (spec.md "Binding"). */
 static cJSON *
-binding_reply(const cJSON *rec, int with_parameters)
+binding_view(const cJSON *rec, int with_parameters)
 {
 	cJSON *out = cJSON_CreateObject();
 
@@ -42,6 +41,13 @@ binding_reply(const cJSON *rec, int with_parameters)
 	if (with_parameters)
 		records_copy(out, rec, "parameters");
 	return out;
+}
+
+/* A bind's answer. */
+static cJSON *
+binding_reply(const cJSON *rec)
+{
+	return binding_view(rec, 0);
 }
 
 /* Checks of the request body that need no stored state.  Fills the request
@@ -125,12 +131,13 @@ check_against_instance(struct ctx *c, cJSON *rec, const cJSON *inst,
 	return 0;
 }
 
-/* Rotation: the predecessor must be a live binding of the same instance. */
+/* Rotation: the predecessor must be a live binding of the same instance.
+ * 0, or -1 with the refusal in resp or the store's failure in tx->rc. */
 static int
-check_predecessor(struct ctx *c, struct store_txn *t, const char *pred,
-    const struct catalog_plan *p, cJSON *rec, enum store_rc *rc,
-    struct response *resp)
+check_predecessor(struct ctx *c, struct h_txn *tx, const char *pred,
+    const struct catalog_plan *p, cJSON *rec, struct response *resp)
 {
+	enum store_rc	 rc;
 	cJSON		*old = NULL;
 	const cJSON	*exp;
 	char		 key[2 * OSB_MAX_ID_LEN + 2];
@@ -146,15 +153,17 @@ check_predecessor(struct ctx *c, struct store_txn *t, const char *pred,
 		return -1;
 	}
 	records_binding_key(key, sizeof(key), c->rt->instance_id, pred);
-	*rc = records_load(t, T_BINDINGS, key, &old);
-	if (*rc == STORE_NOTFOUND) {
+	rc = records_load(tx->t, T_BINDINGS, key, &old);
+	if (rc == STORE_NOTFOUND) {
 		response_error(resp, OSB_ERR_BAD_REQUEST, "predecessor_binding_id "
 		    "\"%s\" is not a binding of instance \"%s\"", pred,
 		    c->rt->instance_id);
 		return -1;
 	}
-	if (*rc != STORE_OK)
-		return -2;
+	if (rc != STORE_OK) {
+		tx->rc = rc;
+		return -1;
+	}
 	exp = cJSON_GetObjectItemCaseSensitive(old, "expires_epoch");
 	if (cJSON_IsNumber(exp) && exp->valuedouble <= (double)time(NULL)) {
 		response_error(resp, OSB_ERR_BAD_REQUEST, "predecessor binding "
@@ -173,8 +182,9 @@ check_predecessor(struct ctx *c, struct store_txn *t, const char *pred,
 	return 0;
 }
 
-/* Generate what the binding hands out.  0; -1 with a 400 in resp (a
- * parameter the credentials template needs); -2 internal failure. */
+/* Generate what the binding hands out.  0, or -1 with resp filled: a 400
+ * (a parameter the credentials template needs) or a 500 (randomness or
+ * memory failed). */
 static int
 complete_binding(struct ctx *c, cJSON *rec, const cJSON *inst,
     const struct catalog_plan *p, struct response *resp)
@@ -190,8 +200,11 @@ complete_binding(struct ctx *c, cJSON *rec, const cJSON *inst,
 	    &internal, err, sizeof(err));
 	if (cred == NULL) {
 		if (internal)
-			return -2;
-		response_error(resp, OSB_ERR_BAD_REQUEST, "%s", err);
+			response_error(resp, OSB_ERR_INTERNAL, "the broker could "
+			    "not make the binding's credentials; nothing was "
+			    "changed");
+		else
+			response_error(resp, OSB_ERR_BAD_REQUEST, "%s", err);
 		return -1;
 	}
 	cJSON_AddItemToObject(rec, "credentials", cred);
@@ -217,7 +230,7 @@ instance_bindable(struct ctx *c, const cJSON *inst, struct response *resp)
 		return -1;
 	}
 	if (op_state(inst) == OPS_IN_PROGRESS) {
-		records_busy(resp, "instance", c->rt->instance_id, inst);
+		h_common_busy(resp, "instance", c->rt->instance_id, inst);
 		return -1;
 	}
 	return 0;
@@ -228,101 +241,71 @@ void
 h_binding_put(struct ctx *c, struct response *resp)
 {
 	cJSON			*body, *rec, *inst = NULL, *old = NULL;
-	cJSON			*final = NULL;
-	const char		*pred, *opid = NULL;
+	const char		*pred;
 	struct catalog_plan	 p;
-	struct store_txn	*t = NULL;
-	struct op_who		 who = records_who(c);
+	struct h_txn		 tx = H_TXN_INIT;
+	struct h_change		 ch;
+	struct op_who		 who = h_common_who(c);
 	enum store_rc		 rc;
 	char			 key[2 * OSB_MAX_ID_LEN + 2];
-	int			 r, async, dirty = 0;
 
-	if ((body = records_body(c, resp)) == NULL)
+	if ((body = h_common_body(c, resp)) == NULL)
 		return;
 	rec = cJSON_CreateObject();
 	if (parse_bind(c, body, rec, &pred, resp) == -1)
 		goto done;
 	records_binding_key(key, sizeof(key), c->rt->instance_id,
 	    c->rt->binding_id);
-	if ((rc = store_begin(c->store, 1, &t)) != STORE_OK)
-		goto fail;
-	rc = records_load_live(t, T_INSTANCES, c->rt->instance_id, &inst,
-	    &dirty);
-	if (rc == STORE_NOTFOUND) {
+	if (h_common_begin(c, &tx) == -1)
+		goto done;
+	rc = h_common_load(&tx, T_INSTANCES, c->rt->instance_id, &inst);
+	if (rc == STORE_NOTFOUND)
 		response_error(resp, OSB_ERR_NOT_FOUND, "instance \"%s\" does "
 		    "not exist", c->rt->instance_id);
-		goto reject;
-	}
 	if (rc != STORE_OK)
-		goto fail;
-	if (check_against_instance(c, rec, inst, &p, resp) == -1)
-		goto reject;
-	async = p.cfg->async[ACT_BIND];
-	if (records_check_async(c, &p, ACT_BIND, resp) == -1)
-		goto reject;
+		goto done;
+	if (check_against_instance(c, rec, inst, &p, resp) == -1 ||
+	    h_common_check_async(c, &p, ACT_BIND, resp) == -1)
+		goto done;
+	ch = (struct h_change){ .p = &p, .tb = T_BINDINGS, .key = key,
+	    .bid = c->rt->binding_id, .inst = inst, .rec = rec,
+	    .async = p.cfg->async[ACT_BIND], .status = 201,
+	    .reply = binding_reply };
 	if (p.cfg->requires_app &&
 	    cJSON_GetObjectItemCaseSensitive(rec, "app_guid") == NULL) {
 		response_error(resp, OSB_ERR_REQUIRES_APP, "plan \"%s\" binds "
 		    "applications only: send bind_resource.app_guid",
 		    p.plan_name);
-		goto reject;
+		goto done;
 	}
 	if (pred != NULL &&
-	    (r = check_predecessor(c, t, pred, &p, rec, &rc, resp)) != 0) {
-		if (r == -2)
-			goto fail;
-		goto reject;
-	}
-	rc = records_load_live(t, T_BINDINGS, key, &old, &dirty);
+	    check_predecessor(c, &tx, pred, &p, rec, resp) == -1)
+		goto done;
+	rc = h_common_load(&tx, T_BINDINGS, key, &old);
 	if (rc == STORE_OK) {
-		if (records_existing(c, old, records_same_all(old, rec,
-		    same_binding), ACT_BIND,
-		    async, "binding", c->rt->binding_id, resp))
-			response_json(resp, 200, binding_reply(old, 0));
-		goto reject;
+		if (h_common_existing(c, old, records_same_all(old, rec,
+		    same_binding), ACT_BIND, ch.async, "binding",
+		    c->rt->binding_id, resp) == 0)
+			response_json(resp, 200, binding_reply(old));
+		goto done;
 	}
-	if (rc != STORE_NOTFOUND)
-		goto fail;
-	if (instance_bindable(c, inst, resp) == -1)
-		goto reject;
-	if ((r = complete_binding(c, rec, inst, &p, resp)) != 0) {
-		if (r == -1)
-			goto reject;
-		rc = STORE_ERROR;
-		goto fail;
+	if (rc != STORE_NOTFOUND ||
+	    instance_bindable(c, inst, resp) == -1 ||
+	    complete_binding(c, rec, inst, &p, resp) == -1)
+		goto done;
+	if ((rc = store_del(tx.t, T_GONE, key)) != STORE_OK &&
+	    rc != STORE_NOTFOUND) {
+		tx.rc = rc;
+		goto done;
 	}
-	if ((rc = store_del(t, T_GONE, key)) != STORE_OK &&
-	    rc != STORE_NOTFOUND)
-		goto fail;
-	if (p.cfg->hook[ACT_BIND] == NULL && !async)
+	if (p.cfg->hook[ACT_BIND] == NULL && !ch.async)
 		op_done(rec, ACT_BIND, "bound", &who);
 	else
-		opid = op_begin(rec, ACT_BIND, async, &p, NULL, &who);
-	if ((rc = records_save(t, T_BINDINGS, key, rec)) != STORE_OK)
-		goto fail;
-	rc = store_commit(t);
-	t = NULL;
-	if (rc != STORE_OK)
-		goto fail;
-	if (opid == NULL)
-		response_json(resp, 201, binding_reply(rec, 0));
-	else if (async)
-		records_start_async(c, T_BINDINGS, key, opid, resp);
-	else if (records_run_sync(c, &p, T_BINDINGS, key, c->rt->binding_id,
-	    inst, rec, &final, resp) == 0)
-		response_json(resp, 201, binding_reply(final, 0));
-	goto done;
-reject:
-	rc = records_end(t, dirty);
-	t = NULL;
-	if (rc == STORE_OK)
-		goto done;
-fail:
-	response_free(resp);
-	response_init(resp);
-	records_fail(c, t, rc, resp);
+		ch.opid = op_begin(rec, ACT_BIND, ch.async, &p, NULL, &who);
+	if ((tx.rc = records_save(tx.t, T_BINDINGS, key, rec)) == STORE_OK)
+		h_common_commit(c, &tx, &ch, resp);
 done:
-	cJSON_Delete(final);
+	h_common_end(c, &tx, resp);
 	cJSON_Delete(old);
 	cJSON_Delete(inst);
 	cJSON_Delete(rec);
@@ -338,7 +321,7 @@ read_binding(struct ctx *c, cJSON **rec, struct response *resp)
 
 	records_binding_key(key, sizeof(key), c->rt->instance_id,
 	    c->rt->binding_id);
-	rc = records_read_live(c, T_BINDINGS, key, rec, resp);
+	rc = h_common_read(c, T_BINDINGS, key, rec, resp);
 	if (rc == STORE_NOTFOUND)
 		response_error(resp, OSB_ERR_NOT_FOUND, "binding \"%s\" of "
 		    "instance \"%s\" does not exist", c->rt->binding_id,
@@ -359,83 +342,64 @@ h_binding_get(struct ctx *c, struct response *resp)
 		    c->rt->binding_id, op_state(rec) == OPS_FAILED ?
 		    "failed to be made" : "is still being made");
 	else
-		response_json(resp, 200, binding_reply(rec, 1));
+		response_json(resp, 200, binding_view(rec, 1));
 	cJSON_Delete(rec);
 }
 
 void
 h_binding_delete(struct ctx *c, struct response *resp)
 {
-	cJSON			*rec = NULL, *inst = NULL, *final = NULL;
+	cJSON			*rec = NULL, *inst = NULL;
 	struct catalog_plan	 p;
-	struct store_txn	*t = NULL;
-	struct op_who		 who = records_who(c);
-	enum store_rc		 rc;
+	struct h_txn		 tx = H_TXN_INIT;
 	char			 key[2 * OSB_MAX_ID_LEN + 2];
-	const char		*opid = NULL;
-	int			 async = 0, hooked = 0, dirty = 0;
+	struct h_change		 ch = { .p = &p, .tb = T_BINDINGS, .key = key,
+				    .bid = c->rt->binding_id, .status = 200 };
+	struct op_who		 who = h_common_who(c);
+	enum store_rc		 rc;
+	int			 hooked;
 
-	if (records_require_ids(c, resp) == -1)
+	if (h_common_require_ids(c, resp) == -1)
 		return;
 	records_binding_key(key, sizeof(key), c->rt->instance_id,
 	    c->rt->binding_id);
-	if ((rc = store_begin(c->store, 1, &t)) != STORE_OK)
-		goto fail;
-	rc = records_load_live(t, T_BINDINGS, key, &rec, &dirty);
-	if (rc == STORE_NOTFOUND) {
+	if (h_common_begin(c, &tx) == -1)
+		goto done;
+	rc = h_common_load(&tx, T_BINDINGS, key, &rec);
+	if (rc == STORE_NOTFOUND)
 		response_error(resp, OSB_ERR_GONE, "binding \"%s\" of instance "
 		    "\"%s\" does not exist", c->rt->binding_id,
 		    c->rt->instance_id);
-		goto refuse;
-	}
 	if (rc != STORE_OK)
-		goto fail;
-	if (records_delete_mode(c, rec, "binding", c->rt->binding_id,
-	    ACT_UNBIND, &p, &async, &hooked, resp) == -1)
-		goto refuse;
-	if (op_state(rec) == OPS_IN_PROGRESS) {
-		records_busy(resp, "binding", c->rt->binding_id, rec);
-		goto refuse;
-	}
-	rc = records_load_live(t, T_INSTANCES, c->rt->instance_id, &inst,
-	    &dirty);
-	if (rc != STORE_OK && rc != STORE_NOTFOUND)
-		goto fail;
-	if (inst != NULL && op_state(inst) == OPS_IN_PROGRESS) {
-		records_busy(resp, "instance", c->rt->instance_id, inst);
-		goto refuse;
-	}
-	if (!hooked && !async) {
-		if ((rc = store_del(t, T_BINDINGS, key)) != STORE_OK)
-			goto fail;
-	} else {
-		opid = op_begin(rec, ACT_UNBIND, async, &p, NULL, &who);
-		if ((rc = records_save(t, T_BINDINGS, key, rec)) != STORE_OK)
-			goto fail;
-	}
-	rc = store_commit(t);
-	t = NULL;
-	if (rc != STORE_OK)
-		goto fail;
-	if (opid == NULL)
-		response_json(resp, 200, NULL);
-	else if (async)
-		records_start_async(c, T_BINDINGS, key, opid, resp);
-	else if (records_run_sync(c, &p, T_BINDINGS, key, c->rt->binding_id,
-	    inst, rec, &final, resp) == 0)
-		response_json(resp, 200, NULL);
-	goto done;
-refuse:
-	rc = records_end(t, dirty);
-	t = NULL;
-	if (rc == STORE_OK)
 		goto done;
-fail:
-	response_free(resp);
-	response_init(resp);
-	records_fail(c, t, rc, resp);
+	if (h_common_delete_mode(c, rec, "binding", c->rt->binding_id,
+	    ACT_UNBIND, &p, &ch.async, &hooked, resp) == -1)
+		goto done;
+	if (op_state(rec) == OPS_IN_PROGRESS) {
+		h_common_busy(resp, "binding", c->rt->binding_id, rec);
+		goto done;
+	}
+	rc = h_common_load(&tx, T_INSTANCES, c->rt->instance_id, &inst);
+	if (rc != STORE_OK && rc != STORE_NOTFOUND)
+		goto done;
+	if (inst != NULL && op_state(inst) == OPS_IN_PROGRESS) {
+		h_common_busy(resp, "instance", c->rt->instance_id, inst);
+		goto done;
+	}
+	ch.inst = inst;
+	if (!hooked && !ch.async) {
+		if ((tx.rc = store_del(tx.t, T_BINDINGS, key)) != STORE_OK)
+			goto done;
+	} else {
+		ch.opid = op_begin(rec, ACT_UNBIND, ch.async, &p, NULL, &who);
+		ch.rec = rec;
+		if ((tx.rc = records_save(tx.t, T_BINDINGS, key, rec)) !=
+		    STORE_OK)
+			goto done;
+	}
+	h_common_commit(c, &tx, &ch, resp);
 done:
-	cJSON_Delete(final);
+	h_common_end(c, &tx, resp);
 	cJSON_Delete(inst);
 	cJSON_Delete(rec);
 }
@@ -447,5 +411,5 @@ h_binding_lastop(struct ctx *c, struct response *resp)
 
 	records_binding_key(key, sizeof(key), c->rt->instance_id,
 	    c->rt->binding_id);
-	h_lastop_reply(c, T_BINDINGS, key, "binding", resp);
+	h_common_lastop(c, T_BINDINGS, key, "binding", resp);
 }

@@ -11,9 +11,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "handlers.h"
+#include "h_common.h"
 #include "jsonin.h"
-#include "op.h"
+#include "limits.h"
 #include "records.h"
 #include "util.h"
 
@@ -35,11 +35,13 @@ plan_error(struct response *resp, enum catalog_lookup_result lr,
     const char *service_id, const char *plan_id)
 {
 	if (lr == CATALOG_NO_SERVICE)
-		response_error(resp, OSB_ERR_BAD_REQUEST, "service_id \"%.255s\" "
-		    "is not a service offering of this broker", service_id);
+		response_error(resp, OSB_ERR_BAD_REQUEST, "service_id \"%.*s\" "
+		    "is not a service offering of this broker", OSB_MAX_QUOTED,
+		    service_id);
 	else
-		response_error(resp, OSB_ERR_BAD_REQUEST, "plan_id \"%.255s\" is "
-		    "not a plan of service \"%.255s\"", plan_id, service_id);
+		response_error(resp, OSB_ERR_BAD_REQUEST, "plan_id \"%.*s\" is "
+		    "not a plan of service \"%.*s\"", OSB_MAX_QUOTED, plan_id,
+		    OSB_MAX_QUOTED, service_id);
 }
 
 /* maintenance_info in a request must name the plan's current version
@@ -99,32 +101,44 @@ make_metadata(const struct catalog_plan *p, const char *created)
 	return md;
 }
 
-static void
-provision_reply(struct response *resp, int status, const cJSON *rec)
+/* The body of a provision's answer (spec.md "Provisioning"). */
+static cJSON *
+provision_reply(const cJSON *rec)
 {
 	cJSON *out = cJSON_CreateObject();
 
 	records_copy(out, rec, "dashboard_url");
 	records_copy(out, rec, "metadata");
-	response_json(resp, status, out);
+	return out;
+}
+
+/* The body of an update's answer after its operation (spec.md "Updating"). */
+static cJSON *
+update_reply(const cJSON *rec)
+{
+	cJSON *out = cJSON_CreateObject();
+
+	records_copy(out, rec, "dashboard_url");
+	return out;
 }
 
 
 void
 h_instance_put(struct ctx *c, struct response *resp)
 {
-	cJSON			*body, *rec = NULL, *old = NULL, *final = NULL;
+	cJSON			*body, *rec = NULL, *old = NULL;
 	const cJSON		*context, *params;
-	const char		*service_id, *plan_id, *org, *space, *opid;
+	const char		*service_id, *plan_id, *org, *space;
+	const char		*iid = c->rt->instance_id;
 	struct catalog_plan	 p;
 	enum catalog_lookup_result lr;
-	struct store_txn	*t = NULL;
-	struct op_who		 who = records_who(c);
+	struct h_txn		 tx = H_TXN_INIT;
+	struct h_change		 ch;
+	struct op_who		 who = h_common_who(c);
 	enum store_rc		 rc;
 	char			 now[32];
-	int			 async, dirty = 0;
 
-	if ((body = records_body(c, resp)) == NULL)
+	if ((body = h_common_body(c, resp)) == NULL)
 		return;
 	if (jsonin_string(body, "service_id", 1, &service_id, resp) == -1 ||
 	    jsonin_string(body, "plan_id", 1, &plan_id, resp) == -1 ||
@@ -141,11 +155,12 @@ h_instance_put(struct ctx *c, struct response *resp)
 		plan_error(resp, lr, service_id, plan_id);
 		goto done;
 	}
-	if (check_maintenance(body, &p, resp) == -1)
+	if (check_maintenance(body, &p, resp) == -1 ||
+	    h_common_check_async(c, &p, ACT_PROVISION, resp) == -1)
 		goto done;
-	async = p.cfg->async[ACT_PROVISION];
-	if (records_check_async(c, &p, ACT_PROVISION, resp) == -1)
-		goto done;
+	ch = (struct h_change){ .p = &p, .tb = T_INSTANCES, .key = iid,
+	    .async = p.cfg->async[ACT_PROVISION], .status = 201,
+	    .reply = provision_reply };
 
 	fmt_iso8601(time(NULL), now, sizeof(now));
 	rec = cJSON_CreateObject();
@@ -160,53 +175,34 @@ h_instance_put(struct ctx *c, struct response *resp)
 	cJSON_AddStringToObject(rec, "created_at", now);
 	cJSON_AddStringToObject(rec, "updated_at", now);
 
-	if ((rc = store_begin(c->store, 1, &t)) != STORE_OK)
-		goto fail;
-	rc = records_load_live(t, T_INSTANCES, c->rt->instance_id, &old,
-	    &dirty);
+	if (h_common_begin(c, &tx) == -1)
+		goto done;
+	rc = h_common_load(&tx, T_INSTANCES, iid, &old);
 	if (rc == STORE_OK) {
-		if (records_existing(c, old, records_same_all(old, rec,
-		    same_instance), ACT_PROVISION, async,
-		    "instance", c->rt->instance_id, resp))
-			provision_reply(resp, 200, old);
-		rc = records_end(t, dirty);
-		t = NULL;
-		if (rc != STORE_OK)
-			goto fail;
+		if (h_common_existing(c, old, records_same_all(old, rec,
+		    same_instance), ACT_PROVISION, ch.async, "instance", iid,
+		    resp) == 0)
+			response_json(resp, 200, provision_reply(old));
 		goto done;
 	}
 	if (rc != STORE_NOTFOUND)
-		goto fail;
+		goto done;
 	/* A new instance under the id of a deleted one: forget the
 	 * tombstone. */
-	if ((rc = store_del(t, T_GONE, c->rt->instance_id)) != STORE_OK &&
-	    rc != STORE_NOTFOUND)
-		goto fail;
-	if (p.cfg->hook[ACT_PROVISION] == NULL && !async) {
+	if ((rc = store_del(tx.t, T_GONE, iid)) != STORE_OK &&
+	    rc != STORE_NOTFOUND) {
+		tx.rc = rc;
+		goto done;
+	}
+	if (p.cfg->hook[ACT_PROVISION] == NULL && !ch.async)
 		op_done(rec, ACT_PROVISION, "provisioned", &who);
-		opid = NULL;
-	} else
-		opid = op_begin(rec, ACT_PROVISION, async, &p, NULL, &who);
-	if ((rc = records_save(t, T_INSTANCES, c->rt->instance_id, rec)) !=
-	    STORE_OK)
-		goto fail;
-	rc = store_commit(t);
-	t = NULL;
-	if (rc != STORE_OK)
-		goto fail;
-	if (opid == NULL)
-		provision_reply(resp, 201, rec);
-	else if (async)
-		records_start_async(c, T_INSTANCES, c->rt->instance_id, opid,
-		    resp);
-	else if (records_run_sync(c, &p, T_INSTANCES, c->rt->instance_id,
-	    NULL, NULL, rec, &final, resp) == 0)
-		provision_reply(resp, 201, final);
-	goto done;
-fail:
-	records_fail(c, t, rc, resp);
+	else
+		ch.opid = op_begin(rec, ACT_PROVISION, ch.async, &p, NULL, &who);
+	ch.rec = rec;
+	if ((tx.rc = records_save(tx.t, T_INSTANCES, iid, rec)) == STORE_OK)
+		h_common_commit(c, &tx, &ch, resp);
 done:
-	cJSON_Delete(final);
+	h_common_end(c, &tx, resp);
 	cJSON_Delete(old);
 	cJSON_Delete(rec);
 	cJSON_Delete(body);
@@ -218,7 +214,7 @@ read_instance(struct ctx *c, cJSON **rec, struct response *resp)
 {
 	enum store_rc rc;
 
-	rc = records_read_live(c, T_INSTANCES, c->rt->instance_id, rec, resp);
+	rc = h_common_read(c, T_INSTANCES, c->rt->instance_id, rec, resp);
 	if (rc == STORE_NOTFOUND)
 		response_error(resp, OSB_ERR_NOT_FOUND, "instance \"%s\" does "
 		    "not exist", c->rt->instance_id);
@@ -242,7 +238,7 @@ h_instance_get(struct ctx *c, struct response *resp)
 		return;
 	}
 	if (op_is(rec, ACT_UPDATE, OPS_IN_PROGRESS)) {
-		records_busy(resp, "instance", c->rt->instance_id, rec);
+		h_common_busy(resp, "instance", c->rt->instance_id, rec);
 		cJSON_Delete(rec);
 		return;
 	}
@@ -297,9 +293,9 @@ apply_update(struct ctx *c, const cJSON *body, cJSON *rec,
 	    jsonin_object(body, "maintenance_info", 0, &mi, resp) == -1)
 		return -1;
 	if (strcmp(service_id, records_str(rec, "service_id")) != 0) {
-		response_error(resp, OSB_ERR_BAD_REQUEST, "service_id \"%.255s\" "
-		    "is not the service of instance \"%s\"", service_id,
-		    c->rt->instance_id);
+		response_error(resp, OSB_ERR_BAD_REQUEST, "service_id \"%.*s\" "
+		    "is not the service of instance \"%s\"", OSB_MAX_QUOTED,
+		    service_id, c->rt->instance_id);
 		return -1;
 	}
 	cur_plan = records_str(rec, "plan_id");
@@ -358,14 +354,14 @@ apply_update(struct ctx *c, const cJSON *body, cJSON *rec,
 
 /* May instance rec be updated (for_update) or deleted now?  One operation
  * at a time per instance, its bindings' included.  0, or -1 with the
- * refusal in resp. */
+ * refusal in resp or the store's failure in tx->rc. */
 static int
-instance_ready(struct ctx *c, struct store_txn *t, const cJSON *rec,
-    int for_update, enum store_rc *rc, struct response *resp)
+instance_ready(struct ctx *c, struct h_txn *tx, const cJSON *rec,
+    int for_update, struct response *resp)
 {
-	const char *iid = c->rt->instance_id;
+	const char	*iid = c->rt->instance_id;
+	int		 busy;
 
-	*rc = STORE_OK;
 	/* A failed provision can only be deleted (orphan mitigation). */
 	if (for_update && op_is(rec, ACT_PROVISION, OPS_FAILED)) {
 		response_error(resp, OSB_ERR_UNPROCESSABLE, "instance \"%s\" "
@@ -373,12 +369,14 @@ instance_ready(struct ctx *c, struct store_txn *t, const cJSON *rec,
 		return -1;
 	}
 	if (op_state(rec) == OPS_IN_PROGRESS) {
-		records_busy(resp, "instance", iid, rec);
+		h_common_busy(resp, "instance", iid, rec);
 		return -1;
 	}
-	if (records_bindings_busy(t, iid, rc)) {
-		if (*rc == STORE_OK)	/* NULL: "a binding operation" */
-			records_busy(resp, "instance", iid, NULL);
+	if ((tx->rc = op_bindings_busy(tx->t, iid, &busy)) != STORE_OK)
+		return -1;
+	if (busy) {
+		/* NULL: "a binding operation" */
+		h_common_busy(resp, "instance", iid, NULL);
 		return -1;
 	}
 	return 0;
@@ -387,85 +385,58 @@ instance_ready(struct ctx *c, struct store_txn *t, const cJSON *rec,
 void
 h_instance_patch(struct ctx *c, struct response *resp)
 {
-	cJSON			*body, *rec = NULL, *next = NULL, *final = NULL;
+	cJSON			*body, *rec = NULL, *next = NULL;
 	const cJSON		*pending;
+	const char		*iid = c->rt->instance_id;
 	struct catalog_plan	 target;
-	struct store_txn	*t = NULL;
-	struct op_who		 who = records_who(c);
+	struct h_txn		 tx = H_TXN_INIT;
+	struct h_change		 ch;
+	struct op_who		 who = h_common_who(c);
 	enum store_rc		 rc;
-	const char		*opid = NULL;
-	int			 async, dirty = 0, refused;
 
-	if ((body = records_body(c, resp)) == NULL)
+	if ((body = h_common_body(c, resp)) == NULL)
 		return;
-	if ((rc = store_begin(c->store, 1, &t)) != STORE_OK)
-		goto fail;
-	rc = records_load_live(t, T_INSTANCES, c->rt->instance_id, &rec,
-	    &dirty);
-	if (rc == STORE_NOTFOUND) {
+	if (h_common_begin(c, &tx) == -1)
+		goto done;
+	rc = h_common_load(&tx, T_INSTANCES, iid, &rec);
+	if (rc == STORE_NOTFOUND)
 		response_error(resp, OSB_ERR_NOT_FOUND, "instance \"%s\" does "
-		    "not exist", c->rt->instance_id);
-		goto refuse;
-	}
+		    "not exist", iid);
 	if (rc != STORE_OK)
-		goto fail;
+		goto done;
 	next = cJSON_Duplicate(rec, 1);
 	cJSON_DeleteItemFromObjectCaseSensitive(next, "last_operation");
-	if (apply_update(c, body, next, &target, resp) == -1)
-		goto refuse;
-	async = target.cfg->async[ACT_UPDATE];
-	if (records_check_async(c, &target, ACT_UPDATE, resp) == -1)
-		goto refuse;
-	/* The same update sent again while it runs: the same operation. */
-	pending = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
-	    rec, "last_operation"), "pending");
-	if (op_is(rec, ACT_UPDATE, OPS_IN_PROGRESS) && async &&
-	    pending != NULL &&
-	    records_same_all(pending, next, same_update)) {
-		records_accepted(resp, op_id(rec));
-		goto refuse;
-	}
-	refused = instance_ready(c, t, rec, 1, &rc, resp);
-	if (rc != STORE_OK)
-		goto fail;
-	if (refused)
-		goto refuse;
-	if (target.cfg->hook[ACT_UPDATE] == NULL && !async) {
-		op_done(next, ACT_UPDATE, "updated", &who);
-		rc = records_save(t, T_INSTANCES, c->rt->instance_id, next);
-	} else {
-		opid = op_begin(rec, ACT_UPDATE, async, &target, next, &who);
-		rc = records_save(t, T_INSTANCES, c->rt->instance_id, rec);
-	}
-	if (rc != STORE_OK)
-		goto fail;
-	rc = store_commit(t);
-	t = NULL;
-	if (rc != STORE_OK)
-		goto fail;
-	if (opid == NULL)
-		response_json(resp, 200, NULL);
-	else if (async)
-		records_start_async(c, T_INSTANCES, c->rt->instance_id, opid,
-		    resp);
-	else if (records_run_sync(c, &target, T_INSTANCES, c->rt->instance_id,
-	    NULL, NULL, rec, &final, resp) == 0) {
-		cJSON *out = cJSON_CreateObject();
-		records_copy(out, final, "dashboard_url");
-		response_json(resp, 200, out);
-	}
-	goto done;
-refuse:
-	rc = records_end(t, dirty);
-	t = NULL;
-	if (rc == STORE_OK)
+	if (apply_update(c, body, next, &target, resp) == -1 ||
+	    h_common_check_async(c, &target, ACT_UPDATE, resp) == -1)
 		goto done;
-fail:
-	response_free(resp);
-	response_init(resp);
-	records_fail(c, t, rc, resp);
+	ch = (struct h_change){ .p = &target, .tb = T_INSTANCES, .key = iid,
+	    .async = target.cfg->async[ACT_UPDATE], .status = 200 };
+	/* The same update sent again while it runs: the same operation. */
+	pending = cJSON_GetObjectItemCaseSensitive(op_last(rec), "pending");
+	if (op_is(rec, ACT_UPDATE, OPS_IN_PROGRESS) && ch.async &&
+	    pending != NULL && records_same_all(pending, next, same_update)) {
+		h_common_accepted(resp, op_id(rec));
+		goto done;
+	}
+	if (instance_ready(c, &tx, rec, 1, resp) == -1)
+		goto done;
+	if (target.cfg->hook[ACT_UPDATE] == NULL && !ch.async) {
+		/* Complete at once: the answer is {}. */
+		op_done(next, ACT_UPDATE, "updated", &who);
+		ch.rec = next;
+	} else {
+		/* The record keeps its values until the operation succeeds;
+		 * the update waits in last_operation.pending. */
+		ch.opid = op_begin(rec, ACT_UPDATE, ch.async, &target, next,
+		    &who);
+		ch.rec = rec;
+		ch.reply = update_reply;
+	}
+	if ((tx.rc = records_save(tx.t, T_INSTANCES, iid, ch.rec)) ==
+	    STORE_OK)
+		h_common_commit(c, &tx, &ch, resp);
 done:
-	cJSON_Delete(final);
+	h_common_end(c, &tx, resp);
 	cJSON_Delete(next);
 	cJSON_Delete(rec);
 	cJSON_Delete(body);
@@ -475,133 +446,52 @@ void
 h_instance_delete(struct ctx *c, struct response *resp)
 {
 	cJSON			*rec = NULL;
+	const char		*iid = c->rt->instance_id;
 	struct catalog_plan	 p;
-	struct store_txn	*t = NULL;
-	struct op_who		 who = records_who(c);
+	struct h_txn		 tx = H_TXN_INIT;
+	struct h_change		 ch = { .p = &p, .tb = T_INSTANCES, .key = iid,
+				    .status = 200 };
+	struct op_who		 who = h_common_who(c);
 	enum store_rc		 rc;
 	char			 prefix[OSB_MAX_ID_LEN + 2];
-	const char		*opid = NULL;
 	size_t			 nb = 0;
-	int			 async = 0, hooked = 0, dirty = 0, refused;
+	int			 hooked;
 
-	if (records_require_ids(c, resp) == -1)
+	if (h_common_require_ids(c, resp) == -1)
 		return;
-	if ((rc = store_begin(c->store, 1, &t)) != STORE_OK)
-		goto fail;
-	rc = records_load_live(t, T_INSTANCES, c->rt->instance_id, &rec,
-	    &dirty);
-	if (rc == STORE_NOTFOUND) {
-		response_error(resp, OSB_ERR_GONE, "instance \"%s\" does not "
-		    "exist", c->rt->instance_id);
-		goto refuse;
-	}
-	if (rc != STORE_OK)
-		goto fail;
-	if (records_delete_mode(c, rec, "instance", c->rt->instance_id,
-	    ACT_DEPROVISION, &p, &async, &hooked, resp) == -1)
-		goto refuse;
-	refused = instance_ready(c, t, rec, 0, &rc, resp);
-	if (rc != STORE_OK)
-		goto fail;
-	if (refused)
-		goto refuse;
-	if (!hooked && !async) {
-		snprintf(prefix, sizeof(prefix), "%s/", c->rt->instance_id);
-		if ((rc = store_del_prefix(t, T_BINDINGS, prefix, &nb)) !=
-		    STORE_OK ||
-		    (rc = store_del(t, T_INSTANCES, c->rt->instance_id)) !=
-		    STORE_OK)
-			goto fail;
-	} else {
-		opid = op_begin(rec, ACT_DEPROVISION, async, &p, NULL, &who);
-		if ((rc = records_save(t, T_INSTANCES, c->rt->instance_id,
-		    rec)) != STORE_OK)
-			goto fail;
-	}
-	rc = store_commit(t);
-	t = NULL;
-	if (rc != STORE_OK)
-		goto fail;
-	if (nb > 0)
-		snprintf(resp->log_note, sizeof(resp->log_note),
-		    "removed %zu binding record(s) with the instance", nb);
-	if (opid == NULL)
-		response_json(resp, 200, NULL);
-	else if (async)
-		records_start_async(c, T_INSTANCES, c->rt->instance_id, opid,
-		    resp);
-	else {
-		cJSON *final = NULL;
-		if (records_run_sync(c, &p, T_INSTANCES, c->rt->instance_id,
-		    NULL, NULL, rec, &final, resp) == 0)
-			response_json(resp, 200, NULL);
-		cJSON_Delete(final);
-	}
-	goto done;
-refuse:
-	rc = records_end(t, dirty);
-	t = NULL;
-	if (rc == STORE_OK)
+	if (h_common_begin(c, &tx) == -1)
 		goto done;
-fail:
-	response_free(resp);
-	response_init(resp);
-	records_fail(c, t, rc, resp);
-done:
-	cJSON_Delete(rec);
-}
-
-/* Retry-After for an operation in progress: the plan's poll_interval. */
-static void
-retry_after(struct ctx *c, const cJSON *rec, struct response *resp)
-{
-	struct catalog_plan	p;
-	long			s = PLANCFG_DEFAULT_POLL_INTERVAL;
-
-	if (catalog_lookup(c->catalog, records_str(rec, "service_id"),
-	    records_str(rec, "plan_id"), &p) == CATALOG_FOUND)
-		s = p.cfg->poll_interval;
-	response_header(resp, "Retry-After", "%ld", s);
-}
-
-void
-h_lastop_reply(struct ctx *c, enum store_table tb, const char *key,
-    const char *what, struct response *resp)
-{
-	struct store_txn	*t;
-	const char		*want = request_query(c->req, "operation");
-	cJSON			*rec = NULL;
-	enum store_rc		 rc;
-	int			 gone = 0;
-
-	rc = records_read_live(c, tb, key, &rec, resp);
-	if (rc == STORE_NOTFOUND) {
-		/* spec.md "Polling Last Operation": 410 Gone with {} once an
-		 * asynchronous delete has finished. */
-		if (store_begin(c->store, 0, &t) == STORE_OK) {
-			gone = op_gone_get(t, key);
-			store_abort(t);
-		}
-		if (gone)
-			response_json(resp, 410, NULL);
-		else
-			response_error(resp, OSB_ERR_NOT_FOUND, "%s \"%s\" does "
-			    "not exist", what, key);
-		return;
-	}
+	rc = h_common_load(&tx, T_INSTANCES, iid, &rec);
+	if (rc == STORE_NOTFOUND)
+		response_error(resp, OSB_ERR_GONE, "instance \"%s\" does not "
+		    "exist", iid);
 	if (rc != STORE_OK)
-		return;
-	if (want != NULL && *op_id(rec) != '\0' && strcmp(want, op_id(rec)) !=
-	    0)
-		response_error(resp, OSB_ERR_BAD_REQUEST, "operation \"%s\" "
-		    "is not the last operation of %s \"%s\" (that is \"%s\")",
-		    strlen(want) <= 255 && utf8_valid(want, strlen(want)) ?
-		    want : "(not shown)", what, key, op_id(rec));
-	else {
-		response_json(resp, 200, records_lastop_reply(rec));
-		if (op_state(rec) == OPS_IN_PROGRESS)
-			retry_after(c, rec, resp);
+		goto done;
+	if (h_common_delete_mode(c, rec, "instance", iid, ACT_DEPROVISION, &p,
+	    &ch.async, &hooked, resp) == -1 ||
+	    instance_ready(c, &tx, rec, 0, resp) == -1)
+		goto done;
+	if (!hooked && !ch.async) {
+		snprintf(prefix, sizeof(prefix), "%s/", iid);
+		if ((tx.rc = store_del_prefix(tx.t, T_BINDINGS, prefix,
+		    &nb)) != STORE_OK ||
+		    (tx.rc = store_del(tx.t, T_INSTANCES, iid)) != STORE_OK)
+			goto done;
+		if (nb > 0)
+			snprintf(resp->log_note, sizeof(resp->log_note),
+			    "removed %zu binding record(s) with the instance",
+			    nb);
+	} else {
+		ch.opid = op_begin(rec, ACT_DEPROVISION, ch.async, &p, NULL,
+		    &who);
+		ch.rec = rec;
+		if ((tx.rc = records_save(tx.t, T_INSTANCES, iid, rec)) !=
+		    STORE_OK)
+			goto done;
 	}
+	h_common_commit(c, &tx, &ch, resp);
+done:
+	h_common_end(c, &tx, resp);
 	cJSON_Delete(rec);
 }
 
@@ -610,5 +500,5 @@ h_lastop_reply(struct ctx *c, enum store_table tb, const char *key,
 void
 h_instance_lastop(struct ctx *c, struct response *resp)
 {
-	h_lastop_reply(c, T_INSTANCES, c->rt->instance_id, "instance", resp);
+	h_common_lastop(c, T_INSTANCES, c->rt->instance_id, "instance", resp);
 }

@@ -37,9 +37,4 @@ void h_binding_get(struct ctx *, struct response *);
 void h_binding_delete(struct ctx *, struct response *);
 void h_binding_lastop(struct ctx *, struct response *);
 
-/* last_operation of the record key in table tb (what: "instance" or
- * "binding", for messages); shared by both endpoints. */
-void h_lastop_reply(struct ctx *, enum store_table tb, const char *key,
-    const char *what, struct response *);
-
 #endif

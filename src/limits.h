@@ -32,6 +32,10 @@
                                                 size stays a few MB */
 #define OSB_MAX_CREDENTIAL_USERS 64
 #define OSB_MAX_LOG_ID_LEN      128          /* request identity as logged */
+#define OSB_MAX_QUOTED          255          /* most bytes of a client's value
+                                                quoted back in a description */
+#define OSB_MAX_PATH            4096         /* a file or directory name the
+                                                broker builds (PATH_MAX) */
 #define OSB_MAX_HOOK_STDOUT     65536        /* OSBROKER_MAX_HOOK_OUTPUT default:
                                                 a hook's answer (docs/hooks.md) */
 #define OSB_MAX_HOOK_STDERR     16384        /* of a hook's stderr, logged */

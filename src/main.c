@@ -124,7 +124,7 @@ usage(void)
 int
 main(int argc, char *argv[])
 {
-	struct broker	 b;
+	struct server	 b;
 	char		 err[1024];
 	int		 rc;
 
@@ -147,18 +147,18 @@ main(int argc, char *argv[])
 		usage();
 		return 2;
 	}
-	if (broker_open(&b, err, sizeof(err)) == -1) {
+	if (server_open(&b, err, sizeof(err)) == -1) {
 		log_msg("cannot start: %s", err);
-		broker_close(&b);
+		server_close(&b);
 		/* Under CGI the platform still deserves a JSON answer. */
 		if (!io_is_fastcgi())
-			io_serve(broker_unavailable, NULL);
+			io_serve(server_unavailable, NULL);
 		return 1;
 	}
 	if (b.cfg.fastcgi)
 		log_msg("serving FastCGI (catalog %s, state %s)",
 		    b.cfg.catalog_path, b.cfg.state_dir);
-	rc = io_serve(broker_handle, &b);
-	broker_close(&b);
+	rc = io_serve(server_handle, &b);
+	server_close(&b);
 	return rc;
 }

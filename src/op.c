@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "limits.h"
 #include "op.h"
 #include "records.h"
 #include "util.h"
@@ -305,3 +306,129 @@ op_gone_get(struct store_txn *t, const char *key)
 	return 1;
 }
 
+/* ---- records read with their operation's liveness --------------------- */
+
+enum store_rc
+op_load_live(struct store_txn *t, enum store_table tb, const char *key,
+    cJSON **out, int *dirty)
+{
+	enum store_rc rc = records_load(t, tb, key, out);
+
+	if (rc == STORE_OK && op_reap(*out, time(NULL))) {
+		*dirty = 1;
+		rc = records_save(t, tb, key, *out);
+	}
+	return rc;
+}
+
+enum store_rc
+op_read_live(struct store *st, enum store_table tb, const char *key,
+    cJSON **out)
+{
+	struct store_txn	*t;
+	enum store_rc		 rc;
+	int			 dirty = 0;
+
+	*out = NULL;
+	if ((rc = store_begin(st, 0, &t)) != STORE_OK)
+		return rc;
+	rc = records_load(t, tb, key, out);
+	store_abort(t);
+	if (rc != STORE_OK || op_state(*out) != OPS_IN_PROGRESS ||
+	    !op_reap(*out, time(NULL)))
+		return rc;
+	/* It must be ended: again, in a write transaction, since another
+	 * process may have finished it meanwhile. */
+	cJSON_Delete(*out);
+	*out = NULL;
+	if ((rc = store_begin(st, 1, &t)) == STORE_OK) {
+		rc = op_load_live(t, tb, key, out, &dirty);
+		if (rc == STORE_OK)
+			rc = op_end(t, dirty);
+		else
+			store_abort(t);
+	}
+	if (rc != STORE_OK) {
+		cJSON_Delete(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+enum store_rc
+op_end(struct store_txn *t, int dirty)
+{
+	if (!dirty) {
+		store_abort(t);
+		return STORE_OK;
+	}
+	return store_commit(t);
+}
+
+struct busy {
+	char	*keys[16];
+	int	 n, more;
+};
+
+static int
+note_busy(const char *key, const char *val, size_t len, void *arg)
+{
+	struct busy	*b = arg;
+	cJSON		*rec = cJSON_ParseWithLength(val, len);
+
+	if (op_state(rec) == OPS_IN_PROGRESS) {
+		if (b->n < 16)
+			b->keys[b->n++] = strdup(key);
+		else
+			b->more = 1;
+	}
+	cJSON_Delete(rec);
+	return b->more;
+}
+
+enum store_rc
+op_bindings_busy(struct store_txn *t, const char *iid, int *busy)
+{
+	struct busy	 b = { { 0 }, 0, 0 };
+	char		 prefix[OSB_MAX_ID_LEN + 2];
+	cJSON		*rec;
+	enum store_rc	 rc;
+	int		 i, dirty;
+
+	snprintf(prefix, sizeof(prefix), "%s/", iid);
+	rc = store_scan(t, T_BINDINGS, prefix, note_busy, &b);
+	*busy = b.more;
+	for (i = 0; i < b.n; i++) {
+		rec = NULL;
+		dirty = 0;
+		if (rc == STORE_OK && b.keys[i] != NULL &&
+		    op_load_live(t, T_BINDINGS, b.keys[i], &rec,
+		    &dirty) == STORE_OK && op_state(rec) == OPS_IN_PROGRESS)
+			*busy = 1;
+		cJSON_Delete(rec);
+		free(b.keys[i]);
+	}
+	return rc;
+}
+
+cJSON *
+op_lastop_reply(const cJSON *rec)
+{
+	static const char *const flags[] = { "instance_usable",
+	    "update_repeatable" };
+	const cJSON	*op = op_last(rec), *f;
+	const char	*state = records_str(op, "state");
+	const char	*desc = records_str(op, "description");
+	cJSON		*out = cJSON_CreateObject();
+	int		 i;
+
+	cJSON_AddStringToObject(out, "state", *state ? state : "succeeded");
+	if (*desc != '\0')	/* spec: if present, non-empty */
+		cJSON_AddStringToObject(out, "description", desc);
+	/* spec.md: only for failed updates and deprovisions. */
+	for (i = 0; i < 2 && op_state(rec) == OPS_FAILED; i++)
+		if (cJSON_IsBool(f = cJSON_GetObjectItemCaseSensitive(op,
+		    flags[i])))
+			cJSON_AddBoolToObject(out, flags[i], cJSON_IsTrue(f));
+	return out;
+}

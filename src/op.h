@@ -25,8 +25,13 @@
  * Asynchronous deletes leave a tombstone (table T_GONE) so last_operation
  * can answer 410 Gone afterwards.
  *
+ * Layer: above the record codec (records.h), below the work of an
+ * operation (work.h) and everything that starts one.  Nothing here knows a
+ * request or a response.
+ *
  * Ownership: functions borrow their arguments; pointers returned point
- * into the record.
+ * into the record; op_load_live(), op_read_live() and op_lastop_reply()
+ * return trees the caller frees (cJSON_Delete).
  */
 #ifndef OSB_OP_H
 #define OSB_OP_H
@@ -83,6 +88,36 @@ void op_finish(cJSON *rec, enum op_state s, const char *description);
 enum store_rc op_gone_put(struct store_txn *, const char *key,
          const char *opid);
 int  op_gone_get(struct store_txn *, const char *key);	/* 1 when there */
+
+/* ---- records read with their operation's liveness ---- */
+
+/* records_load() in a write transaction, ending an operation that can no
+ * longer finish (op_reap); *dirty is set when the record was so changed and
+ * saved, so the caller must commit even when it then refuses the request. */
+enum store_rc op_load_live(struct store_txn *, enum store_table,
+         const char *key, cJSON **out, int *dirty);
+
+/* One record in a read transaction of its own, for the read-only
+ * endpoints; when its operation must be reaped, that is done in a write
+ * transaction of its own.  STORE_OK with *out, STORE_NOTFOUND, or a
+ * failure. */
+enum store_rc op_read_live(struct store *, enum store_table,
+         const char *key, cJSON **out);
+
+/* End a transaction that decided to change nothing: commit when dirty (a
+ * reaped operation was saved), else abort.  STORE_OK, or the commit's
+ * failure. */
+enum store_rc op_end(struct store_txn *, int dirty);
+
+/* *busy = 1 when a binding of instance iid has an operation in progress
+ * (one that can no longer finish is reaped first).  The store's result. */
+enum store_rc op_bindings_busy(struct store_txn *, const char *iid,
+         int *busy);
+
+/* {"state", "description"} of rec.last_operation (spec.md "Polling Last
+ * Operation"), with instance_usable / update_repeatable where a failed
+ * update or deprovision recorded them; a new tree. */
+cJSON *op_lastop_reply(const cJSON *rec);
 
 
 #endif

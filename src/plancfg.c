@@ -10,36 +10,11 @@
 #include "plancfg.h"
 #include "template.h"
 
-static const char *const action_names[ACT__COUNT] = {
-	[ACT_PROVISION]		= "provision",
-	[ACT_UPDATE]		= "update",
-	[ACT_DEPROVISION]	= "deprovision",
-	[ACT_BIND]		= "bind",
-	[ACT_UNBIND]		= "unbind",
-};
-
 static const char *const known_keys[] = {
 	"binding_ttl", "binding_renew_before", "requires_app", "async",
 	"hooks", "hook_timeout", "hook_env", "poll_interval", "settings",
 	"secrets", "credentials", "endpoints", NULL
 };
-
-const char *
-action_name(enum action a)
-{
-	return a >= 0 && a < ACT__COUNT ? action_names[a] : "?";
-}
-
-static int
-action_of(const char *s)
-{
-	int i;
-
-	for (i = 0; i < ACT__COUNT; i++)
-		if (strcmp(s, action_names[i]) == 0)
-			return i;
-	return -1;
-}
 
 /* The plan's value of key, else the service's. */
 static const cJSON *
@@ -119,7 +94,7 @@ parse_async(struct plancfg *p, const cJSON *v, char *err, size_t errlen)
 	if (!cJSON_IsArray(v))
 		goto bad;
 	cJSON_ArrayForEach(a, v) {
-		if (!cJSON_IsString(a) || (k = action_of(a->valuestring)) < 0)
+		if (!cJSON_IsString(a) || (k = (int)action_parse(a->valuestring)) == ACT__COUNT)
 			goto bad;
 		p->async[k] = 1;
 	}
@@ -148,7 +123,7 @@ parse_hooks(struct plancfg *p, const cJSON *v, const char *base_dir,
 		return -1;
 	}
 	cJSON_ArrayForEach(h, v) {
-		if ((k = action_of(h->string)) < 0) {
+		if ((k = (int)action_parse(h->string)) == ACT__COUNT) {
 			snprintf(err, errlen, "osbroker: hooks: \"%.64s\" is not "
 			    "an action (provision, update, deprovision, bind, "
 			    "unbind)", h->string);

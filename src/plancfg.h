@@ -18,14 +18,8 @@
 #include <stddef.h>
 #include <cjson/cJSON.h>
 
-enum action {
-	ACT_PROVISION,
-	ACT_UPDATE,
-	ACT_DEPROVISION,
-	ACT_BIND,
-	ACT_UNBIND,
-	ACT__COUNT
-};
+#include "action.h"
+
 
 #define PLANCFG_DEFAULT_HOOK_TIMEOUT	30	/* seconds: below nginx's 60 s read timeout */
 #define PLANCFG_MAX_HOOK_TIMEOUT	86400
@@ -46,9 +40,6 @@ struct plancfg {
 	const cJSON	*endpoints;		/* template array, or NULL */
 	const cJSON	*hook_env;		/* object name -> string, or NULL */
 };
-
-/* "provision", ... */
-const char *action_name(enum action);
 
 /* Check and merge the service's and the plan's settings (either may be NULL).
  * Relative hook paths resolve against base_dir.  Returns 0 with *out, or -1

@@ -40,7 +40,7 @@ format_catalog_error(const struct catalog_error *ce, char *err, size_t errlen)
 }
 
 int
-broker_open(struct broker *b, char *err, size_t errlen)
+server_open(struct server *b, char *err, size_t errlen)
 {
 	struct catalog_error	ce;
 	enum store_rc		rc;
@@ -85,7 +85,7 @@ broker_open(struct broker *b, char *err, size_t errlen)
 }
 
 void
-broker_close(struct broker *b)
+server_close(struct server *b)
 {
 	catalog_free(b->catalog);
 	auth_free(b->auth);
@@ -96,7 +96,7 @@ broker_close(struct broker *b)
 /* Serve an edited catalog.yml without a restart; keep the last good one when
  * the edit is broken, and say so once per edit. */
 static void
-catalog_refresh(struct broker *b)
+catalog_refresh(struct server *b)
 {
 	struct stat		 st;
 	struct catalog		*n;
@@ -221,9 +221,9 @@ send_response(struct io *io, const struct request *r,
 }
 
 void
-broker_handle(struct io *io, void *arg)
+server_handle(struct io *io, void *arg)
 {
-	struct broker	*b = arg;
+	struct server	*b = arg;
 	struct request	 req;
 	struct response	 resp;
 	struct route	 rt;
@@ -272,7 +272,7 @@ out:
 }
 
 void
-broker_unavailable(struct io *io, void *arg)
+server_unavailable(struct io *io, void *arg)
 {
 	struct response	 resp;
 	struct request	 req;

@@ -2,7 +2,7 @@
  * server: the broker's loaded state and the path of one request through it:
  * read -> auth -> route -> version -> identity -> handler -> response.
  *
- * struct broker is the only long-lived state of a worker: configuration,
+ * struct server is the only long-lived state of a worker: configuration,
  * catalog (reloaded when catalog.yml changes; a broken edit keeps the last
  * good one), credentials (likewise) and the store handle.  Nothing about a
  * request survives it.
@@ -19,7 +19,7 @@
 #include "io.h"
 #include "store.h"
 
-struct broker {
+struct server {
 	struct config	 cfg;
 	struct catalog	*catalog;
 	struct stat	 catalog_st;	/* of the last load attempt */
@@ -30,14 +30,14 @@ struct broker {
 
 /* Load configuration, catalog, credentials and open the store.  Returns 0,
  * or -1 with a one-line reason in err (naming the file and line). */
-int  broker_open(struct broker *, char *err, size_t errlen);
-void broker_close(struct broker *);
+int  server_open(struct server *, char *err, size_t errlen);
+void server_close(struct server *);
 
-/* Serve one request (an io_serve() callback; arg is the struct broker). */
-void broker_handle(struct io *, void *arg);
+/* Serve one request (an io_serve() callback; arg is the struct server). */
+void server_handle(struct io *, void *arg);
 
 /* Answer one request with 503 when the broker could not start (CGI mode,
  * where there is no other way to tell the platform). */
-void broker_unavailable(struct io *, void *arg);
+void server_unavailable(struct io *, void *arg);
 
 #endif

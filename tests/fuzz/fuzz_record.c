@@ -3,7 +3,7 @@
  * record.  A value read from the store is parsed as records_load() does
  * (src/records.c: cJSON_ParseWithLength of a NUL-terminated copy), then
  * read by op_last/op_state/op_action/op_id/op_is, records_str/records_num,
- * records_lastop_reply(), records_busy(), and ended by op_reap() (src/op.h)
+ * op_lastop_reply(), h_common_busy(), and ended by op_reap() (src/op.h)
  * at fixed times; two records are compared with records_same().
  *
  * Input: one stored value, or two separated by a NUL byte (stored values
@@ -28,6 +28,7 @@
 #include <cjson/cJSON.h>
 
 #include "fuzz.h"
+#include "h_common.h"
 #include "op.h"
 #include "plancfg.h"
 #include "records.h"
@@ -135,7 +136,7 @@ print(const cJSON *rec)
 static void
 check_reply(const cJSON *rec)
 {
-	cJSON		*r = records_lastop_reply(rec);
+	cJSON		*r = op_lastop_reply(rec);
 	const cJSON	*state = cJSON_GetObjectItemCaseSensitive(r, "state");
 	const cJSON	*desc = cJSON_GetObjectItemCaseSensitive(r,
 			    "description");
@@ -260,10 +261,10 @@ read_record(const cJSON *rec)
 	}
 	check_reply(rec);
 	response_init(&resp);
-	records_busy(&resp, "instance", "inst-1", rec);
-	FUZZ_CHECK(resp.status == 422, "records_busy: %d", resp.status);
-	records_accepted(&resp, id);
-	FUZZ_CHECK(resp.status == 202, "records_accepted: %d", resp.status);
+	h_common_busy(&resp, "instance", "inst-1", rec);
+	FUZZ_CHECK(resp.status == 422, "h_common_busy: %d", resp.status);
+	h_common_accepted(&resp, id);
+	FUZZ_CHECK(resp.status == 202, "h_common_accepted: %d", resp.status);
 	response_free(&resp);
 
 	reap(rec, FIXED_NOW);

@@ -1,5 +1,5 @@
 /*
- * fuzz_request: the request front, as src/server.c's broker_handle() runs
+ * fuzz_request: the request front, as src/server.c's server_handle() runs
  * it before a handler touches the store: request_read() over a fake
  * struct io (method, path, query string, the X-Broker-API-* headers,
  * Authorization, conditional headers, body), route_match(),
@@ -40,6 +40,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "fuzz.h"
+#include "h_common.h"
 #include "handlers.h"
 #include "identity.h"
 #include "io.h"
@@ -495,9 +496,9 @@ read_body(const struct ctx *c, cJSON *echo, struct response *resp)
 	cJSON		*root;
 	int		 failed = 0;
 
-	root = records_body(c, resp);		/* as the handlers read it */
+	root = h_common_body(c, resp);		/* as the handlers read it */
 	if (root == NULL) {
-		FUZZ_CHECK(resp->status == 400, "records_body: %d",
+		FUZZ_CHECK(resp->status == 400, "h_common_body: %d",
 		    resp->status);
 		return;
 	}
@@ -575,14 +576,14 @@ answer(struct ctx *c, struct response *resp)
 	if ((echo = cJSON_CreateObject()) == NULL)
 		abort();
 	cJSON_AddBoolToObject(echo, "accepts_incomplete",
-	    records_accepts_incomplete(c));
+	    h_common_accepts_incomplete(c));
 	/* The echo is this harness's, not the broker's: it quotes query
 	 * values (percent-decoded, any bytes) only when they are UTF-8. */
 	if (op != NULL && strlen(op) <= OSB_MAX_OPERATION_LEN &&
 	    utf8_valid(op, strlen(op)))
 		cJSON_AddStringToObject(echo, "operation", op);
 	if (r->method == M_DELETE) {
-		if (records_require_ids(c, resp) == -1) {
+		if (h_common_require_ids(c, resp) == -1) {
 			check_error(resp);
 			FUZZ_CHECK(resp->status == 400, "delete without ids: "
 			    "%d", resp->status);

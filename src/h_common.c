@@ -1,0 +1,323 @@
+/*
+ * h_common: see h_common.h.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "h_common.h"
+#include "jsonin.h"
+#include "limits.h"
+#include "log.h"
+#include "records.h"
+#include "runner.h"
+#include "util.h"
+#include "work.h"
+
+/* A store failure as the platform sees it (replacing anything in resp) and
+ * as the operator does (the log). */
+static void
+store_failed(const struct ctx *c, enum store_rc rc, struct response *resp)
+{
+	response_free(resp);
+	response_init(resp);
+	/* The operator's view goes to the log; the platform gets a short,
+	 * non-revealing description. */
+	log_msg("state store error (%s): %s", c->cfg->state_dir,
+	    store_strerror(c->store));
+	switch (rc) {
+	case STORE_FULL:
+		response_error(resp, OSB_ERR_UNAVAILABLE, "the broker's state "
+		    "storage is full; nothing was changed");
+		break;
+	case STORE_READONLY:
+		response_error(resp, OSB_ERR_UNAVAILABLE, "the broker's state "
+		    "storage is not writable; nothing was changed");
+		break;
+	default:
+		response_error(resp, OSB_ERR_INTERNAL, "the broker could not "
+		    "read or write its state; nothing was changed");
+		break;
+	}
+}
+
+int
+h_common_begin(struct ctx *c, struct h_txn *tx)
+{
+	tx->rc = store_begin(c->store, 1, &tx->t);
+	if (tx->rc != STORE_OK)
+		tx->t = NULL;
+	return tx->rc == STORE_OK ? 0 : -1;
+}
+
+enum store_rc
+h_common_load(struct h_txn *tx, enum store_table tb, const char *key,
+    cJSON **out)
+{
+	enum store_rc rc = op_load_live(tx->t, tb, key, out, &tx->dirty);
+
+	if (rc != STORE_OK && rc != STORE_NOTFOUND)
+		tx->rc = rc;
+	return rc;
+}
+
+/* Run the synchronous operation of ch, committed as in progress, and turn
+ * its outcome into resp on failure.  0 with *final (the record after it;
+ * NULL when deleted), or -1 with resp filled or tx->rc set. */
+static int
+run_sync(struct ctx *c, struct h_txn *tx, const struct h_change *ch,
+    cJSON **final, struct response *resp)
+{
+	struct hook_result	 hr;
+	enum action		 a = op_action(ch->rec);
+	char			 desc[OSB_MAX_HOOK_DESC + 200];
+	int			 ours;
+
+	tx->rc = work_execute(c->store, c->cfg, c->catalog, ch->p, ch->tb,
+	    ch->key, c->rt->instance_id, ch->bid, ch->inst, ch->rec, &hr,
+	    final, &ours);
+	work_describe(a, &hr, desc, sizeof(desc));
+	cJSON_Delete(hr.out);
+	if (tx->rc != STORE_OK)
+		return -1;
+	if (!ours) {
+		response_error(resp, OSB_ERR_INTERNAL, "the %s did not finish "
+		    "in time and was ended by the broker", action_name(a));
+		return -1;
+	}
+	if (hr.status == HOOK_OK)
+		return 0;
+	cJSON_Delete(*final);
+	*final = NULL;
+	snprintf(resp->log_note, sizeof(resp->log_note), "%s hook: %.120s",
+	    action_name(a), hr.why);
+	response_error(resp, hr.status == HOOK_REJECTED ? OSB_ERR_BAD_REQUEST :
+	    OSB_ERR_INTERNAL, "%s", desc);
+	return -1;
+}
+
+void
+h_common_commit(struct ctx *c, struct h_txn *tx, const struct h_change *ch,
+    struct response *resp)
+{
+	cJSON *final = NULL;
+
+	tx->rc = store_commit(tx->t);
+	tx->t = NULL;
+	if (tx->rc != STORE_OK)
+		return;
+	if (ch->opid == NULL)
+		response_json(resp, ch->status,
+		    ch->reply != NULL ? ch->reply(ch->rec) : NULL);
+	else if (ch->async) {
+		/* A runner that cannot start is reaped later (op.h). */
+		if (runner_spawn(c->cfg, ch->tb, ch->key, ch->opid) == -1)
+			snprintf(resp->log_note, sizeof(resp->log_note), "the "
+			    "runner of %.64s could not start; it will be "
+			    "reported failed", ch->opid);
+		h_common_accepted(resp, ch->opid);
+	} else if (run_sync(c, tx, ch, &final, resp) == 0)
+		response_json(resp, ch->status,
+		    ch->reply != NULL ? ch->reply(final) : NULL);
+	cJSON_Delete(final);
+}
+
+void
+h_common_end(struct ctx *c, struct h_txn *tx, struct response *resp)
+{
+	if (tx->t != NULL) {
+		if (tx->rc == STORE_OK)
+			tx->rc = op_end(tx->t, tx->dirty);
+		else
+			store_abort(tx->t);
+		tx->t = NULL;
+	}
+	if (tx->rc != STORE_OK)
+		store_failed(c, tx->rc, resp);
+}
+
+enum store_rc
+h_common_read(struct ctx *c, enum store_table tb, const char *key,
+    cJSON **out, struct response *resp)
+{
+	enum store_rc rc = op_read_live(c->store, tb, key, out);
+
+	if (rc != STORE_OK && rc != STORE_NOTFOUND)
+		store_failed(c, rc, resp);
+	return rc;
+}
+
+cJSON *
+h_common_body(const struct ctx *c, struct response *resp)
+{
+	return jsonin_parse_limits(c->req->body, c->req->body_len,
+	    c->cfg->max_json_depth, c->cfg->max_json_keys, resp);
+}
+
+struct op_who
+h_common_who(const struct ctx *c)
+{
+	struct op_who w = { c->req->request_identity, c->identity };
+
+	return w;
+}
+
+int
+h_common_accepts_incomplete(const struct ctx *c)
+{
+	const char *v = request_query(c->req, "accepts_incomplete");
+
+	return v != NULL && strcmp(v, "true") == 0;
+}
+
+int
+h_common_check_async(const struct ctx *c, const struct catalog_plan *p,
+    enum action a, struct response *resp)
+{
+	if (!p->cfg->async[a] || h_common_accepts_incomplete(c))
+		return 0;
+	response_error(resp, OSB_ERR_ASYNC_REQUIRED, "plan \"%s\" runs %s "
+	    "asynchronously: send accepts_incomplete=true", p->plan_name,
+	    action_name(a));
+	return -1;
+}
+
+int
+h_common_require_ids(const struct ctx *c, struct response *resp)
+{
+	static const char *const names[] = { "service_id", "plan_id" };
+	const char	*v;
+	int		 i;
+
+	for (i = 0; i < 2; i++) {
+		v = request_query(c->req, names[i]);
+		if (v == NULL || *v == '\0') {
+			response_error(resp, OSB_ERR_BAD_REQUEST, "the query "
+			    "parameter %s is required", names[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+h_common_delete_mode(const struct ctx *c, const cJSON *rec, const char *what,
+    const char *id, enum action a, struct catalog_plan *p, int *async,
+    int *hooked, struct response *resp)
+{
+	*async = *hooked = 0;
+	if (strcmp(request_query(c->req, "service_id"),
+	    records_str(rec, "service_id")) != 0) {
+		response_error(resp, OSB_ERR_BAD_REQUEST, "service_id does not "
+		    "match %s \"%s\"", what, id);
+		return -1;
+	}
+	if (catalog_lookup(c->catalog, records_str(rec, "service_id"),
+	    records_str(rec, "plan_id"), p) != CATALOG_FOUND)
+		return 0;
+	*async = p->cfg->async[a];
+	*hooked = p->cfg->hook[a] != NULL;
+	if (h_common_check_async(c, p, a, resp) == -1)
+		return -1;
+	if (*async && op_is(rec, a, OPS_IN_PROGRESS)) {
+		h_common_accepted(resp, op_id(rec));
+		return -1;
+	}
+	return 0;
+}
+
+int
+h_common_existing(const struct ctx *c, const cJSON *old, int same,
+    enum action create, int async, const char *what, const char *id,
+    struct response *resp)
+{
+	if (op_is(old, create, OPS_IN_PROGRESS)) {
+		if (same && async && h_common_accepts_incomplete(c))
+			h_common_accepted(resp, op_id(old));
+		else
+			h_common_busy(resp, what, id, old);
+	} else if (op_is(old, create, OPS_FAILED))
+		response_error(resp, OSB_ERR_CONFLICT, "%s \"%s\" exists but "
+		    "could not be made; delete it first", what, id);
+	else if (op_state(old) == OPS_IN_PROGRESS)
+		h_common_busy(resp, what, id, old);
+	else if (same)
+		return 0;
+	else
+		response_error(resp, OSB_ERR_CONFLICT, "%s \"%s\" already "
+		    "exists with different attributes", what, id);
+	return -1;
+}
+
+void
+h_common_accepted(struct response *resp, const char *opid)
+{
+	cJSON *out = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(out, "operation", opid);
+	response_json(resp, 202, out);
+}
+
+void
+h_common_busy(struct response *resp, const char *what, const char *id,
+    const cJSON *rec)
+{
+	const char *type = records_str(op_last(rec), "type");
+
+	response_error(resp, OSB_ERR_CONCURRENCY, "another operation (%s) "
+	    "of %s \"%s\" is in progress; try again when it has finished",
+	    *type ? type : "binding", what, id);
+}
+
+/* Retry-After for an operation in progress: the plan's poll_interval. */
+static void
+retry_after(const struct ctx *c, const cJSON *rec, struct response *resp)
+{
+	struct catalog_plan	p;
+	long			s = PLANCFG_DEFAULT_POLL_INTERVAL;
+
+	if (catalog_lookup(c->catalog, records_str(rec, "service_id"),
+	    records_str(rec, "plan_id"), &p) == CATALOG_FOUND)
+		s = p.cfg->poll_interval;
+	response_header(resp, "Retry-After", "%ld", s);
+}
+
+void
+h_common_lastop(struct ctx *c, enum store_table tb, const char *key,
+    const char *what, struct response *resp)
+{
+	struct store_txn	*t;
+	const char		*want = request_query(c->req, "operation");
+	cJSON			*rec = NULL;
+	enum store_rc		 rc;
+	int			 gone = 0;
+
+	rc = h_common_read(c, tb, key, &rec, resp);
+	if (rc == STORE_NOTFOUND) {
+		/* spec.md "Polling Last Operation": 410 Gone with {} once an
+		 * asynchronous delete has finished. */
+		if (store_begin(c->store, 0, &t) == STORE_OK) {
+			gone = op_gone_get(t, key);
+			store_abort(t);
+		}
+		if (gone)
+			response_json(resp, 410, NULL);
+		else
+			response_error(resp, OSB_ERR_NOT_FOUND, "%s \"%s\" does "
+			    "not exist", what, key);
+		return;
+	}
+	if (rc != STORE_OK)
+		return;
+	if (want != NULL && *op_id(rec) != '\0' && strcmp(want, op_id(rec)) !=
+	    0)
+		response_error(resp, OSB_ERR_BAD_REQUEST, "operation \"%s\" "
+		    "is not the last operation of %s \"%s\" (that is \"%s\")",
+		    strlen(want) <= OSB_MAX_QUOTED && utf8_valid(want,
+		    strlen(want)) ? want : "(not shown)", what, key, op_id(rec));
+	else {
+		response_json(resp, 200, op_lastop_reply(rec));
+		if (op_state(rec) == OPS_IN_PROGRESS)
+			retry_after(c, rec, resp);
+	}
+	cJSON_Delete(rec);
+}

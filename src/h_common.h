@@ -1,0 +1,142 @@
+/*
+ * h_common: what the OSBAPI handlers (h_instance.c, h_binding.c) share and
+ * nothing else uses: reading the request the way every handler does, the
+ * spec's answers to a record that exists or is busy, and the one way a
+ * mutating request ends.
+ *
+ * A mutating handler validates what needs no stored state first, then opens
+ * a write transaction (struct h_txn), takes every decision that depends on
+ * stored state inside it, and ends in one of two ways:
+ *
+ *   h_common_commit()  the change is saved: commit, then either answer at
+ *                      once (no operation), run the operation in the
+ *                      request (synchronous) or start its runner
+ *                      (asynchronous, 202);
+ *   h_common_end()     always, at the handler's one `done:` label: a
+ *                      transaction still open is the refusal of a request
+ *                      (commit only what reaping changed, else abort), and
+ *                      a store failure met anywhere replaces the answer with
+ *                      a 500 or 503.
+ *
+ * So a handler's every early exit is `goto done` with either resp filled (a
+ * refusal) or tx.rc set (a store failure).
+ *
+ * Ownership: everything is borrowed for one request; trees returned through
+ * out parameters are the caller's (cJSON_Delete).
+ */
+#ifndef OSB_H_COMMON_H
+#define OSB_H_COMMON_H
+
+#include <cjson/cJSON.h>
+
+#include "catalog.h"
+#include "handlers.h"
+#include "op.h"
+#include "response.h"
+#include "store.h"
+
+/* A mutating request's write transaction and how it is going. */
+struct h_txn {
+	struct store_txn	*t;	/* open, or NULL */
+	int			 dirty;	/* a reaped operation was saved: commit
+					   even when refusing (op_load_live) */
+	enum store_rc		 rc;	/* the store failure met, or STORE_OK */
+};
+
+#define H_TXN_INIT	{ NULL, 0, STORE_OK }
+
+/* How a change just saved in the transaction goes on (h_common_commit). */
+struct h_change {
+	const struct catalog_plan *p;	/* whose settings run it */
+	enum store_table	 tb;
+	const char		*key;	/* of the record in tb */
+	const char		*bid;	/* binding id, NULL for an instance */
+	const cJSON		*inst;	/* binding actions: the instance */
+	const cJSON		*rec;	/* the record as saved */
+	const char		*opid;	/* the operation begun (op_begin), or
+					   NULL when the change is complete */
+	int			 async;
+	int			 status;	/* 200 or 201 once complete */
+	/* The body of a complete change from the record as it ends (rec, or
+	 * the record after the synchronous operation); NULL answers {}. */
+	cJSON			*(*reply)(const cJSON *rec);
+};
+
+/* Open the write transaction.  0, or -1 with tx->rc set. */
+int  h_common_begin(struct ctx *, struct h_txn *);
+
+/* op_load_live() in tx: STORE_OK with *out or STORE_NOTFOUND; a failure is
+ * also kept in tx->rc. */
+enum store_rc h_common_load(struct h_txn *, enum store_table,
+    const char *key, cJSON **out);
+
+/* Commit tx and answer as ch says.  Failures end up in tx->rc (the store)
+ * or resp (the operation), for h_common_end(). */
+void h_common_commit(struct ctx *, struct h_txn *, const struct h_change *,
+    struct response *);
+
+/* The end of every mutating handler; see above. */
+void h_common_end(struct ctx *, struct h_txn *, struct response *);
+
+/* A record for a read-only endpoint (op_read_live).  STORE_OK with *out,
+ * STORE_NOTFOUND (the caller says what is missing), or a failure with the
+ * 500/503 in resp. */
+enum store_rc h_common_read(struct ctx *, enum store_table, const char *key,
+    cJSON **out, struct response *);
+
+/* The request's body as a checked JSON object, within the configured
+ * limits (OSBROKER_MAX_JSON_DEPTH, OSBROKER_MAX_JSON_KEYS); NULL with a 400
+ * in resp. */
+cJSON *h_common_body(const struct ctx *, struct response *);
+
+/* Who sent this request, for the operation record. */
+struct op_who h_common_who(const struct ctx *);
+
+/* 1 when the request says accepts_incomplete=true. */
+int  h_common_accepts_incomplete(const struct ctx *);
+
+/* 0 when action a of plan p may run as the request asks; -1 with 422
+ * AsyncRequired when p runs it asynchronously and the request lacks
+ * accepts_incomplete=true (spec.md "Asynchronous Operations"). */
+int  h_common_check_async(const struct ctx *, const struct catalog_plan *p,
+    enum action a, struct response *);
+
+/* Deprovision and unbind: the REQUIRED service_id and plan_id query
+ * parameters (spec.md).  0, or -1 with a 400 in resp. */
+int  h_common_require_ids(const struct ctx *, struct response *);
+
+/* Unbind and deprovision of the record rec (what: "instance" or "binding",
+ * named id): the query's service_id must match (400); the plan's settings
+ * for action a go to *p, *async, *hooked (none when the plan left the
+ * catalog: the broker deletes alone); AsyncRequired as above; the same
+ * delete still running is answered 202 with its operation.  0 to go on, -1
+ * with resp filled. */
+int  h_common_delete_mode(const struct ctx *, const cJSON *rec,
+    const char *what, const char *id, enum action a, struct catalog_plan *p,
+    int *async, int *hooked, struct response *);
+
+/* A PUT that meets a record that exists (what/id: "instance" or "binding"
+ * and its id; same: the request equals the stored one; create: the action
+ * that made it).  spec.md: 200 for the same, 409 for a different one, 202
+ * with the operation while the same runs asynchronously; 422
+ * ConcurrencyError while anything else runs; 409 when its creation failed
+ * (delete it first).  0 when the caller answers 200 with the stored record,
+ * -1 with resp filled. */
+int  h_common_existing(const struct ctx *, const cJSON *old, int same,
+    enum action create, int async, const char *what, const char *id,
+    struct response *);
+
+/* 202 with the operation id (spec.md: "operation" in async responses). */
+void h_common_accepted(struct response *, const char *opid);
+
+/* 422 ConcurrencyError naming what is in progress on rec (NULL: an
+ * operation on one of the instance's bindings). */
+void h_common_busy(struct response *, const char *what, const char *id,
+    const cJSON *rec);
+
+/* last_operation of the record key in table tb (what: "instance" or
+ * "binding", for messages); both endpoints' answer. */
+void h_common_lastop(struct ctx *, enum store_table tb, const char *key,
+    const char *what, struct response *);
+
+#endif
