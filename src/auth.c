@@ -16,7 +16,6 @@
 
 #define AUTH_CACHE 8
 #define SHARED_NAME	"auth-cache"
-#define SHARED_MAX	(64 * 1024)
 /* libxcrypt's sha1crypt (iterated HMAC-SHA1, salted) at about 100 rounds
  * (gensalt varies the count a little): ~0.08 ms a check, where the cheapest
  * SHA-512-crypt (1000 rounds) costs 0.35 ms, the bulk of a CGI request. */
@@ -36,7 +35,7 @@ struct auth {
 	char		*cache[AUTH_CACHE];
 	int		 cache_user[AUTH_CACHE];
 	int		 cache_next;
-	char		 shared[4096];	/* directory of the shared cache, or "" */
+	char		 shared[OSB_MAX_PATH];	/* directory of the shared cache, or "" */
 };
 
 static void
@@ -111,7 +110,7 @@ auth_load(const char *path, char *err, size_t errlen)
 {
 	struct auth	*a;
 	FILE		*f;
-	char		 line[1024];
+	char		 line[OSB_MAX_CREDENTIAL_LINE];
 	int		 lineno = 0;
 
 	if ((a = calloc(1, sizeof(*a))) == NULL) {
@@ -216,7 +215,7 @@ shared_read(const struct auth *a, const char *file)
 	char	 head[256], *buf, *body = NULL;
 	size_t	 n, hl;
 
-	if ((buf = pfile_read(file, SHARED_MAX, &n)) == NULL)
+	if ((buf = pfile_read(file, OSB_MAX_AUTH_CACHE, &n)) == NULL)
 		return NULL;
 	shared_head(a, head, sizeof(head));
 	hl = strlen(head);

@@ -69,7 +69,7 @@ count_var(long long *dst, const char *var, long long def, long long min,
 int
 config_load(struct config *c, char *err, size_t errlen)
 {
-	char		def[4096 + 16];
+	char		def[OSB_MAX_PATH + OSB_MAX_NAME];
 	long long	n;
 
 	memset(c, 0, sizeof(*c));
@@ -83,11 +83,11 @@ config_load(struct config *c, char *err, size_t errlen)
 	    "OSBROKER_CREDENTIALS", def, err, errlen) == -1)
 		return -1;
 	if (size_var(&c->max_body, "OSBROKER_MAX_BODY", OSB_DEFAULT_MAX_BODY,
-	    64, err, errlen) == -1 ||
+	    OSB_MIN_MAX_BODY, err, errlen) == -1 ||
 	    size_var(&c->map_size, "OSBROKER_MAP_SIZE", OSB_DEFAULT_MAP_SIZE,
-	    1024 * 1024, err, errlen) == -1 ||
+	    OSB_MIN_MAP_SIZE, err, errlen) == -1 ||
 	    size_var(&c->max_hook_output, "OSBROKER_MAX_HOOK_OUTPUT",
-	    OSB_MAX_HOOK_STDOUT, 1024, err, errlen) == -1)
+	    OSB_MAX_HOOK_STDOUT, OSB_MIN_HOOK_STDOUT, err, errlen) == -1)
 		return -1;
 	if (count_var(&n, "OSBROKER_MAX_ID_LEN", OSB_MAX_ID_LEN, 1,
 	    OSB_MAX_ID_LEN, err, errlen) == -1)
@@ -98,11 +98,12 @@ config_load(struct config *c, char *err, size_t errlen)
 		return -1;
 	c->max_json_depth = (int)n;
 	if (count_var(&n, "OSBROKER_MAX_JSON_KEYS", OSB_MAX_JSON_KEYS, 1,
-	    1000000, err, errlen) == -1)
+	    OSB_MAX_JSON_KEYS_CAP, err, errlen) == -1)
 		return -1;
 	c->max_json_keys = (size_t)n;
 	if (count_var(&n, "OSBROKER_REQUEST_TIMEOUT",
-	    OSB_DEFAULT_REQUEST_TIMEOUT, OSB_REQUEST_TIMEOUT_MARGIN + 1, 86400,
+	    OSB_DEFAULT_REQUEST_TIMEOUT, OSB_REQUEST_TIMEOUT_MARGIN + 1,
+	    OSB_MAX_REQUEST_TIMEOUT,
 	    err, errlen) == -1)
 		return -1;
 	c->request_timeout = (long)n;

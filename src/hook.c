@@ -40,7 +40,7 @@ now_mono(void)
 static void
 child(const struct hook_run *h, int in, int out, int err, pid_t parent)
 {
-	char		 dir[4096], *slash;
+	char		 dir[OSB_MAX_PATH], *slash;
 	char		*argv[2];
 	sigset_t	 all;
 	int		 sig;
@@ -73,7 +73,7 @@ child(const struct hook_run *h, int in, int out, int err, pid_t parent)
 static int
 drain(struct buf *b, size_t max)
 {
-	char	 tmp[4096];
+	char	 tmp[OSB_MAX_PATH];
 	ssize_t	 n;
 	size_t	 keep;
 
@@ -147,7 +147,8 @@ redact(const char *text, size_t len, const char *const *secrets)
 static void
 log_stderr(const struct hook_run *h, const struct buf *b)
 {
-	char		 line[1024], clean[1024], *text, *end;
+	char		 line[OSB_MAX_HOOK_LOG_LINE + 1];
+	char		 clean[OSB_MAX_HOOK_LOG_LINE + 1], *text, *end;
 	const char	*p, *nl;
 	size_t		 n;
 
@@ -169,11 +170,11 @@ log_stderr(const struct hook_run *h, const struct buf *b)
 	for (p = text; p != NULL && *p != '\0'; p = nl != NULL ? nl + 1 : NULL) {
 		nl = strchr(p, '\n');
 		n = nl != NULL ? (size_t)(nl - p) : strlen(p);
-		snprintf(line, sizeof(line), "%.*s", (int)(n < 1000 ? n : 1000),
-		    p);
+		snprintf(line, sizeof(line), "%.*s", (int)(n <
+		    OSB_MAX_HOOK_LOG_LINE ? n : OSB_MAX_HOOK_LOG_LINE), p);
 		log_clean(clean, sizeof(clean), line);
 		log_msg("hook %s: %s%s", h->log_prefix, clean,
-		    n > 1000 ? " [line cut]" : "");
+		    n > OSB_MAX_HOOK_LOG_LINE ? " [line cut]" : "");
 	}
 	explicit_bzero(text, strlen(text));
 	free(text);

@@ -10,11 +10,13 @@
                                                 "<iid>/<bid>" must fit LMDB's
                                                 511-byte keys) */
 #define OSB_DEFAULT_MAX_BODY    (1024 * 1024) /* OSBROKER_MAX_BODY */
+#define OSB_MIN_MAX_BODY        64           /* ... and its smallest value */
 #define OSB_MAX_DISCARD         (64LL * 1024 * 1024) /* drained from a refused body */
 #define OSB_MAX_JSON_DEPTH      32           /* OSBROKER_MAX_JSON_DEPTH default */
 #define OSB_MAX_JSON_DEPTH_CAP  64           /* ... and its largest value */
 #define OSB_MAX_JSON_KEYS       4096         /* OSBROKER_MAX_JSON_KEYS: object
                                                 members in one body */
+#define OSB_MAX_JSON_KEYS_CAP   1000000      /* ... and its largest value */
 #define OSB_MAX_HEADER_LEN      8192         /* any X-Broker-API-* / auth header */
 #define OSB_MAX_URI_LEN         8192         /* REQUEST_URI */
 #define OSB_MAX_QUERY_PARAMS    32
@@ -23,10 +25,12 @@
  * with the data).  16 GiB holds millions of instances (BENCHMARKS.md) and
  * stays within what valgrind can map; 1 GiB where size_t is 32 bits. */
 #define OSB_DEFAULT_MAP_SIZE    (sizeof(size_t) > 4 ? 16LL << 30 : 1LL << 30)
+#define OSB_MIN_MAP_SIZE        (1024 * 1024) /* its smallest value */
 #define OSB_DEFAULT_REQUEST_TIMEOUT 60       /* OSBROKER_REQUEST_TIMEOUT, seconds:
                                                 nginx's fastcgi_read_timeout */
 #define OSB_REQUEST_TIMEOUT_MARGIN 5         /* a synchronous hook ends this much
                                                 before the web server gives up */
+#define OSB_MAX_REQUEST_TIMEOUT 86400        /* OSBROKER_REQUEST_TIMEOUT's largest */
 #define OSB_RELEASE_EVERY       64           /* requests between store_release()
                                                 calls of a worker: its resident
                                                 size stays a few MB */
@@ -35,9 +39,18 @@
 #define OSB_MAX_QUOTED          255          /* most bytes of a client's value
                                                 quoted back in a description */
 #define OSB_MAX_PATH            4096         /* a file or directory name the
-                                                broker builds (PATH_MAX) */
+                                                broker is given or builds
+                                                (PATH_MAX) */
+#define OSB_MAX_NAME            104          /* what the broker appends to such
+                                                a name ("/operations.log",
+                                                ".<pid>.tmp") */
+#define OSB_MAX_PROC_LINE       (OSB_MAX_PATH + 256) /* a /proc/self/maps line */
+#define OSB_MAX_CREDENTIAL_LINE 1024         /* a line of the credentials file */
+#define OSB_MAX_AUTH_CACHE      (64 * 1024)  /* the shared password cache file */
+#define OSB_MAX_HOOK_LOG_LINE   1000         /* a hook's stderr line as logged */
 #define OSB_MAX_HOOK_STDOUT     65536        /* OSBROKER_MAX_HOOK_OUTPUT default:
                                                 a hook's answer (docs/hooks.md) */
+#define OSB_MIN_HOOK_STDOUT     1024         /* ... and its smallest value */
 #define OSB_MAX_HOOK_STDERR     16384        /* of a hook's stderr, logged */
 #define OSB_MAX_HOOK_DESC       1000         /* a hook's user-facing description */
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "limits.h"
 #include "pfile.h"
 
 char *
@@ -51,7 +52,7 @@ out:
 int
 pfile_replace(const char *path, const char *data, size_t len)
 {
-	char	 tmp[4200];
+	char	 tmp[OSB_MAX_PATH + OSB_MAX_NAME];
 	ssize_t	 w;
 	size_t	 done = 0;
 	int	 fd, ok = 1;

@@ -55,7 +55,7 @@ int
 runner_spawn(const struct config *cfg, enum store_table tb, const char *key,
     const char *opid)
 {
-	char	*argv[6], logpath[4200], **env;
+	char	*argv[6], logpath[OSB_MAX_PATH + OSB_MAX_NAME], **env;
 	pid_t	 pid, gc;
 	int	 status, fd;
 

@@ -18,6 +18,7 @@
 
 #include <lmdb.h>
 
+#include "limits.h"
 #include "store.h"
 
 static const char *table_names[T__COUNT] = {
@@ -33,7 +34,7 @@ struct store {
 	int		 missing[T__COUNT];	/* read-only: table not there */
 	int		 readonly;		/* opened read-only: open_env() */
 	time_t		 retried;		/* last try to reopen writable */
-	char		 dir[4096];
+	char		 dir[OSB_MAX_PATH];
 	size_t		 map_size;
 	unsigned long	 txns;			/* since the last store_release() */
 	char		 err[256];
@@ -228,7 +229,7 @@ find_map(struct store *st, void **addr, size_t *len)
 {
 	struct stat		 sb;
 	FILE			*f;
-	char			 line[4352];
+	char			 line[OSB_MAX_PROC_LINE];
 	unsigned long		 lo, hi, ino;
 	mdb_filehandle_t	 fd;
 	int			 found = 0;
