@@ -36,8 +36,8 @@
                                                 a hook's answer (docs/hooks.md) */
 #define OSB_MAX_HOOK_STDERR     16384        /* of a hook's stderr, logged */
 #define OSB_MAX_HOOK_DESC       1000         /* a hook's user-facing description */
-#define OSB_MAX_PATH_LEN        4096         /* a file or directory name (the
-                                                catalog's directory, ...) */
+#define OSB_MAX_PATH_LEN        4096         /* the catalog's directory, which
+                                                hook paths resolve against */
 #define OSB_MAX_STATE_PATH      4200         /* a file in the state directory:
                                                 longer, the catalog is not
                                                 cached */
