@@ -1,28 +1,14 @@
 /*
- * catalog.c: load catalog.yml, validate it against the catalog rules of the
- * spec (spec.md "Catalog Management" and the objects it defines), and render
- * the served JSON once.
- *
- * libyaml reads the bytes twice.  The first pass walks the event stream to
- * refuse, at their exact place, the things the node tree can no longer show:
- * aliases (a shared node, and the "billion laughs" expansion), explicit tags
- * (a tagged "!!str 12" is indistinguishable from a plain 12 once loaded), a
- * second document, and nesting deeper than CATALOG_MAX_DEPTH (which also
- * bounds every recursion below).  The second pass uses the document API so
- * every node keeps its start_mark for messages.
- *
- * One walk over the nodes validates and builds the cJSON tree together: each
- * spec object (offering, plan, maintenance_info, ...) has a table of its
- * fields, their camelCase spellings and their types.  Keys not in a table are
- * vendor extensions and are copied as they are.  Uniqueness of ids and names
- * is checked afterwards over the collected records.
+ * catalog.c: the loaded catalog.  It assembles struct catalog from the tree
+ * and records a producer hands over (catload.c from catalog.yml, catcache.c
+ * from the compiled form), checks each plan's broker settings, renders the
+ * served JSON once with its ETag, and answers the lookups.  No libyaml here.
  */
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,17 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <yaml.h>
-
-#include "catalog.h"
+#include "catalog_int.h"
 #include "plancfg.h"
-
-#define CATALOG_MAX_BYTES	(4 * 1024 * 1024)	/* file or buffer */
-#define CATALOG_MAX_DEPTH	64	/* nested mappings and sequences */
-#define CATALOG_MAX_IDLEN	255	/* spec: strings <= 255 recommended */
-#define CATALOG_MAX_SCHEMA	65536	/* spec: schemas at most 64kB */
-#define CATALOG_MAX_FIELDS	16	/* longest field table below */
-#define CATALOG_LABEL		160	/* "plan \"x\": schemas: ..." */
 
 struct catalog_service {
 	const char	*id;
@@ -62,1349 +39,116 @@ struct catalog {
 	size_t		 nplans;
 };
 
-/* What the walk remembers of each offering and plan for the final checks. */
-struct rec {
-	cJSON		*json;
-	const cJSON	*broker;
-	yaml_mark_t	 idmark;
-	yaml_mark_t	 namemark;
-	size_t		 svc;		/* plans: index of their offering */
-	size_t		 first;		/* offerings: their plans in plans[] */
-	size_t		 nplans;
-};
+int
+catalog_vfail(struct catalog_error *err, const struct catalog_mark *m,
+    const char *fmt, va_list ap)
+{
+	err->line = m != NULL ? (int)m->line + 1 : 0;
+	err->column = m != NULL ? (int)m->column + 1 : 0;
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	return -1;
+}
 
-struct loader {
-	char			 base_dir[4096];	/* for relative hook paths */
-	const char		*data;
-	size_t			 len;
-	struct catalog_error	*err;
-	yaml_document_t		 doc;
-	int			 have_doc;
-	cJSON			*brokers;
-	struct rec		*svcs;
-	size_t			 nsvcs, svccap;
-	struct rec		*plans;
-	size_t			 nplans, plancap;
-};
-
-enum stype { ST_STRING, ST_NULL, ST_BOOL, ST_INT, ST_FLOAT, ST_BADNUM };
-
-enum ftype {
-	FT_ID,		/* non-empty string, at most CATALOG_MAX_IDLEN */
-	FT_NAME,	/* FT_ID and CLI-friendly */
-	FT_TEXT,	/* non-empty string */
-	FT_STRING,	/* any string */
-	FT_BOOL,
-	FT_STRINGS,	/* sequence of strings */
-	FT_REQUIRES,	/* sequence of the permissions the spec names */
-	FT_MAPPING,	/* any mapping, copied as it is */
-	FT_POSINT,
-	FT_SEMVER,
-	FT_OBJECT,	/* a spec object with its own table */
-	FT_SERVICES,
-	FT_PLANS,
-	FT_SCHEMA,	/* a JSON Schema */
-	FT_BROKER,	/* "osbroker": kept apart, never served */
-	FT_REFUSED
-};
-
-struct objspec;
-
-struct field {
-	const char		*name;	/* the spec's spelling, served */
-	const char		*camel;	/* early brokers' spelling, or NULL */
-	enum ftype		 type;
-	int			 required;
-	const struct objspec	*sub;	/* FT_OBJECT only */
-};
-
-struct objspec {
-	const struct field	*fields;
-	size_t			 nfields;
-};
-
-#define SPEC(t)	{ (t), sizeof(t) / sizeof((t)[0]) }
-
-/* spec.md "Input Parameters Schema Object" */
-static const struct field params_fields[] = {
-	{ "parameters", NULL, FT_SCHEMA, 0, NULL },
-};
-static const struct objspec params_spec = SPEC(params_fields);
-
-/* spec.md "Service Instance Schema Object" */
-static const struct field si_fields[] = {
-	{ "create", NULL, FT_OBJECT, 0, &params_spec },
-	{ "update", NULL, FT_OBJECT, 0, &params_spec },
-};
-static const struct objspec si_spec = SPEC(si_fields);
-
-/* spec.md "Service Binding Schema Object" */
-static const struct field sb_fields[] = {
-	{ "create", NULL, FT_OBJECT, 0, &params_spec },
-};
-static const struct objspec sb_spec = SPEC(sb_fields);
-
-/* spec.md "Schemas Object" */
-static const struct field schemas_fields[] = {
-	{ "service_instance", "serviceInstance", FT_OBJECT, 0, &si_spec },
-	{ "service_binding", "serviceBinding", FT_OBJECT, 0, &sb_spec },
-};
-static const struct objspec schemas_spec = SPEC(schemas_fields);
-
-/* spec.md "Maintenance Info Object" */
-static const struct field maint_fields[] = {
-	{ "version", NULL, FT_SEMVER, 1, NULL },
-	{ "description", NULL, FT_STRING, 0, NULL },
-};
-static const struct objspec maint_spec = SPEC(maint_fields);
-
-/* profile.md "Dashboard Client Object": id and secret are required there. */
-static const struct field dash_fields[] = {
-	{ "id", NULL, FT_TEXT, 1, NULL },
-	{ "secret", NULL, FT_TEXT, 1, NULL },
-	{ "redirect_uri", "redirectUri", FT_STRING, 0, NULL },
-};
-static const struct objspec dash_spec = SPEC(dash_fields);
-
-/* spec.md "Service Plan Object".  id and name must stay first (F_ID, F_NAME). */
-static const struct field plan_fields[] = {
-	{ "id", NULL, FT_ID, 1, NULL },
-	{ "name", NULL, FT_NAME, 1, NULL },
-	{ "description", NULL, FT_TEXT, 1, NULL },
-	{ "metadata", NULL, FT_MAPPING, 0, NULL },
-	{ "free", NULL, FT_BOOL, 0, NULL },
-	{ "bindable", NULL, FT_BOOL, 0, NULL },
-	{ "binding_rotatable", "bindingRotatable", FT_BOOL, 0, NULL },
-	{ "plan_updateable", "planUpdateable", FT_BOOL, 0, NULL },
-	{ "schemas", NULL, FT_OBJECT, 0, &schemas_spec },
-	{ "maximum_polling_duration", "maximumPollingDuration", FT_POSINT, 0,
-	    NULL },
-	{ "maintenance_info", "maintenanceInfo", FT_OBJECT, 0, &maint_spec },
-	{ "osbroker", NULL, FT_BROKER, 0, NULL },
-};
-static const struct objspec plan_spec = SPEC(plan_fields);
-
-/* spec.md "Service Offering Object".  id and name first, as for plans. */
-static const struct field service_fields[] = {
-	{ "id", NULL, FT_ID, 1, NULL },
-	{ "name", NULL, FT_NAME, 1, NULL },
-	{ "description", NULL, FT_TEXT, 1, NULL },
-	{ "bindable", NULL, FT_BOOL, 1, NULL },
-	{ "tags", NULL, FT_STRINGS, 0, NULL },
-	{ "requires", NULL, FT_REQUIRES, 0, NULL },
-	{ "instances_retrievable", "instancesRetrievable", FT_BOOL, 0, NULL },
-	{ "bindings_retrievable", "bindingsRetrievable", FT_BOOL, 0, NULL },
-	{ "allow_context_updates", "allowContextUpdates", FT_BOOL, 0, NULL },
-	{ "plan_updateable", "planUpdateable", FT_BOOL, 0, NULL },
-	{ "metadata", NULL, FT_MAPPING, 0, NULL },
-	{ "dashboard_client", "dashboardClient", FT_OBJECT, 0, &dash_spec },
-	{ "plans", NULL, FT_PLANS, 1, NULL },
-	{ "osbroker", NULL, FT_BROKER, 0, NULL },
-};
-static const struct objspec service_spec = SPEC(service_fields);
-
-_Static_assert(sizeof(service_fields) / sizeof(service_fields[0]) <=
-    CATALOG_MAX_FIELDS, "CATALOG_MAX_FIELDS too small");
-_Static_assert(sizeof(plan_fields) / sizeof(plan_fields[0]) <=
-    CATALOG_MAX_FIELDS, "CATALOG_MAX_FIELDS too small");
-
-/*
- * The document.  "osbroker" is refused here rather than copied: an operator
- * who puts broker settings at the top expects them to be private, and a
- * served copy would leak them.
- */
-static const struct field top_fields[] = {
-	{ "services", NULL, FT_SERVICES, 1, NULL },
-	{ "osbroker", NULL, FT_REFUSED, 0, NULL },
-};
-static const struct objspec top_spec = SPEC(top_fields);
-
-#define F_ID	0
-#define F_NAME	1
-
-static int	 to_json(struct loader *, const yaml_node_t *, int, cJSON **);
-static int	 convert_object(struct loader *, const yaml_node_t *,
-		    const struct objspec *, const char *, int, cJSON **,
-		    const yaml_node_t **, cJSON **);
-
-static int
-fail(struct loader *c, const yaml_mark_t *m, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(struct loader *c, const yaml_mark_t *m, const char *fmt, ...)
+int
+catalog_fail(struct catalog_error *err, const struct catalog_mark *m,
+    const char *fmt, ...)
 {
 	va_list ap;
 
-	c->err->line = m != NULL ? (int)m->line + 1 : 0;
-	c->err->column = m != NULL ? (int)m->column + 1 : 0;
 	va_start(ap, fmt);
-	vsnprintf(c->err->message, sizeof(c->err->message), fmt, ap);
+	catalog_vfail(err, m, fmt, ap);
 	va_end(ap);
 	return -1;
 }
 
 static int
-oom(struct loader *c)
+oom(struct catalog_parts *c)
 {
-	return fail(c, NULL, "out of memory");
+	return catalog_fail(c->err, NULL, "out of memory");
 }
 
-/*
- * Add item to an object (key) or an array (key NULL).  cJSON copies the key
- * and, when that copy fails, neither adds nor frees the item.
- */
-static int
-add_item(struct loader *c, cJSON *to, const char *key, cJSON *item)
+static void
+error_init(struct catalog_error *err, const char *name)
 {
-	cJSON_bool ok;
+	memset(err, 0, sizeof(*err));
+	snprintf(err->file, sizeof(err->file), "%s",
+	    name != NULL ? name : "(catalog)");
+}
 
-	ok = key != NULL ? cJSON_AddItemToObject(to, key, item) :
-	    cJSON_AddItemToArray(to, item);
-	if (ok)
+/* The directory of the catalog file ("." for names without one). */
+static void
+set_base_dir(struct catalog_parts *c, const char *name)
+{
+	const char *slash = name != NULL ? strrchr(name, '/') : NULL;
+	char dir[OSB_MAX_PATH_LEN], *abs;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == name)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - name), name);
+	/* Absolute, so hooks and runners find their programs whatever
+	 * directory they run in. */
+	abs = realpath(dir, NULL);
+	snprintf(c->base_dir, sizeof(c->base_dir), "%s", abs != NULL ? abs :
+	    dir);
+	free(abs);
+}
+
+int
+catalog_parts_begin(struct catalog_parts *c, const char *name,
+    struct catalog **out, struct catalog_error *err,
+    struct catalog_error *scratch)
+{
+	*out = NULL;
+	memset(c, 0, sizeof(*c));
+	c->err = err != NULL ? err : scratch;
+	error_init(c->err, name);
+	set_base_dir(c, name);
+	if ((c->brokers = cJSON_CreateArray()) == NULL)
+		return oom(c);
+	return 0;
+}
+
+int
+catalog_parts_push(struct catalog_parts *c, struct catalog_recs *a,
+    const struct catalog_rec *r)
+{
+	struct catalog_rec *p;
+	size_t ncap;
+
+	if (a->n == a->cap) {
+		ncap = a->cap ? a->cap * 2 : 16;
+		if ((p = reallocarray(a->v, ncap, sizeof(*p))) == NULL)
+			return oom(c);
+		a->v = p;
+		a->cap = ncap;
+	}
+	a->v[a->n++] = *r;
+	return 0;
+}
+
+/* Keep an "osbroker" object apart, owned by c->brokers.  cJSON neither
+ * adds nor frees an item it cannot add. */
+int
+catalog_keep_broker(struct catalog_parts *c, cJSON *broker,
+    struct catalog_rec *r)
+{
+	r->broker = broker;
+	if (broker == NULL || cJSON_AddItemToArray(c->brokers, broker))
 		return 0;
-	cJSON_Delete(item);
+	cJSON_Delete(broker);
 	return oom(c);
 }
 
-static const yaml_node_t *
-node_at(struct loader *c, int i)
-{
-	return yaml_document_get_node(&c->doc, i);
-}
-
-static const char *
-sval(const yaml_node_t *n)
-{
-	return (const char *)n->data.scalar.value;
-}
-
-static int
-is_digit(int ch)
-{
-	return ch >= '0' && ch <= '9';
-}
-
-static int
-is_alnum(int ch)
-{
-	return is_digit(ch) || (ch >= 'a' && ch <= 'z') ||
-	    (ch >= 'A' && ch <= 'Z');
-}
-
-static int
-xdigit_value(int ch)
-{
-	if (is_digit(ch))
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-static int
-is_one_of(const char *s, const char *const *set)
-{
-	for (; *set != NULL; set++)
-		if (strcmp(s, *set) == 0)
-			return 1;
-	return 0;
-}
-
-/* YAML 1.2 core schema "int": [-+]?[0-9]+ | 0o[0-7]+ | 0x[0-9a-fA-F]+ */
-static int
-core_int(const char *s, size_t len, double *d)
-{
-	size_t i = 0;
-	int base = 10, dv;
-	double v = 0;
-
-	if (len > 2 && s[0] == '0' && (s[1] == 'o' || s[1] == 'x')) {
-		base = s[1] == 'o' ? 8 : 16;
-		i = 2;
-	} else if (len > 0 && (s[0] == '-' || s[0] == '+'))
-		i = 1;
-	if (i == len)
-		return 0;
-	for (; i < len; i++) {
-		dv = xdigit_value((unsigned char)s[i]);
-		if (dv < 0 || dv >= base)
-			return 0;
-		v = v * base + dv;
-	}
-	/* strtod rounds decimal digits correctly; 0o and 0x it cannot read. */
-	*d = base == 10 ? strtod(s, NULL) : v;
-	return 1;
-}
-
-/* core "float": [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
-static int
-core_float(const char *s, size_t len)
-{
-	size_t i = 0, digits = 0, exp = 0;
-
-	if (i < len && (s[i] == '-' || s[i] == '+'))
-		i++;
-	for (; i < len && is_digit((unsigned char)s[i]); i++)
-		digits++;
-	if (i < len && s[i] == '.')
-		for (i++; i < len && is_digit((unsigned char)s[i]); i++)
-			digits++;
-	if (digits == 0)
-		return 0;
-	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-		i++;
-		if (i < len && (s[i] == '-' || s[i] == '+'))
-			i++;
-		for (; i < len && is_digit((unsigned char)s[i]); i++)
-			exp++;
-		if (exp == 0)
-			return 0;
-	}
-	return i == len;
-}
-
-/*
- * Resolve a scalar as the YAML 1.2 core schema does.  Only plain scalars
- * are resolved; quoted and block scalars are always strings, which is how
- * an operator writes "12345" as an id.  YAML 1.1's yes/no/on/off stay
- * strings.  Infinities, NaN and overflowing numbers have no JSON form.
- */
-static enum stype
-scalar_type(const yaml_node_t *n, double *num)
-{
-	static const char *const nulls[] = { "", "~", "null", "Null", "NULL",
-	    NULL };
-	static const char *const trues[] = { "true", "True", "TRUE", NULL };
-	static const char *const falses[] = { "false", "False", "FALSE", NULL };
-	static const char *const inf[] = { ".inf", ".Inf", ".INF", "+.inf",
-	    "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan", ".NaN",
-	    ".NAN", NULL };
-	const char *s = sval(n);
-	size_t len = n->data.scalar.length;
-	enum stype t;
-	double d = 0;
-
-	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
-	    memchr(s, '\0', len) != NULL)
-		return ST_STRING;
-	if (is_one_of(s, nulls))
-		return ST_NULL;
-	if (is_one_of(s, trues) || is_one_of(s, falses)) {
-		if (num != NULL)
-			*num = is_one_of(s, trues);
-		return ST_BOOL;
-	}
-	if (is_one_of(s, inf))
-		return ST_BADNUM;
-	if (core_int(s, len, &d))
-		t = ST_INT;
-	else if (core_float(s, len)) {
-		d = strtod(s, NULL);
-		t = ST_FLOAT;
-	} else
-		return ST_STRING;
-	if (!isfinite(d))
-		return ST_BADNUM;
-	if (num != NULL)
-		*num = d;
-	return t;
-}
-
-static const char *
-stype_name(enum stype t)
-{
-	switch (t) {
-	case ST_NULL:
-		return "null";
-	case ST_BOOL:
-		return "a boolean";
-	case ST_STRING:
-		return "a string";
-	default:
-		return "a number";
-	}
-}
-
-static int
-is_string(const yaml_node_t *n)
-{
-	return n->type == YAML_SCALAR_NODE && scalar_type(n, NULL) == ST_STRING;
-}
-
-/* The value of key in a mapping node, or NULL. */
-static const yaml_node_t *
-map_get(struct loader *c, const yaml_node_t *map, const char *key)
-{
-	const yaml_node_pair_t *p;
-	const yaml_node_t *k;
-	size_t len = strlen(key);
-
-	if (map->type != YAML_MAPPING_NODE)
-		return NULL;
-	for (p = map->data.mapping.pairs.start;
-	    p < map->data.mapping.pairs.top; p++) {
-		k = node_at(c, p->key);
-		if (k != NULL && k->type == YAML_SCALAR_NODE &&
-		    k->data.scalar.length == len && memcmp(sval(k), key, len) == 0)
-			return node_at(c, p->value);
-	}
-	return NULL;
-}
-
-/* "plan \"tiny\"" when the name is readable, else "plan #2". */
-static void
-make_label(struct loader *c, const yaml_node_t *n, const char *kind, size_t i,
-    char *buf, size_t size)
-{
-	const yaml_node_t *name = map_get(c, n, "name");
-
-	if (name != NULL && is_string(name) && name->data.scalar.length > 0 &&
-	    memchr(sval(name), '\0', name->data.scalar.length) == NULL)
-		snprintf(buf, size, "%s \"%.64s\"", kind, sval(name));
-	else
-		snprintf(buf, size, "%s #%zu", kind, i + 1);
-}
-
-/* ---- First pass: the event stream. ---- */
-
-/* libyaml's reader errors carry a byte offset, not a mark. */
-static int
-reader_fail(struct loader *c, const yaml_parser_t *p)
-{
-	yaml_mark_t m;
-	size_t i, end = p->problem_offset;
-
-	memset(&m, 0, sizeof(m));
-	if (end > c->len)
-		end = c->len;
-	for (i = 0; i < end; i++) {
-		if (c->data[i] == '\n') {
-			m.line++;
-			m.column = 0;
-		} else
-			m.column++;
-	}
-	return fail(c, &m, "%s", p->problem != NULL ? p->problem :
-	    "cannot read input");
-}
-
-static int
-parser_fail(struct loader *c, const yaml_parser_t *p)
-{
-	if (p->error == YAML_MEMORY_ERROR)
-		return oom(c);
-	if (p->error == YAML_READER_ERROR)
-		return reader_fail(c, p);
-	if (p->context != NULL)
-		return fail(c, &p->problem_mark, "%s (%s at line %zu)",
-		    p->problem != NULL ? p->problem : "syntax error",
-		    p->context, p->context_mark.line + 1);
-	return fail(c, &p->problem_mark, "%s",
-	    p->problem != NULL ? p->problem : "syntax error");
-}
-
-static int
-check_event(struct loader *c, const yaml_event_t *ev, int *depth, int *docs)
-{
-	const yaml_char_t *tag = NULL;
-	int nest = 0;
-
-	switch (ev->type) {
-	case YAML_DOCUMENT_START_EVENT:
-		/* A second document is refused, not ignored: half a file
-		 * silently unused is worse than an error. */
-		if (++*docs > 1)
-			return fail(c, &ev->start_mark, "more than one YAML "
-			    "document; a catalog is a single document");
-		return 0;
-	case YAML_ALIAS_EVENT:
-		return fail(c, &ev->start_mark, "aliases are not supported");
-	case YAML_SCALAR_EVENT:
-		tag = ev->data.scalar.tag;
-		break;
-	case YAML_SEQUENCE_START_EVENT:
-		tag = ev->data.sequence_start.tag;
-		nest = 1;
-		break;
-	case YAML_MAPPING_START_EVENT:
-		tag = ev->data.mapping_start.tag;
-		nest = 1;
-		break;
-	case YAML_SEQUENCE_END_EVENT:
-	case YAML_MAPPING_END_EVENT:
-		--*depth;
-		return 0;
-	default:
-		return 0;
-	}
-	if (tag != NULL)
-		return fail(c, &ev->start_mark, "YAML tags (%.64s) are not "
-		    "supported; quote a value to make it a string",
-		    (const char *)tag);
-	if (nest && ++*depth > CATALOG_MAX_DEPTH)
-		return fail(c, &ev->start_mark, "nested deeper than %d levels",
-		    CATALOG_MAX_DEPTH);
-	return 0;
-}
-
-static int
-scan_events(struct loader *c)
-{
-	yaml_parser_t p;
-	yaml_event_t ev;
-	int depth = 0, docs = 0, rc = 0, end = 0;
-
-	if (!yaml_parser_initialize(&p))
-		return oom(c);
-	yaml_parser_set_input_string(&p, (const unsigned char *)c->data,
-	    c->len);
-	while (rc == 0 && !end) {
-		if (!yaml_parser_parse(&p, &ev)) {
-			rc = parser_fail(c, &p);
-			break;
-		}
-		rc = check_event(c, &ev, &depth, &docs);
-		end = ev.type == YAML_STREAM_END_EVENT;
-		yaml_event_delete(&ev);
-	}
-	yaml_parser_delete(&p);
-	return rc;
-}
-
-static int
-load_document(struct loader *c)
-{
-	yaml_parser_t p;
-	int rc = 0;
-
-	if (!yaml_parser_initialize(&p))
-		return oom(c);
-	yaml_parser_set_input_string(&p, (const unsigned char *)c->data,
-	    c->len);
-	/* On failure libyaml has already freed the partial document. */
-	if (yaml_parser_load(&p, &c->doc))
-		c->have_doc = 1;
-	else
-		rc = parser_fail(c, &p);
-	yaml_parser_delete(&p);
-	return rc;
-}
-
-/* ---- Generic conversion: any node to cJSON. ---- */
-
-struct keyref {
-	const char		*s;
-	size_t			 seq;
-	const yaml_node_t	*node;
-};
-
-static int
-keyref_cmp(const void *a, const void *b)
-{
-	const struct keyref *x = a, *y = b;
-	int d = strcmp(x->s, y->s);
-
-	if (d != 0)
-		return d;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-/* Sorting keeps this O(n log n): a hostile file may hold 100k keys. */
-static int
-find_duplicate_key(struct loader *c, struct keyref *r, size_t n)
-{
-	const struct keyref *dup = NULL;
-	size_t i;
-
-	qsort(r, n, sizeof(*r), keyref_cmp);
-	for (i = 1; i < n; i++)
-		if (strcmp(r[i - 1].s, r[i].s) == 0 &&
-		    (dup == NULL || r[i].seq < dup->seq) &&
-		    (i < 2 || strcmp(r[i - 2].s, r[i].s) != 0))
-			dup = &r[i];
-	if (dup == NULL)
-		return 0;
-	return fail(c, &dup->node->start_mark, "duplicate key \"%.64s\" "
-	    "(first at line %zu)", dup->s, dup[-1].node->start_mark.line + 1);
-}
-
-/* Keys must be strings (JSON has no other kind) and unique. */
-static int
-check_keys(struct loader *c, const yaml_node_t *map)
-{
-	const yaml_node_pair_t *p, *start = map->data.mapping.pairs.start;
-	size_t n = map->data.mapping.pairs.top - start;
-	const yaml_node_t *k;
-	struct keyref *r;
-	enum stype t;
-	int rc;
-
-	for (p = start; p < map->data.mapping.pairs.top; p++) {
-		k = node_at(c, p->key);
-		if (k->type != YAML_SCALAR_NODE)
-			return fail(c, &k->start_mark,
-			    "mapping keys must be strings");
-		if (memchr(sval(k), '\0', k->data.scalar.length) != NULL)
-			return fail(c, &k->start_mark,
-			    "mapping keys must not contain NUL");
-		if ((t = scalar_type(k, NULL)) != ST_STRING)
-			return fail(c, &k->start_mark, "key \"%.64s\" is %s, "
-			    "not a string; quote it", sval(k), stype_name(t));
-	}
-	if (n < 2)
-		return 0;
-	if ((r = calloc(n, sizeof(*r))) == NULL)
-		return oom(c);
-	for (p = start; p < map->data.mapping.pairs.top; p++) {
-		r[p - start].node = node_at(c, p->key);
-		r[p - start].s = sval(r[p - start].node);
-		r[p - start].seq = p - start;
-	}
-	rc = find_duplicate_key(c, r, n);
-	free(r);
-	return rc;
-}
-
-static int
-scalar_json(struct loader *c, const yaml_node_t *n, cJSON **out)
-{
-	double d = 0;
-
-	switch (scalar_type(n, &d)) {
-	case ST_NULL:
-		*out = cJSON_CreateNull();
-		break;
-	case ST_BOOL:
-		*out = cJSON_CreateBool(d != 0);
-		break;
-	case ST_INT:
-	case ST_FLOAT:
-		*out = cJSON_CreateNumber(d);
-		break;
-	case ST_BADNUM:
-		return fail(c, &n->start_mark, "%.64s cannot be represented "
-		    "in JSON; quote it to make it a string", sval(n));
-	case ST_STRING:
-		if (memchr(sval(n), '\0', n->data.scalar.length) != NULL)
-			return fail(c, &n->start_mark,
-			    "strings must not contain NUL");
-		*out = cJSON_CreateString(sval(n));
-		break;
-	}
-	return *out == NULL ? oom(c) : 0;
-}
-
-static int
-seq_json(struct loader *c, const yaml_node_t *n, int depth, cJSON **out)
-{
-	const yaml_node_item_t *i;
-	cJSON *arr, *item;
-
-	if ((arr = cJSON_CreateArray()) == NULL)
-		return oom(c);
-	for (i = n->data.sequence.items.start;
-	    i < n->data.sequence.items.top; i++) {
-		if (to_json(c, node_at(c, *i), depth + 1, &item) == -1 ||
-		    add_item(c, arr, NULL, item) == -1)
-			goto fail;
-	}
-	*out = arr;
-	return 0;
-fail:
-	cJSON_Delete(arr);
-	return -1;
-}
-
-static int
-map_json(struct loader *c, const yaml_node_t *n, int depth, cJSON **out)
-{
-	const yaml_node_pair_t *p;
-	cJSON *obj, *item;
-
-	if (check_keys(c, n) == -1)
-		return -1;
-	if ((obj = cJSON_CreateObject()) == NULL)
-		return oom(c);
-	for (p = n->data.mapping.pairs.start;
-	    p < n->data.mapping.pairs.top; p++) {
-		if (to_json(c, node_at(c, p->value), depth + 1, &item) == -1 ||
-		    add_item(c, obj, sval(node_at(c, p->key)), item) == -1)
-			goto fail;
-	}
-	*out = obj;
-	return 0;
-fail:
-	cJSON_Delete(obj);
-	return -1;
-}
-
-static int
-to_json(struct loader *c, const yaml_node_t *n, int depth, cJSON **out)
-{
-	/* The event pass already bounds depth; this keeps the bound local. */
-	if (depth > CATALOG_MAX_DEPTH + 1)
-		return fail(c, &n->start_mark, "nested deeper than %d levels",
-		    CATALOG_MAX_DEPTH);
-	switch (n->type) {
-	case YAML_SCALAR_NODE:
-		return scalar_json(c, n, out);
-	case YAML_SEQUENCE_NODE:
-		return seq_json(c, n, depth, out);
-	case YAML_MAPPING_NODE:
-		return map_json(c, n, depth, out);
-	default:
-		return fail(c, &n->start_mark, "empty node");
-	}
-}
-
-/* ---- Typed fields. ---- */
-
-static int
-want_string(struct loader *c, const yaml_node_t *v, const char *label,
-    const char *key)
-{
-	enum stype t;
-
-	if (v->type != YAML_SCALAR_NODE)
-		return fail(c, &v->start_mark, "%s: \"%s\" must be a string",
-		    label, key);
-	if ((t = scalar_type(v, NULL)) != ST_STRING)
-		return fail(c, &v->start_mark, "%s: \"%s\" must be a string, "
-		    "not %s%s", label, key, stype_name(t),
-		    t == ST_NULL ? "" : "; quote it");
-	if (memchr(sval(v), '\0', v->data.scalar.length) != NULL)
-		return fail(c, &v->start_mark, "%s: \"%s\" must not contain "
-		    "NUL", label, key);
-	return 0;
-}
-
-/*
- * spec.md "Catalog Management", Body: a CLI-friendly name uses only
- * alphanumerics, periods and hyphens; '_' is accepted too, as early
- * brokers used it and CLIs handle it.
- */
-static int
-cli_friendly(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if (!is_alnum((unsigned char)*s) && *s != '.' && *s != '-' &&
-		    *s != '_')
-			return 0;
-	return 1;
-}
-
-static int
-conv_string(struct loader *c, const struct field *f, const char *key,
-    const yaml_node_t *v, const char *label, cJSON **out)
-{
-	size_t len;
-
-	if (want_string(c, v, label, key) == -1)
-		return -1;
-	len = v->data.scalar.length;
-	if (len == 0 && f->type != FT_STRING)
-		return fail(c, &v->start_mark, "%s: \"%s\" must not be empty",
-		    label, key);
-	if ((f->type == FT_ID || f->type == FT_NAME) && len > CATALOG_MAX_IDLEN)
-		return fail(c, &v->start_mark, "%s: \"%s\" is longer than %d "
-		    "bytes", label, key, CATALOG_MAX_IDLEN);
-	if (f->type == FT_NAME && !cli_friendly(sval(v)))
-		return fail(c, &v->start_mark, "%s: \"%s\" may contain only "
-		    "letters, digits, '.', '_' and '-'", label, key);
-	if ((*out = cJSON_CreateString(sval(v))) == NULL)
-		return oom(c);
-	return 0;
-}
-
-static int
-conv_bool(struct loader *c, const char *key, const yaml_node_t *v,
-    const char *label, cJSON **out)
-{
-	double d = 0;
-
-	if (v->type != YAML_SCALAR_NODE || scalar_type(v, &d) != ST_BOOL)
-		return fail(c, &v->start_mark, "%s: \"%s\" must be true or "
-		    "false", label, key);
-	if ((*out = cJSON_CreateBool(d != 0)) == NULL)
-		return oom(c);
-	return 0;
-}
-
-/* spec.md "Service Offering Object", requires: only these three. */
-static int
-conv_strings(struct loader *c, const struct field *f, const char *key,
-    const yaml_node_t *v, const char *label, cJSON **out)
-{
-	static const char *const perms[] = { "syslog_drain",
-	    "route_forwarding", "volume_mount", NULL };
-	const yaml_node_item_t *i;
-	const yaml_node_t *item;
-	cJSON *arr, *s;
-
-	if (v->type != YAML_SEQUENCE_NODE)
-		return fail(c, &v->start_mark, "%s: \"%s\" must be a sequence "
-		    "of strings", label, key);
-	if ((arr = cJSON_CreateArray()) == NULL)
-		return oom(c);
-	for (i = v->data.sequence.items.start;
-	    i < v->data.sequence.items.top; i++) {
-		item = node_at(c, *i);
-		if (!is_string(item) ||
-		    memchr(sval(item), '\0', item->data.scalar.length)) {
-			fail(c, &item->start_mark, "%s: every item of \"%s\" "
-			    "must be a string", label, key);
-			goto fail;
-		}
-		if (f->type == FT_REQUIRES && !is_one_of(sval(item), perms)) {
-			fail(c, &item->start_mark, "%s: \"%s\": unknown "
-			    "permission \"%.64s\" (syslog_drain, "
-			    "route_forwarding or volume_mount)", label, key,
-			    sval(item));
-			goto fail;
-		}
-		if ((s = cJSON_CreateString(sval(item))) == NULL) {
-			oom(c);
-			goto fail;
-		}
-		if (add_item(c, arr, NULL, s) == -1)
-			goto fail;
-	}
-	*out = arr;
-	return 0;
-fail:
-	cJSON_Delete(arr);
-	return -1;
-}
-
-/* spec.md "Service Plan Object": maximum_polling_duration, in seconds. */
-static int
-conv_posint(struct loader *c, const char *key, const yaml_node_t *v,
-    const char *label, cJSON **out)
-{
-	double d = 0;
-
-	if (v->type != YAML_SCALAR_NODE || scalar_type(v, &d) != ST_INT ||
-	    d < 1 || d > INT32_MAX)
-		return fail(c, &v->start_mark, "%s: \"%s\" must be a whole "
-		    "number from 1 to %" PRId32, label, key, INT32_MAX);
-	if ((*out = cJSON_CreateNumber(d)) == NULL)
-		return oom(c);
-	return 0;
-}
-
-/* One dot-separated part of a version; returns identifiers, or -1. */
-static int
-semver_part(const char *s, size_t len, int numeric_only, int no_zeros)
-{
-	size_t i, j, start = 0;
-	int n = 0, digits;
-
-	for (i = 0; i <= len; i++) {
-		if (i < len && s[i] != '.')
-			continue;
-		if (i == start)
-			return -1;
-		for (j = start, digits = 1; j < i; j++) {
-			if (is_digit((unsigned char)s[j]))
-				continue;
-			if (numeric_only || (!is_alnum((unsigned char)s[j]) &&
-			    s[j] != '-'))
-				return -1;
-			digits = 0;
-		}
-		if (no_zeros && digits && i - start > 1 && s[start] == '0')
-			return -1;
-		n++;
-		start = i + 1;
-	}
-	return n;
-}
-
-/* Semantic Versioning 2.0.0: MAJOR.MINOR.PATCH[-pre.release][+build]. */
-static int
-semver_valid(const char *s, size_t len)
-{
-	size_t core = strcspn(s, "-+");
-	const char *plus = memchr(s, '+', len);
-	size_t pre_end = plus != NULL ? (size_t)(plus - s) : len;
-
-	if (semver_part(s, core, 1, 1) != 3)
-		return 0;
-	if (core < pre_end &&
-	    semver_part(s + core + 1, pre_end - core - 1, 0, 1) < 1)
-		return 0;
-	if (plus != NULL && semver_part(plus + 1, len - pre_end - 1, 0, 0) < 1)
-		return 0;
-	return 1;
-}
-
-/* spec.md "Maintenance Info Object": version MUST be semver 2.0. */
-static int
-conv_semver(struct loader *c, const char *key, const yaml_node_t *v,
-    const char *label, cJSON **out)
-{
-	if (v->type != YAML_SCALAR_NODE || scalar_type(v, NULL) != ST_STRING ||
-	    !semver_valid(sval(v), v->data.scalar.length))
-		return fail(c, &v->start_mark, "%s: \"%s\" must be a Semantic "
-		    "Versioning 2.0 string such as 1.0.0", label, key);
-	if ((*out = cJSON_CreateString(sval(v))) == NULL)
-		return oom(c);
-	return 0;
-}
-
-/*
- * spec.md "Input Parameters Schema Object": schemas MUST NOT contain
- * external references.  A "$ref" with a string value not starting with '#'
- * points outside the schema.
- */
-static int
-check_refs(struct loader *c, const yaml_node_t *n)
-{
-	const yaml_node_pair_t *p;
-	const yaml_node_item_t *i;
-	const yaml_node_t *k, *v;
-
-	if (n->type == YAML_SEQUENCE_NODE)
-		for (i = n->data.sequence.items.start;
-		    i < n->data.sequence.items.top; i++)
-			if (check_refs(c, node_at(c, *i)) == -1)
-				return -1;
-	if (n->type != YAML_MAPPING_NODE)
-		return 0;
-	for (p = n->data.mapping.pairs.start;
-	    p < n->data.mapping.pairs.top; p++) {
-		k = node_at(c, p->key);
-		v = node_at(c, p->value);
-		if (strcmp(sval(k), "$ref") == 0 && is_string(v) &&
-		    sval(v)[0] != '#')
-			return fail(c, &v->start_mark, "external \"$ref\" "
-			    "%.64s is not allowed; schemas must be "
-			    "self-contained", sval(v));
-		if (check_refs(c, v) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-static int
-conv_schema(struct loader *c, const char *key, const yaml_node_t *v,
-    const char *label, int depth, cJSON **out)
-{
-	const yaml_node_t *s;
-	char *text;
-	size_t len;
-
-	if (v->type != YAML_MAPPING_NODE)
-		return fail(c, &v->start_mark, "%s: \"%s\" must be a mapping "
-		    "(a JSON Schema)", label, key);
-	if (to_json(c, v, depth, out) == -1)
-		return -1;
-	if ((s = map_get(c, v, "$schema")) != NULL && !is_string(s)) {
-		fail(c, &s->start_mark, "%s: \"$schema\" must be a string",
-		    label);
-		goto fail;
-	}
-	if (check_refs(c, v) == -1)
-		goto fail;
-	if ((text = cJSON_PrintUnformatted(*out)) == NULL) {
-		oom(c);
-		goto fail;
-	}
-	len = strlen(text);
-	cJSON_free(text);
-	if (len > CATALOG_MAX_SCHEMA) {
-		fail(c, &v->start_mark, "%s: \"%s\" is %zu bytes as JSON; at "
-		    "most %d are allowed", label, key, len, CATALOG_MAX_SCHEMA);
-		goto fail;
-	}
-	return 0;
-fail:
-	cJSON_Delete(*out);
-	*out = NULL;
-	return -1;
-}
-
-static int
-conv_mapping(struct loader *c, const char *key, const yaml_node_t *v,
-    const char *label, int depth, cJSON **out)
-{
-	if (v->type != YAML_MAPPING_NODE)
-		return fail(c, &v->start_mark, "%s: \"%s\" must be a mapping",
-		    label, key);
-	return to_json(c, v, depth, out);
-}
-
-static int
-push_rec(struct loader *c, struct rec **arr, size_t *n, size_t *cap,
-    const struct rec *r)
-{
-	struct rec *p;
-	size_t ncap;
-
-	if (*n == *cap) {
-		ncap = *cap ? *cap * 2 : 16;
-		if ((p = reallocarray(*arr, ncap, sizeof(*p))) == NULL)
-			return oom(c);
-		*arr = p;
-		*cap = ncap;
-	}
-	(*arr)[(*n)++] = *r;
-	return 0;
-}
-
-/* Keep an "osbroker" object apart, owned by c->brokers. */
-static int
-keep_broker(struct loader *c, cJSON *broker, struct rec *r)
-{
-	r->broker = broker;
-	if (broker == NULL)
-		return 0;
-	return add_item(c, c->brokers, NULL, broker);
-}
-
-static int
-conv_plans(struct loader *c, const char *key, const yaml_node_t *v,
-    const char *label, int depth, cJSON **out)
-{
-	const yaml_node_t *found[CATALOG_MAX_FIELDS] = { 0 }, *item;
-	const yaml_node_item_t *i;
-	char sub[CATALOG_LABEL];
-	cJSON *arr, *plan = NULL, *broker;
-	struct rec r;
-
-	if (v->type != YAML_SEQUENCE_NODE ||
-	    v->data.sequence.items.top == v->data.sequence.items.start)
-		return fail(c, &v->start_mark, "%s: \"%s\" must be a sequence "
-		    "of at least one plan", label, key);
-	if ((arr = cJSON_CreateArray()) == NULL)
-		return oom(c);
-	for (i = v->data.sequence.items.start;
-	    i < v->data.sequence.items.top; i++) {
-		item = node_at(c, *i);
-		make_label(c, item, "plan", i - v->data.sequence.items.start,
-		    sub, sizeof(sub));
-		broker = NULL;
-		if (convert_object(c, item, &plan_spec, sub, depth + 1, &plan,
-		    found, &broker) == -1)
-			goto fail;
-		memset(&r, 0, sizeof(r));
-		r.json = plan;
-		if (add_item(c, arr, NULL, plan) == -1) {
-			cJSON_Delete(broker);
-			goto fail;
-		}
-		if (keep_broker(c, broker, &r) == -1)
-			goto fail;
-		r.idmark = found[F_ID]->start_mark;
-		r.namemark = found[F_NAME]->start_mark;
-		r.svc = c->nsvcs;	/* the offering being converted */
-		if (push_rec(c, &c->plans, &c->nplans, &c->plancap, &r) == -1)
-			goto fail;
-	}
-	*out = arr;
-	return 0;
-fail:
-	cJSON_Delete(arr);
-	return -1;
-}
-
-static int
-conv_services(struct loader *c, const char *key, const yaml_node_t *v,
-    int depth, cJSON **out)
-{
-	const yaml_node_t *found[CATALOG_MAX_FIELDS] = { 0 }, *item;
-	const yaml_node_item_t *i;
-	char sub[CATALOG_LABEL];
-	cJSON *arr, *svc = NULL, *broker;
-	struct rec r;
-
-	/* spec.md "Catalog Management", Body: services MAY be empty. */
-	if (v->type != YAML_SEQUENCE_NODE)
-		return fail(c, &v->start_mark, "\"%s\" must be a sequence of "
-		    "service offerings", key);
-	if ((arr = cJSON_CreateArray()) == NULL)
-		return oom(c);
-	for (i = v->data.sequence.items.start;
-	    i < v->data.sequence.items.top; i++) {
-		item = node_at(c, *i);
-		make_label(c, item, "service", i - v->data.sequence.items.start,
-		    sub, sizeof(sub));
-		memset(&r, 0, sizeof(r));
-		r.first = c->nplans;
-		broker = NULL;
-		if (convert_object(c, item, &service_spec, sub, depth + 1, &svc,
-		    found, &broker) == -1)
-			goto fail;
-		r.json = svc;
-		if (add_item(c, arr, NULL, svc) == -1) {
-			cJSON_Delete(broker);
-			goto fail;
-		}
-		if (keep_broker(c, broker, &r) == -1)
-			goto fail;
-		r.idmark = found[F_ID]->start_mark;
-		r.namemark = found[F_NAME]->start_mark;
-		r.nplans = c->nplans - r.first;
-		if (push_rec(c, &c->svcs, &c->nsvcs, &c->svccap, &r) == -1)
-			goto fail;
-	}
-	*out = arr;
-	return 0;
-fail:
-	cJSON_Delete(arr);
-	return -1;
-}
-
-static int
-convert_field(struct loader *c, const struct field *f, const char *key,
-    const yaml_node_t *v, const char *label, int depth, cJSON **out)
-{
-	char sub[CATALOG_LABEL];
-
-	switch (f->type) {
-	case FT_ID:
-	case FT_NAME:
-	case FT_TEXT:
-	case FT_STRING:
-		return conv_string(c, f, key, v, label, out);
-	case FT_BOOL:
-		return conv_bool(c, key, v, label, out);
-	case FT_STRINGS:
-	case FT_REQUIRES:
-		return conv_strings(c, f, key, v, label, out);
-	case FT_MAPPING:
-	case FT_BROKER:
-		return conv_mapping(c, key, v, label, depth, out);
-	case FT_POSINT:
-		return conv_posint(c, key, v, label, out);
-	case FT_SEMVER:
-		return conv_semver(c, key, v, label, out);
-	case FT_SCHEMA:
-		return conv_schema(c, key, v, label, depth, out);
-	case FT_OBJECT:
-		snprintf(sub, sizeof(sub), "%s: %s", label, f->name);
-		return convert_object(c, v, f->sub, sub, depth, out, NULL,
-		    NULL);
-	case FT_PLANS:
-		return conv_plans(c, key, v, label, depth, out);
-	case FT_SERVICES:
-		return conv_services(c, key, v, depth, out);
-	case FT_REFUSED:
-		break;
-	}
-	return fail(c, &v->start_mark, "%s: \"%s\" is allowed only in a "
-	    "service or a plan", label, key);
-}
-
-static const struct field *
-find_field(const struct objspec *spec, const char *key, size_t *idx)
-{
-	size_t i;
-
-	for (i = 0; i < spec->nfields; i++) {
-		if (strcmp(key, spec->fields[i].name) == 0 ||
-		    (spec->fields[i].camel != NULL &&
-		    strcmp(key, spec->fields[i].camel) == 0)) {
-			*idx = i;
-			return &spec->fields[i];
-		}
-	}
-	return NULL;
-}
-
-static int
-check_required(struct loader *c, const yaml_node_t *n, const struct objspec *spec,
-    const char *label, const yaml_node_t **found)
-{
-	size_t i;
-
-	for (i = 0; i < spec->nfields; i++)
-		if (spec->fields[i].required && found[i] == NULL)
-			return fail(c, &n->start_mark, "%s: missing required "
-			    "field \"%s\"", label, spec->fields[i].name);
-	return 0;
-}
-
-/*
- * Convert one key/value of a spec object.  Known keys are served under the
- * spec's spelling; both spellings in one mapping is an error because one of
- * them would silently lose.  Unknown keys are vendor extensions, copied.
- */
-static int
-convert_pair(struct loader *c, const yaml_node_pair_t *p,
-    const struct objspec *spec, const char *label, int depth,
-    const yaml_node_t **keys, const yaml_node_t **found, cJSON *obj,
-    cJSON **broker)
-{
-	const yaml_node_t *k = node_at(c, p->key), *v = node_at(c, p->value);
-	const struct field *f;
-	const char *key = sval(k);
-	cJSON *val;
-	size_t i;
-
-	if ((f = find_field(spec, key, &i)) == NULL) {
-		if (to_json(c, v, depth + 1, &val) == -1)
-			return -1;
-		return add_item(c, obj, key, val);
-	}
-	if (keys[i] != NULL)
-		return fail(c, &k->start_mark, "%s: both \"%s\" and \"%s\" "
-		    "given; use \"%s\"", label, sval(keys[i]), key, f->name);
-	keys[i] = k;
-	found[i] = v;
-	if (convert_field(c, f, key, v, label, depth + 1, &val) == -1)
-		return -1;
-	if (f->type != FT_BROKER)
-		return add_item(c, obj, f->name, val);
-	*broker = val;
-	return 0;
-}
-
-/*
- * Validate and convert a spec object.  found[] (if given) receives the value
- * node of each field of spec, by table index; *broker the "osbroker"
- * mapping, which the caller then owns.
- */
-static int
-convert_object(struct loader *c, const yaml_node_t *n, const struct objspec *spec,
-    const char *label, int depth, cJSON **out, const yaml_node_t **found,
-    cJSON **broker)
-{
-	const yaml_node_t *keys[CATALOG_MAX_FIELDS] = { 0 };
-	const yaml_node_t *vals[CATALOG_MAX_FIELDS] = { 0 };
-	const yaml_node_pair_t *p;
-	cJSON *obj, *brk = NULL;
-
-	if (n->type != YAML_MAPPING_NODE)
-		return fail(c, &n->start_mark, "%s must be a mapping", label);
-	if (check_keys(c, n) == -1)
-		return -1;
-	if ((obj = cJSON_CreateObject()) == NULL)
-		return oom(c);
-	for (p = n->data.mapping.pairs.start;
-	    p < n->data.mapping.pairs.top; p++)
-		if (convert_pair(c, p, spec, label, depth, keys, vals, obj,
-		    &brk) == -1)
-			goto fail;
-	if (check_required(c, n, spec, label, vals) == -1)
-		goto fail;
-	if (found != NULL)
-		memcpy(found, vals, sizeof(vals));
-	if (broker != NULL)
-		*broker = brk;
-	else
-		cJSON_Delete(brk);
-	*out = obj;
-	return 0;
-fail:
-	cJSON_Delete(brk);
-	cJSON_Delete(obj);
-	return -1;
-}
-
-static int
-convert_root(struct loader *c, cJSON **out)
-{
-	const yaml_node_t *root = yaml_document_get_root_node(&c->doc);
-
-	if (root == NULL)
-		return fail(c, NULL, "the catalog is empty; expected a mapping "
-		    "with \"services\"");
-	if (root->type != YAML_MAPPING_NODE)
-		return fail(c, &root->start_mark, "the top level must be a "
-		    "mapping with \"services\"");
-	return convert_object(c, root, &top_spec, "catalog", 0, out, NULL,
-	    NULL);
-}
-
-/* ---- Uniqueness (spec.md "Service Offering/Plan Object": id, name). ---- */
-
-struct uref {
-	size_t			 group;	/* names of plans: per offering */
-	const char		*s;
-	const yaml_mark_t	*mark;
-	size_t			 seq;
-};
-
-static int
-uref_cmp(const void *a, const void *b)
-{
-	const struct uref *x = a, *y = b;
-	int d;
-
-	if (x->group != y->group)
-		return x->group < y->group ? -1 : 1;
-	if ((d = strcmp(x->s, y->s)) != 0)
-		return d;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-/* Report the second use that comes first in the file. */
-static int
-report_duplicate(struct loader *c, struct uref *u, size_t n, const char *what)
-{
-	const struct uref *dup = NULL;
-	size_t i;
-
-	qsort(u, n, sizeof(*u), uref_cmp);
-	for (i = 1; i < n; i++)
-		if (u[i - 1].group == u[i].group &&
-		    strcmp(u[i - 1].s, u[i].s) == 0 &&
-		    (i < 2 || u[i - 2].group != u[i].group ||
-		    strcmp(u[i - 2].s, u[i].s) != 0) &&
-		    (dup == NULL || u[i].seq < dup->seq))
-			dup = &u[i];
-	if (dup == NULL)
-		return 0;
-	return fail(c, dup->mark, "duplicate %s \"%.64s\" (first at line %zu)",
-	    what, dup->s, dup[-1].mark->line + 1);
-}
+/* ---- Assembly. ---- */
 
 static const char *
 jstr(const cJSON *o, const char *key)
 {
 	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
 }
-
-/* which: 0 service ids, 1 service names, 2 plan ids, 3 plan names. */
-static int
-check_unique(struct loader *c, int which, const char *what)
-{
-	const struct rec *r = which < 2 ? c->svcs : c->plans;
-	size_t i, n = which < 2 ? c->nsvcs : c->nplans;
-	struct uref *u;
-	int rc;
-
-	if (n < 2)
-		return 0;
-	if ((u = calloc(n, sizeof(*u))) == NULL)
-		return oom(c);
-	for (i = 0; i < n; i++) {
-		u[i].group = which == 3 ? r[i].svc : 0;
-		u[i].s = jstr(r[i].json, which % 2 ? "name" : "id");
-		u[i].mark = which % 2 ? &r[i].namemark : &r[i].idmark;
-		u[i].seq = i;
-	}
-	rc = report_duplicate(c, u, n, what);
-	free(u);
-	return rc;
-}
-
-static int
-check_unique_all(struct loader *c)
-{
-	if (check_unique(c, 0, "service id") == -1 ||
-	    check_unique(c, 1, "service name") == -1 ||
-	    check_unique(c, 2, "plan id") == -1 ||
-	    check_unique(c, 3, "plan name in this service") == -1)
-		return -1;
-	return 0;
-}
-
-/* ---- The loaded catalog. ---- */
 
 static int
 jbool(const cJSON *o, const char *key, int dflt)
@@ -1416,7 +160,8 @@ jbool(const cJSON *o, const char *key, int dflt)
 
 /* spec.md "Service Plan Object": bindable and plan_updateable override. */
 static void
-fill_plan(struct catalog_plan *p, const struct rec *s, const struct rec *r)
+fill_plan(struct catalog_plan *p, const struct catalog_rec *s,
+    const struct catalog_rec *r)
 {
 	const cJSON *mi, *mpd;
 
@@ -1446,17 +191,18 @@ fill_plan(struct catalog_plan *p, const struct rec *s, const struct rec *r)
 
 /* Check each plan's broker settings (service's merged with the plan's). */
 static int
-build_plancfgs(struct loader *c, struct catalog *cat)
+build_plancfgs(struct catalog_parts *c, struct catalog *cat)
 {
 	struct plancfg	*pc;
-	char		 msg[512];
+	char		 msg[OSB_MAX_MESSAGE_LEN];
 	size_t		 i;
 
 	for (i = 0; i < cat->nplans; i++) {
 		if (plancfg_build(cat->plans[i].service_broker,
 		    cat->plans[i].plan_broker, c->base_dir, &pc, msg,
 		    sizeof(msg)) == -1)
-			return fail(c, &c->plans[i].idmark, "plan \"%s\": %s",
+			return catalog_fail(c->err, &c->plans.v[i].idmark,
+			    "plan \"%s\": %s",
 			    cat->plans[i].plan_name, msg);
 		cat->plans[i].cfg = pc;
 	}
@@ -1464,26 +210,28 @@ build_plancfgs(struct loader *c, struct catalog *cat)
 }
 
 static int
-index_plans(struct loader *c, struct catalog *cat)
+index_plans(struct catalog_parts *c, struct catalog *cat)
 {
 	size_t i, j;
 
-	if (c->nsvcs > 0 &&
-	    (cat->svcs = calloc(c->nsvcs, sizeof(*cat->svcs))) == NULL)
+	const struct catalog_rec *s;
+
+	if (c->svcs.n > 0 &&
+	    (cat->svcs = calloc(c->svcs.n, sizeof(*cat->svcs))) == NULL)
 		return oom(c);
-	if (c->nplans > 0 &&
-	    (cat->plans = calloc(c->nplans, sizeof(*cat->plans))) == NULL)
+	if (c->plans.n > 0 &&
+	    (cat->plans = calloc(c->plans.n, sizeof(*cat->plans))) == NULL)
 		return oom(c);
-	cat->nsvcs = c->nsvcs;
-	cat->nplans = c->nplans;
-	for (i = 0; i < c->nsvcs; i++) {
-		cat->svcs[i].id = jstr(c->svcs[i].json, "id");
-		cat->svcs[i].broker = c->svcs[i].broker;
-		cat->svcs[i].first = c->svcs[i].first;
-		cat->svcs[i].nplans = c->svcs[i].nplans;
-		for (j = c->svcs[i].first;
-		    j < c->svcs[i].first + c->svcs[i].nplans; j++)
-			fill_plan(&cat->plans[j], &c->svcs[i], &c->plans[j]);
+	cat->nsvcs = c->svcs.n;
+	cat->nplans = c->plans.n;
+	for (i = 0; i < c->svcs.n; i++) {
+		s = &c->svcs.v[i];
+		cat->svcs[i].id = jstr(s->json, "id");
+		cat->svcs[i].broker = s->broker;
+		cat->svcs[i].first = s->first;
+		cat->svcs[i].nplans = s->nplans;
+		for (j = s->first; j < s->first + s->nplans; j++)
+			fill_plan(&cat->plans[j], s, &c->plans.v[j]);
 	}
 	return 0;
 }
@@ -1502,14 +250,16 @@ fnv1a(const char *s, size_t len)
 	return h;
 }
 
-/* Takes *root and c->brokers into the new catalog, on failure too. */
-static int
-assemble(struct loader *c, cJSON **root, struct catalog **out)
+int
+catalog_assemble(struct catalog_parts *c, cJSON **root, struct catalog **out)
 {
 	struct catalog *cat;
 
-	if ((cat = calloc(1, sizeof(*cat))) == NULL)
+	if ((cat = calloc(1, sizeof(*cat))) == NULL) {
+		cJSON_Delete(*root);
+		*root = NULL;
 		return oom(c);
+	}
 	cat->doc = *root;
 	cat->brokers = c->brokers;
 	*root = NULL;
@@ -1530,138 +280,61 @@ fail:
 	return -1;
 }
 
-static void
-ctx_free(struct loader *c)
+void
+catalog_parts_free(struct catalog_parts *c)
 {
-	if (c->have_doc)
-		yaml_document_delete(&c->doc);
 	cJSON_Delete(c->brokers);
-	free(c->svcs);
-	free(c->plans);
+	free(c->svcs.v);
+	free(c->plans.v);
 }
 
-/* The directory of the catalog file ("." for names without one). */
-static void
-set_base_dir(struct loader *c, const char *name)
-{
-	const char *slash = name != NULL ? strrchr(name, '/') : NULL;
-	char dir[4096], *abs;
+/* ---- The loaded catalog. ---- */
 
-	if (slash == NULL)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == name)
-		snprintf(dir, sizeof(dir), "/");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - name), name);
-	/* Absolute, so hooks and runners find their programs whatever
-	 * directory they run in. */
-	abs = realpath(dir, NULL);
-	snprintf(c->base_dir, sizeof(c->base_dir), "%s", abs != NULL ? abs :
-	    dir);
-	free(abs);
-}
-
-static void
-error_init(struct catalog_error *err, const char *name)
-{
-	memset(err, 0, sizeof(*err));
-	snprintf(err->file, sizeof(err->file), "%s",
-	    name != NULL ? name : "(catalog)");
-}
-
-/* Start loading the catalog called name (for messages and relative hook
- * paths), from YAML or its compiled form: no *out yet, errors into err (or
- * scratch), an empty c->brokers.  0, or -1 when out of memory. */
-static int
-loader_begin(struct loader *c, const char *name, struct catalog **out,
-    struct catalog_error *err, struct catalog_error *scratch)
-{
-	*out = NULL;
-	memset(c, 0, sizeof(*c));
-	c->err = err != NULL ? err : scratch;
-	error_init(c->err, name);
-	set_base_dir(c, name);
-	if ((c->brokers = cJSON_CreateArray()) == NULL)
-		return oom(c);
-	return 0;
-}
-
-int
-catalog_load_buffer(const char *name, const char *data, size_t len,
-    struct catalog **out, struct catalog_error *err)
-{
-	struct catalog_error scratch;
-	struct loader c;
-	cJSON *root = NULL;
-	int rc = -1;
-
-	if (loader_begin(&c, name, out, err, &scratch) == -1)
-		goto out;
-	c.data = data;
-	c.len = len;
-	if (len > CATALOG_MAX_BYTES) {
-		fail(&c, NULL, "the catalog is larger than %d bytes",
-		    CATALOG_MAX_BYTES);
-		goto out;
-	}
-	if (scan_events(&c) == -1 || load_document(&c) == -1)
-		goto out;
-	if (convert_root(&c, &root) == -1 || check_unique_all(&c) == -1 ||
-	    assemble(&c, &root, out) == -1)
-		goto out;
-	rc = 0;
-out:
-	cJSON_Delete(root);
-	ctx_free(&c);
-	return rc;
-}
-
-/* Read a regular file of at most CATALOG_MAX_BYTES into *buf. */
+/* Read a regular file of at most OSB_MAX_CATALOG_BYTES into *buf. */
 static int
 read_file(const char *path, char **buf, size_t *len, time_t *mtime,
     struct catalog_error *err)
 {
-	struct loader c;
 	struct stat st;
 	size_t cap, n = 0;
 	ssize_t r;
 	int fd, rc = -1;
 
-	memset(&c, 0, sizeof(c));
-	c.err = err;
 	*buf = NULL;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return fail(&c, NULL, "cannot open: %s", strerror(errno));
+		return catalog_fail(err, NULL, "cannot open: %s",
+		    strerror(errno));
 	if (fstat(fd, &st) == -1) {
-		fail(&c, NULL, "cannot stat: %s", strerror(errno));
+		catalog_fail(err, NULL, "cannot stat: %s", strerror(errno));
 		goto out;
 	}
 	/* A FIFO or device could block or never end. */
 	if (!S_ISREG(st.st_mode)) {
-		fail(&c, NULL, "not a regular file");
+		catalog_fail(err, NULL, "not a regular file");
 		goto out;
 	}
-	if (st.st_size > CATALOG_MAX_BYTES) {
-		fail(&c, NULL, "the catalog is larger than %d bytes",
-		    CATALOG_MAX_BYTES);
+	if (st.st_size > OSB_MAX_CATALOG_BYTES) {
+		catalog_fail(err, NULL, "the catalog is larger than %d bytes",
+		    OSB_MAX_CATALOG_BYTES);
 		goto out;
 	}
 	cap = (size_t)st.st_size + 1;	/* one more byte sees growth */
 	if ((*buf = malloc(cap)) == NULL) {
-		oom(&c);
+		catalog_fail(err, NULL, "out of memory");
 		goto out;
 	}
 	while (n < cap && (r = read(fd, *buf + n, cap - n)) != 0) {
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1) {
-			fail(&c, NULL, "cannot read: %s", strerror(errno));
+			catalog_fail(err, NULL, "cannot read: %s",
+			    strerror(errno));
 			goto out;
 		}
 		n += (size_t)r;
 	}
 	if (n == cap) {
-		fail(&c, NULL, "the file changed while being read");
+		catalog_fail(err, NULL, "the file changed while being read");
 		goto out;
 	}
 	*len = n;
@@ -1693,147 +366,8 @@ catalog_load(const char *path, struct catalog **out, struct catalog_error *err)
 		return -1;
 	rc = catalog_load_buffer(path, buf, len, out, err);
 	if (rc == 0)
-		(*out)->mtime = mtime;
+		catalog_set_mtime(*out, mtime);
 	free(buf);
-	return rc;
-}
-
-/* ---- The compiled form (see catalog_compile()). ---- */
-
-#define COMPILED_FORMAT	1
-
-/* Put a copy of broker (if any) back into obj as "osbroker". */
-static int
-attach_broker(cJSON *obj, const cJSON *broker)
-{
-	cJSON *copy;
-
-	if (broker == NULL)
-		return 0;
-	if ((copy = cJSON_Duplicate(broker, 1)) == NULL)
-		return -1;
-	if (!cJSON_AddItemToObject(obj, "osbroker", copy)) {
-		cJSON_Delete(copy);
-		return -1;
-	}
-	return 0;
-}
-
-char *
-catalog_compile(const struct catalog *cat)
-{
-	cJSON *top, *full, *s, *p;
-	size_t i, j;
-	char *out = NULL;
-
-	if ((top = cJSON_CreateObject()) == NULL)
-		return NULL;
-	if (cJSON_AddNumberToObject(top, "format", COMPILED_FORMAT) == NULL ||
-	    (full = cJSON_Duplicate(cat->doc, 1)) == NULL)
-		goto out;
-	if (!cJSON_AddItemToObject(top, "catalog", full)) {
-		cJSON_Delete(full);
-		goto out;
-	}
-	/* The served tree holds the offerings and plans in catalog order,
-	 * the order of svcs[] and plans[]. */
-	s = cJSON_GetObjectItemCaseSensitive(full, "services")->child;
-	for (i = 0; i < cat->nsvcs && s != NULL; i++, s = s->next) {
-		if (attach_broker(s, cat->svcs[i].broker) == -1)
-			goto out;
-		p = cJSON_GetObjectItemCaseSensitive(s, "plans")->child;
-		for (j = 0; j < cat->svcs[i].nplans && p != NULL; j++,
-		    p = p->next)
-			if (attach_broker(p, cat->plans[cat->svcs[i].first +
-			    j].plan_broker) == -1)
-				goto out;
-	}
-	out = cJSON_PrintUnformatted(top);
-out:
-	cJSON_Delete(top);
-	return out;
-}
-
-/* An offering or plan of a compiled catalog: an object with a string id and
- * name; its "osbroker" object is taken apart into c->brokers. */
-static int
-compiled_rec(struct loader *c, cJSON *obj, struct rec *r)
-{
-	cJSON *broker;
-
-	memset(r, 0, sizeof(*r));
-	if (!cJSON_IsObject(obj) || jstr(obj, "id") == NULL ||
-	    jstr(obj, "name") == NULL)
-		return fail(c, NULL, "damaged compiled catalog");
-	r->json = obj;
-	broker = cJSON_DetachItemFromObjectCaseSensitive(obj, "osbroker");
-	if (broker != NULL && !cJSON_IsObject(broker)) {
-		cJSON_Delete(broker);
-		return fail(c, NULL, "damaged compiled catalog");
-	}
-	return keep_broker(c, broker, r);
-}
-
-static int
-compiled_services(struct loader *c, cJSON *root)
-{
-	cJSON *svcs, *s, *plans, *p;
-	struct rec r, pr;
-
-	svcs = cJSON_GetObjectItemCaseSensitive(root, "services");
-	if (!cJSON_IsArray(svcs))
-		return fail(c, NULL, "damaged compiled catalog");
-	cJSON_ArrayForEach(s, svcs) {
-		if (compiled_rec(c, s, &r) == -1)
-			return -1;
-		r.first = c->nplans;
-		plans = cJSON_GetObjectItemCaseSensitive(s, "plans");
-		if (!cJSON_IsArray(plans) || plans->child == NULL)
-			return fail(c, NULL, "damaged compiled catalog");
-		cJSON_ArrayForEach(p, plans) {
-			if (compiled_rec(c, p, &pr) == -1)
-				return -1;
-			pr.svc = c->nsvcs;
-			if (push_rec(c, &c->plans, &c->nplans, &c->plancap,
-			    &pr) == -1)
-				return -1;
-		}
-		r.nplans = c->nplans - r.first;
-		if (push_rec(c, &c->svcs, &c->nsvcs, &c->svccap, &r) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-int
-catalog_load_compiled(const char *name, const char *data, size_t len,
-    struct catalog **out, struct catalog_error *err)
-{
-	struct catalog_error scratch;
-	struct loader c;
-	cJSON *top = NULL, *root = NULL, *fmt;
-	int rc = -1;
-
-	if (loader_begin(&c, name, out, err, &scratch) == -1)
-		goto out;
-	if ((top = cJSON_ParseWithLength(data, len)) == NULL) {
-		fail(&c, NULL, "damaged compiled catalog");
-		goto out;
-	}
-	fmt = cJSON_GetObjectItemCaseSensitive(top, "format");
-	root = cJSON_DetachItemFromObjectCaseSensitive(top, "catalog");
-	if (!cJSON_IsNumber(fmt) || fmt->valuedouble != COMPILED_FORMAT ||
-	    !cJSON_IsObject(root)) {
-		fail(&c, NULL, "not a compiled catalog of this version");
-		goto out;
-	}
-	if (compiled_services(&c, root) == -1 || assemble(&c, &root, out) == -1)
-		goto out;
-	rc = 0;
-out:
-	cJSON_Delete(root);
-	cJSON_Delete(top);
-	ctx_free(&c);
 	return rc;
 }
 
@@ -1841,6 +375,19 @@ void
 catalog_set_mtime(struct catalog *cat, time_t mtime)
 {
 	cat->mtime = mtime;
+}
+
+const cJSON *
+catalog_doc(const struct catalog *cat)
+{
+	return cat->doc;
+}
+
+const struct catalog_plan *
+catalog_plans(const struct catalog *cat, size_t *n)
+{
+	*n = cat->nplans;
+	return cat->plans;
 }
 
 void

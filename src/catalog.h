@@ -24,16 +24,18 @@
 #include <time.h>
 #include <cjson/cJSON.h>
 
+#include "limits.h"
+
 struct catalog;
 struct plancfg;
 
 /* Where and why a catalog was refused.  line/column are 1-based; 0 when the
  * problem is not tied to a place (e.g. the file cannot be opened). */
 struct catalog_error {
-	char file[256];
+	char file[OSB_MAX_MESSAGE_LEN];
 	int  line;
 	int  column;
-	char message[256];
+	char message[OSB_MAX_MESSAGE_LEN];
 };
 
 /* The effective view of one plan: plan-level fields override service-level. */
@@ -72,22 +74,6 @@ int  catalog_load_buffer(const char *name, const char *data, size_t len,
          struct catalog **out, struct catalog_error *err);
 
 void catalog_free(struct catalog *);
-
-/*
- * The compiled form: the validated catalog with its broker settings, as one
- * JSON text that catalog_load_compiled() turns back into the same catalog
- * (the same served bytes and ETag) without libyaml and without the catalog
- * rules, which it has already passed.  For catcache.h; the text is trusted
- * as far as its structure goes (ids and names are checked, plans' broker
- * settings are checked again), so keep it where only the broker can write.
- * catalog_compile() returns a malloc'ed string or NULL (out of memory).
- * catalog_load_compiled() works like catalog_load_buffer(); name is the
- * catalog file's path, for relative hook paths and messages.
- */
-char *catalog_compile(const struct catalog *);
-int   catalog_load_compiled(const char *name, const char *data, size_t len,
-          struct catalog **out, struct catalog_error *err);
-void  catalog_set_mtime(struct catalog *, time_t mtime);
 
 /* The served document {"services":[...]}, rendered once at load (unformatted). */
 const char *catalog_json(const struct catalog *, size_t *len);

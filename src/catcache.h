@@ -22,6 +22,21 @@
 
 #include "catalog.h"
 
+/*
+ * The compiled form: the validated catalog with its broker settings, as one
+ * JSON text that catalog_load_compiled() turns back into the same catalog
+ * (the same served bytes and ETag) without libyaml and without the catalog
+ * rules, which it has already passed.  The text is trusted as far as its
+ * structure goes (ids and names are checked, plans' broker settings are
+ * checked again), so keep it where only the broker can write.
+ * catalog_compile() returns a malloc'ed string or NULL (out of memory).
+ * catalog_load_compiled() works like catalog_load_buffer(); name is the
+ * catalog file's path, for relative hook paths and messages.
+ */
+char *catalog_compile(const struct catalog *);
+int   catalog_load_compiled(const char *name, const char *data, size_t len,
+          struct catalog **out, struct catalog_error *err);
+
 /* Like catalog_load(path, out, err), through the cache in dir. */
 int catcache_load(const char *path, const char *dir, struct catalog **out,
     struct catalog_error *err);

@@ -53,6 +53,33 @@
 #define OSB_MIN_HOOK_STDOUT     1024         /* ... and its smallest value */
 #define OSB_MAX_HOOK_STDERR     16384        /* of a hook's stderr, logged */
 #define OSB_MAX_HOOK_DESC       1000         /* a hook's user-facing description */
+#define OSB_MAX_PATH_LEN        4096         /* the catalog's directory, which
+                                                hook paths resolve against */
+#define OSB_MAX_STATE_PATH      4200         /* a file in the state directory:
+                                                longer, the catalog is not
+                                                cached */
+#define OSB_MAX_MESSAGE_LEN     256          /* a refusal message, with the
+                                                input it quotes, and the file
+                                                name it gives */
+
+/* catalog.yml (osbroker-catalog(5)) */
+#define OSB_MAX_CATALOG_BYTES   (4 * 1024 * 1024) /* the file or buffer */
+#define OSB_MAX_CATALOG_CACHE   (16 * 1024 * 1024) /* its compiled form: a
+                                                compiled 4 MB catalog fits */
+#define OSB_MAX_CATALOG_DEPTH   64           /* nested mappings and sequences */
+#define OSB_MAX_CATALOG_ID_LEN  255          /* ids and names; spec: at most
+                                                255 characters recommended */
+#define OSB_MAX_SCHEMA_LEN      65536        /* spec: a schema is at most
+                                                64 kB as JSON */
+#define OSB_MAX_HOOK_PATH       1024         /* osbroker: hooks.<action> */
+#define OSB_MAX_HOOK_ENV_NAME   128          /* osbroker: hook_env names */
+#define OSB_MAX_POLL_INTERVAL   3600         /* osbroker: poll_interval, s */
+#define OSB_MAX_BINDING_TTL     (100L * 365 * 86400) /* osbroker: binding_ttl
+                                                and binding_renew_before, s */
+#define OSB_MAX_TEMPLATE_OUT    8192         /* a credentials template: one
+                                                expanded string */
+#define OSB_MAX_TEMPLATE_NAME   128          /* ... a placeholder's name */
+#define OSB_MAX_TEMPLATE_DEPTH  16           /* ... its nesting */
 
 /* API versions: the major we speak and the newest minor we implement. */
 #define OSB_API_MAJOR           2

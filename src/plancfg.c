@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "limits.h"
 #include "plancfg.h"
 #include "template.h"
 
@@ -130,7 +131,8 @@ parse_hooks(struct plancfg *p, const cJSON *v, const char *base_dir,
 			return -1;
 		}
 		path = cJSON_GetStringValue(h);
-		if (path == NULL || *path == '\0' || strlen(path) > 1024) {
+		if (path == NULL || *path == '\0' ||
+		    strlen(path) > OSB_MAX_HOOK_PATH) {
 			snprintf(err, errlen, "osbroker: hooks.%s must be the "
 			    "path of a program", h->string);
 			return -1;
@@ -167,7 +169,7 @@ env_name_ok(const char *s)
 		if (!(s[i] == '_' || (s[i] >= 'A' && s[i] <= 'Z') ||
 		    (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')))
 			return 0;
-	return i <= 128;
+	return i <= OSB_MAX_HOOK_ENV_NAME;
 }
 
 static int
@@ -269,13 +271,13 @@ plancfg_build(const cJSON *svc, const cJSON *plan, const char *base_dir,
 	if (seconds(get(svc, plan, "hook_timeout"), "hook_timeout", 1,
 	    PLANCFG_MAX_HOOK_TIMEOUT, PLANCFG_DEFAULT_HOOK_TIMEOUT,
 	    &p->hook_timeout, err, errlen) == -1 ||
-	    seconds(get(svc, plan, "poll_interval"), "poll_interval", 1, 3600,
-	    PLANCFG_DEFAULT_POLL_INTERVAL, &p->poll_interval, err,
-	    errlen) == -1 ||
+	    seconds(get(svc, plan, "poll_interval"), "poll_interval", 1,
+	    OSB_MAX_POLL_INTERVAL, PLANCFG_DEFAULT_POLL_INTERVAL,
+	    &p->poll_interval, err, errlen) == -1 ||
 	    seconds(get(svc, plan, "binding_ttl"), "binding_ttl", 0,
-	    100L * 365 * 86400, 0, &p->binding_ttl, err, errlen) == -1 ||
+	    OSB_MAX_BINDING_TTL, 0, &p->binding_ttl, err, errlen) == -1 ||
 	    seconds(get(svc, plan, "binding_renew_before"),
-	    "binding_renew_before", 0, 100L * 365 * 86400, 0,
+	    "binding_renew_before", 0, OSB_MAX_BINDING_TTL, 0,
 	    &p->binding_renew_before, err, errlen) == -1 ||
 	    boolean(get(svc, plan, "requires_app"), "requires_app",
 	    &p->requires_app, err, errlen) == -1 ||

@@ -5,11 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "limits.h"
 #include "template.h"
 #include "util.h"
-
-#define TMPL_MAX_OUT	8192	/* one expanded string */
-#define TMPL_MAX_NAME	128
 
 struct walk {
 	const struct tvars	*v;	/* NULL: check only */
@@ -40,7 +38,7 @@ static int
 resolve(struct walk *w, const char *name, const cJSON **node, const char **str)
 {
 	const char	*dflt = NULL, *sep;
-	char		 key[TMPL_MAX_NAME];
+	char		 key[OSB_MAX_TEMPLATE_NAME];
 	const cJSON	*n = NULL;
 	size_t		 klen;
 	int		 i;
@@ -139,9 +137,9 @@ scalar_text(const cJSON *n, char *buf, size_t len)
 static int
 append(struct walk *w, char *out, size_t *o, const char *s, size_t n)
 {
-	if (*o + n >= TMPL_MAX_OUT) {
+	if (*o + n >= OSB_MAX_TEMPLATE_OUT) {
 		snprintf(w->err, w->errlen, "%s: an expanded value is longer "
-		    "than %d bytes", w->where, TMPL_MAX_OUT - 1);
+		    "than %d bytes", w->where, OSB_MAX_TEMPLATE_OUT - 1);
 		return -1;
 	}
 	memcpy(out + *o, s, n);
@@ -153,13 +151,13 @@ append(struct walk *w, char *out, size_t *o, const char *s, size_t n)
 static cJSON *
 expand_string(struct walk *w, const char *s)
 {
-	char		*out, name[TMPL_MAX_NAME + 8], num[64];
+	char		*out, name[OSB_MAX_TEMPLATE_NAME + 8], num[64];
 	const char	*end, *str;
 	const cJSON	*node;
 	size_t		 o = 0, len = strlen(s), nlen;
 	cJSON		*r = NULL;
 
-	if ((out = malloc(TMPL_MAX_OUT)) == NULL)
+	if ((out = malloc(OSB_MAX_TEMPLATE_OUT)) == NULL)
 		return NULL;
 	out[0] = '\0';
 	while (*s != '\0') {
@@ -201,7 +199,7 @@ expand_string(struct walk *w, const char *s)
 	}
 	r = cJSON_CreateString(out);
 done:
-	explicit_bzero(out, TMPL_MAX_OUT);
+	explicit_bzero(out, OSB_MAX_TEMPLATE_OUT);
 	free(out);
 	return r;
 }
@@ -212,7 +210,7 @@ walk(struct walk *w, const cJSON *t, int depth)
 	const cJSON	*c;
 	cJSON		*r, *x;
 
-	if (depth > 16) {
+	if (depth > OSB_MAX_TEMPLATE_DEPTH) {
 		snprintf(w->err, w->errlen, "%s: nested too deeply", w->where);
 		return NULL;
 	}

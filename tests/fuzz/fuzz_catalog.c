@@ -25,6 +25,7 @@
 #include <cjson/cJSON.h>
 
 #include "catalog.h"
+#include "catcache.h"
 #include "fuzz.h"
 #include "plancfg.h"
 #include "template.h"
