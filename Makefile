@@ -32,10 +32,11 @@ SRCS.base    := src/util.c src/log.c src/pfile.c src/action.c
 HDRS.base    := src/limits.h
 # adapters: one library or one outside format each (LMDB, libyaml, cJSON
 # input, libfcgi/CGI, libcrypt, the environment, hooks' processes, HTTP).
-SRCS.adapter := src/store.c src/jsonin.c src/catalog.c src/catcache.c \
+SRCS.adapter := src/store.c src/jsonin.c src/catload.c src/catalog.c src/catcache.c \
                 src/plancfg.c src/template.c src/hook.c src/auth.c src/config.c \
                 src/io.c src/request.c src/response.c src/route.c src/version.c \
                 src/identity.c
+HDRS.adapter := src/catalog_int.h
 # record codec: the stored JSON documents.
 SRCS.record  := src/records.c
 # operation: last_operation, liveness, reaping, tombstones.

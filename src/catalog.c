@@ -80,7 +80,7 @@ static void
 set_base_dir(struct catalog_parts *c, const char *name)
 {
 	const char *slash = name != NULL ? strrchr(name, '/') : NULL;
-	char dir[OSB_MAX_PATH_LEN], *abs;
+	char dir[OSB_MAX_PATH], *abs;
 
 	if (slash == NULL)
 		snprintf(dir, sizeof(dir), ".");

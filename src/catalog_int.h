@@ -51,7 +51,7 @@ struct catalog_recs {
  * the array that owns their "osbroker" objects. */
 struct catalog_parts {
 	struct catalog_error *err;
-	char		 base_dir[OSB_MAX_PATH_LEN];	/* for relative hooks */
+	char		 base_dir[OSB_MAX_PATH];	/* for relative hooks */
 	cJSON		*brokers;
 	struct catalog_recs svcs;
 	struct catalog_recs plans;

@@ -40,10 +40,14 @@
                                                 quoted back in a description */
 #define OSB_MAX_PATH            4096         /* a file or directory name the
                                                 broker is given or builds
-                                                (PATH_MAX) */
+                                                (PATH_MAX), the catalog's
+                                                directory for hook paths */
 #define OSB_MAX_NAME            104          /* what the broker appends to such
                                                 a name ("/operations.log",
-                                                ".<pid>.tmp") */
+                                                ".<pid>.tmp"); a state file
+                                                longer than both is not
+                                                written (the catalog is then
+                                                not cached) */
 #define OSB_MAX_PROC_LINE       (OSB_MAX_PATH + 256) /* a /proc/self/maps line */
 #define OSB_MAX_CREDENTIAL_LINE 1024         /* a line of the credentials file */
 #define OSB_MAX_AUTH_CACHE      (64 * 1024)  /* the shared password cache file */
@@ -53,11 +57,6 @@
 #define OSB_MIN_HOOK_STDOUT     1024         /* ... and its smallest value */
 #define OSB_MAX_HOOK_STDERR     16384        /* of a hook's stderr, logged */
 #define OSB_MAX_HOOK_DESC       1000         /* a hook's user-facing description */
-#define OSB_MAX_PATH_LEN        4096         /* the catalog's directory, which
-                                                hook paths resolve against */
-#define OSB_MAX_STATE_PATH      4200         /* a file in the state directory:
-                                                longer, the catalog is not
-                                                cached */
 #define OSB_MAX_MESSAGE_LEN     256          /* a refusal message, with the
                                                 input it quotes, and the file
                                                 name it gives */
