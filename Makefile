@@ -85,7 +85,7 @@ DEB.libxcrypt  := libcrypt-dev
 pkg-check:
 ifneq ($(PKG_MISSING),)
 	@echo "osbroker: pkg-config does not find: $(PKG_MISSING)" >&2
-	@echo "osbroker: install (Debian): apt-get install $(sort $(foreach p,$(PKG_MISSING),$(DEB.$(p))))" >&2
+	@echo "osbroker: install (Debian): apt-get install $(sort $(foreach p,$(PKG_MISSING),$(or $(DEB.$(p)),$(p))))" >&2
 	@echo "osbroker: or run \`make deps\` as root" >&2
 	@exit 1
 endif
