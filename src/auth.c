@@ -188,7 +188,7 @@ verify(const char *password, const char *hash)
 		return 0;
 	out = crypt_r(password, hash, cd);
 	ok = out != NULL && out[0] == '$' &&
-	    ct_equal(out, strlen(out), hash, strlen(hash));
+	    util_ct_equal(out, strlen(out), hash, strlen(hash));
 	explicit_bzero(cd, sizeof(*cd));
 	free(cd);
 	return ok;
@@ -339,7 +339,7 @@ auth_check(struct auth *a, const char *authorization, const char **user)
 	hlen = strlen(authorization);
 	for (i = 0; i < AUTH_CACHE; i++) {
 		if (a->cache[i] != NULL &&
-		    ct_equal(a->cache[i], strlen(a->cache[i]), authorization,
+		    util_ct_equal(a->cache[i], strlen(a->cache[i]), authorization,
 		    hlen)) {
 			if (user != NULL)
 				*user = a->users[a->cache_user[i]].name;
@@ -349,13 +349,13 @@ auth_check(struct auth *a, const char *authorization, const char **user)
 	authorization += 6;
 	while (*authorization == ' ')
 		authorization++;
-	dec = b64_decode(authorization, strlen(authorization), &declen);
+	dec = util_b64_decode(authorization, strlen(authorization), &declen);
 	if (dec == NULL || strlen(dec) != declen ||
 	    (colon = strchr(dec, ':')) == NULL)
 		goto done;
 	*colon = '\0';
 	for (i = 0; i < a->nusers; i++)
-		if (ct_equal(dec, strlen(dec), a->users[i].name,
+		if (util_ct_equal(dec, strlen(dec), a->users[i].name,
 		    strlen(a->users[i].name)))
 			found = i;
 	if (found >= 0 && a->shared[0] != '\0' &&

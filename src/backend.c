@@ -19,7 +19,7 @@ default_credentials(const struct catalog_plan *p, const char *iid)
 
 	user[0] = 'u';
 	user[1] = '-';
-	if (random_hex(user + 2, 8) == -1 || random_hex(pass, 16) == -1)
+	if (util_random_hex(user + 2, 8) == -1 || util_random_hex(pass, 16) == -1)
 		return NULL;
 	if ((cr = cJSON_CreateObject()) == NULL)
 		return NULL;
@@ -120,12 +120,12 @@ backend_binding_metadata(const struct catalog_plan *p, time_t now)
 		return NULL;
 	if ((md = cJSON_CreateObject()) == NULL)
 		return NULL;
-	fmt_iso8601(now + ttl, buf, sizeof(buf));
+	util_fmt_iso8601(now + ttl, buf, sizeof(buf));
 	cJSON_AddStringToObject(md, "expires_at", buf);
 	/* spec.md "Binding Metadata Object": renew_before <= expires_at. */
 	if (renew > ttl)
 		renew = ttl;
-	fmt_iso8601(now + ttl - renew, buf, sizeof(buf));
+	util_fmt_iso8601(now + ttl - renew, buf, sizeof(buf));
 	cJSON_AddStringToObject(md, "renew_before", buf);
 	return md;
 }

@@ -36,7 +36,7 @@ size_var(size_t *dst, const char *var, long long def, long long min,
 		*dst = (size_t)def;
 		return 0;
 	}
-	if ((n = parse_size(v)) < min) {
+	if ((n = util_parse_size(v)) < min) {
 		snprintf(err, errlen, "%s: \"%s\" is not a size of at least %lld "
 		    "bytes (e.g. 1048576, 512k, 1m)", var, v, min);
 		return -1;
@@ -57,7 +57,7 @@ count_var(long long *dst, const char *var, long long def, long long min,
 		*dst = def;
 		return 0;
 	}
-	if ((n = parse_size(v)) < min || n > max) {
+	if ((n = util_parse_size(v)) < min || n > max) {
 		snprintf(err, errlen, "%s: \"%s\" is not a number from %lld to "
 		    "%lld", var, v, min, max);
 		return -1;

@@ -72,7 +72,7 @@ parse_bind(const struct ctx *c, const cJSON *body, cJSON *rec,
 	    (br != NULL &&
 	    jsonin_string(br, "app_guid", 0, &br_app, resp) == -1))
 		return -1;
-	if (*pred != NULL && (!id_valid(*pred) ||
+	if (*pred != NULL && (!util_id_valid(*pred) ||
 	    strlen(*pred) > c->cfg->max_id_len)) {
 		response_error(resp, OSB_ERR_BAD_REQUEST, "predecessor_binding_id "
 		    "is not a valid binding id");
@@ -215,7 +215,7 @@ complete_binding(struct ctx *c, cJSON *rec, const cJSON *inst,
 		cJSON_AddNumberToObject(rec, "expires_epoch", (double)(now +
 		    p->cfg->binding_ttl));
 	}
-	fmt_iso8601(now, at, sizeof(at));
+	util_fmt_iso8601(now, at, sizeof(at));
 	cJSON_AddStringToObject(rec, "created_at", at);
 	return 0;
 }

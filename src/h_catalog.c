@@ -45,7 +45,7 @@ h_catalog(struct ctx *c, struct response *resp)
 	if (c->req->if_none_match != NULL)
 		fresh = etag_listed(c->req->if_none_match, etag);
 	else if (c->req->if_modified_since != NULL && mtime > 0 &&
-	    (since = parse_http_date(c->req->if_modified_since)) != (time_t)-1)
+	    (since = util_parse_http_date(c->req->if_modified_since)) != (time_t)-1)
 		fresh = mtime <= since;
 
 	resp->status = fresh ? 304 : 200;
@@ -54,7 +54,7 @@ h_catalog(struct ctx *c, struct response *resp)
 	resp->rawlen = len;
 	response_header(resp, "ETag", "%s", etag);
 	if (mtime > 0) {
-		fmt_http_date(mtime, date, sizeof(date));
+		util_fmt_http_date(mtime, date, sizeof(date));
 		response_header(resp, "Last-Modified", "%s", date);
 	}
 	response_header(resp, "Cache-Control", "no-cache");

@@ -312,7 +312,7 @@ h_common_lastop(struct ctx *c, enum store_table tb, const char *key,
 	    0)
 		response_error(resp, OSB_ERR_BAD_REQUEST, "operation \"%s\" "
 		    "is not the last operation of %s \"%s\" (that is \"%s\")",
-		    strlen(want) <= OSB_MAX_QUOTED && utf8_valid(want,
+		    strlen(want) <= OSB_MAX_QUOTED && util_utf8_valid(want,
 		    strlen(want)) ? want : "(not shown)", what, key, op_id(rec));
 	else {
 		response_json(resp, 200, op_lastop_reply(rec));

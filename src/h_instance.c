@@ -162,7 +162,7 @@ h_instance_put(struct ctx *c, struct response *resp)
 	    .async = p.cfg->async[ACT_PROVISION], .status = 201,
 	    .reply = provision_reply };
 
-	fmt_iso8601(time(NULL), now, sizeof(now));
+	util_fmt_iso8601(time(NULL), now, sizeof(now));
 	rec = cJSON_CreateObject();
 	cJSON_AddStringToObject(rec, "service_id", service_id);
 	cJSON_AddStringToObject(rec, "plan_id", plan_id);
@@ -345,7 +345,7 @@ apply_update(struct ctx *c, const cJSON *body, cJSON *rec,
 		cJSON_DeleteItemFromObjectCaseSensitive(rec, "context");
 		records_copy(rec, body, "context");
 	}
-	fmt_iso8601(time(NULL), now, sizeof(now));
+	util_fmt_iso8601(time(NULL), now, sizeof(now));
 	cJSON_DeleteItemFromObjectCaseSensitive(rec, "updated_at");
 	cJSON_AddStringToObject(rec, "updated_at", now);
 	*target_out = target;

@@ -28,7 +28,7 @@ identity_decode(const char *header, cJSON **out, struct response *err)
 			goto bad;
 	if ((platform = strndup(header, (size_t)(sp - header))) == NULL)
 		goto bad;
-	if ((raw = b64_decode(sp + 1, strlen(sp + 1), &rawlen)) == NULL)
+	if ((raw = util_b64_decode(sp + 1, strlen(sp + 1), &rawlen)) == NULL)
 		goto bad;
 	response_init(&inner);
 	value = jsonin_parse(raw, rawlen, &inner);

@@ -134,7 +134,7 @@ jsonin_parse_limits(const char *body, size_t len, int max_depth,
 		    "a JSON object is required in the request body");
 		return NULL;
 	}
-	if (memchr(body, '\0', len) != NULL || !utf8_valid(body, len)) {
+	if (memchr(body, '\0', len) != NULL || !util_utf8_valid(body, len)) {
 		response_error(err, OSB_ERR_BAD_REQUEST,
 		    "the request body is not valid UTF-8 text");
 		return NULL;

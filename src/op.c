@@ -74,7 +74,7 @@ new_lastop(cJSON *rec, enum action a, const struct op_who *who)
 	cJSON	*op = cJSON_CreateObject(), *prev;
 	char	 at[32];
 
-	fmt_iso8601(time(NULL), at, sizeof(at));
+	util_fmt_iso8601(time(NULL), at, sizeof(at));
 	cJSON_AddStringToObject(op, "type", action_name(a));
 	cJSON_AddStringToObject(op, "at", at);
 	if (who != NULL && who->request_identity != NULL)
@@ -179,7 +179,7 @@ op_begin(cJSON *rec, enum action a, int async, const struct catalog_plan *p,
 	time_t	 now = time(NULL);
 	long	 limit = p->cfg->hook_timeout + OP_DEADLINE_PAD;
 
-	if (random_hex(hex, 8) == -1)
+	if (util_random_hex(hex, 8) == -1)
 		snprintf(hex, sizeof(hex), "%lx%lx", (long)now, (long)getpid());
 	snprintf(id, sizeof(id), "%s-%s", action_name(a), hex);
 	/* spec.md "Polling Interval and Duration": past the plan's
@@ -206,7 +206,7 @@ op_finish(cJSON *rec, enum op_state s, const char *description)
 	cJSON	*op = op_last(rec);
 	char	 at[32];
 
-	fmt_iso8601(time(NULL), at, sizeof(at));
+	util_fmt_iso8601(time(NULL), at, sizeof(at));
 	set_str(op, "state", state_names[s]);
 	set_str(op, "description", description);
 	set_str(op, "at", at);

@@ -69,7 +69,7 @@ split_path(struct request *r, const char *uri, const char *script)
 			r->path_too_deep = 1;
 			return 0;
 		}
-		r->seg[r->nseg] = pct_decode(p, (size_t)(end - p), 0, NULL);
+		r->seg[r->nseg] = util_pct_decode(p, (size_t)(end - p), 0, NULL);
 		if (r->seg[r->nseg] == NULL) {
 			r->bad_path = 1;
 			return 0;
@@ -101,8 +101,8 @@ parse_query(struct request *r, const char *qs)
 			eq = memchr(p, '=', (size_t)(amp - p));
 			if (eq == NULL)
 				eq = amp;
-			key = pct_decode(p, (size_t)(eq - p), 1, NULL);
-			val = eq < amp ? pct_decode(eq + 1,
+			key = util_pct_decode(p, (size_t)(eq - p), 1, NULL);
+			val = eq < amp ? util_pct_decode(eq + 1,
 			    (size_t)(amp - eq - 1), 1, NULL) : strdup("");
 			if (key == NULL || val == NULL) {
 				free(key);

@@ -38,7 +38,7 @@ allowed(const struct request *r, const char *allow, struct response *err)
 static int
 check_id(const char *id, const char *what, struct response *err)
 {
-	if (id_valid(id))
+	if (util_id_valid(id))
 		return 1;
 	response_error(err, OSB_ERR_BAD_REQUEST, "%s must be 1 to %d characters "
 	    "from A-Z a-z 0-9 - . _ ~ (RFC 3986 unreserved)", what,
@@ -100,7 +100,7 @@ notfound:
 	/* Quoted only when it keeps the description valid UTF-8. */
 	response_error(err, OSB_ERR_NOT_FOUND, "no such endpoint: %s",
 	    r->path != NULL && strlen(r->path) < 200 &&
-	    utf8_valid(r->path, strlen(r->path)) ? r->path :
+	    util_utf8_valid(r->path, strlen(r->path)) ? r->path :
 	    "(path not shown)");
 	return -1;
 }

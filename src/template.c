@@ -274,7 +274,7 @@ template_secrets(const cJSON *spec)
 	if ((out = cJSON_CreateObject()) == NULL)
 		return NULL;
 	cJSON_ArrayForEach(s, spec) {
-		if (random_hex(hex, (size_t)s->valuedouble) == -1 ||
+		if (util_random_hex(hex, (size_t)s->valuedouble) == -1 ||
 		    cJSON_AddStringToObject(out, s->string, hex) == NULL) {
 			cJSON_Delete(out);
 			out = NULL;

@@ -24,7 +24,7 @@ hexval(int c)
 }
 
 char *
-pct_decode(const char *src, size_t len, int plus_is_space, size_t *outlen)
+util_pct_decode(const char *src, size_t len, int plus_is_space, size_t *outlen)
 {
 	char	*out, *p;
 	size_t	 i;
@@ -77,7 +77,7 @@ b64val(int c)
 }
 
 char *
-b64_decode(const char *src, size_t len, size_t *outlen)
+util_b64_decode(const char *src, size_t len, size_t *outlen)
 {
 	char		*out;
 	size_t		 i, n = 0, pad = 0;
@@ -119,7 +119,7 @@ b64_decode(const char *src, size_t len, size_t *outlen)
 }
 
 int
-utf8_valid(const char *buf, size_t len)
+util_utf8_valid(const char *buf, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)buf;
 	size_t	 i = 0, need, k;
@@ -153,7 +153,7 @@ utf8_valid(const char *buf, size_t len)
 }
 
 int
-id_valid(const char *s)
+util_id_valid(const char *s)
 {
 	size_t	 n;
 
@@ -170,7 +170,7 @@ id_valid(const char *s)
 }
 
 int
-ct_equal(const char *a, size_t alen, const char *b, size_t blen)
+util_ct_equal(const char *a, size_t alen, const char *b, size_t blen)
 {
 	volatile unsigned char diff = 0;
 	size_t	 i;
@@ -183,7 +183,7 @@ ct_equal(const char *a, size_t alen, const char *b, size_t blen)
 }
 
 int
-random_bytes(void *buf, size_t n)
+util_random_bytes(void *buf, size_t n)
 {
 	unsigned char	*p = buf;
 	ssize_t		 r;
@@ -202,13 +202,13 @@ random_bytes(void *buf, size_t n)
 }
 
 int
-random_hex(char *out, size_t n)
+util_random_hex(char *out, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char	 buf[64];
 	size_t		 i;
 
-	if (n > sizeof(buf) || random_bytes(buf, n) != 0)
+	if (n > sizeof(buf) || util_random_bytes(buf, n) != 0)
 		return -1;
 	for (i = 0; i < n; i++) {
 		out[2 * i] = hex[buf[i] >> 4];
@@ -219,7 +219,7 @@ random_hex(char *out, size_t n)
 }
 
 void
-fmt_iso8601(time_t t, char *out, size_t outlen)
+util_fmt_iso8601(time_t t, char *out, size_t outlen)
 {
 	struct tm tm;
 
@@ -228,7 +228,7 @@ fmt_iso8601(time_t t, char *out, size_t outlen)
 }
 
 void
-fmt_http_date(time_t t, char *out, size_t outlen)
+util_fmt_http_date(time_t t, char *out, size_t outlen)
 {
 	struct tm tm;
 
@@ -239,7 +239,7 @@ fmt_http_date(time_t t, char *out, size_t outlen)
 }
 
 time_t
-parse_http_date(const char *s)
+util_parse_http_date(const char *s)
 {
 	struct tm	 tm;
 	const char	*end;
@@ -252,7 +252,7 @@ parse_http_date(const char *s)
 }
 
 long long
-parse_size(const char *s)
+util_parse_size(const char *s)
 {
 	char		*end;
 	long long	 v, mult = 1;

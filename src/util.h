@@ -14,39 +14,39 @@
 /* Decode %XX escapes (and '+' as space when plus_is_space) of src[0..len) into a
  * new NUL-terminated string.  Returns NULL on a malformed escape, an encoded
  * NUL byte, or allocation failure.  *outlen (optional) gets the decoded length. */
-char  *pct_decode(const char *src, size_t len, int plus_is_space, size_t *outlen);
+char  *util_pct_decode(const char *src, size_t len, int plus_is_space, size_t *outlen);
 
 /* Standard base64 (RFC 4648 §4); padding optional, no whitespace.  Returns a
  * new buffer (NUL-terminated for convenience) or NULL when malformed. */
-char  *b64_decode(const char *src, size_t len, size_t *outlen);
+char  *util_b64_decode(const char *src, size_t len, size_t *outlen);
 
 /* 1 when buf[0..len) is well-formed UTF-8 (no overlongs, surrogates or
  * code points above U+10FFFF), else 0. */
-int    utf8_valid(const char *buf, size_t len);
+int    util_utf8_valid(const char *buf, size_t len);
 
 /* 1 when s is a usable resource id: 1..OSB_MAX_ID_LEN bytes, all from the RFC
  * 3986 "unreserved" set (ALPHA / DIGIT / "-" / "." / "_" / "~"). */
-int    id_valid(const char *s);
+int    util_id_valid(const char *s);
 
 /* Compare two byte strings in time that depends only on their lengths. */
-int    ct_equal(const char *a, size_t alen, const char *b, size_t blen);
+int    util_ct_equal(const char *a, size_t alen, const char *b, size_t blen);
 
 /* Fill buf with n bytes from the kernel's CSPRNG (getrandom(2)); 0 or -1. */
-int    random_bytes(void *buf, size_t n);
+int    util_random_bytes(void *buf, size_t n);
 
 /* Lower-case hex of n random bytes into out (2n+1 bytes); 0 or -1. */
-int    random_hex(char *out, size_t n);
+int    util_random_hex(char *out, size_t n);
 
 /* "2026-11-25T06:15:35.0Z": the spec's binding-metadata pattern, UTC. */
-void   fmt_iso8601(time_t t, char *out, size_t outlen);
+void   util_fmt_iso8601(time_t t, char *out, size_t outlen);
 
 /* RFC 7231 IMF-fixdate, e.g. "Wed, 25 Nov 2026 06:15:35 GMT". */
-void   fmt_http_date(time_t t, char *out, size_t outlen);
+void   util_fmt_http_date(time_t t, char *out, size_t outlen);
 
 /* Parse an IMF-fixdate; returns (time_t)-1 when it is not one. */
-time_t parse_http_date(const char *s);
+time_t util_parse_http_date(const char *s);
 
 /* Parse a decimal size with optional k/K, m/M, g/G suffix; -1 on error. */
-long long parse_size(const char *s);
+long long util_parse_size(const char *s);
 
 #endif

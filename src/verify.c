@@ -66,7 +66,7 @@ each_instance(const char *key, const char *val, size_t len, void *arg)
 	cJSON		*rec = cJSON_ParseWithLength(val, len);
 
 	v->instances++;
-	if (!id_valid(key))
+	if (!util_id_valid(key))
 		problem(v, "instance", key, "key is not a valid id");
 	if (!cJSON_IsObject(rec))
 		problem(v, "instance", key, "record is not a JSON object");
@@ -87,14 +87,14 @@ each_binding(const char *key, const char *val, size_t len, void *arg)
 
 	v->bindings++;
 	if (slash == NULL || (size_t)(slash - key) > OSB_MAX_ID_LEN ||
-	    !id_valid(slash + 1)) {
+	    !util_id_valid(slash + 1)) {
 		problem(v, "binding", key, "key is not <instance id>/<binding "
 		    "id>");
 		cJSON_Delete(rec);
 		return 0;
 	}
 	snprintf(iid, sizeof(iid), "%.*s", (int)(slash - key), key);
-	if (!id_valid(iid))
+	if (!util_id_valid(iid))
 		problem(v, "binding", key, "instance id is not valid");
 	else if (store_get(v->t, T_INSTANCES, iid, &ival, &ilen) != STORE_OK)
 		problem(v, "binding", key, "its instance does not exist");

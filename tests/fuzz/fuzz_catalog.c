@@ -232,7 +232,7 @@ check_catalog(const struct catalog *cat)
 
 	json = catalog_json(cat, &len);
 	FUZZ_CHECK(json != NULL && strlen(json) == len, "catalog_json length");
-	FUZZ_CHECK(utf8_valid(json, len), "the served catalog is not UTF-8");
+	FUZZ_CHECK(util_utf8_valid(json, len), "the served catalog is not UTF-8");
 	doc = cJSON_ParseWithLength(json, len);
 	FUZZ_CHECK(cJSON_IsObject(doc), "the served catalog does not parse "
 	    "as a JSON object");

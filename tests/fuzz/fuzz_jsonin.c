@@ -35,7 +35,7 @@ check_error(const struct response *err, const char *what)
 	FUZZ_CHECK(err->status == 400, "%s: status %d", what, err->status);
 	FUZZ_CHECK(cJSON_IsString(d) && d->valuestring[0] != '\0',
 	    "%s: no description", what);
-	FUZZ_CHECK(utf8_valid(d->valuestring, strlen(d->valuestring)),
+	FUZZ_CHECK(util_utf8_valid(d->valuestring, strlen(d->valuestring)),
 	    "%s: the description is not UTF-8: %s", what, d->valuestring);
 }
 
@@ -97,12 +97,12 @@ walk(const cJSON *n, int depth, int max_depth, size_t *members)
 
 	FUZZ_CHECK(depth <= max_depth, "depth %d accepted", depth);
 	if (cJSON_IsString(n))
-		FUZZ_CHECK(utf8_valid(n->valuestring, strlen(n->valuestring)),
+		FUZZ_CHECK(util_utf8_valid(n->valuestring, strlen(n->valuestring)),
 		    "a string that is not UTF-8");
 	for (a = n->child; a != NULL; a = a->next) {
 		if (cJSON_IsObject(n)) {
 			(*members)++;
-			FUZZ_CHECK(a->string != NULL && utf8_valid(a->string,
+			FUZZ_CHECK(a->string != NULL && util_utf8_valid(a->string,
 			    strlen(a->string)), "a key that is not UTF-8");
 			for (b = a->next; b != NULL; b = b->next)
 				FUZZ_CHECK(strcmp(a->string, b->string) != 0,

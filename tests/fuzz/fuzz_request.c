@@ -197,7 +197,7 @@ fake_free(struct fake *f)
 /* ---- properties ---------------------------------------------------------- */
 
 /* RFC 3986 unreserved, 1..OSB_MAX_ID_LEN: written again here rather than
- * trusting util.c's id_valid(), which is what is being checked. */
+ * trusting util.c's util_id_valid(), which is what is being checked. */
 static int
 is_id(const char *s)
 {
@@ -431,7 +431,7 @@ check_render(const struct response *resp, const struct request *r)
 	} else {
 		FUZZ_CHECK(cl == blen, "Content-Length %zu for %zu bytes", cl,
 		    blen);
-		FUZZ_CHECK(utf8_valid(body, blen), "the body is not UTF-8: %.*s",
+		FUZZ_CHECK(util_utf8_valid(body, blen), "the body is not UTF-8: %.*s",
 		    (int)blen, body);
 		doc = cJSON_ParseWithLength(body, blen);
 		FUZZ_CHECK(cJSON_IsObject(doc), "the body is not a JSON "
@@ -580,7 +580,7 @@ answer(struct ctx *c, struct response *resp)
 	/* The echo is this harness's, not the broker's: it quotes query
 	 * values (percent-decoded, any bytes) only when they are UTF-8. */
 	if (op != NULL && strlen(op) <= OSB_MAX_OPERATION_LEN &&
-	    utf8_valid(op, strlen(op)))
+	    util_utf8_valid(op, strlen(op)))
 		cJSON_AddStringToObject(echo, "operation", op);
 	if (r->method == M_DELETE) {
 		if (h_common_require_ids(c, resp) == -1) {

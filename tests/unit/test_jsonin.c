@@ -192,7 +192,7 @@ test_quoted_key(void)
 	d = desc(&err);
 	snprintf(want, sizeof(want), "repeats the key \"%s\"", k63);
 	CHECK(o == NULL && err.status == 400 && strstr(d, want) != NULL &&
-	    utf8_valid(d, strlen(d)), "a quoted key is cut before a 2-byte "
+	    util_utf8_valid(d, strlen(d)), "a quoted key is cut before a 2-byte "
 	    "character, not inside it");
 	if (strstr(d, want) == NULL)
 		printf("#   %s\n", d);

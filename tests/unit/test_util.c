@@ -12,7 +12,7 @@
 #include "util.h"
 #include "tap.h"
 
-/* pct_decode of a C string; checks the result (NULL = must be rejected). */
+/* util_pct_decode of a C string; checks the result (NULL = must be rejected). */
 static void
 pct(const char *in, int plus, const char *want, size_t wantlen,
     const char *what)
@@ -20,13 +20,13 @@ pct(const char *in, int plus, const char *want, size_t wantlen,
 	char	*got;
 	size_t	 len = 12345;
 
-	got = pct_decode(in, strlen(in), plus, &len);
+	got = util_pct_decode(in, strlen(in), plus, &len);
 	if (want == NULL) {
-		CHECK(got == NULL, "pct_decode rejects %s", what);
+		CHECK(got == NULL, "util_pct_decode rejects %s", what);
 	} else {
 		CHECK(got != NULL && len == wantlen &&
 		    memcmp(got, want, wantlen + 1) == 0,
-		    "pct_decode %s", what);
+		    "util_pct_decode %s", what);
 	}
 	free(got);
 }
@@ -56,17 +56,17 @@ test_pct_decode(void)
 	pct("a%00b", 1, NULL, 0, "%00 in the middle");
 
 	/* Explicit length: never reads past it. */
-	got = pct_decode("ab%41", 2, 0, &len);
+	got = util_pct_decode("ab%41", 2, 0, &len);
 	CHECK(got != NULL && len == 2 && strcmp(got, "ab") == 0,
-	    "pct_decode stops at len");
+	    "util_pct_decode stops at len");
 	free(got);
-	got = pct_decode("ab%41", 4, 0, NULL);
+	got = util_pct_decode("ab%41", 4, 0, NULL);
 	CHECK(got == NULL, "pct_decode: escape cut by len is rejected");
 	free(got);
-	got = pct_decode("a\0b", 3, 0, NULL);
-	CHECK(got == NULL, "pct_decode rejects a raw NUL byte");
+	got = util_pct_decode("a\0b", 3, 0, NULL);
+	CHECK(got == NULL, "util_pct_decode rejects a raw NUL byte");
 	free(got);
-	got = pct_decode("x", 1, 0, NULL);
+	got = util_pct_decode("x", 1, 0, NULL);
 	CHECK(got != NULL && strcmp(got, "x") == 0, "outlen is optional");
 	free(got);
 }
@@ -77,13 +77,13 @@ b64(const char *in, const char *want, size_t wantlen, const char *what)
 	char	*got;
 	size_t	 len = 12345;
 
-	got = b64_decode(in, strlen(in), &len);
+	got = util_b64_decode(in, strlen(in), &len);
 	if (want == NULL) {
-		CHECK(got == NULL, "b64_decode rejects %s", what);
+		CHECK(got == NULL, "util_b64_decode rejects %s", what);
 	} else {
 		CHECK(got != NULL && len == wantlen &&
 		    memcmp(got, want, wantlen) == 0 && got[wantlen] == '\0',
-		    "b64_decode %s", what);
+		    "util_b64_decode %s", what);
 	}
 	free(got);
 }
@@ -120,7 +120,7 @@ test_b64_decode(void)
 static void
 u8(const char *s, size_t len, int want, const char *what)
 {
-	CHECK(utf8_valid(s, len) == want, "utf8_valid %s: %s",
+	CHECK(util_utf8_valid(s, len) == want, "util_utf8_valid %s: %s",
 	    want ? "accepts" : "rejects", what);
 }
 
@@ -168,38 +168,38 @@ test_id_valid(void)
 {
 	char	 id[OSB_MAX_ID_LEN + 2];
 
-	CHECK(id_valid("abc-DEF.123_~"), "id_valid: unreserved characters");
-	CHECK(id_valid("3abe3f39-ecb5-4647-b0e3-ee10d64e1ca2"), "id_valid: uuid");
-	CHECK(id_valid("x"), "id_valid: one character");
-	CHECK(!id_valid(""), "id_valid rejects empty");
-	CHECK(!id_valid("a/b"), "id_valid rejects '/'");
-	CHECK(!id_valid("a%2Fb"), "id_valid rejects '%%'");
-	CHECK(!id_valid("a b"), "id_valid rejects a space");
-	CHECK(!id_valid("a:b"), "id_valid rejects ':'");
-	CHECK(!id_valid("a+b"), "id_valid rejects '+'");
-	CHECK(!id_valid("a?b"), "id_valid rejects '?'");
-	CHECK(!id_valid("a\tb"), "id_valid rejects a tab");
-	CHECK(!id_valid("\xc3\xa9"), "id_valid rejects non-ASCII");
+	CHECK(util_id_valid("abc-DEF.123_~"), "id_valid: unreserved characters");
+	CHECK(util_id_valid("3abe3f39-ecb5-4647-b0e3-ee10d64e1ca2"), "id_valid: uuid");
+	CHECK(util_id_valid("x"), "id_valid: one character");
+	CHECK(!util_id_valid(""), "util_id_valid rejects empty");
+	CHECK(!util_id_valid("a/b"), "util_id_valid rejects '/'");
+	CHECK(!util_id_valid("a%2Fb"), "util_id_valid rejects '%%'");
+	CHECK(!util_id_valid("a b"), "util_id_valid rejects a space");
+	CHECK(!util_id_valid("a:b"), "util_id_valid rejects ':'");
+	CHECK(!util_id_valid("a+b"), "util_id_valid rejects '+'");
+	CHECK(!util_id_valid("a?b"), "util_id_valid rejects '?'");
+	CHECK(!util_id_valid("a\tb"), "util_id_valid rejects a tab");
+	CHECK(!util_id_valid("\xc3\xa9"), "util_id_valid rejects non-ASCII");
 	memset(id, 'a', OSB_MAX_ID_LEN);
 	id[OSB_MAX_ID_LEN] = '\0';
-	CHECK(id_valid(id), "id_valid: %d characters", OSB_MAX_ID_LEN);
+	CHECK(util_id_valid(id), "id_valid: %d characters", OSB_MAX_ID_LEN);
 	id[OSB_MAX_ID_LEN] = 'a';
 	id[OSB_MAX_ID_LEN + 1] = '\0';
-	CHECK(!id_valid(id), "id_valid rejects %d characters",
+	CHECK(!util_id_valid(id), "util_id_valid rejects %d characters",
 	    OSB_MAX_ID_LEN + 1);
 }
 
 static void
 test_ct_equal(void)
 {
-	CHECK(ct_equal("secret", 6, "secret", 6), "ct_equal: same");
-	CHECK(!ct_equal("secret", 6, "secreT", 6), "ct_equal: last differs");
-	CHECK(!ct_equal("secret", 6, "Secret", 6), "ct_equal: first differs");
-	CHECK(!ct_equal("secret", 6, "secre", 5), "ct_equal: prefix");
-	CHECK(!ct_equal("secre", 5, "secret", 6), "ct_equal: longer");
-	CHECK(ct_equal("", 0, "", 0), "ct_equal: both empty");
-	CHECK(!ct_equal("a\0b", 3, "a\0c", 3), "ct_equal: bytes after NUL");
-	CHECK(ct_equal("a\0b", 3, "a\0b", 3), "ct_equal: NUL compared as byte");
+	CHECK(util_ct_equal("secret", 6, "secret", 6), "ct_equal: same");
+	CHECK(!util_ct_equal("secret", 6, "secreT", 6), "ct_equal: last differs");
+	CHECK(!util_ct_equal("secret", 6, "Secret", 6), "ct_equal: first differs");
+	CHECK(!util_ct_equal("secret", 6, "secre", 5), "ct_equal: prefix");
+	CHECK(!util_ct_equal("secre", 5, "secret", 6), "ct_equal: longer");
+	CHECK(util_ct_equal("", 0, "", 0), "ct_equal: both empty");
+	CHECK(!util_ct_equal("a\0b", 3, "a\0c", 3), "ct_equal: bytes after NUL");
+	CHECK(util_ct_equal("a\0b", 3, "a\0b", 3), "ct_equal: NUL compared as byte");
 }
 
 static int
@@ -218,19 +218,19 @@ test_random(void)
 	unsigned char raw[32], zero[32];
 	int	 ra, rb;
 
-	ra = random_hex(a, 16);
-	rb = random_hex(b, 16);
-	CHECK(ra == 0 && rb == 0, "random_hex returns 0");
+	ra = util_random_hex(a, 16);
+	rb = util_random_hex(b, 16);
+	CHECK(ra == 0 && rb == 0, "util_random_hex returns 0");
 	CHECK(strlen(a) == 32 && strlen(b) == 32, "random_hex: 2n characters");
 	CHECK(all_hex(a) && all_hex(b), "random_hex: lower-case hex only");
-	CHECK(strcmp(a, b) != 0, "random_hex differs between calls");
-	CHECK(random_hex(a, 0) == 0 && a[0] == '\0', "random_hex(0) is empty");
-	CHECK(random_hex(a, 64) == 0 && strlen(a) == 128, "random_hex(64)");
-	CHECK(random_hex(big, 65) == -1, "random_hex refuses more than 64");
+	CHECK(strcmp(a, b) != 0, "util_random_hex differs between calls");
+	CHECK(util_random_hex(a, 0) == 0 && a[0] == '\0', "util_random_hex(0) is empty");
+	CHECK(util_random_hex(a, 64) == 0 && strlen(a) == 128, "util_random_hex(64)");
+	CHECK(util_random_hex(big, 65) == -1, "util_random_hex refuses more than 64");
 	memset(raw, 0, sizeof(raw));
 	memset(zero, 0, sizeof(zero));
-	CHECK(random_bytes(raw, sizeof(raw)) == 0 &&
-	    memcmp(raw, zero, sizeof(raw)) != 0, "random_bytes fills");
+	CHECK(util_random_bytes(raw, sizeof(raw)) == 0 &&
+	    memcmp(raw, zero, sizeof(raw)) != 0, "util_random_bytes fills");
 }
 
 static void
@@ -243,90 +243,90 @@ test_time(void)
 	size_t		 i;
 	int		 ok;
 
-	fmt_iso8601(0, buf, sizeof(buf));
-	CHECK_STR(buf, "1970-01-01T00:00:00.0Z", "fmt_iso8601(0)");
-	fmt_iso8601(1795587335, buf, sizeof(buf));
+	util_fmt_iso8601(0, buf, sizeof(buf));
+	CHECK_STR(buf, "1970-01-01T00:00:00.0Z", "util_fmt_iso8601(0)");
+	util_fmt_iso8601(1795587335, buf, sizeof(buf));
 	CHECK_STR(buf, "2026-11-25T06:15:35.0Z", "fmt_iso8601: header example");
-	fmt_iso8601(time(NULL), buf, sizeof(buf));
+	util_fmt_iso8601(time(NULL), buf, sizeof(buf));
 	if (regcomp(&re, "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:"
 	    "[0-9]{2}\\.0Z$", REG_EXTENDED | REG_NOSUB) != 0)
 		abort();
 	CHECK(regexec(&re, buf, 0, NULL, 0) == 0,
-	    "fmt_iso8601(now) matches yyyy-mm-ddThh:mm:ss.0Z (%s)", buf);
+	    "util_fmt_iso8601(now) matches yyyy-mm-ddThh:mm:ss.0Z (%s)", buf);
 	regfree(&re);
 
-	fmt_http_date(784111777, buf, sizeof(buf));
+	util_fmt_http_date(784111777, buf, sizeof(buf));
 	CHECK_STR(buf, "Sun, 06 Nov 1994 08:49:37 GMT",
 	    "fmt_http_date: RFC 7231 example");
-	CHECK(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT") == 784111777,
+	CHECK(util_parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT") == 784111777,
 	    "parse_http_date: RFC 7231 example");
 	ok = 1;
 	for (i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
-		fmt_http_date(samples[i], buf, sizeof(buf));
-		if (parse_http_date(buf) != samples[i]) {
+		util_fmt_http_date(samples[i], buf, sizeof(buf));
+		if (util_parse_http_date(buf) != samples[i]) {
 			ok = 0;
 			printf("#   %lld -> %s -> %lld\n", (long long)samples[i],
-			    buf, (long long)parse_http_date(buf));
+			    buf, (long long)util_parse_http_date(buf));
 		}
 	}
-	CHECK(ok, "fmt_http_date / parse_http_date round trip");
+	CHECK(ok, "util_fmt_http_date / util_parse_http_date round trip");
 	t = time(NULL);
-	fmt_http_date(t, buf, sizeof(buf));
-	CHECK(parse_http_date(buf) == t, "round trip of now (%s)", buf);
+	util_fmt_http_date(t, buf, sizeof(buf));
+	CHECK(util_parse_http_date(buf) == t, "round trip of now (%s)", buf);
 
-	CHECK(parse_http_date("") == (time_t)-1, "parse_http_date: empty");
-	CHECK(parse_http_date("yesterday") == (time_t)-1,
+	CHECK(util_parse_http_date("") == (time_t)-1, "parse_http_date: empty");
+	CHECK(util_parse_http_date("yesterday") == (time_t)-1,
 	    "parse_http_date: garbage");
-	CHECK(parse_http_date("Sun, 06 Nov 1994 08:49:37") == (time_t)-1,
+	CHECK(util_parse_http_date("Sun, 06 Nov 1994 08:49:37") == (time_t)-1,
 	    "parse_http_date: no GMT");
-	CHECK(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT x") == (time_t)-1,
+	CHECK(util_parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT x") == (time_t)-1,
 	    "parse_http_date: trailing bytes");
-	CHECK(parse_http_date("Sun, 06 Nov 1994") == (time_t)-1,
+	CHECK(util_parse_http_date("Sun, 06 Nov 1994") == (time_t)-1,
 	    "parse_http_date: date only");
-	CHECK(parse_http_date("Sun, 06 Foo 1994 08:49:37 GMT") == (time_t)-1,
+	CHECK(util_parse_http_date("Sun, 06 Foo 1994 08:49:37 GMT") == (time_t)-1,
 	    "parse_http_date: bad month");
-	CHECK(parse_http_date("Sun, 32 Nov 1994 08:49:37 GMT") == (time_t)-1,
+	CHECK(util_parse_http_date("Sun, 32 Nov 1994 08:49:37 GMT") == (time_t)-1,
 	    "parse_http_date: day 32");
-	CHECK(parse_http_date("Sun, 06 Nov 1994 25:49:37 GMT") == (time_t)-1,
+	CHECK(util_parse_http_date("Sun, 06 Nov 1994 25:49:37 GMT") == (time_t)-1,
 	    "parse_http_date: hour 25");
-	CHECK(parse_http_date("1994-11-06T08:49:37Z") == (time_t)-1,
+	CHECK(util_parse_http_date("1994-11-06T08:49:37Z") == (time_t)-1,
 	    "parse_http_date: ISO 8601 is not an IMF-fixdate");
 }
 
 static void
 test_parse_size(void)
 {
-	CHECK(parse_size("0") == 0, "parse_size 0");
-	CHECK(parse_size("123") == 123, "parse_size 123");
-	CHECK(parse_size("1k") == 1024, "parse_size 1k");
-	CHECK(parse_size("64K") == 65536, "parse_size 64K");
-	CHECK(parse_size("2m") == 2097152, "parse_size 2m");
-	CHECK(parse_size("1M") == 1048576, "parse_size 1M");
-	CHECK(parse_size("1g") == 1073741824LL, "parse_size 1g");
-	CHECK(parse_size("3G") == 3LL * 1073741824, "parse_size 3G");
-	CHECK(parse_size("1099511627776") == 1099511627776LL,
-	    "parse_size 2^40 (the largest plain number)");
-	CHECK(parse_size(NULL) == -1, "parse_size NULL");
-	CHECK(parse_size("") == -1, "parse_size empty");
-	CHECK(parse_size("k") == -1, "parse_size 'k' alone");
-	CHECK(parse_size("-1") == -1, "parse_size negative");
-	CHECK(parse_size("+1") == -1, "parse_size '+1'");
-	CHECK(parse_size(" 1") == -1, "parse_size leading space");
-	CHECK(parse_size("1 ") == -1, "parse_size trailing space");
-	CHECK(parse_size("1 k") == -1, "parse_size space before suffix");
-	CHECK(parse_size("1kb") == -1, "parse_size '1kb'");
-	CHECK(parse_size("1kk") == -1, "parse_size '1kk'");
-	CHECK(parse_size("1.5m") == -1, "parse_size '1.5m'");
-	CHECK(parse_size("1t") == -1, "parse_size unknown suffix");
-	CHECK(parse_size("0x10") == -1, "parse_size hex");
-	CHECK(parse_size("abc") == -1, "parse_size garbage");
-	CHECK(parse_size("1099511627777") == -1, "parse_size above 2^40");
-	CHECK(parse_size("99999999999999999999") == -1, "parse_size ERANGE");
-	CHECK(parse_size("1073741824k") == 1099511627776LL,
-	    "parse_size 2^30 k = 2^40, the limit");
-	CHECK(parse_size("1024g") == 1099511627776LL, "parse_size 1024g = 2^40");
-	CHECK(parse_size("1073741825k") == -1, "parse_size just above 2^40 (k)");
-	CHECK(parse_size("1025g") == -1, "parse_size 1025g above 2^40");
+	CHECK(util_parse_size("0") == 0, "util_parse_size 0");
+	CHECK(util_parse_size("123") == 123, "util_parse_size 123");
+	CHECK(util_parse_size("1k") == 1024, "util_parse_size 1k");
+	CHECK(util_parse_size("64K") == 65536, "util_parse_size 64K");
+	CHECK(util_parse_size("2m") == 2097152, "util_parse_size 2m");
+	CHECK(util_parse_size("1M") == 1048576, "util_parse_size 1M");
+	CHECK(util_parse_size("1g") == 1073741824LL, "util_parse_size 1g");
+	CHECK(util_parse_size("3G") == 3LL * 1073741824, "util_parse_size 3G");
+	CHECK(util_parse_size("1099511627776") == 1099511627776LL,
+	    "util_parse_size 2^40 (the largest plain number)");
+	CHECK(util_parse_size(NULL) == -1, "util_parse_size NULL");
+	CHECK(util_parse_size("") == -1, "util_parse_size empty");
+	CHECK(util_parse_size("k") == -1, "util_parse_size 'k' alone");
+	CHECK(util_parse_size("-1") == -1, "util_parse_size negative");
+	CHECK(util_parse_size("+1") == -1, "util_parse_size '+1'");
+	CHECK(util_parse_size(" 1") == -1, "util_parse_size leading space");
+	CHECK(util_parse_size("1 ") == -1, "util_parse_size trailing space");
+	CHECK(util_parse_size("1 k") == -1, "util_parse_size space before suffix");
+	CHECK(util_parse_size("1kb") == -1, "util_parse_size '1kb'");
+	CHECK(util_parse_size("1kk") == -1, "util_parse_size '1kk'");
+	CHECK(util_parse_size("1.5m") == -1, "util_parse_size '1.5m'");
+	CHECK(util_parse_size("1t") == -1, "util_parse_size unknown suffix");
+	CHECK(util_parse_size("0x10") == -1, "util_parse_size hex");
+	CHECK(util_parse_size("abc") == -1, "util_parse_size garbage");
+	CHECK(util_parse_size("1099511627777") == -1, "util_parse_size above 2^40");
+	CHECK(util_parse_size("99999999999999999999") == -1, "util_parse_size ERANGE");
+	CHECK(util_parse_size("1073741824k") == 1099511627776LL,
+	    "util_parse_size 2^30 k = 2^40, the limit");
+	CHECK(util_parse_size("1024g") == 1099511627776LL, "util_parse_size 1024g = 2^40");
+	CHECK(util_parse_size("1073741825k") == -1, "util_parse_size just above 2^40 (k)");
+	CHECK(util_parse_size("1025g") == -1, "util_parse_size 1025g above 2^40");
 }
 
 /* Last: with -fno-sanitize-recover an overflow here aborts the program. */
@@ -335,10 +335,10 @@ test_parse_size_overflow(void)
 {
 	/* 2^34+1 g = 2^64 + 2^30 wraps to 1 GiB if the multiplication is
 	 * not checked. */
-	CHECK(parse_size("17179869185g") == -1,
-	    "parse_size rejects a suffix that overflows (17179869185g)");
-	CHECK(parse_size("1099511627776g") == -1,
-	    "parse_size rejects 2^40 g (2^70)");
+	CHECK(util_parse_size("17179869185g") == -1,
+	    "util_parse_size rejects a suffix that overflows (17179869185g)");
+	CHECK(util_parse_size("1099511627776g") == -1,
+	    "util_parse_size rejects 2^40 g (2^70)");
 }
 
 int
