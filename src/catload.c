@@ -31,6 +31,7 @@
 #include <yaml.h>
 
 #include "catalog_int.h"
+#include "util.h"
 
 #define CATALOG_MAX_FIELDS	16	/* longest field table below */
 #define CATALOG_LABEL		160	/* "plan \"x\": schemas: ..." */
@@ -260,18 +261,6 @@ is_alnum(int ch)
 }
 
 static int
-xdigit_value(int ch)
-{
-	if (is_digit(ch))
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-static int
 is_one_of(const char *s, const char *const *set)
 {
 	for (; *set != NULL; set++)
@@ -296,7 +285,7 @@ core_int(const char *s, size_t len, double *d)
 	if (i == len)
 		return 0;
 	for (; i < len; i++) {
-		dv = xdigit_value((unsigned char)s[i]);
+		dv = util_hex_value((unsigned char)s[i]);
 		if (dv < 0 || dv >= base)
 			return 0;
 		v = v * base + dv;

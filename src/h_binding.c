@@ -245,7 +245,6 @@ h_binding_put(struct ctx *c, struct response *resp)
 	struct catalog_plan	 p;
 	struct h_txn		 tx = H_TXN_INIT;
 	struct h_change		 ch;
-	struct op_who		 who = h_common_who(c);
 	enum store_rc		 rc;
 	char			 key[2 * OSB_MAX_ID_LEN + 2];
 
@@ -293,17 +292,7 @@ h_binding_put(struct ctx *c, struct response *resp)
 	    instance_bindable(c, inst, resp) == -1 ||
 	    complete_binding(c, rec, inst, &p, resp) == -1)
 		goto done;
-	if ((rc = store_del(tx.t, T_GONE, key)) != STORE_OK &&
-	    rc != STORE_NOTFOUND) {
-		tx.rc = rc;
-		goto done;
-	}
-	if (p.cfg->hook[ACT_BIND] == NULL && !ch.async)
-		op_done(rec, ACT_BIND, "bound", &who);
-	else
-		ch.opid = op_begin(rec, ACT_BIND, ch.async, &p, NULL, &who);
-	if ((tx.rc = records_save(tx.t, T_BINDINGS, key, rec)) == STORE_OK)
-		h_common_commit(c, &tx, &ch, resp);
+	h_common_create(c, &tx, &ch, rec, ACT_BIND, "bound", resp);
 done:
 	h_common_end(c, &tx, resp);
 	cJSON_Delete(old);

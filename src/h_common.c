@@ -122,6 +122,27 @@ h_common_commit(struct ctx *c, struct h_txn *tx, const struct h_change *ch,
 }
 
 void
+h_common_create(struct ctx *c, struct h_txn *tx, struct h_change *ch,
+    cJSON *rec, enum action a, const char *done, struct response *resp)
+{
+	struct op_who	who = h_common_who(c);
+	enum store_rc	rc;
+
+	if ((rc = store_del(tx->t, T_GONE, ch->key)) != STORE_OK &&
+	    rc != STORE_NOTFOUND) {
+		tx->rc = rc;
+		return;
+	}
+	if (ch->p->cfg->hook[a] == NULL && !ch->async)
+		op_done(rec, a, done, &who);
+	else
+		ch->opid = op_begin(rec, a, ch->async, ch->p, NULL, &who);
+	ch->rec = rec;
+	if ((tx->rc = records_save(tx->t, ch->tb, ch->key, rec)) == STORE_OK)
+		h_common_commit(c, tx, ch, resp);
+}
+
+void
 h_common_end(struct ctx *c, struct h_txn *tx, struct response *resp)
 {
 	if (tx->t != NULL) {

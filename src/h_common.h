@@ -75,6 +75,13 @@ enum store_rc h_common_load(struct h_txn *, enum store_table,
 void h_common_commit(struct ctx *, struct h_txn *, const struct h_change *,
     struct response *);
 
+/* A PUT that creates record rec at ch->key in ch->tb (ch->rec is set to
+ * it): forget a tombstone of that key (a new record under a deleted one's
+ * id), record action a as complete (no hook and synchronous: description
+ * done) or begun (ch->opid), save, and h_common_commit(). */
+void h_common_create(struct ctx *, struct h_txn *, struct h_change *,
+    cJSON *rec, enum action a, const char *done, struct response *);
+
 /* The end of every mutating handler; see above. */
 void h_common_end(struct ctx *, struct h_txn *, struct response *);
 

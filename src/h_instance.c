@@ -134,7 +134,6 @@ h_instance_put(struct ctx *c, struct response *resp)
 	enum catalog_lookup_result lr;
 	struct h_txn		 tx = H_TXN_INIT;
 	struct h_change		 ch;
-	struct op_who		 who = h_common_who(c);
 	enum store_rc		 rc;
 	char			 now[32];
 
@@ -185,22 +184,9 @@ h_instance_put(struct ctx *c, struct response *resp)
 			response_json(resp, 200, provision_reply(old));
 		goto done;
 	}
-	if (rc != STORE_NOTFOUND)
-		goto done;
-	/* A new instance under the id of a deleted one: forget the
-	 * tombstone. */
-	if ((rc = store_del(tx.t, T_GONE, iid)) != STORE_OK &&
-	    rc != STORE_NOTFOUND) {
-		tx.rc = rc;
-		goto done;
-	}
-	if (p.cfg->hook[ACT_PROVISION] == NULL && !ch.async)
-		op_done(rec, ACT_PROVISION, "provisioned", &who);
-	else
-		ch.opid = op_begin(rec, ACT_PROVISION, ch.async, &p, NULL, &who);
-	ch.rec = rec;
-	if ((tx.rc = records_save(tx.t, T_INSTANCES, iid, rec)) == STORE_OK)
-		h_common_commit(c, &tx, &ch, resp);
+	if (rc == STORE_NOTFOUND)
+		h_common_create(c, &tx, &ch, rec, ACT_PROVISION, "provisioned",
+		    resp);
 done:
 	h_common_end(c, &tx, resp);
 	cJSON_Delete(old);

@@ -11,8 +11,8 @@
 #include "limits.h"
 #include "util.h"
 
-static int
-hexval(int c)
+int
+util_hex_value(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -37,8 +37,8 @@ util_pct_decode(const char *src, size_t len, int plus_is_space, size_t *outlen)
 		if (src[i] == '%') {
 			if (len - i < 3)
 				goto fail;
-			hi = hexval((unsigned char)src[i + 1]);
-			lo = hexval((unsigned char)src[i + 2]);
+			hi = util_hex_value((unsigned char)src[i + 1]);
+			lo = util_hex_value((unsigned char)src[i + 2]);
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 				goto fail;
 			*p++ = (char)(hi << 4 | lo);

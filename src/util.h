@@ -20,6 +20,9 @@ char  *util_pct_decode(const char *src, size_t len, int plus_is_space, size_t *o
  * new buffer (NUL-terminated for convenience) or NULL when malformed. */
 char  *util_b64_decode(const char *src, size_t len, size_t *outlen);
 
+/* The value of hexadecimal digit c (either case), or -1. */
+int    util_hex_value(int c);
+
 /* 1 when buf[0..len) is well-formed UTF-8 (no overlongs, surrogates or
  * code points above U+10FFFF), else 0. */
 int    util_utf8_valid(const char *buf, size_t len);
