@@ -172,7 +172,7 @@ def main():
         nonlocal ctx
         stack.start()
         ctx = Ctx(stack, stack.client())
-    if not tap.run('Apache + cgi-bin/.htaccess: /v2/catalog reaches the broker', start):
+    if not tap.run('Apache + cgi-bin/.htaccess: /v2/catalog reaches the broker', start, step=True):
         stack.stop()
         tap.bail('Apache did not start')
         return tap.done()
@@ -220,7 +220,7 @@ def main():
     def clean_stop():
         problems = stack.stop()
         check(not problems, '; '.join(problems))
-    tap.run('Apache stops cleanly: no process, nothing listening', clean_stop)
+    tap.run('Apache stops cleanly: no process, nothing listening', clean_stop, step=True)
 
     check_logs(tap, stack, ctx.secrets, 'apache: ')
 

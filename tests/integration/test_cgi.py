@@ -31,7 +31,7 @@ def main():
         nonlocal ctx
         stack.start()
         ctx = Ctx(stack, stack.client())
-    if not tap.run('nginx + fcgiwrap start and the CGI broker serves the catalog', start):
+    if not tap.run('nginx + fcgiwrap start and the CGI broker serves the catalog', start, step=True):
         stack.stop()
         tap.bail('the CGI stack did not start')
         return tap.done()
@@ -113,7 +113,7 @@ def main():
     def clean_stop():
         problems = [p for p in stack.stop() if 'fcgiwrap had exited' not in p]
         check(not problems, '; '.join(problems))
-    tap.run('cgi: nginx and fcgiwrap stop cleanly', clean_stop)
+    tap.run('cgi: nginx and fcgiwrap stop cleanly', clean_stop, step=True)
 
     check_logs(tap, stack, ctx.secrets, 'cgi: ')
 

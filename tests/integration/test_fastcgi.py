@@ -31,7 +31,7 @@ def main():
         nonlocal ctx
         stack.start()
         ctx = Ctx(stack, stack.client())
-    if not tap.run('osbroker-serve starts (nginx + spawn-fcgi workers) and serves the catalog', start):
+    if not tap.run('osbroker-serve starts (nginx + spawn-fcgi workers) and serves the catalog', start, step=True):
         stack.stop()
         tap.bail('the stack did not start')
         return tap.done()
@@ -54,7 +54,7 @@ def main():
     def clean_stop():
         problems = stack.stop()
         check(not problems, '; '.join(problems))
-    tap.run('SIGTERM stops everything: no process, no listener, no socket, no pid file', clean_stop)
+    tap.run('SIGTERM stops everything: no process, no listener, no socket, no pid file', clean_stop, step=True)
 
     check_logs(tap, stack, ctx.secrets)
 

@@ -526,7 +526,7 @@ def run_suite(tap, stack, hook_log, cases, prefix):
         nonlocal x
         stack.start()
         x = Ops(stack, hook_log)
-    if not tap.run('%sthe stack starts with the operations catalog' % prefix, start):
+    if not tap.run('%sthe stack starts with the operations catalog' % prefix, start, step=True):
         stack.stop()
         return False
     for name, fn in cases:
@@ -535,7 +535,7 @@ def run_suite(tap, stack, hook_log, cases, prefix):
     def clean_stop():
         problems = [p for p in stack.stop() if 'fcgiwrap had exited' not in p]
         check(not problems, '; '.join(problems))
-    tap.run('%sthe stack stops cleanly' % prefix, clean_stop)
+    tap.run('%sthe stack stops cleanly' % prefix, clean_stop, step=True)
     log = os.path.join(stack.state_dir, 'operations.log')
     check_logs(tap, stack, x.secrets, prefix)
     if os.path.exists(log):

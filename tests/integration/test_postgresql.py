@@ -371,7 +371,7 @@ def suite(tap, bindir, pg, stack, secrets):
             for line in tail(pg.log, 20):
                 print('#   ' + line)
             raise
-    if not tap.run('PostgreSQL starts (initdb, pg_ctl) on a free loopback port', start_pg):
+    if not tap.run('PostgreSQL starts (initdb, pg_ctl) on a free loopback port', start_pg, step=True):
         tap.bail('no PostgreSQL server')
         return False
 
@@ -382,12 +382,12 @@ def suite(tap, bindir, pg, stack, secrets):
         check(p.returncode == 0, '--check-catalog: exit %d: %s%s', p.returncode,
               p.stdout, p.stderr)
     if not tap.run('examples/postgresql/catalog.yml is valid (osbroker --check-catalog)',
-                   check_catalog):
+                   check_catalog, step=True):
         tap.bail('the example catalog is invalid')
         return False
 
     tap.stacks.append(stack)
-    if not tap.run('osbroker-serve starts with the example catalog', stack.start):
+    if not tap.run('osbroker-serve starts with the example catalog', stack.start, step=True):
         tap.bail('the stack did not start')
         return False
     c = stack.client()
@@ -491,7 +491,7 @@ def suite(tap, bindir, pg, stack, secrets):
         problems = stack.stop()
         check(not problems, '; '.join(problems))
     tap.run('SIGTERM stops the broker: no process, no listener, no socket, no pid file',
-            clean_stop)
+            clean_stop, step=True)
 
     check_logs(tap, stack, secrets)
     return True
@@ -527,7 +527,7 @@ def main():
         if stack.proc is not None:
             stack.stop()
         if completed:
-            tap.run('PostgreSQL stops (pg_ctl stop -m fast)', pg.stop)
+            tap.run('PostgreSQL stops (pg_ctl stop -m fast)', pg.stop, step=True)
         elif pg.running:
             try:
                 pg.stop()

@@ -426,7 +426,7 @@ def kill_test(tap, stacks, secrets):
         st['ctx'] = Ctx(stack, stack.client())
         w = live_workers(stack)
         check(len(w) == 2, 'want 2 workers, found %s', w)
-    if not tap.run('kill: osbroker-serve with 2 workers starts', start):
+    if not tap.run('kill: osbroker-serve with 2 workers starts', start, step=True):
         return
     ctx = st['ctx']
     q = ctx.query('basic')
@@ -687,7 +687,7 @@ def kill_test(tap, stacks, secrets):
     def clean_stop():
         problems = stack.stop()
         check(not problems, '; '.join(problems))
-    tap.run('kill: SIGTERM stops everything cleanly', clean_stop)
+    tap.run('kill: SIGTERM stops everything cleanly', clean_stop, step=True)
     secrets[stack] = ctx.secrets
 
 
@@ -865,7 +865,7 @@ def race_test(tap, stacks, secrets):
     def start():
         stack.start()
         st['ctx'] = Ctx(stack, stack.client())
-    if not tap.run('race: osbroker-serve starts', start):
+    if not tap.run('race: osbroker-serve starts', start, step=True):
         return
     ctx = st['ctx']
     q = ctx.query('basic')
@@ -1048,7 +1048,7 @@ def race_test(tap, stacks, secrets):
     def clean_stop():
         problems = stack.stop()
         check(not problems, '; '.join(problems))
-    tap.run('race: SIGTERM stops everything cleanly', clean_stop)
+    tap.run('race: SIGTERM stops everything cleanly', clean_stop, step=True)
     secrets[stack] = ctx.secrets
 
 
@@ -1130,7 +1130,7 @@ def map_full_test(tap, stacks, secrets):
     def clean_stop():
         problems = stack.stop()
         check(not problems, '; '.join(problems))
-    tap.run('map full: SIGTERM stops everything cleanly', clean_stop)
+    tap.run('map full: SIGTERM stops everything cleanly', clean_stop, step=True)
     secrets[stack] = ctx.secrets
 
 
