@@ -158,11 +158,10 @@ run:
 	@$(MAKE) --no-print-directory all
 	@scripts/osbroker-serve
 
-# TESTS=unit,asan,... and SUITES=, OSB_CASES= narrow what runs (tests/README).
+# TESTS=unit,asan,... and SUITES=, OSB_CASES= narrow what runs (tests/README.md).
 check:
 	@$(if $(NO_DEPS),:,$(MAKE) --no-print-directory deps DEPS=test)
 	@$(MAKE) --no-print-directory all unit
-	@tests/check-layers
 	@tests/run
 
 install: all
