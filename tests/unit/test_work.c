@@ -556,8 +556,6 @@ test_bind(void)
 	CHECK(field_is(in, "app_guid", "\"app-1\"") &&
 	    field_is(in, "bind_resource", "{\"app_guid\":\"app-1\"}"),
 	    "input: app_guid and bind_resource");
-	CHECK(cJSON_GetObjectItemCaseSensitive(in, "organization_guid") ==
-	    NULL, "input: no organization_guid for a bind");
 	cJSON_Delete(in);
 	CHECK(hook_env_has("bind", "OSBROKER_BINDING_ID=b-1"),
 	    "environment: OSBROKER_BINDING_ID");
@@ -600,6 +598,9 @@ test_update_delete(void)
 	    "{\"id\":\"p-ok\",\"name\":\"ok\"}") && field_is(in, "parameters",
 	    "{\"size\":\"l\"}"),
 	    "input: the new plan and parameters, and previous_plan");
+	CHECK(cJSON_GetObjectItemCaseSensitive(in, "organization_guid") ==
+	    NULL && cJSON_GetObjectItemCaseSensitive(in, "space_guid") == NULL,
+	    "input: organization_guid and space_guid only for a provision");
 	cJSON_Delete(in);
 	cJSON_Delete(pending);
 
