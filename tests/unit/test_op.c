@@ -162,46 +162,19 @@ test_reap(void)
 
 static char dir[64];
 
-static void
-save(struct store *st, enum store_table tb, const char *key, const cJSON *rec)
-{
-	struct store_txn *t;
-
-	if (store_begin(st, 1, &t) != STORE_OK ||
-	    records_save(t, tb, key, rec) != STORE_OK ||
-	    store_commit(t) != STORE_OK) {
-		fprintf(stderr, "save %s: %s\n", key, store_strerror(st));
-		exit(2);
-	}
-}
-
 /* Save rec under key and free it. */
 static void
 keep(struct store *st, enum store_table tb, const char *key, cJSON *rec)
 {
-	save(st, tb, key, rec);
+	tmp_save(st, tb, key, rec);
 	cJSON_Delete(rec);
-}
-
-/* The stored record, from a new read transaction, or NULL. */
-static cJSON *
-stored(struct store *st, enum store_table tb, const char *key)
-{
-	struct store_txn	*t;
-	cJSON			*rec = NULL;
-
-	if (store_begin(st, 0, &t) != STORE_OK)
-		exit(2);
-	(void)records_load(t, tb, key, &rec);
-	store_abort(t);
-	return rec;
 }
 
 /* The stored record's operation state; -1 when there is no record. */
 static int
 stored_state(struct store *st, enum store_table tb, const char *key)
 {
-	cJSON	*rec = stored(st, tb, key);
+	cJSON	*rec = tmp_stored(st, tb, key);
 	int	 s = rec != NULL ? (int)op_state(rec) : -1;
 
 	cJSON_Delete(rec);
@@ -300,9 +273,9 @@ test_read_live(struct store *st)
 	cJSON_Delete(got);
 
 	before = live(ACT_UPDATE);
-	save(st, T_INSTANCES, "r-live", before);
+	tmp_save(st, T_INSTANCES, "r-live", before);
 	rc = op_read_live(st, T_INSTANCES, "r-live", &got);
-	after = stored(st, T_INSTANCES, "r-live");
+	after = tmp_stored(st, T_INSTANCES, "r-live");
 	CHECK(rc == STORE_OK && op_is(got, ACT_UPDATE, OPS_IN_PROGRESS) &&
 	    cJSON_Compare(got, before, 1) && cJSON_Compare(after, before, 1),
 	    "a live operation: returned and stored as it was");
@@ -459,7 +432,7 @@ test_gone(struct store *st)
 	t = begin_write(st);
 	CHECK(op_gone_get(t, "g-1") == 1, "a new transaction finds it");
 	store_abort(t);
-	g = stored(st, T_GONE, "g-1");
+	g = tmp_stored(st, T_GONE, "g-1");
 	CHECK(strcmp(records_str(g, "operation"), "deprovision-1") == 0 &&
 	    records_num(g, "at") >= (double)now &&
 	    records_num(g, "at") <= (double)now + 5,

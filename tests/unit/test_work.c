@@ -156,26 +156,13 @@ plan(const char *id)
 static void
 save(enum store_table tb, const char *key, const cJSON *rec)
 {
-	struct store_txn *t;
-
-	if (store_begin(st, 1, &t) != STORE_OK ||
-	    records_save(t, tb, key, rec) != STORE_OK ||
-	    store_commit(t) != STORE_OK)
-		exit(2);
+	tmp_save(st, tb, key, rec);
 }
 
-/* The stored record, from a new transaction, or NULL. */
 static cJSON *
 stored(enum store_table tb, const char *key)
 {
-	struct store_txn	*t;
-	cJSON			*rec = NULL;
-
-	if (store_begin(st, 0, &t) != STORE_OK)
-		exit(2);
-	(void)records_load(t, tb, key, &rec);
-	store_abort(t);
-	return rec;
+	return tmp_stored(st, tb, key);
 }
 
 /* An instance record of plan pid, as a provision writes it. */

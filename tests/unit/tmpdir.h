@@ -2,8 +2,9 @@
  * tmpdir.h: a test's scratch directory — made with mkdtemp(3), a store
  * opened in it, files and /bin/sh hook scripts written into it, values put
  * in one committed transaction, and the whole directory removed at the end.
- * Static inline like tap.h, so a test includes what it does not use.  A
- * failure to set up is no test result: it prints why and exits 2.
+ * Records (records.h) are saved and read back each in a transaction of
+ * their own.  Static inline like tap.h, so a test includes what it does not
+ * use.  A failure to set up is no test result: it prints why and exits 2.
  */
 #ifndef OSB_TMPDIR_H
 #define OSB_TMPDIR_H
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "records.h"
 #include "store.h"
 
 /* Make /tmp/osb-test-<name>.XXXXXX into dir. */
@@ -85,6 +87,37 @@ tmp_put(struct store *st, enum store_table tb, const char *key,
 		fprintf(stderr, "put %s: %s\n", key, store_strerror(st));
 		exit(2);
 	}
+}
+
+/* Save rec under key, committed. */
+static inline void
+tmp_save(struct store *st, enum store_table tb, const char *key,
+    const cJSON *rec)
+{
+	struct store_txn *t;
+
+	if (store_begin(st, 1, &t) != STORE_OK ||
+	    records_save(t, tb, key, rec) != STORE_OK ||
+	    store_commit(t) != STORE_OK) {
+		fprintf(stderr, "save %s: %s\n", key, store_strerror(st));
+		exit(2);
+	}
+}
+
+/* The record stored under key, from a new read transaction, or NULL. */
+static inline cJSON *
+tmp_stored(struct store *st, enum store_table tb, const char *key)
+{
+	struct store_txn	*t;
+	cJSON			*rec = NULL;
+
+	if (store_begin(st, 0, &t) != STORE_OK) {
+		fprintf(stderr, "begin: %s\n", store_strerror(st));
+		exit(2);
+	}
+	(void)records_load(t, tb, key, &rec);
+	store_abort(t);
+	return rec;
 }
 
 static inline int
