@@ -1,0 +1,190 @@
+/*
+ * test_records: the record codec (records.h) — records_save() and
+ * records_load() through a real store (LMDB in a mkdtemp(3) directory):
+ * a round trip seen from a new transaction, an absent key, a stored value
+ * that is not JSON; and the field helpers on cJSON trees: records_copy(),
+ * records_same() (JSON null counts as absent), records_same_all(),
+ * records_binding_key(), records_str() and records_num() on present,
+ * absent and wrong-typed fields.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "records.h"
+#include "store.h"
+#include "tap.h"
+#include "tmpdir.h"
+
+static char dir[64];
+
+static enum store_rc
+load(struct store *st, enum store_table tb, const char *key, cJSON **out)
+{
+	struct store_txn	*t;
+	enum store_rc		 rc;
+
+	*out = (cJSON *)&dir;	/* not NULL: records_load must clear it */
+	if (store_begin(st, 0, &t) != STORE_OK)
+		return STORE_ERROR;
+	rc = records_load(t, tb, key, out);
+	store_abort(t);
+	return rc;
+}
+
+static void
+test_store(void)
+{
+	static const char text[] = "{\"service_id\":\"s-1\",\"n\":3,"
+	    "\"parameters\":{\"a\":[1,\"x\",null,true]},\"dashboard_url\":"
+	    "\"https://d.example/\\u00e9\"}";
+	struct store		*st = tmp_store(dir);
+	struct store_txn	*t;
+	cJSON			*rec = cJSON_Parse(text), *got;
+	enum store_rc		 rc;
+
+	if (store_begin(st, 1, &t) != STORE_OK)
+		exit(2);
+	CHECK(records_save(t, T_INSTANCES, "inst-1", rec) == STORE_OK,
+	    "records_save: STORE_OK");
+	if (store_commit(t) != STORE_OK)
+		exit(2);
+	rc = load(st, T_INSTANCES, "inst-1", &got);
+	CHECK(rc == STORE_OK && cJSON_Compare(got, rec, 1),
+	    "records_load from a new transaction: the same document");
+	cJSON_Delete(got);
+
+	rc = load(st, T_BINDINGS, "inst-1", &got);
+	CHECK(rc == STORE_NOTFOUND && got == NULL,
+	    "the same key in another table: STORE_NOTFOUND, *out NULL");
+	rc = load(st, T_INSTANCES, "inst-2", &got);
+	CHECK(rc == STORE_NOTFOUND && got == NULL,
+	    "an absent key: STORE_NOTFOUND, *out NULL");
+
+	tmp_put(st, T_INSTANCES, "bad", "{\"service_id\": \"s-1\",");
+	rc = load(st, T_INSTANCES, "bad", &got);
+	CHECK(rc == STORE_ERROR && got == NULL,
+	    "a stored value that is not JSON: STORE_ERROR, *out NULL");
+
+	/* Saved again: the new document replaces the old one. */
+	cJSON_DeleteItemFromObjectCaseSensitive(rec, "n");
+	if (store_begin(st, 1, &t) != STORE_OK ||
+	    records_save(t, T_INSTANCES, "inst-1", rec) != STORE_OK ||
+	    store_commit(t) != STORE_OK)
+		exit(2);
+	rc = load(st, T_INSTANCES, "inst-1", &got);
+	CHECK(rc == STORE_OK && cJSON_Compare(got, rec, 1) &&
+	    cJSON_GetObjectItemCaseSensitive(got, "n") == NULL,
+	    "records_save over a record replaces it");
+	cJSON_Delete(got);
+	cJSON_Delete(rec);
+	store_close(st);
+}
+
+static void
+test_copy(void)
+{
+	cJSON	*src = cJSON_Parse("{\"p\":{\"a\":1},\"z\":null,\"s\":\"v\"}");
+	cJSON	*dst = cJSON_CreateObject(), *p;
+
+	records_copy(dst, src, "p");
+	p = cJSON_GetObjectItemCaseSensitive(dst, "p");
+	CHECK(p != NULL && cJSON_Compare(p,
+	    cJSON_GetObjectItemCaseSensitive(src, "p"), 1),
+	    "records_copy: a present field is copied");
+	cJSON_AddNumberToObject(cJSON_GetObjectItemCaseSensitive(src, "p"),
+	    "b", 2);
+	CHECK(cJSON_GetObjectItemCaseSensitive(p, "b") == NULL,
+	    "... as a copy of its own, not shared with the source");
+	records_copy(dst, src, "absent");
+	CHECK(cJSON_GetArraySize(dst) == 1, "an absent field: nothing copied");
+	records_copy(dst, src, "z");
+	CHECK(cJSON_GetObjectItemCaseSensitive(dst, "z") == NULL,
+	    "a JSON null: not copied");
+	records_copy(dst, NULL, "s");
+	CHECK(cJSON_GetArraySize(dst) == 1, "from no record: nothing copied");
+	cJSON_Delete(dst);
+	cJSON_Delete(src);
+}
+
+static void
+test_same(void)
+{
+	cJSON	*a = cJSON_Parse("{\"x\":{\"k\":[1,2]},\"y\":\"1\",\"n\":null,"
+		    "\"q\":1,\"w\":null}");
+	cJSON	*b = cJSON_Parse("{\"x\":{\"k\":[1,2]},\"y\":1,\"m\":null,"
+		    "\"q\":2,\"w\":0}");
+	static const char *const same[] = { "x", "n", "m", "none", NULL };
+	static const char *const first[] = { "y", "x", NULL };
+	static const char *const last[] = { "x", "n", "q", NULL };
+	static const char *const none[] = { NULL };
+
+	CHECK(records_same(a, b, "x") == 1, "records_same: equal objects");
+	CHECK(records_same(a, b, "y") == 0, "\"1\" and 1 differ");
+	CHECK(records_same(a, b, "q") == 0, "1 and 2 differ");
+	CHECK(records_same(a, b, "none") == 1, "both absent: the same");
+	CHECK(records_same(a, b, "s") == 1 && records_same(a, NULL, "s") == 1,
+	    "both absent, one record NULL: the same");
+	CHECK(records_same(a, b, "n") == 1 && records_same(b, a, "n") == 1,
+	    "null in one, absent in the other: the same (both ways)");
+	CHECK(records_same(a, b, "m") == 1, "absent in one, null in the "
+	    "other: the same");
+	CHECK(records_same(a, b, "w") == 0 && records_same(b, a, "w") == 0,
+	    "null and 0 differ (both ways)");
+	CHECK(records_same(a, NULL, "x") == 0 && records_same(NULL, a, "x") ==
+	    0, "present in one only: different (both ways)");
+	CHECK(records_same(a, b, "Y") == 1,
+	    "names are case-sensitive (\"Y\" is absent from both)");
+
+	CHECK(records_same_all(a, b, same) == 1,
+	    "records_same_all: every name the same");
+	CHECK(records_same_all(a, b, first) == 0,
+	    "the first name differs: different");
+	CHECK(records_same_all(a, b, last) == 0,
+	    "only the last name differs: different");
+	CHECK(records_same_all(a, b, none) == 1, "no names: the same");
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+}
+
+static void
+test_fields(void)
+{
+	cJSON	*r = cJSON_Parse("{\"s\":\"text\",\"e\":\"\",\"n\":2.5,"
+		    "\"ns\":\"7\",\"z\":null,\"o\":{}}");
+	char	 key[16];
+
+	records_binding_key(key, sizeof(key), "inst-1", "b-2");
+	CHECK_STR(key, "inst-1/b-2", "records_binding_key: iid/bid");
+	records_binding_key(key, 9, "inst-1", "b-2");
+	CHECK_STR(key, "inst-1/b", "... cut to the buffer, terminated");
+
+	CHECK_STR(records_str(r, "s"), "text", "records_str: a string");
+	CHECK_STR(records_str(r, "e"), "", "an empty string: \"\"");
+	CHECK_STR(records_str(r, "absent"), "", "absent: \"\"");
+	CHECK_STR(records_str(r, "n"), "", "a number: \"\"");
+	CHECK_STR(records_str(r, "z"), "", "null: \"\"");
+	CHECK_STR(records_str(r, "o"), "", "an object: \"\"");
+	CHECK_STR(records_str(NULL, "s"), "", "no record: \"\"");
+
+	CHECK(records_num(r, "n") == 2.5, "records_num: a number");
+	CHECK(records_num(r, "absent") == 0, "absent: 0");
+	CHECK(records_num(r, "ns") == 0, "a string of digits: 0");
+	CHECK(records_num(r, "z") == 0, "null: 0");
+	CHECK(records_num(NULL, "n") == 0, "no record: 0");
+	cJSON_Delete(r);
+}
+
+int
+main(void)
+{
+	tmp_make(dir, sizeof(dir), "records");
+	test_store();
+	test_copy();
+	test_same();
+	test_fields();
+	tmp_remove(dir);
+	return tap_done();
+}
