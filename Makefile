@@ -128,7 +128,7 @@ cgi-bin/osbroker.cgi: $(OBJS) $(CGI_ARCHIVES)
 # prerequisites, because make puts the stem into every % there.)
 test_libs = $(call libs_upto,$(call layer_of,$(patsubst test_%,%,$(1))))
 .SECONDEXPANSION:
-$(B)/tests/%: tests/unit/%.c tests/unit/tap.h tests/unit/resp_desc.h \
+$(B)/tests/%: tests/unit/%.c tests/unit/tap.h tests/unit/resp_desc.h tests/unit/tmpdir.h \
     $$(call test_libs,$$*) | $(B)/tests
 	@test -n "$(call test_libs,$*)" || { echo "$<: its module is in no \
 	    layer (tests/unit/test_<module>.c tests src/<module>.c)" >&2; exit 1; }

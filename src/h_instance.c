@@ -358,7 +358,8 @@ instance_ready(struct ctx *c, struct h_txn *tx, const cJSON *rec,
 		h_common_busy(resp, "instance", iid, rec);
 		return -1;
 	}
-	if ((tx->rc = op_bindings_busy(tx->t, iid, &busy)) != STORE_OK)
+	if ((tx->rc = op_bindings_busy(tx->t, iid, &busy, &tx->dirty)) !=
+	    STORE_OK)
 		return -1;
 	if (busy) {
 		/* NULL: "a binding operation" */

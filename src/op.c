@@ -365,9 +365,11 @@ op_end(struct store_txn *t, int dirty)
 	return store_commit(t);
 }
 
+/* The keys of the bindings whose records say "in progress". */
 struct busy {
-	char	*keys[16];
-	int	 n, more;
+	char	**keys;
+	size_t	  n, cap;
+	int	  oom;
 };
 
 static int
@@ -375,39 +377,53 @@ note_busy(const char *key, const char *val, size_t len, void *arg)
 {
 	struct busy	*b = arg;
 	cJSON		*rec = cJSON_ParseWithLength(val, len);
+	char		**k;
 
 	if (op_state(rec) == OPS_IN_PROGRESS) {
-		if (b->n < 16)
-			b->keys[b->n++] = strdup(key);
-		else
-			b->more = 1;
+		if (b->n == b->cap) {
+			b->cap = b->cap ? 2 * b->cap : 8;
+			if ((k = reallocarray(b->keys, b->cap,
+			    sizeof(*k))) == NULL)
+				b->oom = 1;
+			else
+				b->keys = k;
+		}
+		if (!b->oom && (b->keys[b->n] = strdup(key)) == NULL)
+			b->oom = 1;
+		if (!b->oom)
+			b->n++;
 	}
 	cJSON_Delete(rec);
-	return b->more;
+	return b->oom;
 }
 
 enum store_rc
-op_bindings_busy(struct store_txn *t, const char *iid, int *busy)
+op_bindings_busy(struct store_txn *t, const char *iid, int *busy, int *dirty)
 {
-	struct busy	 b = { { 0 }, 0, 0 };
+	struct busy	 b = { NULL, 0, 0, 0 };
 	char		 prefix[OSB_MAX_ID_LEN + 2];
 	cJSON		*rec;
 	enum store_rc	 rc;
-	int		 i, dirty;
+	size_t		 i;
 
+	*busy = 0;
 	snprintf(prefix, sizeof(prefix), "%s/", iid);
 	rc = store_scan(t, T_BINDINGS, prefix, note_busy, &b);
-	*busy = b.more;
+	if (rc == STORE_OK && b.oom)
+		rc = STORE_ERROR;
+	/* Reload each in its own right: one that can no longer finish is
+	 * reaped (and saved, so *dirty) rather than counted. */
 	for (i = 0; i < b.n; i++) {
 		rec = NULL;
-		dirty = 0;
-		if (rc == STORE_OK && b.keys[i] != NULL &&
-		    op_load_live(t, T_BINDINGS, b.keys[i], &rec,
-		    &dirty) == STORE_OK && op_state(rec) == OPS_IN_PROGRESS)
+		if (rc == STORE_OK)
+			rc = op_load_live(t, T_BINDINGS, b.keys[i], &rec,
+			    dirty);
+		if (rc == STORE_OK && op_state(rec) == OPS_IN_PROGRESS)
 			*busy = 1;
 		cJSON_Delete(rec);
 		free(b.keys[i]);
 	}
+	free(b.keys);
 	return rc;
 }
 

@@ -109,10 +109,11 @@ enum store_rc op_read_live(struct store *, enum store_table,
  * failure. */
 enum store_rc op_end(struct store_txn *, int dirty);
 
-/* *busy = 1 when a binding of instance iid has an operation in progress
- * (one that can no longer finish is reaped first).  The store's result. */
+/* *busy = 1 when a binding of instance iid has an operation in progress.
+ * One that can no longer finish is reaped and saved first, and *dirty set
+ * (as op_load_live).  The store's result; *busy is then 0. */
 enum store_rc op_bindings_busy(struct store_txn *, const char *iid,
-         int *busy);
+         int *busy, int *dirty);
 
 /* {"state", "description"} of rec.last_operation (spec.md "Polling Last
  * Operation"), with instance_usable / update_repeatable where a failed

@@ -289,17 +289,27 @@ test_read_live(struct store *st)
 	    "an absent record: STORE_NOTFOUND, *out NULL");
 }
 
-/* op_bindings_busy(iid) in a write transaction, then op_end(t, 1). */
+/* op_bindings_busy(iid) in a write transaction, then op_end(t, dirty): what
+ * it reaped is kept only when it said so. */
 static int
-busy_of(struct store *st, const char *iid, enum store_rc *rc)
+busy_dirty(struct store *st, const char *iid, enum store_rc *rc, int *dirty)
 {
 	struct store_txn	*t = begin_write(st);
 	int			 busy = -1;
 
-	*rc = op_bindings_busy(t, iid, &busy);
-	if (op_end(t, 1) != STORE_OK)
+	*dirty = 0;
+	*rc = op_bindings_busy(t, iid, &busy, dirty);
+	if (op_end(t, *dirty) != STORE_OK)
 		exit(2);
 	return busy;
+}
+
+static int
+busy_of(struct store *st, const char *iid, enum store_rc *rc)
+{
+	int dirty;
+
+	return busy_dirty(st, iid, rc, &dirty);
 }
 
 static void
@@ -308,7 +318,7 @@ test_bindings_busy(struct store *st)
 	cJSON		*rec;
 	enum store_rc	 rc;
 	char		 key[32];
-	int		 i;
+	int		 i, dirty;
 
 	CHECK(busy_of(st, "inst-0", &rc) == 0 && rc == STORE_OK,
 	    "op_bindings_busy: no bindings, not busy");
@@ -322,9 +332,13 @@ test_bindings_busy(struct store *st)
 	CHECK(busy_of(st, "inst-1", &rc) == 1 && rc == STORE_OK,
 	    "one binding in progress: busy");
 
+	CHECK(busy_dirty(st, "inst-1", &rc, &dirty) == 1 && dirty == 0,
+	    "... and nothing reaped: not dirty");
+
 	keep(st, T_BINDINGS, "inst-2/b-1", stale(ACT_UNBIND));
-	CHECK(busy_of(st, "inst-2", &rc) == 0 && rc == STORE_OK,
+	CHECK(busy_dirty(st, "inst-2", &rc, &dirty) == 0 && rc == STORE_OK,
 	    "one in progress past its deadline: not busy");
+	CHECK(dirty == 1, "... reaping it makes the transaction dirty");
 	CHECK(stored_state(st, T_BINDINGS, "inst-2/b-1") == OPS_FAILED,
 	    "... it was reaped in the caller's transaction");
 
@@ -355,6 +369,15 @@ test_bindings_busy(struct store *st)
 	}
 	CHECK(busy_of(st, "inst-5", &rc) == 1,
 	    "16 stale bindings and a 17th in progress: busy");
+	/* Once, not only the second time: every stale one is reaped. */
+	for (i = 0; i < 20; i++) {
+		snprintf(key, sizeof(key), "inst-6/b-%02d", i);
+		keep(st, T_BINDINGS, key, stale(ACT_BIND));
+	}
+	CHECK(busy_dirty(st, "inst-6", &rc, &dirty) == 0 && rc == STORE_OK &&
+	    dirty == 1, "20 stale bindings: not busy at the first look");
+	CHECK(stored_state(st, T_BINDINGS, "inst-6/b-19") == OPS_FAILED,
+	    "... the 20th was reaped too");
 }
 
 /* op_lastop_reply(rec) equals the JSON text want; rec is freed. */
