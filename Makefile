@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # osbroker — an Open Service Broker API responder for nginx (FastCGI) and CGI.
 #
 #   make          build build/osbroker and cgi-bin/osbroker.cgi

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- common.lua: loaded by fixed.lua and unique.lua (dofile) in every wrk Lua
 -- state.  bench/run sets, in wrk's environment:
 --   BENCH_AUTH     the Authorization header value sent with every request

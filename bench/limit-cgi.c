@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * limit-cgi: the fastest CGI program this setup allows, for `make bench`.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * limit-fcgi: the fastest FastCGI responder this setup allows, for `make bench`.
  *

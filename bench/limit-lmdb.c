@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * limit-lmdb: one durable LMDB write per request, for `make bench`.
  *

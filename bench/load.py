@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """load: wrk runs, their checks, and the sum of a measurement's runs.
 
 A measurement (one request kind at one concurrency) is a warm-up wrk run

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """procs: start processes in sessions of their own and stop them by PID.
 
 Every process the bench starts goes through start(); stop_all() (called from

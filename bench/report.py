@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """report: the machine, the table on stdout, bench/results/latest.json."""
 
 import datetime

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * scale-load: fill a state directory with many instances and bindings through
  * the store API (src/store.h), for `make bench-scale` (bench/scale).

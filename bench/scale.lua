@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- scale.lua: the requests of `make bench-scale` (bench/scale), one kind per
 -- wrk run.  From the environment (besides common.lua's):
 --   BENCH_KIND    provision | fetch | deprovision

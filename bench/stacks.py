@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """stacks: nginx in front of a FastCGI pool, fcgiwrap, or a static file.
 
 Each Stack is one part of the bench in a directory of its own (under the

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- unique.lua: a request whose path names a new id every time, e.g. a
 -- provision PUT /v2/service_instances/{id} or a bind.  From the environment:
 --   BENCH_METHOD   PUT

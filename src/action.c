@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * action: see action.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * action: the five OSBAPI state changes a platform asks of a broker
  * (provision, update, deprovision, bind, unbind) and their names.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * auth: see auth.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * auth: HTTP Basic authentication against a file of crypt(3) hashes.
  *

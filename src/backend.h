@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * backend: what a binding is made of when the broker makes it itself.
  *

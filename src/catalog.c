@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * catalog.c: the loaded catalog.  It assembles struct catalog from the tree
  * and records a producer hands over (catload.c from catalog.yml, catcache.c

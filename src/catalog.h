@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * catalog: the service catalog, loaded from catalog.yml.
  *

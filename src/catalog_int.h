@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * catalog_int: what the catalog's three files share, and nobody else.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * catcache: the compiled form of a catalog (catalog_compile() and
  * catalog_load_compiled()) and its file in the state directory; see

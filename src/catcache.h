@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * catcache: the compiled catalog, kept in the state directory.
  *

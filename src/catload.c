@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * catload.c: catalog_load_buffer(), catalog.yml's YAML read and checked
  * against the catalog rules of the spec (spec.md "Catalog Management" and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * config: see config.h.
  */

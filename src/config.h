@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * config: the broker's settings, read once at start from the environment.
  *

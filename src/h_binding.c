@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * h_binding: bind (PUT), fetch (GET), unbind (DELETE) of
  * /v2/service_instances/:iid/service_bindings/:bid, and its last_operation.

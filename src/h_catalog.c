@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * h_catalog: GET /v2/catalog (spec.md "Catalog Management").
  *

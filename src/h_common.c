@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * h_common: see h_common.h.
  */

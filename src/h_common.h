@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * h_common: what the OSBAPI handlers (h_instance.c, h_binding.c) share and
  * nothing else uses: reading the request the way every handler does, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * h_instance: provision (PUT), fetch (GET), update (PATCH) and deprovision
  * (DELETE) of /v2/service_instances/:instance_id, and its last_operation.

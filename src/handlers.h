@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * handlers: one function per endpoint.  Each gets the validated request and
  * route plus the loaded configuration, and fills a response; none writes to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * hook: run one hook program under the contract of docs/hooks.md.
  *

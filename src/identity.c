@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * identity: see identity.h.
  */

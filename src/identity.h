@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * identity: X-Broker-API-Originating-Identity (spec.md "Originating
  * Identity"): "<platform> <base64 of a JSON object>".

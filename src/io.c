@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * io: FastCGI and CGI transports.  See io.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * io: the two ways a request reaches osbroker, behind one small interface.
  *

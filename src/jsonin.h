@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * jsonin: request bodies, from bytes to a checked cJSON object, and typed
  * access to their fields.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * limits: every bound on external input, in one place.  Runtime-configurable
  * ones have their default here and their variable in config.h.

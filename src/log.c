@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log: see log.h.
  */

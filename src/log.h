@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log: one-line messages on stderr, the only way osbroker reports at run time.
  *

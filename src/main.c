@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * osbroker: an Open Service Broker API v2 responder.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * op: see op.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * op: operations — what a state change is while it runs, and how it ends.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pfile: the broker's own small files beside the store (state/catalog.cache,
  * state/auth-cache): what other processes may believe, and how they are

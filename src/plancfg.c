@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * plancfg: see plancfg.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * plancfg: a plan's broker-only settings (the "osbroker" keys of catalog.yml),
  * checked once when the catalog is loaded and kept in typed form.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * records: see records.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * records: the JSON documents osbroker keeps per instance and binding, and
  * their codec: load and save through the store, read fields, copy and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * request: gather and bound one request.  See request.h.
  */

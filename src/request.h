@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * request: everything osbroker reads from one HTTP request, gathered and
  * bounded in one place (kcgi's lesson: validate at the edge).

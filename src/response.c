@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * response: see response.h.  The error table below is the only mapping from
  * our errors to HTTP statuses and OSBAPI error codes.

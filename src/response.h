@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * response: what a handler produces, and the one place that turns errors into
  * HTTP statuses and OSBAPI error bodies (spec.md "Service Broker Errors").

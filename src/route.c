@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * route: see route.h.
  */

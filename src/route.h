@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * route: method + path -> which endpoint, with its ids validated.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * runner: the process that runs an asynchronous operation, detached from
  * the request that started it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * server: see server.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * server: the broker's loaded state and the path of one request through it:
  * read -> auth -> route -> version -> identity -> handler -> response.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * store: LMDB backend.  See store.h.
  *

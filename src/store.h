@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * store: the only door to persisted state.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * template: see template.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * template: the built-in credentials of a plan, written in catalog.yml as a
  * JSON-like tree whose strings may hold placeholders:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * util: byte-level helpers for hostile input.  See util.h.
  */

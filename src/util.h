@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * util: small, dependency-free helpers for bytes that come from outside:
  * percent-decoding, base64, UTF-8 validation, id checks, randomness, time.

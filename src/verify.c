@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * verify: see verify.h.
  */

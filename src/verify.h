@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * verify: `osbroker --verify`, the broker's own consistency check of its
  * state, for operators and for the tests that kill workers mid-request.

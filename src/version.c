@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * version: see version.h.
  */

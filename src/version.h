@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * version: the X-Broker-API-Version header (spec.md "API Version Header").
  *

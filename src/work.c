@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * work: see work.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * work: what an operation does, the same in a request (synchronous) and in
  * a runner (asynchronous): build the hook's input and environment

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz.h: what the libFuzzer targets of tests/fuzz/ share.
  *

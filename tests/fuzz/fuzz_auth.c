@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_auth: the Authorization header through auth_check() (src/auth.c),
  * against a struct auth loaded once from a temporary credentials file.

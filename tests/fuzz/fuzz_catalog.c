@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_catalog: catalog.yml through catalog_load_buffer() (src/catalog.c,
  * with plancfg.c and template.c behind it), then everything a loaded

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_identity: X-Broker-API-Originating-Identity through
  * identity_decode() (src/identity.c): "<platform> <base64 of a JSON

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_jsonin: request bodies through jsonin_parse() (src/jsonin.c), then
  * the typed getters on every key of the result and on the names the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_record: the stored-record decoder and everything that reads a
  * record.  A value read from the store is parsed as records_load() does

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_request: the request front, as src/server.c's server_handle() runs
  * it before a handler touches the store: request_read() over a fake

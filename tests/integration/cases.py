@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """cases: the endpoint and error-case tests, shared by the FastCGI suite
 (test_fastcgi.py, all of them) and the CGI suite (test_cgi.py, those marked
 cgi=True).  Every test checks the status, the headers and the body, and then

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """harness: start the real stack on loopback and talk HTTP to it.
 
 Two ways to run the broker, both behind a real nginx on a free loopback port

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """The shared-hosting path: Apache httpd 2.4 with mod_cgi, configured by the
 repository's cgi-bin/.htaccess exactly as shipped (only its SetEnv paths are
 pointed at a temporary state directory).  Apache is started here, in the

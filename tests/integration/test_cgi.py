@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """The CGI path: nginx (conf/nginx/osbroker-cgi.conf) + fcgiwrap, both
 started here on a free loopback port, running the broker as a CGI program
 (cgi-bin/osbroker.cgi, or $OSBROKER_BIN) once per request.  The cases of

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """The FastCGI path, as `make run` serves it: scripts/osbroker-serve (nginx +
 spawn-fcgi + multiwatch) on a free loopback port with a temporary state
 directory and a temporary copy of tests/integration/fixtures/catalog.yml.

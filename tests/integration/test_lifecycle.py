@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """scripts/osbroker-serve as an operator meets it: refusing an invalid
 catalog, generated credentials, persistence across a full stop and start,
 what a previous run leaves behind, a busy port, worker supervision, a child

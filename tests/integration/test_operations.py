@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Hooks and asynchronous operations (docs/hooks.md), through the real stack:
 nginx + spawn-fcgi workers (scripts/osbroker-serve) with the catalog
 fixtures/ops-catalog.yml, whose plans run fixtures/hooks/behave.  The request's

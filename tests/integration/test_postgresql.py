@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """examples/postgresql end to end: a real PostgreSQL server (started here, on
 a free loopback port, in a temporary directory), the broker serving the
 example's catalog through scripts/osbroker-serve, and its hook programs doing

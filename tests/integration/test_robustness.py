@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Robustness of the FastCGI stack (scripts/osbroker-serve): workers killed
 under load, conflicting requests racing on the same ids, and a state store
 that is full or stops being writable.  Every check compares what the broker

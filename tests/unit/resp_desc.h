@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * resp_desc.h: the "description" of an error response, for unit tests of
  * modules that answer with one ("" when there is none).

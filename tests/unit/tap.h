@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tap.h: the smallest test harness that does the job.  Each CHECK prints a TAP
  * line ("ok N - what" / "not ok N - what"); tap_done() prints the plan and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_action: the names of the five OSBAPI actions (action.h) both ways —
  * action_name() of each action and of values out of range, action_parse()

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_auth.c: the credentials file (crypt(3) hashes only), HTTP Basic
  * checks, the cache of verified headers, the cache shared by CGI processes

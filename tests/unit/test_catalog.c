@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_catalog.c: catalog loading, validation, normalisation and lookup.
  *

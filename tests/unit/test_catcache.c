@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_catcache.c: the compiled catalog (catalog_compile() and
  * catalog_load_compiled()) and its cache in the state directory: the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_hook.c: hook_run against small /bin/sh scripts written into a
  * mkdtemp(3) directory — output parsing, input on stdin, the minimal

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_identity.c: X-Broker-API-Originating-Identity decoding —
  * "<platform> <base64 of a JSON object>" or a 400.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_jsonin.c: what request bodies are accepted (one JSON object, valid
  * UTF-8, no NUL, depth <= OSB_MAX_JSON_DEPTH, no duplicate keys, nothing

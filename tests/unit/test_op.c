@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_op: the life of an operation record (op.h) without a store: begin,
  * state queries, and op_reap() for every way an operation can no longer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_plancfg.c: a plan's broker settings built from the service's and the
  * plan's "osbroker" objects — defaults, every refusal (its message names the

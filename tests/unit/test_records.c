@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_records: the record codec (records.h) — records_save() and
  * records_load() through a real store (LMDB in a mkdtemp(3) directory):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_request.c: request_read() over a fake struct io — path splitting and
  * decoding, SCRIPT_NAME stripping, the query string, CONTENT_LENGTH and the

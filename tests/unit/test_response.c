@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_response.c: the error table (status and OSBAPI error code per enum
  * value) and CGI-style rendering of responses.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_route.c: route_match() on requests gathered by request_read() — every
  * route and method, 404 for unknown paths, 405 with Allow, 400 for bad ids,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_runner: runner_main() (runner.h), the asynchronous runner's work,
  * called in this process as `osbroker --run-operation TABLE KEY OP` would.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_store.c: the store over LMDB in a mkdtemp(3) directory — get/put/del,
  * abort and commit, persistence across reopen, prefix scans and deletes, and

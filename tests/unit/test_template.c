@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_template.c: credential templates — each placeholder kind, $$, type
  * preservation of a lone placeholder, nested trees, parameters (binding over

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_util.c: the byte-level helpers that see hostile input first
  * (percent-decoding, base64, UTF-8, ids) and the small time/size helpers.

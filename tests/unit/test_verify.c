@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_verify: verify_store() on a store in a mkdtemp(3) directory, clean
  * and then with each kind of damage it must report.

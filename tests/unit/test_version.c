@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_version.c: the X-Broker-API-Version header — 400 when missing, 412
  * for anything but "2.<minor>", and the per-endpoint minimum minor.

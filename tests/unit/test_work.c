@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_work: what an operation does (work.h), with a real store (LMDB in a
  * mkdtemp(3) directory), a catalog loaded with catalog_load_buffer() whose

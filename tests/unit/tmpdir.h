@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tmpdir.h: a test's scratch directory — made with mkdtemp(3), a store
  * opened in it, files and /bin/sh hook scripts written into it, values put

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """What the hooks of examples/postgresql share: the names of an instance's
 objects, psql on the admin connection, and the frame of docs/hooks.md (the
 request on standard input; one JSON object on standard output; messages for
