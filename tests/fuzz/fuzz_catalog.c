@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * fuzz_catalog: catalog.yml through catalog_load_buffer() (src/catalog.c,
+ * fuzz_catalog: catalog.yml through catalog_load_buffer() (src/catload.c,
  * with plancfg.c and template.c behind it), then everything a loaded
  * catalog offers: the served JSON, its ETag, lookups, the plans' broker
  * settings, and their credential templates expanded (template.c).
