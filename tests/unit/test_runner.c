@@ -107,6 +107,20 @@ begun(enum store_table tb, const char *key, const char *pid, enum action a,
 	return rec;
 }
 
+/* begun(), then the runner of that operation (table: its name on the
+ * command line); the record it left into *done (the caller frees it). */
+static int
+begin_and_run(enum store_table tb, const char *table, const char *key,
+    const char *pid, enum action a, char *opid, size_t len, cJSON **done)
+{
+	int rc;
+
+	cJSON_Delete(begun(tb, key, pid, a, opid, len));
+	rc = run(table, key, opid);
+	*done = tmp_stored(st, tb, key);
+	return rc;
+}
+
 /* 1 when the record under key is still exactly rec. */
 static int
 unchanged(enum store_table tb, const char *key, const cJSON *rec)
@@ -182,11 +196,8 @@ test_run(void)
 	FILE	*f;
 	int	 rc;
 
-	rec = begun(T_INSTANCES, "i-ok", "p-ok", ACT_PROVISION, opid,
-	    sizeof(opid));
-	cJSON_Delete(rec);
-	rc = run("instances", "i-ok", opid);
-	done = tmp_stored(st, T_INSTANCES, "i-ok");
+	rc = begin_and_run(T_INSTANCES, "instances", "i-ok", "p-ok", ACT_PROVISION,
+	    opid, sizeof(opid), &done);
 	CHECK(rc == 0 && op_is(done, ACT_PROVISION, OPS_SUCCEEDED) &&
 	    strcmp(op_id(done), opid) == 0 && strcmp(desc(done),
 	    "provisioned") == 0,
@@ -195,11 +206,8 @@ test_run(void)
 	    "https://dash.example/r") == 0, "... with the hook's output");
 	cJSON_Delete(done);
 
-	rec = begun(T_INSTANCES, "i-fail", "p-fail", ACT_PROVISION, opid,
-	    sizeof(opid));
-	cJSON_Delete(rec);
-	rc = run("instances", "i-fail", opid);
-	done = tmp_stored(st, T_INSTANCES, "i-fail");
+	rc = begin_and_run(T_INSTANCES, "instances", "i-fail", "p-fail", ACT_PROVISION,
+	    opid, sizeof(opid), &done);
 	CHECK(rc == 0 && op_is(done, ACT_PROVISION, OPS_FAILED) &&
 	    strcmp(desc(done), "no capacity") == 0,
 	    "a hook that exits 1: 0, failed with the hook's description");
@@ -210,11 +218,8 @@ test_run(void)
 	    "\"dashboard_url\":\"https://i-b\"}");
 	tmp_save(st, T_INSTANCES, "i-b", rec);
 	cJSON_Delete(rec);
-	rec = begun(T_BINDINGS, "i-b/b-1", "p-ok", ACT_BIND, opid,
-	    sizeof(opid));
-	cJSON_Delete(rec);
-	rc = run("bindings", "i-b/b-1", opid);
-	done = tmp_stored(st, T_BINDINGS, "i-b/b-1");
+	rc = begin_and_run(T_BINDINGS, "bindings", "i-b/b-1", "p-ok", ACT_BIND,
+	    opid, sizeof(opid), &done);
 	snprintf(want, sizeof(want), "{\"op\":\"%s\"}", opid);
 	in = cJSON_Parse(want);
 	CHECK(rc == 0 && op_is(done, ACT_BIND, OPS_SUCCEEDED) &&
@@ -251,11 +256,8 @@ test_catalog(void)
 	char	 opid[64], path[300];
 	int	 rc;
 
-	rec = begun(T_INSTANCES, "i-gone", "p-gone", ACT_PROVISION, opid,
-	    sizeof(opid));
-	cJSON_Delete(rec);
-	rc = run("instances", "i-gone", opid);
-	done = tmp_stored(st, T_INSTANCES, "i-gone");
+	rc = begin_and_run(T_INSTANCES, "instances", "i-gone", "p-gone", ACT_PROVISION,
+	    opid, sizeof(opid), &done);
 	CHECK(rc == 0 && op_is(done, ACT_PROVISION, OPS_FAILED) &&
 	    strcmp(desc(done), "provision failed: the provision hook could "
 	    "not run: plan p-gone is no longer in the catalog") == 0,
