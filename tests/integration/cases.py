@@ -1107,6 +1107,90 @@ def t_request_identity(x):
     wait_for(logged, 10, 'the request identity %s to appear in a log' % rid)
 
 
+# ============================================================================ header rules, every route
+#
+# Every rule about the request headers, on every method of every route, each a
+# case of its own.  src/server.c checks in this order: credentials (401),
+# the route (404/405), the API version (400 missing, 412 unparsable, not 2.x
+# or older than the endpoint), the originating identity (400); only then the
+# handler.  Each request below names an existing instance and binding and
+# would succeed with the right headers, so the answer is the header rule's
+# alone; the store must not change.  A version header that does not parse as
+# MAJOR.MINOR is 412, not 400: spec.md "API Version Header" asks for 412 when
+# the broker cannot handle the version it is sent, and 400 only when the
+# header is missing.
+
+def _query(x):
+    return '?' + x.query('basic')
+
+
+# (route, method, path(x, iid, bid), body(x), status with good headers, needs 2.14)
+HEADER_ROUTES = (
+    ('GET catalog', 'GET', lambda x, i, b: '/v2/catalog', None, 200, False),
+    ('PUT instance', 'PUT', lambda x, i, b: x.ipath(i), lambda x: x.prov_body('basic', {'size': 1}),
+     200, False),
+    ('GET instance', 'GET', lambda x, i, b: x.ipath(i), None, 200, True),
+    ('PATCH instance', 'PATCH', lambda x, i, b: x.ipath(i),
+     lambda x: {'service_id': x.plans['basic'][0], 'parameters': {'size': 2}}, 200, False),
+    ('DELETE instance', 'DELETE', lambda x, i, b: x.ipath(i) + _query(x), None, 200, False),
+    ('GET instance last_operation', 'GET', lambda x, i, b: x.ipath(i) + '/last_operation',
+     None, 200, False),
+    ('PUT binding', 'PUT', lambda x, i, b: x.bpath(i, b), lambda x: x.bind_body(), 200, False),
+    ('GET binding', 'GET', lambda x, i, b: x.bpath(i, b), None, 200, True),
+    ('DELETE binding', 'DELETE', lambda x, i, b: x.bpath(i, b) + _query(x), None, 200, False),
+    ('GET binding last_operation', 'GET', lambda x, i, b: x.bpath(i, b) + '/last_operation',
+     None, 200, True),
+)
+
+# (rule, request options(x), status; None: 412 where the route needs 2.14,
+# else the route's own answer)
+HEADER_RULES = (
+    ('no X-Broker-API-Version', lambda x: {'version': None}, 400),
+    ("version 'abc'", lambda x: {'version': 'abc'}, 412),
+    ("version '2'", lambda x: {'version': '2'}, 412),
+    ("version '2.x'", lambda x: {'version': '2.x'}, 412),
+    ('version 3.0', lambda x: {'version': '3.0'}, 412),
+    ('version 2.13', lambda x: {'version': '2.13'}, None),
+    ('no credentials', lambda x: {'auth': False}, 401),
+    ('wrong credentials', lambda x: {'headers': {
+        'Authorization': x.c.auth_header(password='wrong-' + x.c.password)}}, 401),
+    ('malformed X-Broker-API-Originating-Identity', lambda x: {'headers': {
+        'X-Broker-API-Originating-Identity': 'cloudfoundry !!!not-base64!!!'}}, 400),
+)
+
+
+def _header_case(route, rule):
+    _, method, path, body, ok, needs_214 = route
+    _, options, status = rule
+
+    def t(x):
+        iid, bid = new_id(), new_id('b')
+        x.provision(iid, 'basic', {'size': 1})
+        x.bind(iid, bid, body=x.bind_body())
+        kw = options(x)
+        send = lambda: x.c.request(method, path(x, iid, bid), body=body(x) if body else None, **kw)
+        want = status if status is not None else (412 if needs_214 else None)
+        if want is None:
+            expect(send(), ok)
+            return
+        doc = x.refused(send, want)
+        if want == 412:
+            check('2.17' in doc['description'], '412 without the supported versions: %r', doc)
+        if want == 401:
+            check(x.c.get('/v2/catalog', **kw).header('WWW-Authenticate'), '401 without WWW-Authenticate')
+    return t
+
+
+def _header_name(route, rule):
+    status = rule[2] if rule[2] is not None else (412 if route[5] else route[4])
+    return 'headers: %s, %s -> %d' % (route[0], rule[0], status)
+
+
+for _route in HEADER_ROUTES:
+    for _rule in HEADER_RULES:
+        case(_header_name(_route, _rule))(_header_case(_route, _rule))
+
+
 # ============================================================================ catalog reload
 
 def _write_catalog(path, text, bump):
