@@ -1222,7 +1222,10 @@ def _every_worker_looked(x, log_from):
     wait_for(all_looked, 20, 'every worker to answer after the edit')
 
 
-@case('catalog: an edit is served without restart; a broken edit keeps the last good one')
+@case('catalog: an edit is served without restart; a broken edit keeps the last good one',
+      nocgi='waits until each long-running FastCGI worker (by pid, in osbroker.log) has '
+            'looked at the edit; a CGI process reads the catalog afresh, which test_cgi.py '
+            'checks on its own')
 def t_catalog_reload(x):
     path = x.stack.catalog
     with open(path) as f:
