@@ -822,21 +822,32 @@ def t_bind(x):
 
 # spec.md "Binding": 409 for the same binding id "with different attributes";
 # one field changed at a time (same_binding[] of the broker).
+def _without(b, key):
+    return {k: v for k, v in b.items() if k != key}
+
+
+def _deprecated_app_guid(b):
+    return dict(_without(b, 'bind_resource'), app_guid=APP)
+
+
 BIND_CONFLICTS = (
-    ('parameters', lambda b: dict(b, parameters={'role': 'writer'})),
-    ('parameters (absent)', lambda b: {k: v for k, v in b.items() if k != 'parameters'}),
-    ('bind_resource.app_guid', lambda b: dict(b, bind_resource={'app_guid': 'app-other'})),
-    ('bind_resource (a route added)', lambda b: dict(b, bind_resource=dict(
+    ('parameters', None, lambda b: dict(b, parameters={'role': 'writer'})),
+    ('parameters (absent)', None, lambda b: _without(b, 'parameters')),
+    ('bind_resource.app_guid', None, lambda b: dict(b, bind_resource={'app_guid': 'app-other'})),
+    ('bind_resource (a route added)', None, lambda b: dict(b, bind_resource=dict(
         b['bind_resource'], route='r.example.com'))),
-    ('bind_resource (absent)', lambda b: {k: v for k, v in b.items() if k != 'bind_resource'}),
+    ('bind_resource (absent)', None, lambda b: _without(b, 'bind_resource')),
+    ('the deprecated app_guid (no bind_resource)', _deprecated_app_guid,
+     lambda b: dict(b, app_guid='app-other')),
 )
 
 
-def _bind_conflict(change):
+def _bind_conflict(base, change):
     def t(x):
         iid, bid = new_id(), new_id('b')
         x.provision(iid)
         body = x.bind_body('basic', {'role': 'reader'})
+        body = base(body) if base else body
         creds = x.bind(iid, bid, body=body)
         x.refused(lambda: x.c.put(x.bpath(iid, bid), change(body)), 409)
         doc = expect(x.c.get(x.bpath(iid, bid)), 200)
@@ -847,8 +858,9 @@ def _bind_conflict(change):
     return t
 
 
-for _field, _change in BIND_CONFLICTS:
-    case('bind: same id, only %s differs -> 409, store unchanged' % _field)(_bind_conflict(_change))
+for _field, _base, _change in BIND_CONFLICTS:
+    case('bind: same id, only %s differs -> 409, store unchanged' % _field)(
+        _bind_conflict(_base, _change))
 
 
 @case('bind: same id, only context differs -> 200 same credentials, store unchanged')
