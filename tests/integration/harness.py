@@ -643,6 +643,74 @@ def check(cond, msg, *args):
         raise AssertionError(msg % args if args else msg)
 
 
+# --------------------------------------------------------------------------- the store
+
+def _mdb_unescape(line):
+    """One data line of `mdb_dump -p`: printable bytes as they are, a
+    backslash as two, any other byte as a backslash and two hex digits."""
+    out, i = bytearray(), 0
+    raw = line.encode('latin-1')
+    while i < len(raw):
+        if raw[i:i + 1] == b'\\':
+            if raw[i + 1:i + 2] == b'\\':
+                out += b'\\'
+                i += 2
+            else:
+                out.append(int(raw[i + 1:i + 3], 16))
+                i += 3
+        else:
+            out.append(raw[i])
+            i += 1
+    return bytes(out)
+
+
+def store_snapshot(state_dir):
+    """The whole LMDB store of a state directory, read without the broker:
+    {table: {key: value}} (str table and key, bytes value) from
+    `mdb_dump -a -p`, which reads in one read transaction and so is safe
+    while workers write."""
+    exe = shutil.which('mdb_dump')
+    if not exe:
+        raise AssertionError('mdb_dump not installed (lmdb-utils): cannot look into the store')
+    p = subprocess.run([exe, '-a', '-p', state_dir], capture_output=True, timeout=60)
+    if p.returncode != 0:
+        raise AssertionError('mdb_dump -a -p %s failed (%d): %s'
+                             % (state_dir, p.returncode, p.stderr.decode(errors='replace')))
+    tables, table, pending, in_data = {}, None, None, False
+    for line in p.stdout.decode('latin-1').split('\n'):
+        if not in_data:
+            if line.startswith('database='):
+                table = line[len('database='):]
+            elif line == 'HEADER=END':
+                in_data, pending = True, None
+                tables[table] = {}
+        elif line == 'DATA=END':
+            in_data, table = False, None
+        elif line.startswith(' '):
+            if pending is None:
+                pending = _mdb_unescape(line[1:]).decode('utf-8', 'replace')
+            else:
+                tables[table][pending] = _mdb_unescape(line[1:])
+                pending = None
+    return tables
+
+
+def store_diff(before, after):
+    """The differences of two snapshots as 'table key: added|removed|changed',
+    keys only: values hold credentials and must not reach a log."""
+    out = []
+    for t in sorted(set(before) | set(after)):
+        b, a = before.get(t, {}), after.get(t, {})
+        for k in sorted(set(b) | set(a)):
+            if k not in a:
+                out.append('%s %s: removed' % (t, k))
+            elif k not in b:
+                out.append('%s %s: added' % (t, k))
+            elif a[k] != b[k]:
+                out.append('%s %s: changed' % (t, k))
+    return out
+
+
 def scan_files(paths, needles, patterns=()):
     """Return problems: any needle (secret) or pattern found in any file."""
     problems = []
