@@ -362,16 +362,17 @@ h_binding_delete(struct ctx *c, struct response *resp)
 		    c->rt->instance_id);
 	if (rc != STORE_OK)
 		goto done;
-	if (h_common_delete_mode(c, rec, "binding", c->rt->binding_id,
+	rc = h_common_load(&tx, T_INSTANCES, c->rt->instance_id, &inst);
+	if (rc != STORE_OK && rc != STORE_NOTFOUND)
+		goto done;
+	if (h_common_delete_mode(c, rec, inst != NULL ?
+	    records_str(inst, "plan_id") : NULL, "binding", c->rt->binding_id,
 	    ACT_UNBIND, &p, &ch.async, &hooked, resp) == -1)
 		goto done;
 	if (op_state(rec) == OPS_IN_PROGRESS) {
 		h_common_busy(resp, "binding", c->rt->binding_id, rec);
 		goto done;
 	}
-	rc = h_common_load(&tx, T_INSTANCES, c->rt->instance_id, &inst);
-	if (rc != STORE_OK && rc != STORE_NOTFOUND)
-		goto done;
 	if (inst != NULL && op_state(inst) == OPS_IN_PROGRESS) {
 		h_common_busy(resp, "instance", c->rt->instance_id, inst);
 		goto done;

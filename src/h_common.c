@@ -222,14 +222,25 @@ h_common_require_ids(const struct ctx *c, struct response *resp)
 }
 
 int
-h_common_delete_mode(const struct ctx *c, const cJSON *rec, const char *what,
-    const char *id, enum action a, struct catalog_plan *p, int *async,
-    int *hooked, struct response *resp)
+h_common_delete_mode(const struct ctx *c, const cJSON *rec,
+    const char *also_plan, const char *what, const char *id, enum action a,
+    struct catalog_plan *p, int *async, int *hooked, struct response *resp)
 {
+	const char *plan_id = request_query(c->req, "plan_id");
+
 	*async = *hooked = 0;
+	/* spec.md "Deprovisioning", "Unbinding": the ids of the offering
+	 * and plan of the instance; a request meant for another one must
+	 * not delete this one. */
 	if (strcmp(request_query(c->req, "service_id"),
 	    records_str(rec, "service_id")) != 0) {
 		response_error(resp, OSB_ERR_BAD_REQUEST, "service_id does not "
+		    "match %s \"%s\"", what, id);
+		return -1;
+	}
+	if (strcmp(plan_id, records_str(rec, "plan_id")) != 0 &&
+	    (also_plan == NULL || strcmp(plan_id, also_plan) != 0)) {
+		response_error(resp, OSB_ERR_BAD_REQUEST, "plan_id does not "
 		    "match %s \"%s\"", what, id);
 		return -1;
 	}

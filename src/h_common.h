@@ -114,13 +114,16 @@ int  h_common_check_async(const struct ctx *, const struct catalog_plan *p,
 int  h_common_require_ids(const struct ctx *, struct response *);
 
 /* Unbind and deprovision of the record rec (what: "instance" or "binding",
- * named id): the query's service_id must match (400); the plan's settings
+ * named id): the query's service_id must be rec's and its plan_id rec's or
+ * also_plan (NULL: none), the plan the platform may know it by (the
+ * instance's plan for a binding made before a plan change; the plan of an
+ * update in progress), else 400; the plan's settings
  * for action a go to *p, *async, *hooked (none when the plan left the
  * catalog: the broker deletes alone); AsyncRequired as above; the same
  * delete still running is answered 202 with its operation.  0 to go on, -1
  * with resp filled. */
 int  h_common_delete_mode(const struct ctx *, const cJSON *rec,
-    const char *what, const char *id, enum action a, struct catalog_plan *p,
+    const char *also_plan, const char *what, const char *id, enum action a, struct catalog_plan *p,
     int *async, int *hooked, struct response *);
 
 /* A PUT that meets a record that exists (what/id: "instance" or "binding"

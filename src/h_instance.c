@@ -434,6 +434,7 @@ void
 h_instance_delete(struct ctx *c, struct response *resp)
 {
 	cJSON			*rec = NULL;
+	const cJSON		*pending;
 	const char		*iid = c->rt->instance_id;
 	struct catalog_plan	 p;
 	struct h_txn		 tx = H_TXN_INIT;
@@ -455,8 +456,11 @@ h_instance_delete(struct ctx *c, struct response *resp)
 		    "exist", iid);
 	if (rc != STORE_OK)
 		goto done;
-	if (h_common_delete_mode(c, rec, "instance", iid, ACT_DEPROVISION, &p,
-	    &ch.async, &hooked, resp) == -1 ||
+	/* The plan of an update in progress is a name the platform may use. */
+	pending = cJSON_GetObjectItemCaseSensitive(op_last(rec), "pending");
+	if (h_common_delete_mode(c, rec, pending != NULL ?
+	    records_str(pending, "plan_id") : NULL, "instance", iid,
+	    ACT_DEPROVISION, &p, &ch.async, &hooked, resp) == -1 ||
 	    instance_ready(c, &tx, rec, 0, resp) == -1)
 		goto done;
 	if (!hooked && !ch.async) {

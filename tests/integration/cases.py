@@ -1041,6 +1041,47 @@ case('unbind: service_id not the binding\'s -> 400, store unchanged')(_delete_wr
 case('deprovision: service_id not the instance\'s -> 400, store unchanged')(_delete_wrong_service(False))
 
 
+def _delete_wrong_plan(binding):
+    def t(x):
+        iid, bid = new_id(), new_id('b')
+        x.provision(iid)
+        x.bind(iid, bid)
+        path = x.bpath(iid, bid) if binding else x.ipath(iid)
+        sid = x.plans['basic'][0]
+        # another plan of the same offering, and a made-up one
+        for pid in (x.plans['premium'][1], str(uuid.uuid4())):
+            q = 'service_id=%s&plan_id=%s' % (sid, pid)
+            x.refused(lambda: x.c.delete(path + '?' + q), 400)
+        x.assert_instance(iid, 'basic')
+        expect(x.c.get(x.bpath(iid, bid)), 200)
+    return t
+
+
+case('unbind: plan_id not the binding\'s -> 400, store unchanged')(_delete_wrong_plan(True))
+case('deprovision: plan_id not the instance\'s -> 400, store unchanged')(_delete_wrong_plan(False))
+
+
+@case('unbind after a plan change: the instance\'s new plan_id and the binding\'s own both delete')
+def t_unbind_after_plan_change(x):
+    iid, b1, b2 = new_id(), new_id('b'), new_id('b')
+    x.provision(iid)
+    x.bind(iid, b1)
+    x.bind(iid, b2)
+    sid, pid = x.plans['premium']
+    expect(x.c.patch(x.ipath(iid), {'service_id': sid, 'plan_id': pid}), 200)
+    x.assert_instance(iid, 'premium')
+    # b1 was made under plan basic (its record says so): the platform now
+    # knows the instance by premium, and either id names the binding
+    expect(x.c.delete(x.bpath(iid, b1) + '?' + x.query('premium')), 200)
+    x.assert_no_binding(iid, b1)
+    expect(x.c.delete(x.bpath(iid, b2) + '?' + x.query('basic')), 200)
+    x.assert_no_binding(iid, b2)
+    # the instance itself only by its plan now
+    x.refused(lambda: x.c.delete(x.ipath(iid) + '?' + x.query('basic')), 400)
+    x.deprovision(iid, 'premium')
+    x.assert_no_instance(iid)
+
+
 @case('last_operation: unknown instance and binding -> 404')
 def t_last_operation_unknown(x):
     iid = new_id()

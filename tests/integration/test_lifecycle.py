@@ -375,6 +375,8 @@ def main():
             'service_id': sid, 'plan_id': plans['large']['id'], 'parameters': {'size': 2}}), 200)
         doc = expect(c.get('/v2/service_instances/' + iid), 200)
         check(doc.get('plan_id') == plans['large']['id'], 'plan after update: %r', doc)
+        # the platform now names the instance by its new plan
+        q = 'service_id=%s&plan_id=%s' % (sid, plans['large']['id'])
         expect(c.delete('/v2/service_instances/%s/service_bindings/%s?%s' % (iid, bid, q)), 200)
         expect(c.delete('/v2/service_instances/%s?%s' % (iid, q)), 200)
         expect(c.get('/v2/service_instances/' + iid), 404)
