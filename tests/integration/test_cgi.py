@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: ISC
 """The CGI path: nginx (conf/nginx/osbroker-cgi.conf) + fcgiwrap, both
 started here on a free loopback port, running the broker as a CGI program
-(cgi-bin/osbroker.cgi, or $OSBROKER_BIN) once per request.  The cases of
-cases.py marked cgi=True, persistence across a restart of the whole stack,
+(cgi-bin/osbroker.cgi, or $OSBROKER_BIN) once per request.  Every case of
+cases.py but those in cases.NOCGI (each with its reason), persistence across
+a restart of the whole stack,
 nginx's own 502 as JSON, and the log checks.
 """
 

@@ -2,7 +2,8 @@
 /*
  * tap.h: the smallest test harness that does the job.  Each CHECK prints a TAP
  * line ("ok N - what" / "not ok N - what"); tap_done() prints the plan and
- * returns the exit status.  tests/run counts the lines of every suite.
+ * returns the exit status.  tests/run counts each CHECK's message as a case
+ * (tests/count-cases), so messages are distinct within a program.
  * A CHECK is an assertion within one program, not a named case that could run
  * on its own: OSB_CASES (which selects integration tests) does not apply here;
  * tests/run's SUITES selects whole programs.

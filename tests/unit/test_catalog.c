@@ -276,7 +276,7 @@ test_service_rules(void)
 	    "mapping", "dashboard_client scalar");
 	rejects("  plan_updateable: true\n  planUpdateable: false\n", 11,
 	    "both \"plan_updateable\" and \"planUpdateable\"",
-	    "both spellings");
+	    "both spellings of plan_updateable");
 	rejects("  osbroker: 1\n", 10, "\"osbroker\" must be a mapping",
 	    "service osbroker scalar");
 }
@@ -423,7 +423,8 @@ test_schemas(void)
 	    "              - $ref: other.json#/x\n", 15,
 	    "external \"$ref\"", "relative $ref in a sequence");
 	rejects("    schemas:\n      serviceInstance: {}\n"
-	    "      service_instance: {}\n", 12, "both", "both spellings");
+	    "      service_instance: {}\n", 12, "both",
+	    "both spellings of service_instance");
 
 	/* A schema just over 64 kB once rendered. */
 	n = 7000;

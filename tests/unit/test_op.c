@@ -126,7 +126,9 @@ test_reap(void)
 	    desc(rec));
 	cJSON_Delete(rec);
 
-	/* A runner that exited: a child of ours, reaped. */
+	/* A runner that exited: a child of ours, reaped.  (What stdout holds
+	 * is flushed first, or the child could print it again.) */
+	fflush(stdout);
 	if ((pid = fork()) == 0)
 		_exit(0);
 	waitpid(pid, NULL, 0);

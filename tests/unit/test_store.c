@@ -149,7 +149,7 @@ test_basic(void)
 	    "get after del: NOTFOUND");
 	CHECK(store_del(t, T_INSTANCES, "tmp") == STORE_NOTFOUND,
 	    "del missing: NOTFOUND");
-	CHECK(store_commit(t) == STORE_OK, "commit");
+	CHECK(store_commit(t) == STORE_OK, "commit the puts and deletes");
 
 	/* Abort discards writes and deletes. */
 	CHECK(store_begin(st, 1, &t) == STORE_OK, "begin write 2");
@@ -288,7 +288,7 @@ test_prefix(void)
 	rc = store_del_prefix(t, T_BINDINGS, "mb/", &n);
 	CHECK(rc == STORE_OK && n == 200, "store_del_prefix over pages: 200 "
 	    "(got %zu)", n);
-	CHECK(store_commit(t) == STORE_OK, "commit");
+	CHECK(store_commit(t) == STORE_OK, "commit the prefix delete");
 	if (store_begin(st, 0, &t) != STORE_OK)
 		abort();
 	{
