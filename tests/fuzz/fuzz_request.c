@@ -669,7 +669,7 @@ one_request(const uint8_t *data, size_t size, struct snap *before,
 	struct request	 req;
 	struct response	 resp;
 	char		 key[2 * OSB_MAX_ID_LEN + 2];
-	int		 ok, status, r, existed = 0;
+	int		 ok, status, r, valid, existed = 0;
 
 	fake_parse(&f, data, size);
 	/* The request on its own, for its properties and its route. */
@@ -679,8 +679,11 @@ one_request(const uint8_t *data, size_t size, struct snap *before,
 	check_query(&req);
 	if (ok)
 		check_request(&req, &f);
+	/* Only ids the server could accept name a record (longer keys
+	 * cannot even be looked up). */
 	r = ok && routed(&req);
-	if (r) {
+	valid = r && is_id(req.seg[2]) && (req.nseg == 3 || is_id(req.seg[4]));
+	if (valid) {
 		record_key(&req, key, sizeof(key));
 		existed = stored(req.nseg == 5 ? T_BINDINGS : T_INSTANCES, key,
 		    0);
@@ -703,7 +706,7 @@ one_request(const uint8_t *data, size_t size, struct snap *before,
 	if (capture)
 		check_log();
 	snapshot(after);
-	check_store(&req, r, status, before, after, existed);
+	check_store(&req, valid, status, before, after, existed);
 	/* Authentication, once the request is read: the default value
 	 * passes, none fails. */
 	if (!ok)
@@ -713,8 +716,7 @@ one_request(const uint8_t *data, size_t size, struct snap *before,
 	else if (strcmp(fake_param(&io, "HTTP_AUTHORIZATION"), GOOD_AUTH) == 0)
 		FUZZ_CHECK(status != 401, "401 with the right password");
 	if (status >= 200 && status < 300 && r)
-		FUZZ_CHECK(is_id(req.seg[2]) && (req.nseg == 3 ||
-		    is_id(req.seg[4])), "%d for an invalid id", status);
+		FUZZ_CHECK(valid, "%d for an invalid id", status);
 	request_free(&req);
 	fake_free(&f);
 }
