@@ -175,6 +175,13 @@ install: all
 clean:
 	rm -rf $(B) cgi-bin/osbroker.cgi
 
+# ---- mutation testing (tests/mutate, docs/testing.md) -----------------------
+# Each mutant of tests/mutants.txt applied to a copy of the working tree,
+# built, and the suites it names run: killed or survived.  MUTANTS= picks
+# some by id (globs): make mutate MUTANTS='same-*'.
+mutate:
+	@tests/mutate $(MUTANTS)
+
 # ---- fuzzing (tests/fuzz/, docs/fuzzing.md) --------------------------------
 # libFuzzer targets, linked with the broker's objects built again by clang
 # with ASan + UBSan in build/fuzz/ (their own directory: no other build is
@@ -254,4 +261,4 @@ bench-scale:
 	@bench/scale
 
 .PHONY: all unit deps run check install clean fuzz fuzz-build fuzz-smoke \
-	bench bench-build bench-scale pkg-check print-layers
+	bench bench-build bench-scale pkg-check print-layers mutate
