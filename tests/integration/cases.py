@@ -791,12 +791,27 @@ def t_update_bad(x):
                  {'service_id': sid, 'parameters': 'size=5'},
                  {'service_id': sid, 'plan_id': str(uuid.uuid4())},
                  {'service_id': sid, 'plan_id': 7},
-                 {'service_id': sid, 'context': 'x'}):
+                 {'service_id': sid, 'context': 'x'},
+                 # the service of another offering (the instance's is sid)
+                 {'service_id': x.plans['fixed-a'][0], 'parameters': {'size': 5}}):
         with x.no_change():
             r = x.c.patch(x.ipath(iid), body)
         check(r.status == 400, 'PATCH %r: %s, want 400 (%r)', body, r.what(), r.body[:200])
         expect(r, 400)
     x.assert_instance(iid, 'basic', {'size': 1})
+
+
+@case('update: context only, where the offering does not allow_context_updates -> 422, store unchanged')
+def t_update_context_refused(x):
+    iid = new_id()
+    x.provision(iid, 'fixed-a')
+    sid = x.plans['fixed-a'][0]
+    x.refused(lambda: x.c.patch(x.ipath(iid), {'service_id': sid, 'context': {
+        'platform': 'cloudfoundry', 'instance_name': 'renamed'}}), 422)
+    # with a parameter beside it, it is an ordinary update
+    expect(x.c.patch(x.ipath(iid), {'service_id': sid, 'parameters': {'n': 1},
+                                    'context': {'platform': 'cloudfoundry'}}), 200)
+    check(x.record(iid).get('parameters') == {'n': 1}, 'the update was not stored')
 
 
 # ============================================================================ bind

@@ -316,6 +316,10 @@ def t_async_lifecycle(x):
     expect_error(x.c.get(x.ipath(iid)), 422, 'ConcurrencyError')
     check(expect(x.c.patch(x.ipath(iid) + '?accepts_incomplete=true', upd), 202)['operation'] == op,
           'a re-sent PATCH got another operation')
+    # another update meanwhile is not the same one (spec.md "Updating")
+    other = dict(upd, parameters={'behave': 'sleep:1', 'size': 3})
+    expect_error(x.c.patch(x.ipath(iid) + '?accepts_incomplete=true', other), 422,
+                 'ConcurrencyError')
     x.poll(x.ipath(iid), 'succeeded', op=op)
     inst = expect(x.c.get(x.ipath(iid)), 200)
     check(inst['parameters'] == {'behave': 'sleep:1', 'size': 2}, 'update not applied: %r', inst)
@@ -330,8 +334,11 @@ def t_async_lifecycle(x):
     check(st == 410, 'binding last_operation after async unbind: %s, want 410', st)
     expect(x.c.get(x.bpath(iid, bid)), 404)
 
-    # deprovision
+    # deprovision (its hook sleeps a second: the parameters say so); the
+    # same delete sent again meanwhile is the same operation
     op = expect(x.c.delete(x.ipath(iid, x.q('async', '&accepts_incomplete=true'))), 202)['operation']
+    check(expect(x.c.delete(x.ipath(iid, x.q('async', '&accepts_incomplete=true'))),
+                 202)['operation'] == op, 'a re-sent DELETE got another operation')
     st, gone, _ = x.poll(x.ipath(iid), None, op=op)
     check(st == 410 and gone == {}, 'after async deprovision: %s %r, want 410 {}', st, gone)
     expect(x.c.get(x.ipath(iid)), 404)
@@ -387,6 +394,30 @@ def t_async_update_fail(x):
     # (src/h_instance.c): the instance reads exactly as before.
     inst = expect(x.c.get(x.ipath(iid)), 200)
     check(inst == before, 'a failed update changed the instance: %r, before %r', inst, before)
+
+
+def t_requires_app(x):
+    iid, bid = new_id(), new_id('b')
+    expect(x.c.put(x.ipath(iid), x.body('app-only')), 201)
+    expect_error(x.c.put(x.bpath(iid, bid), x.body('app-only')), 422, 'RequiresApp')
+    expect(x.c.get(x.bpath(iid, bid)), 404)
+    check(x.hook_runs('bind', iid) == [], 'the bind hook ran for a refused bind')
+    x.creds(expect(x.c.put(x.bpath(iid, bid), x.body('app-only', bind_resource={'app_guid': 'app-1'})),
+                   201))
+
+
+def t_rotation_expired(x):
+    iid, b1, b2, b3 = new_id(), new_id('b'), new_id('b'), new_id('b')
+    expect(x.c.put(x.ipath(iid), x.body('ttl')), 201)
+    doc = expect(x.c.put(x.bpath(iid, b1), x.body('ttl')), 201)
+    x.creds(doc)
+    check('expires_at' in (doc.get('metadata') or {}), 'no expires_at: %r', doc.get('metadata'))
+    # within its two seconds the binding may be rotated
+    x.creds(expect(x.c.put(x.bpath(iid, b2), {'predecessor_binding_id': b1}), 201))
+    time.sleep(3)
+    d = expect_error(x.c.put(x.bpath(iid, b3), {'predecessor_binding_id': b1}), 400)
+    check('expired' in d['description'], 'description %r does not say it expired', d)
+    expect(x.c.get(x.bpath(iid, b3)), 404)
 
 
 def find_runner(key):
@@ -455,6 +486,10 @@ SERVE_CASES = [
     ('a hook answering a field of the wrong type -> 500 naming it', t_sync_badtype),
     ('hook stderr is logged with binding credentials redacted', t_stderr_logged_redacted),
     ('a request for an instance whose hook is running -> 422 ConcurrencyError', t_sync_concurrent),
+    ('requires_app: a bind without an app -> 422 RequiresApp, no hook run, nothing stored; with one '
+     '-> 201', t_requires_app),
+    ('rotation: within binding_ttl -> 201; of an expired predecessor -> 400, nothing stored',
+     t_rotation_expired),
     ('a worker killed while its hook runs -> failed (not in progress), hook killed, worker replaced',
      t_sync_worker_killed),
     ('async plan without accepts_incomplete -> 422 AsyncRequired, nothing stored', t_async_required),
