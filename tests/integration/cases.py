@@ -990,6 +990,12 @@ def t_bind_rotation_refused(x):
         x.refused(lambda: x.c.put(x.bpath(iid2, b3), {'predecessor_binding_id': pred}), 400)
         x.assert_no_binding(iid2, b3)
     x.refused(lambda: x.c.put(x.bpath(iid2, b3), {'predecessor_binding_id': b3}), 400)
+    # ... also when it exists: a binding is not rotated into itself
+    b4 = new_id('b')
+    x.bind(iid2, b4)
+    d = x.refused(lambda: x.c.put(x.bpath(iid2, b4), {'predecessor_binding_id': b4}), 400)
+    check('own predecessor' in (d or {}).get('description', ''),
+          'description %r does not say why', d)
 
 
 # ============================================================================ unbind / deprovision
