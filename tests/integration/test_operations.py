@@ -538,9 +538,23 @@ LIMIT_CASES = [
      'OSBROKER_MAX_ID_LEN, OSBROKER_MAX_JSON_DEPTH and OSBROKER_MAX_JSON_KEYS are enforced', t_limits),
 ]
 
+# Under plain CGI too: what does not need a FastCGI worker (one killed
+# mid-hook), the FastCGI stack's own log (stderr of hooks), or minutes of
+# deadlines and killed runners that the CGI runner shares with the FastCGI
+# one (the same program, started the same way: src/runner.c).
 CGI_CASES = [
+    ('cgi: sync hooks: provision, bind, unbind, deprovision', t_sync_provision_bind),
+    ('cgi: a credentials template needing a missing parameter -> 400, nothing stored',
+     t_template_param_missing),
+    ('cgi: a hook exiting 64 -> 400 with its description, nothing stored', t_sync_reject),
+    ('cgi: a failing hook -> 500, failed; orphan mitigation cleans up', t_sync_fail),
+    ('cgi: a hook writing garbage -> 500, failed, output not echoed', t_sync_garbage),
+    ('cgi: requires_app -> 422 RequiresApp; with an app -> 201', t_requires_app),
+    ('cgi: rotation of an expired predecessor -> 400', t_rotation_expired),
+    ('cgi: async plan without accepts_incomplete -> 422 AsyncRequired', t_async_required),
     ('cgi: async provision/update/bind/unbind/deprovision with a detached runner', t_async_lifecycle),
     ('cgi: async failure and orphan mitigation', t_async_fail_orphan),
+    ('cgi: async update failing -> failed, instance unchanged', t_async_update_fail),
 ]
 
 
