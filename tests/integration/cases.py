@@ -1044,42 +1044,33 @@ def t_deprovision(x):
     x.refused(lambda: x.c.delete(x.ipath(new_id()) + '?' + x.query('basic')), 410)
 
 
-def _delete_wrong_service(binding):
+def _delete_wrong(binding, field):
+    """DELETE of the binding (or the instance) with a service_id or a
+    plan_id that is not its own: 400, and nothing deleted."""
     def t(x):
         iid, bid = new_id(), new_id('b')
         x.provision(iid)
         x.bind(iid, bid)
         path = x.bpath(iid, bid) if binding else x.ipath(iid)
-        # the service of another offering, with its plan; and a made-up one
-        for q in (x.query('fixed-a'), 'service_id=%s&plan_id=%s' % (uuid.uuid4(), x.plans['basic'][1])):
+        sid, pid = x.plans['basic']
+        if field == 'service_id':
+            # the service of another offering, with its plan; a made-up one
+            queries = (x.query('fixed-a'), 'service_id=%s&plan_id=%s' % (uuid.uuid4(), pid))
+        else:
+            # another plan of the same offering; a made-up one
+            queries = ['service_id=%s&plan_id=%s' % (sid, p)
+                       for p in (x.plans['premium'][1], uuid.uuid4())]
+        for q in queries:
             x.refused(lambda: x.c.delete(path + '?' + q), 400)
         x.assert_instance(iid, 'basic')
         expect(x.c.get(x.bpath(iid, bid)), 200)
     return t
 
 
-case('unbind: service_id not the binding\'s -> 400, store unchanged')(_delete_wrong_service(True))
-case('deprovision: service_id not the instance\'s -> 400, store unchanged')(_delete_wrong_service(False))
-
-
-def _delete_wrong_plan(binding):
-    def t(x):
-        iid, bid = new_id(), new_id('b')
-        x.provision(iid)
-        x.bind(iid, bid)
-        path = x.bpath(iid, bid) if binding else x.ipath(iid)
-        sid = x.plans['basic'][0]
-        # another plan of the same offering, and a made-up one
-        for pid in (x.plans['premium'][1], str(uuid.uuid4())):
-            q = 'service_id=%s&plan_id=%s' % (sid, pid)
-            x.refused(lambda: x.c.delete(path + '?' + q), 400)
-        x.assert_instance(iid, 'basic')
-        expect(x.c.get(x.bpath(iid, bid)), 200)
-    return t
-
-
-case('unbind: plan_id not the binding\'s -> 400, store unchanged')(_delete_wrong_plan(True))
-case('deprovision: plan_id not the instance\'s -> 400, store unchanged')(_delete_wrong_plan(False))
+case('unbind: service_id not the binding\'s -> 400, store unchanged')(_delete_wrong(True, 'service_id'))
+case('deprovision: service_id not the instance\'s -> 400, store unchanged')(_delete_wrong(False, 'service_id'))
+case('unbind: plan_id not the binding\'s -> 400, store unchanged')(_delete_wrong(True, 'plan_id'))
+case('deprovision: plan_id not the instance\'s -> 400, store unchanged')(_delete_wrong(False, 'plan_id'))
 
 
 @case('unbind after a plan change: the instance\'s new plan_id and the binding\'s own both delete')
