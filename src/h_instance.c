@@ -408,6 +408,13 @@ h_instance_patch(struct ctx *c, struct response *resp)
 	}
 	if (instance_ready(c, &tx, rec, 1, resp) == -1)
 		goto done;
+	if (target.cfg->hook[ACT_UPDATE] == NULL && !ch.async &&
+	    records_same_all(rec, next, same_update)) {
+		/* The same update again: nothing to do, nothing to store (a
+		 * plan with an update hook runs it again, as asked). */
+		response_json(resp, 200, NULL);
+		goto done;
+	}
 	if (target.cfg->hook[ACT_UPDATE] == NULL && !ch.async) {
 		/* Complete at once: the answer is {}. */
 		op_done(next, ACT_UPDATE, "updated", &who);
