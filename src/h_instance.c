@@ -400,7 +400,7 @@ h_instance_patch(struct ctx *c, struct response *resp)
 	ch = (struct h_change){ .p = &target, .tb = T_INSTANCES, .key = iid,
 	    .async = target.cfg->async[ACT_UPDATE], .status = 200 };
 	/* The same update sent again while it runs: the same operation. */
-	pending = cJSON_GetObjectItemCaseSensitive(op_last(rec), "pending");
+	pending = op_pending(rec);
 	if (op_is(rec, ACT_UPDATE, OPS_IN_PROGRESS) && ch.async &&
 	    pending != NULL && records_same_all(pending, next, same_update)) {
 		h_common_accepted(resp, op_id(rec));
@@ -464,7 +464,7 @@ h_instance_delete(struct ctx *c, struct response *resp)
 	if (rc != STORE_OK)
 		goto done;
 	/* The plan of an update in progress is a name the platform may use. */
-	pending = cJSON_GetObjectItemCaseSensitive(op_last(rec), "pending");
+	pending = op_pending(rec);
 	if (h_common_delete_mode(c, rec, pending != NULL ?
 	    records_str(pending, "plan_id") : NULL, "instance", iid,
 	    ACT_DEPROVISION, &p, &ch.async, &hooked, resp) == -1 ||

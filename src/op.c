@@ -55,6 +55,12 @@ op_is(const cJSON *rec, enum action a, enum op_state s)
 	return op_action(rec) == a && op_state(rec) == s;
 }
 
+const cJSON *
+op_pending(const cJSON *rec)
+{
+	return cJSON_GetObjectItemCaseSensitive(op_last(rec), "pending");
+}
+
 const char *
 op_id(const cJSON *rec)
 {

@@ -61,6 +61,8 @@ cJSON      *op_last(const cJSON *rec);	/* rec.last_operation or NULL */
 enum op_state op_state(const cJSON *rec);
 int         op_is(const cJSON *rec, enum action, enum op_state);
 const char *op_id(const cJSON *rec);	/* "" when none */
+/* An update's record as it will be (op_begin's pending), or NULL. */
+const cJSON *op_pending(const cJSON *rec);
 enum action op_action(const cJSON *rec);	/* ACT__COUNT when none */
 
 /* Set rec.last_operation to a finished operation (no hook, synchronous). */

@@ -180,7 +180,7 @@ runner_main(const char *table, const char *key, const char *opid)
 	    (size_t)(slash - key) : strlen(key)), key);
 	if (slash != NULL)
 		bid = slash + 1;
-	pending = cJSON_GetObjectItemCaseSensitive(op_last(rec), "pending");
+	pending = op_pending(rec);
 	pid = records_str(pending != NULL ? pending : rec, "plan_id");
 	if (catcache_load(cfg.catalog_path, cfg.state_dir, &cat, &ce) == -1) {
 		hr.status = HOOK_NOT_RUN;

@@ -82,7 +82,7 @@ make_input(struct store *st, const struct catalog *cat, enum action a,
     const char *iid, const char *bid, const cJSON *inst, const cJSON *rec)
 {
 	const cJSON	*op = op_last(rec);
-	const cJSON	*pending = cJSON_GetObjectItemCaseSensitive(op, "pending");
+	const cJSON	*pending = op_pending(rec);
 	const cJSON	*src = pending != NULL ? pending : rec;
 	cJSON		*in = cJSON_CreateObject();
 	struct catalog_plan prev;
