@@ -36,7 +36,8 @@ struct auth {
 	char		*cache[AUTH_CACHE];
 	int		 cache_user[AUTH_CACHE];
 	int		 cache_next;
-	char		 shared[OSB_MAX_PATH];	/* directory of the shared cache, or "" */
+	char		 shared[OSB_MAX_PATH];	/* the shared cache's directory,
+						   or "" */
 };
 
 static void

@@ -197,7 +197,8 @@ catcache_load(const char *path, const char *dir, struct catalog **out,
     struct catalog_error *err)
 {
 	struct stat	 before, after;
-	char		 file[OSB_MAX_PATH + OSB_MAX_NAME], head[256], *buf, *body, *text;
+	char		 file[OSB_MAX_PATH + OSB_MAX_NAME], head[256];
+	char		*buf, *body, *text;
 	size_t		 len = 0, hl;
 
 	if (dir == NULL || stat(path, &before) == -1 ||

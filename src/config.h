@@ -15,9 +15,11 @@
 #include "limits.h"
 
 struct config {
-	char		 state_dir[OSB_MAX_PATH];	/* OSBROKER_STATE_DIR, "state" */
-	char		 catalog_path[OSB_MAX_PATH];	/* OSBROKER_CATALOG, "catalog.yml" */
-	char		 credentials_path[OSB_MAX_PATH];/* OSBROKER_CREDENTIALS */
+	/* OSBROKER_STATE_DIR ("state"), OSBROKER_CATALOG ("catalog.yml"),
+	 * OSBROKER_CREDENTIALS */
+	char		 state_dir[OSB_MAX_PATH];
+	char		 catalog_path[OSB_MAX_PATH];
+	char		 credentials_path[OSB_MAX_PATH];
 	size_t		 max_body;		/* OSBROKER_MAX_BODY */
 	size_t		 map_size;		/* OSBROKER_MAP_SIZE */
 	size_t		 max_id_len;		/* OSBROKER_MAX_ID_LEN, 1..255 */

@@ -117,14 +117,13 @@ int  h_common_require_ids(const struct ctx *, struct response *);
  * named id): the query's service_id must be rec's and its plan_id rec's or
  * also_plan (NULL: none), the plan the platform may know it by (the
  * instance's plan for a binding made before a plan change; the plan of an
- * update in progress), else 400; the plan's settings
- * for action a go to *p, *async, *hooked (none when the plan left the
- * catalog: the broker deletes alone); AsyncRequired as above; the same
- * delete still running is answered 202 with its operation.  0 to go on, -1
- * with resp filled. */
+ * update in progress), else 400; the plan's settings for action a go to
+ * *p, *async, *hooked (none when the plan left the catalog: the broker
+ * deletes alone); AsyncRequired as above; the same delete still running is
+ * answered 202 with its operation.  0 to go on, -1 with resp filled. */
 int  h_common_delete_mode(const struct ctx *, const cJSON *rec,
-    const char *also_plan, const char *what, const char *id, enum action a, struct catalog_plan *p,
-    int *async, int *hooked, struct response *);
+    const char *also_plan, const char *what, const char *id, enum action a,
+    struct catalog_plan *p, int *async, int *hooked, struct response *);
 
 /* A PUT that meets a record that exists (what/id: "instance" or "binding"
  * and its id; same: the request equals the stored one; create: the action

@@ -96,7 +96,8 @@ parse_async(struct plancfg *p, const cJSON *v, char *err, size_t errlen)
 	if (!cJSON_IsArray(v))
 		goto bad;
 	cJSON_ArrayForEach(a, v) {
-		if (!cJSON_IsString(a) || (k = (int)action_parse(a->valuestring)) == ACT__COUNT)
+		if (!cJSON_IsString(a) ||
+		    (k = (int)action_parse(a->valuestring)) == ACT__COUNT)
 			goto bad;
 		p->async[k] = 1;
 	}
