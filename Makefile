@@ -16,7 +16,7 @@
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
-PKGS    := fcgi libcjson yaml-0.1 lmdb libxcrypt
+PKGS    := fcgi libcjson yaml-0.1 lmdb libxcrypt libpq
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
@@ -38,11 +38,11 @@ SRCS.base    := src/util.c src/log.c src/pfile.c src/action.c
 HDRS.base    := src/limits.h
 # adapters: one library or one outside format each (LMDB, libyaml, cJSON
 # input, libfcgi/CGI, libcrypt, the environment, hooks' processes, HTTP).
-SRCS.adapter := src/store.c src/jsonin.c src/catload.c src/catalog.c src/catcache.c \
+SRCS.adapter := src/store.c src/store_lmdb.c src/store_pg.c src/jsonin.c src/catload.c src/catalog.c src/catcache.c \
                 src/plancfg.c src/template.c src/hook.c src/auth.c src/config.c \
                 src/io.c src/request.c src/response.c src/route.c src/version.c \
                 src/identity.c
-HDRS.adapter := src/catalog_int.h
+HDRS.adapter := src/catalog_int.h src/store_int.h
 # record codec: the stored JSON documents.
 SRCS.record  := src/records.c
 # operation: last_operation, liveness, reaping, tombstones.
@@ -87,6 +87,7 @@ DEB.libcjson   := libcjson-dev
 DEB.yaml-0.1   := libyaml-dev
 DEB.lmdb       := liblmdb-dev
 DEB.libxcrypt  := libcrypt-dev
+DEB.libpq      := libpq-dev
 
 pkg-check:
 ifneq ($(PKG_MISSING),)

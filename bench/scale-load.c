@@ -54,7 +54,7 @@ get_template(struct store *st, enum store_table tb, const char *key,
 	struct store_txn *t;
 	enum store_rc rc;
 
-	if ((rc = store_begin(st, 0, &t)) != STORE_OK)
+	if ((rc = store_begin(st, 0, NULL, &t)) != STORE_OK)
 		return -1;
 	rc = store_get(t, tb, key, val, len);
 	store_abort(t);
@@ -89,7 +89,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "scale-load: %s\n", err);
 		return 1;
 	}
-	if (store_open(cfg.state_dir, cfg.map_size, &st) != STORE_OK) {
+	if (store_open(NULL, cfg.state_dir, cfg.map_size, &st) != STORE_OK) {
 		fprintf(stderr, "scale-load: %s: %s\n", cfg.state_dir,
 		    st != NULL ? store_strerror(st) : "out of memory");
 		goto out;
@@ -100,7 +100,7 @@ main(int argc, char *argv[])
 		goto out;
 	t0 = now();
 	for (i = 0; i < n && rc == STORE_OK; i++) {
-		if (t == NULL && (rc = store_begin(st, 1, &t)) != STORE_OK)
+		if (t == NULL && (rc = store_begin(st, 1, NULL, &t)) != STORE_OK)
 			break;
 		scale_id(i, id, sizeof(id));
 		rc = store_put(t, T_INSTANCES, id, inst, ilen);

@@ -79,6 +79,16 @@ config_load(struct config *c, char *err, size_t errlen)
 	    copy_path(c->catalog_path, sizeof(c->catalog_path),
 	    "OSBROKER_CATALOG", "catalog.yml", err, errlen) == -1)
 		return -1;
+	if (copy_path(c->store, sizeof(c->store), "OSBROKER_STORE", "", err,
+	    errlen) == -1 ||
+	    copy_path(c->host_id, sizeof(c->host_id), "OSBROKER_HOST_ID", "",
+	    err, errlen) == -1)
+		return -1;
+	if (!util_id_valid(c->host_id) && c->host_id[0] != '\0') {
+		snprintf(err, errlen, "OSBROKER_HOST_ID: \"%s\" is not an id "
+		    "(letters, digits, '-', '.', '_', '~')", c->host_id);
+		return -1;
+	}
 	snprintf(def, sizeof(def), "%s/credentials", c->state_dir);
 	if (copy_path(c->credentials_path, sizeof(c->credentials_path),
 	    "OSBROKER_CREDENTIALS", def, err, errlen) == -1)

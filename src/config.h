@@ -20,6 +20,12 @@ struct config {
 	char		 state_dir[OSB_MAX_PATH];
 	char		 catalog_path[OSB_MAX_PATH];
 	char		 credentials_path[OSB_MAX_PATH];
+	/* OSBROKER_STORE: "" (LMDB in state_dir) or a libpq connection
+	 * string (store.h).  May hold a password: never logged. */
+	char		 store[OSB_MAX_STORE_SPEC];
+	/* OSBROKER_HOST_ID, "" when unset: this host's identity, for the
+	 * runners of asynchronous operations (op.h) */
+	char		 host_id[OSB_MAX_HOST_ID];
 	size_t		 max_body;		/* OSBROKER_MAX_BODY */
 	size_t		 map_size;		/* OSBROKER_MAP_SIZE */
 	size_t		 max_id_len;		/* OSBROKER_MAX_ID_LEN, 1..255 */

@@ -23,9 +23,17 @@ store_failed(const struct ctx *c, enum store_rc rc, struct response *resp)
 	response_init(resp);
 	/* The operator's view goes to the log; the platform gets a short,
 	 * non-revealing description. */
-	log_msg("state store error (%s): %s", c->cfg->state_dir,
+	log_msg("state store error (%s): %s", store_where(c->store),
 	    store_strerror(c->store));
 	switch (rc) {
+	case STORE_UNAVAILABLE:
+		/* A failover, or a commit whose outcome is unknown: the
+		 * platform's retry is answered from what was stored. */
+		response_error(resp, OSB_ERR_UNAVAILABLE, "the broker cannot "
+		    "reach its state store right now; try again later");
+		response_header(resp, "Retry-After", "%d",
+		    OSB_STORE_RETRY_AFTER);
+		break;
 	case STORE_FULL:
 		response_error(resp, OSB_ERR_UNAVAILABLE, "the broker's state "
 		    "storage is full; nothing was changed");
@@ -44,7 +52,7 @@ store_failed(const struct ctx *c, enum store_rc rc, struct response *resp)
 int
 h_common_begin(struct ctx *c, struct h_txn *tx)
 {
-	tx->rc = store_begin(c->store, 1, &tx->t);
+	tx->rc = store_begin(c->store, 1, c->rt->instance_id, &tx->t);
 	if (tx->rc != STORE_OK)
 		tx->t = NULL;
 	return tx->rc == STORE_OK ? 0 : -1;
@@ -328,7 +336,7 @@ h_common_lastop(struct ctx *c, enum store_table tb, const char *key,
 	if (rc == STORE_NOTFOUND) {
 		/* spec.md "Polling Last Operation": 410 Gone with {} once an
 		 * asynchronous delete has finished. */
-		if (store_begin(c->store, 0, &t) == STORE_OK) {
+		if (store_begin(c->store, 0, NULL, &t) == STORE_OK) {
 			gone = op_gone_get(t, key);
 			store_abort(t);
 		}

@@ -49,6 +49,16 @@
                                                 longer than both is not
                                                 written (the catalog is then
                                                 not cached) */
+#define OSB_MAX_STORE_SPEC      4096         /* OSBROKER_STORE: a libpq
+                                                connection string */
+#define OSB_MAX_HOST_ID         64           /* OSBROKER_HOST_ID, and the
+                                                machine id + boot id made
+                                                into one */
+#define OSB_STORE_RETRY_AFTER   5            /* seconds, in a 503 while the
+                                                store cannot be reached */
+#define OSB_PG_MAX_VALUE        (256L * 1024 * 1024) /* one record in
+                                                PostgreSQL (bytea holds 1 GB;
+                                                records are far smaller) */
 #define OSB_MAX_PROC_LINE       (OSB_MAX_PATH + 256) /* a /proc/self/maps line */
 #define OSB_MAX_CREDENTIAL_LINE 1024         /* a line of the credentials file */
 #define OSB_MAX_AUTH_CACHE      (64 * 1024)  /* the shared password cache file */

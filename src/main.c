@@ -81,6 +81,46 @@ hash_password(void)
 	return 0;
 }
 
+/* The configuration and the store it names, for the command-line modes:
+ * 0, or -1 after one line on stderr (never the connection string's
+ * password: store.h). */
+static int
+open_store(struct config *cfg, struct store **st)
+{
+	char err[512];
+
+	*st = NULL;
+	if (config_load(cfg, err, sizeof(err)) == -1) {
+		fprintf(stderr, "osbroker: %s\n", err);
+		return -1;
+	}
+	if (store_open(cfg->store, cfg->state_dir, cfg->map_size, st) !=
+	    STORE_OK) {
+		fprintf(stderr, "osbroker: state store: %s\n", *st != NULL ?
+		    store_strerror(*st) : "out of memory");
+		store_close(*st);
+		*st = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* The start-time check of `make run` and the systemd unit: the store can
+ * be opened (and its schema is created or current).  A worker itself
+ * does not exit when the database is down (server.c). */
+static int
+check_store(void)
+{
+	struct config	 cfg;
+	struct store	*st;
+
+	if (open_store(&cfg, &st) == -1)
+		return 1;
+	printf("ok: %s store, %s\n", store_kind(st), store_where(st));
+	store_close(st);
+	return 0;
+}
+
 /* Read-only: safe while the broker serves. */
 static int
 verify(void)
@@ -89,20 +129,10 @@ verify(void)
 	struct catalog		*cat = NULL;
 	struct catalog_error	 ce;
 	struct store		*st = NULL;
-	char			 err[512];
 	int			 n;
 
-	if (config_load(&cfg, err, sizeof(err)) == -1) {
-		fprintf(stderr, "osbroker: %s\n", err);
+	if (open_store(&cfg, &st) == -1)
 		return 1;
-	}
-	if (store_open(cfg.state_dir, cfg.map_size, &st) != STORE_OK) {
-		fprintf(stderr, "osbroker: state directory %s: %s\n",
-		    cfg.state_dir, st != NULL ? store_strerror(st) :
-		    "out of memory");
-		store_close(st);
-		return 1;
-	}
 	if (catalog_load(cfg.catalog_path, &cat, &ce) == -1)
 		fprintf(stderr, "osbroker: catalog %s not loaded (%s); plans "
 		    "are not checked\n", cfg.catalog_path, ce.message);
@@ -119,7 +149,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: osbroker [--check-catalog FILE | "
-	    "--hash-password | --verify | --version]\n");
+	    "--hash-password | --verify | --check-store | --version]\n");
 }
 
 int
@@ -136,6 +166,8 @@ main(int argc, char *argv[])
 		return hash_password();
 	if (argc == 2 && strcmp(argv[1], "--verify") == 0)
 		return verify();
+	if (argc == 2 && strcmp(argv[1], "--check-store") == 0)
+		return check_store();
 	if (argc == 5 && strcmp(argv[1], "--run-operation") == 0) {
 		log_init("osbroker-runner");
 		return runner_main(argv[2], argv[3], argv[4]);
@@ -157,8 +189,9 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	if (b.cfg.fastcgi)
-		log_msg("serving FastCGI (catalog %s, state %s)",
-		    b.cfg.catalog_path, b.cfg.state_dir);
+		log_msg("serving FastCGI (catalog %s, state %s, %s store: %s)",
+		    b.cfg.catalog_path, b.cfg.state_dir, store_kind(b.store),
+		    store_where(b.store));
 	rc = io_serve(server_handle, &b);
 	server_close(&b);
 	return rc;

@@ -337,7 +337,7 @@ op_read_live(struct store *st, enum store_table tb, const char *key,
 	int			 dirty = 0;
 
 	*out = NULL;
-	if ((rc = store_begin(st, 0, &t)) != STORE_OK)
+	if ((rc = store_begin(st, 0, NULL, &t)) != STORE_OK)
 		return rc;
 	rc = records_load(t, tb, key, out);
 	store_abort(t);
@@ -348,7 +348,7 @@ op_read_live(struct store *st, enum store_table tb, const char *key,
 	 * process may have finished it meanwhile. */
 	cJSON_Delete(*out);
 	*out = NULL;
-	if ((rc = store_begin(st, 1, &t)) == STORE_OK) {
+	if ((rc = store_begin(st, 1, key, &t)) == STORE_OK) {
 		rc = op_load_live(t, tb, key, out, &dirty);
 		if (rc == STORE_OK)
 			rc = op_end(t, dirty);

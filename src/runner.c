@@ -31,7 +31,10 @@ static char **
 runner_env(void)
 {
 	static const char *const keep[] = { "PATH=", "HOME=", "TMPDIR=",
-	    "LANG=", "ASAN_OPTIONS=", "UBSAN_OPTIONS=", "LSAN_OPTIONS=", NULL };
+	    "LANG=", "ASAN_OPTIONS=", "UBSAN_OPTIONS=", "LSAN_OPTIONS=",
+	    /* libpq's own settings (PGPASSFILE, PGSSLMODE, ...) for the
+	     * PostgreSQL store */
+	    "PG", NULL };
 	char	**env, **e;
 	size_t	 n = 0, i;
 
@@ -118,7 +121,7 @@ check_in(struct store *st, enum store_table tb, const char *key,
 	int			 ok = 0;
 
 	*rec = NULL;
-	if (store_begin(st, 1, &t) != STORE_OK)
+	if (store_begin(st, 1, key, &t) != STORE_OK)
 		return 0;
 	if (records_load(t, tb, key, rec) == STORE_OK &&
 	    op_state(*rec) == OPS_IN_PROGRESS &&
@@ -164,9 +167,9 @@ runner_main(const char *table, const char *key, const char *opid)
 		log_msg("runner: %s", err);
 		return 1;
 	}
-	if (store_open(cfg.state_dir, cfg.map_size, &st) != STORE_OK) {
-		log_msg("runner: state directory %s: %s", cfg.state_dir,
-		    st != NULL ? store_strerror(st) : "out of memory");
+	if (store_open(cfg.store, cfg.state_dir, cfg.map_size, &st) != STORE_OK) {
+		log_msg("runner: state store: %s", st != NULL ?
+		    store_strerror(st) : "out of memory");
 		goto out;
 	}
 	if (!check_in(st, tb, key, opid, &rec)) {
@@ -201,7 +204,7 @@ runner_main(const char *table, const char *key, const char *opid)
 			rc = 0;
 		goto out;
 	}
-	if (bid != NULL && store_begin(st, 0, &t) == STORE_OK) {
+	if (bid != NULL && store_begin(st, 0, NULL, &t) == STORE_OK) {
 		(void)records_load(t, T_INSTANCES, iid, &inst);
 		store_abort(t);
 	}

@@ -49,10 +49,18 @@ server_open(struct server *b, char *err, size_t errlen)
 	memset(b, 0, sizeof(*b));
 	if (config_load(&b->cfg, err, errlen) == -1)
 		return -1;
-	if ((rc = store_open(b->cfg.state_dir, b->cfg.map_size, &b->store)) !=
-	    STORE_OK) {
-		/* The store's message names the directory. */
-		snprintf(err, errlen, "state directory: %s", b->store != NULL ?
+	rc = store_open(b->cfg.store, b->cfg.state_dir, b->cfg.map_size,
+	    &b->store);
+	/* A database that cannot be reached now may be back for the next
+	 * request: serve 503 until then rather than exit (multiwatch would
+	 * restart the worker into the same failure until it gives up).
+	 * `osbroker --check-store` is the start-time check. */
+	if (rc == STORE_UNAVAILABLE)
+		log_msg("state store: %s; answering 503 until it can be "
+		    "reached", store_strerror(b->store));
+	else if (rc != STORE_OK) {
+		/* The store's message names the directory or the server. */
+		snprintf(err, errlen, "state store: %s", b->store != NULL ?
 		    store_strerror(b->store) : "out of memory");
 		store_close(b->store);
 		b->store = NULL;

@@ -1,89 +1,41 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * store: LMDB backend.  See store.h.
- *
- * One environment per state directory (data.mdb, lock.mdb), four named
- * databases.  LMDB rules we rely on: an environment is opened once per process
- * and never used in a forked child; writers are serialised by the lock file
- * across processes; a process killed mid-transaction leaves the last committed
- * state (copy-on-write pages), and stale reader slots of dead processes are
- * cleared with mdb_reader_check() at open.
+ * store: picks the backend (store.h) and dispatches to it.
  */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 
-#include <lmdb.h>
-
-#include "limits.h"
 #include "store.h"
+#include "store_int.h"
 
-static const char *table_names[T__COUNT] = {
+const char *const store_table_names[T__COUNT] = {
 	[T_INSTANCES]	= "instances",
 	[T_BINDINGS]	= "bindings",
 	[T_META]	= "meta",
 	[T_GONE]	= "gone",
 };
 
-struct store {
-	MDB_env		*env;
-	MDB_dbi		 dbi[T__COUNT];
-	int		 missing[T__COUNT];	/* read-only: table not there */
-	int		 readonly;		/* opened read-only: open_env() */
-	time_t		 retried;		/* last try to reopen writable */
-	char		 dir[OSB_MAX_PATH];
-	size_t		 map_size;
-	unsigned long	 txns;			/* since the last store_release() */
-	char		 err[256];
-};
-
-struct store_txn {
-	struct store	*st;
-	MDB_txn		*txn;
-};
-
-static enum store_rc
-fail(struct store *st, const char *what, int rc)
-{
-	snprintf(st->err, sizeof(st->err), "%s: %s", what, mdb_strerror(rc));
-	if (rc == MDB_NOTFOUND)
-		return STORE_NOTFOUND;
-	if (rc == MDB_MAP_FULL || rc == ENOSPC || rc == MDB_TXN_FULL)
-		return STORE_FULL;
-	if (rc == EACCES || rc == EROFS || rc == EPERM)
-		return STORE_READONLY;
-	return STORE_ERROR;
-}
-
-const char *
-store_strerror(const struct store *st)
-{
-	return st->err;
-}
-
 /* The state directory holds every credential handed out: create it
  * private, and refuse one that others may write to (they could replace the
  * data file or its lock). */
-static int
-check_dir(struct store *st, const char *dir)
+int
+store_check_dir(const char *dir, char *err, size_t errlen)
 {
 	struct stat sb;
 
 	if (stat(dir, &sb) == -1 && errno == ENOENT && mkdir(dir, 0700) == -1) {
-		snprintf(st->err, sizeof(st->err), "%s: cannot create it: %s",
+		snprintf(err, errlen, "%s: cannot create it: %s",
 		    dir, strerror(errno));
 		return -1;
 	}
 	if (stat(dir, &sb) == -1 || !S_ISDIR(sb.st_mode)) {
-		snprintf(st->err, sizeof(st->err), "%s: not a directory", dir);
+		snprintf(err, errlen, "%s: not a directory", dir);
 		return -1;
 	}
 	if (sb.st_mode & (S_IWGRP | S_IWOTH)) {
-		snprintf(st->err, sizeof(st->err), "%s: writable by other users "
+		snprintf(err, errlen, "%s: writable by other users "
 		    "(mode %04o); chmod 0700 it", dir,
 		    (unsigned)(sb.st_mode & 07777));
 		return -1;
@@ -91,361 +43,109 @@ check_dir(struct store *st, const char *dir)
 	return 0;
 }
 
-static int
-env_open(struct store *st, unsigned flags)
-{
-	int e;
-
-	if (st->env != NULL) {
-		mdb_env_close(st->env);
-		st->env = NULL;
-	}
-	if ((e = mdb_env_create(&st->env)) != 0)
-		return e;
-	if ((e = mdb_env_set_mapsize(st->env, st->map_size)) != 0 ||
-	    (e = mdb_env_set_maxdbs(st->env, T__COUNT)) != 0 ||
-	    (e = mdb_env_open(st->env, st->dir, flags, 0600)) != 0) {
-		mdb_env_close(st->env);
-		st->env = NULL;
-	}
-	return e;
-}
-
-int
-store_readonly(const struct store *st)
-{
-	return st->readonly;
-}
-
-/* Open every table in one transaction: a read transaction (create 0),
- * or a write transaction that creates the missing ones.  Returns 0,
- * MDB_NOTFOUND when a table does not exist (read: st->missing says which),
- * or LMDB's error. */
-static int
-open_tables(struct store *st, int create)
-{
-	MDB_txn	*txn = NULL;
-	int	 e, i, notfound = 0;
-
-	if ((e = mdb_txn_begin(st->env, NULL, create ? 0 : MDB_RDONLY,
-	    &txn)) != 0)
-		return e;
-	for (i = 0; i < T__COUNT; i++) {
-		e = mdb_dbi_open(txn, table_names[i], create ? MDB_CREATE : 0,
-		    &st->dbi[i]);
-		st->missing[i] = e == MDB_NOTFOUND;
-		if (e == MDB_NOTFOUND)
-			notfound = 1;
-		else if (e != 0) {
-			mdb_txn_abort(txn);
-			return e;
-		}
-	}
-	/* Committed, not aborted: the handles stay valid afterwards. */
-	if ((e = mdb_txn_commit(txn)) != 0)
-		return e;
-	return notfound ? MDB_NOTFOUND : 0;
-}
-
-/* Open the environment and its tables: read-write, or, when the storage
- * cannot be written (a disk remounted read-only after an error, modes),
- * read-only, so that reads are still served and changes get 503
- * (store_begin) rather than the broker not starting at all.  Without a
- * writable lock file there can be no writer either (MDB_NOLOCK). */
-static enum store_rc
-open_env(struct store *st)
-{
-	int	 e, dead;
-
-	st->readonly = 0;
-	memset(st->missing, 0, sizeof(st->missing));
-	/* MDB_NOTLS: reader slots belong to the transaction, not the
-	 * thread; harmless for our single-threaded workers. */
-	e = env_open(st, MDB_NOTLS);
-	if (e == EACCES || e == EROFS) {
-		int e2 = env_open(st, MDB_NOTLS | MDB_RDONLY);
-
-		if (e2 == EACCES || e2 == EROFS)
-			e2 = env_open(st, MDB_NOTLS | MDB_RDONLY | MDB_NOLOCK);
-		if (e2 == 0) {
-			st->readonly = 1;
-			e = 0;
-		}
-	}
-	if (e != 0)
-		return fail(st, st->dir, e);
-	if (!st->readonly)
-		(void)mdb_reader_check(st->env, &dead);
-	/* The tables exist once the store has been opened writable: then a
-	 * read transaction opens them without taking the writers' lock, so
-	 * a process start (every CGI request) never waits for a commit. */
-	if ((e = open_tables(st, 0)) == MDB_NOTFOUND && !st->readonly)
-		e = open_tables(st, 1);
-	if (e == MDB_NOTFOUND)
-		e = 0;		/* read-only, tables missing: reads find nothing */
-	return e == 0 ? STORE_OK : fail(st, "open tables", e);
-}
-
 enum store_rc
-store_open(const char *dir, size_t map_size, struct store **out)
+store_open(const char *spec, const char *dir, size_t map_size,
+    struct store **out)
 {
-	struct store	*st;
-	enum store_rc	 rc;
-
-	*out = NULL;
-	if ((st = calloc(1, sizeof(*st))) == NULL)
-		return STORE_ERROR;
-	/* Keep st even on failure, just long enough to report; callers
-	 * print then close. */
-	*out = st;
-	if (strlen(dir) >= sizeof(st->dir)) {
-		snprintf(st->err, sizeof(st->err), "state directory path too "
-		    "long");
-		return STORE_ERROR;
-	}
-	snprintf(st->dir, sizeof(st->dir), "%s", dir);
-	st->map_size = map_size;
-	if (check_dir(st, dir) == -1)
-		return STORE_ERROR;
-	rc = open_env(st);
-	return rc;
+	if (spec == NULL || *spec == '\0' || strcmp(spec, "lmdb") == 0)
+		return store_lmdb_open(dir, map_size, out);
+	return store_pg_open(spec, dir, out);
 }
 
 void
 store_close(struct store *st)
 {
-	if (st == NULL)
-		return;
-	if (st->env != NULL)
-		mdb_env_close(st->env);
-	free(st);
+	if (st != NULL)
+		st->ops->close(st);
 }
 
-/* Where the data file is mapped in this process: LMDB does not say
- * (mdb_env_info() gives the address only for MDB_FIXEDMAP), so find the
- * mapping of the file's inode in /proc/self/maps.  Looked up on every call:
- * a reopen or a grown map moves it. */
-static int
-find_map(struct store *st, void **addr, size_t *len)
+const char *
+store_kind(const struct store *st)
 {
-	struct stat		 sb;
-	FILE			*f;
-	char			 line[OSB_MAX_PROC_LINE];
-	unsigned long		 lo, hi, ino;
-	mdb_filehandle_t	 fd;
-	int			 found = 0;
+	return st->ops->kind;
+}
 
-	if (mdb_env_get_fd(st->env, &fd) != 0 || fstat(fd, &sb) == -1 ||
-	    (f = fopen("/proc/self/maps", "re")) == NULL)
-		return 0;
-	while (!found && fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "%lx-%lx %*s %*s %*s %lu", &lo, &hi, &ino) == 3 &&
-		    ino == (unsigned long)sb.st_ino && hi > lo &&
-		    strstr(line, "/data.mdb") != NULL) {
-			*addr = (void *)lo;
-			*len = hi - lo;
-			found = 1;
-		}
-	fclose(f);
-	return found;
+int
+store_shared(const struct store *st)
+{
+	return st->ops->shared;
+}
+
+const char *
+store_where(const struct store *st)
+{
+	return st->ops->where(st);
+}
+
+int
+store_readonly(const struct store *st)
+{
+	return st->ops->readonly(st);
 }
 
 void
 store_release(struct store *st)
 {
-	void	*addr;
-	size_t	 len;
+	if (st != NULL)
+		st->ops->release(st);
+}
 
-	if (st == NULL || st->env == NULL || st->txns == 0 ||
-	    !find_map(st, &addr, &len))
-		return;
-	st->txns = 0;
-	/* A read-only shared mapping of the file (no MDB_WRITEMAP): the
-	 * pages stay in the page cache and fault back in on the next read. */
-	(void)madvise(addr, len, MADV_DONTNEED);
+const char *
+store_strerror(const struct store *st)
+{
+	return st->ops->strerror(st);
 }
 
 enum store_rc
-store_begin(struct store *st, int write, struct store_txn **out)
+store_begin(struct store *st, int write, const char *scope,
+    struct store_txn **out)
 {
-	struct store_txn	*t;
-	int			 e;
-
-	*out = NULL;
-	/* Opened read-only: the storage may be writable again (the disk
-	 * repaired and remounted).  Try at most once a second; no transaction
-	 * of this process is open between requests. */
-	if (((write && st->readonly) || st->env == NULL) &&
-	    time(NULL) != st->retried) {
-		st->retried = time(NULL);
-		(void)open_env(st);
-	}
-	if (st->env == NULL)	/* no environment at all any more */
-		return STORE_ERROR;
-	if (write && st->readonly) {
-		snprintf(st->err, sizeof(st->err), "begin: the state directory "
-		    "%.200s is not writable", st->dir);
-		return STORE_READONLY;
-	}
-	if ((t = calloc(1, sizeof(*t))) == NULL)
-		return STORE_ERROR;
-	t->st = st;
-	st->txns++;
-	e = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
-	/* Another process (one started with a larger OSBROKER_MAP_SIZE) grew
-	 * the data past our map: adopt its size, which needs no transaction
-	 * of ours open, and there is none between requests. */
-	if (e == MDB_MAP_RESIZED && (e = mdb_env_set_mapsize(st->env, 0)) == 0)
-		e = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY,
-		    &t->txn);
-	if (e != 0) {
-		free(t);
-		return fail(st, "begin", e);
-	}
-	*out = t;
-	return STORE_OK;
+	return st->ops->begin(st, write, scope, out);
 }
 
 enum store_rc
 store_commit(struct store_txn *t)
 {
-	struct store	*st = t->st;
-	int		 e = mdb_txn_commit(t->txn);
-
-	free(t);
-	return e == 0 ? STORE_OK : fail(st, "commit", e);
+	return t->st->ops->commit(t);
 }
 
 void
 store_abort(struct store_txn *t)
 {
-	if (t == NULL)
-		return;
-	mdb_txn_abort(t->txn);
-	free(t);
-}
-
-static MDB_val
-keyval(const char *key)
-{
-	MDB_val k;
-
-	k.mv_data = (void *)key;
-	k.mv_size = strlen(key);
-	return k;
+	if (t != NULL)
+		t->st->ops->abort(t);
 }
 
 enum store_rc
 store_get(struct store_txn *t, enum store_table tb, const char *key,
     char **val, size_t *len)
 {
-	MDB_val	 k = keyval(key), v;
-	int	 e;
-
-	*val = NULL;
-	if (t->st->missing[tb])
-		return STORE_NOTFOUND;
-	if ((e = mdb_get(t->txn, t->st->dbi[tb], &k, &v)) != 0)
-		return e == MDB_NOTFOUND ? STORE_NOTFOUND : fail(t->st, "get", e);
-	if ((*val = malloc(v.mv_size + 1)) == NULL)
-		return STORE_ERROR;
-	memcpy(*val, v.mv_data, v.mv_size);
-	(*val)[v.mv_size] = '\0';
-	if (len != NULL)
-		*len = v.mv_size;
-	return STORE_OK;
+	return t->st->ops->get(t, tb, key, val, len);
 }
 
 enum store_rc
 store_put(struct store_txn *t, enum store_table tb, const char *key,
     const char *val, size_t len)
 {
-	MDB_val	 k = keyval(key), v;
-	int	 e;
-
-	v.mv_data = (void *)val;
-	v.mv_size = len;
-	if ((e = mdb_put(t->txn, t->st->dbi[tb], &k, &v, 0)) != 0)
-		return fail(t->st, "put", e);
-	return STORE_OK;
+	return t->st->ops->put(t, tb, key, val, len);
 }
 
 enum store_rc
 store_del(struct store_txn *t, enum store_table tb, const char *key)
 {
-	MDB_val	 k = keyval(key);
-	int	 e;
-
-	if ((e = mdb_del(t->txn, t->st->dbi[tb], &k, NULL)) != 0)
-		return e == MDB_NOTFOUND ? STORE_NOTFOUND : fail(t->st, "del", e);
-	return STORE_OK;
+	return t->st->ops->del(t, tb, key);
 }
 
 enum store_rc
 store_scan(struct store_txn *t, enum store_table tb, const char *prefix,
     int (*fn)(const char *, const char *, size_t, void *), void *arg)
 {
-	MDB_cursor	*c;
-	MDB_val		 k = keyval(prefix), v;
-	size_t		 plen = strlen(prefix);
-	char		*key;
-	int		 e, op = MDB_SET_RANGE, stop = 0;
-	enum store_rc	 rc = STORE_OK;
-
-	if (t->st->missing[tb])
-		return STORE_OK;
-	if ((e = mdb_cursor_open(t->txn, t->st->dbi[tb], &c)) != 0)
-		return fail(t->st, "cursor", e);
-	/* LMDB refuses an empty key to seek to: "" means from the start. */
-	if (plen == 0)
-		op = MDB_FIRST;
-	while (!stop && (e = mdb_cursor_get(c, &k, &v, op)) == 0) {
-		op = MDB_NEXT;
-		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
-			break;
-		if ((key = malloc(k.mv_size + 1)) == NULL) {
-			rc = STORE_ERROR;
-			break;
-		}
-		memcpy(key, k.mv_data, k.mv_size);
-		key[k.mv_size] = '\0';
-		stop = fn(key, v.mv_data, v.mv_size, arg);
-		free(key);
-	}
-	if (e != 0 && e != MDB_NOTFOUND)
-		rc = fail(t->st, "scan", e);
-	mdb_cursor_close(c);
-	return rc;
+	return t->st->ops->scan(t, tb, prefix, fn, arg);
 }
 
 enum store_rc
 store_del_prefix(struct store_txn *t, enum store_table tb, const char *prefix,
     size_t *count)
 {
-	MDB_cursor	*c;
-	MDB_val		 k = keyval(prefix), v;
-	size_t		 plen = strlen(prefix), n = 0;
-	int		 e;
-	enum store_rc	 rc = STORE_OK;
-
-	if ((e = mdb_cursor_open(t->txn, t->st->dbi[tb], &c)) != 0)
-		return fail(t->st, "cursor", e);
-	e = mdb_cursor_get(c, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
-	while (e == 0) {
-		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
-			break;
-		if ((e = mdb_cursor_del(c, 0)) != 0)
-			break;
-		n++;
-		/* Seek again rather than trust the cursor's position after a
-		 * delete at the end of a page. */
-		k = keyval(prefix);
-		e = mdb_cursor_get(c, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
-	}
-	if (e != 0 && e != MDB_NOTFOUND)
-		rc = fail(t->st, "delete", e);
-	mdb_cursor_close(c);
-	if (count != NULL)
-		*count = n;
-	return rc;
+	return t->st->ops->del_prefix(t, tb, prefix, count);
 }

@@ -9,8 +9,17 @@
  * workers race on one id, exactly one 201" true.  Commits are synchronous
  * (durable) by default; a 2xx is sent only after store_commit() returned 0.
  *
- * The backend today is LMDB (store.c).  Handlers never include lmdb.h, so
- * another backend can replace this file without touching them.
+ * Two backends sit behind this interface (store.c picks one): LMDB in the
+ * state directory (store_lmdb.c, the default: one host, no server) and
+ * PostgreSQL (store_pg.c: several broker hosts share one database).  Nothing
+ * above this header includes lmdb.h or libpq-fe.h.
+ *
+ * Write transactions are serialised per scope: the instance id a decision is
+ * about (its record, its bindings, its tombstone), or NULL for the whole
+ * store.  Two write transactions with the same scope, or one of them NULL,
+ * never overlap; LMDB serialises every writer anyway, PostgreSQL takes
+ * transaction-scoped advisory locks (docs/high-availability.md says why).
+ * A write transaction touches only keys of its scope.
  *
  * Keys: instances by instance id; bindings by "<instance_id>/<binding_id>" (ids
  * cannot contain '/', see util.h id_valid), so one instance's bindings are one
@@ -39,17 +48,42 @@ enum store_rc {
 	STORE_NOTFOUND,
 	STORE_FULL,		/* the map or the disk is full */
 	STORE_READONLY,		/* the state directory is not writable */
+	STORE_UNAVAILABLE,	/* the database cannot be reached now, or a
+				 * commit's outcome is unknown (the connection
+				 * was lost during it): retry later */
 	STORE_ERROR		/* anything else; see store_strerror() */
 };
 
 struct store;
 struct store_txn;
 
-/* Open (creating if needed) the store in dir.  Once per process, never
- * inherited across fork().  dir is created 0700 when missing and refused
- * when others may write to it; the files are 0600. */
-enum store_rc store_open(const char *dir, size_t map_size, struct store **out);
+/* Which store: spec NULL, "" or "lmdb" is LMDB in dir (created 0700 when
+ * missing and refused when others may write to it; the files are 0600);
+ * a libpq connection string ("postgresql://...", "postgres://..." or
+ * "key=value ...") is PostgreSQL, whose schema is created on first use.
+ * Once per process, never inherited across fork().
+ *
+ * On failure *out is still set (free it with store_close()) so that
+ * store_strerror() can say why; STORE_UNAVAILABLE means the database could
+ * not be reached: the store is usable and connects again on each
+ * store_begin(), so a worker started during an outage answers 503 rather
+ * than exiting.  Any other failure is the configuration's (a bad
+ * connection string, missing rights, a schema newer than this broker). */
+enum store_rc store_open(const char *spec, const char *dir, size_t map_size,
+                  struct store **out);
 void          store_close(struct store *);
+
+/* "lmdb" or "postgresql". */
+const char   *store_kind(const struct store *);
+
+/* 1 when other hosts may share this store (PostgreSQL): a process on
+ * another host cannot be judged by its pid, so asynchronous operations
+ * renew a lease (op.h).  0 for LMDB. */
+int           store_shared(const struct store *);
+
+/* Where the store is, for messages: the state directory, or PostgreSQL's
+ * host, port, database and user (never the password). */
+const char   *store_where(const struct store *);
 
 /* 1 when the store could only be opened read-only (its directory or files
  * not writable, a read-only file system): reads work, every write
@@ -66,7 +100,15 @@ int           store_readonly(const struct store *);
  * does every OSB_RELEASE_EVERY requests. */
 void          store_release(struct store *);
 
-enum store_rc store_begin(struct store *, int write, struct store_txn **out);
+/* A read transaction (write 0) sees one consistent snapshot; scope is
+ * ignored.  A write transaction is serialised with every other of the same
+ * scope (above): an instance id, or a key of the instances, bindings or
+ * gone tables, whose part before the first '/' is the instance id. */
+enum store_rc store_begin(struct store *, int write, const char *scope,
+                  struct store_txn **out);
+/* STORE_OK only once the change is durable (LMDB: synced; PostgreSQL:
+ * COMMIT returned with synchronous_commit on).  STORE_UNAVAILABLE when the
+ * connection was lost during COMMIT: the outcome is unknown. */
 enum store_rc store_commit(struct store_txn *);
 void          store_abort(struct store_txn *);
 
@@ -87,7 +129,8 @@ enum store_rc store_scan(struct store_txn *, enum store_table,
 enum store_rc store_del_prefix(struct store_txn *, enum store_table,
                   const char *prefix, size_t *count);
 
-/* The last error of this store, for logs (never contains record data). */
+/* The last error of this store, for logs (never contains record data or a
+ * password). */
 const char   *store_strerror(const struct store *);
 
 #endif

@@ -131,7 +131,7 @@ verify_store(struct store *st, const struct catalog *cat, FILE *out)
 	memset(&v, 0, sizeof(v));
 	v.cat = cat;
 	v.out = out;
-	if (store_begin(st, 0, &v.t) != STORE_OK)
+	if (store_begin(st, 0, NULL, &v.t) != STORE_OK)
 		return -1;
 	if ((rc = store_scan(v.t, T_INSTANCES, "", each_instance, &v)) ==
 	    STORE_OK &&

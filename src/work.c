@@ -144,7 +144,7 @@ make_input(struct store *st, const struct catalog *cat, enum action a,
 	if (a == ACT_DEPROVISION) {
 		b.arr = cJSON_AddArrayToObject(in, "bindings");
 		snprintf(prefix, sizeof(prefix), "%s/", iid);
-		if (store_begin(st, 0, &t) == STORE_OK) {
+		if (store_begin(st, 0, NULL, &t) == STORE_OK) {
 			(void)store_scan(t, T_BINDINGS, prefix, collect_binding,
 			    &b);
 			store_abort(t);
@@ -456,7 +456,7 @@ work_record(struct store *st, enum store_table tb, const char *key,
 
 	*final = NULL;
 	*ours = 0;
-	if ((rc = store_begin(st, 1, &t)) != STORE_OK)
+	if ((rc = store_begin(st, 1, key, &t)) != STORE_OK)
 		return rc;
 	rc = records_load(t, tb, key, &rec);
 	if (rc == STORE_NOTFOUND || (rc == STORE_OK && (op_state(rec) !=

@@ -493,7 +493,7 @@ snapshot(struct snap *sn)
 
 	sn->len = 0;
 	snap_add(sn, "", 0);
-	FUZZ_CHECK(store_begin(srv.store, 0, &t) == STORE_OK, "store_begin: "
+	FUZZ_CHECK(store_begin(srv.store, 0, NULL, &t) == STORE_OK, "store_begin: "
 	    "%s", store_strerror(srv.store));
 	for (tb = 0; tb < T__COUNT; tb++) {
 		snap_add(sn, "\n#", 2);
@@ -529,7 +529,7 @@ stored(enum store_table tb, const char *key, int prefix)
 	enum store_rc		 rc;
 	int			 found = 0;
 
-	FUZZ_CHECK(store_begin(srv.store, 0, &t) == STORE_OK, "store_begin");
+	FUZZ_CHECK(store_begin(srv.store, 0, NULL, &t) == STORE_OK, "store_begin");
 	if (prefix) {
 		rc = store_scan(t, tb, key, found_one, &found);
 		if (rc == STORE_OK && !found)
@@ -572,7 +572,7 @@ check_consistent(void)
 		verify_store(srv.store, srv.catalog, stderr);
 		FUZZ_CHECK(0, "verify_store found problems");
 	}
-	FUZZ_CHECK(store_begin(srv.store, 0, &t) == STORE_OK, "store_begin");
+	FUZZ_CHECK(store_begin(srv.store, 0, NULL, &t) == STORE_OK, "store_begin");
 	FUZZ_CHECK(store_scan(t, T_INSTANCES, "", plan_known, NULL) ==
 	    STORE_OK && store_scan(t, T_BINDINGS, "", plan_known, NULL) ==
 	    STORE_OK, "store_scan");
@@ -644,7 +644,7 @@ store_reset(void)
 	size_t			 i;
 	int			 tb;
 
-	FUZZ_CHECK(store_begin(srv.store, 1, &t) == STORE_OK, "store_begin: "
+	FUZZ_CHECK(store_begin(srv.store, 1, NULL, &t) == STORE_OK, "store_begin: "
 	    "%s", store_strerror(srv.store));
 	for (tb = 0; tb < T__COUNT; tb++)
 		if (tb != T_META)

@@ -210,7 +210,7 @@ begin_write(struct store *st)
 {
 	struct store_txn *t;
 
-	if (store_begin(st, 1, &t) != STORE_OK)
+	if (store_begin(st, 1, NULL, &t) != STORE_OK)
 		exit(2);
 	return t;
 }

@@ -28,7 +28,7 @@ load(struct store *st, enum store_table tb, const char *key, cJSON **out)
 	enum store_rc		 rc;
 
 	*out = (cJSON *)&dir;	/* not NULL: records_load must clear it */
-	if (store_begin(st, 0, &t) != STORE_OK)
+	if (store_begin(st, 0, NULL, &t) != STORE_OK)
 		return STORE_ERROR;
 	rc = records_load(t, tb, key, out);
 	store_abort(t);
@@ -46,7 +46,7 @@ test_store(void)
 	cJSON			*rec = cJSON_Parse(text), *got;
 	enum store_rc		 rc;
 
-	if (store_begin(st, 1, &t) != STORE_OK)
+	if (store_begin(st, 1, NULL, &t) != STORE_OK)
 		exit(2);
 	CHECK(records_save(t, T_INSTANCES, "inst-1", rec) == STORE_OK,
 	    "records_save: STORE_OK");
@@ -71,7 +71,7 @@ test_store(void)
 
 	/* Saved again: the new document replaces the old one. */
 	cJSON_DeleteItemFromObjectCaseSensitive(rec, "n");
-	if (store_begin(st, 1, &t) != STORE_OK ||
+	if (store_begin(st, 1, NULL, &t) != STORE_OK ||
 	    records_save(t, T_INSTANCES, "inst-1", rec) != STORE_OK ||
 	    store_commit(t) != STORE_OK)
 		exit(2);

@@ -37,7 +37,7 @@ get(struct store *st, enum store_table tb, const char *key, enum store_rc *rc)
 	struct store_txn	*t;
 	char			*v = NULL;
 
-	if ((*rc = store_begin(st, 0, &t)) != STORE_OK)
+	if ((*rc = store_begin(st, 0, NULL, &t)) != STORE_OK)
 		return NULL;
 	*rc = store_get(t, tb, key, &v, NULL);
 	store_abort(t);
@@ -49,7 +49,7 @@ put1(struct store *st, enum store_table tb, const char *key, const char *val)
 {
 	struct store_txn *t;
 
-	if (store_begin(st, 1, &t) != STORE_OK)
+	if (store_begin(st, 1, NULL, &t) != STORE_OK)
 		return -1;
 	if (store_put(t, tb, key, val, strlen(val)) != STORE_OK) {
 		store_abort(t);
@@ -103,7 +103,7 @@ test_basic(void)
 	char			*v;
 	size_t			 len;
 
-	rc = store_open(dir, 16 * 1024 * 1024, &st);
+	rc = store_open(NULL, dir, 16 * 1024 * 1024, &st);
 	CHECK(rc == STORE_OK && st != NULL, "store_open in a temp dir");
 	if (rc != STORE_OK) {
 		printf("#   %s\n", st ? store_strerror(st) : "");
@@ -111,7 +111,7 @@ test_basic(void)
 		return;
 	}
 
-	CHECK(store_begin(st, 1, &t) == STORE_OK, "begin write");
+	CHECK(store_begin(st, 1, NULL, &t) == STORE_OK, "begin write");
 	CHECK(store_put(t, T_INSTANCES, "i1", "{\"a\":1}", 7) == STORE_OK,
 	    "put");
 	len = 0;
@@ -152,7 +152,7 @@ test_basic(void)
 	CHECK(store_commit(t) == STORE_OK, "commit the puts and deletes");
 
 	/* Abort discards writes and deletes. */
-	CHECK(store_begin(st, 1, &t) == STORE_OK, "begin write 2");
+	CHECK(store_begin(st, 1, NULL, &t) == STORE_OK, "begin write 2");
 	store_put(t, T_INSTANCES, "gone", "x", 1);
 	store_del(t, T_INSTANCES, "i1");
 	store_put(t, T_META, "bin", "changed", 7);
@@ -174,8 +174,8 @@ test_basic(void)
 	{
 		struct store_txn *w, *r;
 
-		CHECK(store_begin(st, 0, &r) == STORE_OK, "begin read");
-		CHECK(store_begin(st, 1, &w) == STORE_OK,
+		CHECK(store_begin(st, 0, NULL, &r) == STORE_OK, "begin read");
+		CHECK(store_begin(st, 1, NULL, &w) == STORE_OK,
 		    "begin write while reading");
 		store_put(w, T_INSTANCES, "i2", "two", 3);
 		CHECK(store_get(r, T_INSTANCES, "i2", &v, &len) ==
@@ -189,7 +189,7 @@ test_basic(void)
 	store_close(st);
 
 	/* Commits persist across close and reopen. */
-	rc = store_open(dir, 16 * 1024 * 1024, &st);
+	rc = store_open(NULL, dir, 16 * 1024 * 1024, &st);
 	CHECK(rc == STORE_OK, "reopen");
 	if (rc != STORE_OK) {
 		store_close(st);
@@ -223,19 +223,19 @@ test_prefix(void)
 	size_t			 i, n;
 	int			 ok;
 
-	if (store_open(dir, 16 * 1024 * 1024, &st) != STORE_OK) {
+	if (store_open(NULL, dir, 16 * 1024 * 1024, &st) != STORE_OK) {
 		CHECK(0, "reopen for prefix tests");
 		store_close(st);
 		return;
 	}
-	if (store_begin(st, 1, &t) != STORE_OK)
+	if (store_begin(st, 1, NULL, &t) != STORE_OK)
 		abort();
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		store_put(t, T_BINDINGS, keys[i], keys[i], strlen(keys[i]));
 	store_put(t, T_INSTANCES, "i1/zz", "other table", 11);
 	CHECK(store_commit(t) == STORE_OK, "commit binding keys");
 
-	if (store_begin(st, 0, &t) != STORE_OK)
+	if (store_begin(st, 0, NULL, &t) != STORE_OK)
 		abort();
 	scans(t, "i1/", "i1/a=i1/a;i1/b=i1/b;i1/c=i1/c;", 0,
 	    "only i1/*, in key order (not i10/x, i1, i1.)");
@@ -251,7 +251,7 @@ test_prefix(void)
 	store_abort(t);
 
 	/* Delete by prefix. */
-	if (store_begin(st, 1, &t) != STORE_OK)
+	if (store_begin(st, 1, NULL, &t) != STORE_OK)
 		abort();
 	n = 99;
 	rc = store_del_prefix(t, T_BINDINGS, "i1/", &n);
@@ -263,7 +263,7 @@ test_prefix(void)
 	rc = store_del_prefix(t, T_BINDINGS, "zzz", NULL);
 	CHECK(rc == STORE_OK, "store_del_prefix: count optional, past end");
 	CHECK(store_commit(t) == STORE_OK, "commit deletes");
-	if (store_begin(st, 0, &t) != STORE_OK)
+	if (store_begin(st, 0, NULL, &t) != STORE_OK)
 		abort();
 	scans(t, "i1/", "", 0, "i1/* gone");
 	scans(t, "i", "i0/z=i0/z;i1=i1;i1.=i1.;i10/x=i10/x;i2/y=i2/y;", 0,
@@ -274,7 +274,7 @@ test_prefix(void)
 	store_abort(t);
 
 	/* Many keys over many pages, one instance in the middle. */
-	if (store_begin(st, 1, &t) != STORE_OK)
+	if (store_begin(st, 1, NULL, &t) != STORE_OK)
 		abort();
 	for (i = 0; i < 600; i++) {
 		snprintf(key, sizeof(key), "m%c/b%04zu", i < 200 ? 'a' :
@@ -283,13 +283,13 @@ test_prefix(void)
 		    "0123456789abcdef0123456789abcdef", 64);
 	}
 	CHECK(store_commit(t) == STORE_OK, "commit 600 keys");
-	if (store_begin(st, 1, &t) != STORE_OK)
+	if (store_begin(st, 1, NULL, &t) != STORE_OK)
 		abort();
 	rc = store_del_prefix(t, T_BINDINGS, "mb/", &n);
 	CHECK(rc == STORE_OK && n == 200, "store_del_prefix over pages: 200 "
 	    "(got %zu)", n);
 	CHECK(store_commit(t) == STORE_OK, "commit the prefix delete");
-	if (store_begin(st, 0, &t) != STORE_OK)
+	if (store_begin(st, 0, NULL, &t) != STORE_OK)
 		abort();
 	{
 		struct seen s;
@@ -334,7 +334,7 @@ test_full(void)
 		perror(d);
 		return;
 	}
-	rc = store_open(d, 1024 * 1024, &st);
+	rc = store_open(NULL, d, 1024 * 1024, &st);
 	CHECK(rc == STORE_OK, "store_open with a 1 MiB map");
 	if (rc != STORE_OK) {
 		store_close(st);
@@ -346,7 +346,7 @@ test_full(void)
 	if ((big = malloc(4000)) == NULL)
 		abort();
 	memset(big, 'x', 4000);
-	if (store_begin(st, 1, &t) != STORE_OK)
+	if (store_begin(st, 1, NULL, &t) != STORE_OK)
 		abort();
 	for (i = 0; i < 10000; i++) {
 		snprintf(key, sizeof(key), "fill%06d", i);
@@ -382,7 +382,7 @@ test_open_errors(void)
 	char		 d[96];
 
 	snprintf(d, sizeof(d), "%s/missing/deeper", dir);
-	rc = store_open(d, 1024 * 1024, &st);
+	rc = store_open(NULL, d, 1024 * 1024, &st);
 	CHECK(rc != STORE_OK && st != NULL &&
 	    strstr(store_strerror(st), d) != NULL,
 	    "store_open of a missing directory fails, naming it");
@@ -395,7 +395,7 @@ test_open_errors(void)
 
 		snprintf(d, sizeof(d), "%s/new", dir);
 		st = NULL;
-		rc = store_open(d, 1024 * 1024, &st);
+		rc = store_open(NULL, d, 1024 * 1024, &st);
 		CHECK(rc == STORE_OK && stat(d, &sb) == 0 &&
 		    (sb.st_mode & 07777) == 0700, "a missing state directory is "
 		    "created 0700");
@@ -408,14 +408,14 @@ test_open_errors(void)
 		snprintf(d, sizeof(d), "%s/shared", dir);
 		if (mkdir(d, 0700) == 0 && chmod(d, 0770) == 0) {
 			st = NULL;
-			rc = store_open(d, 1024 * 1024, &st);
+			rc = store_open(NULL, d, 1024 * 1024, &st);
 			CHECK(rc != STORE_OK && st != NULL &&
 			    strstr(store_strerror(st), "chmod 0700") != NULL,
 			    "a group-writable state directory is refused");
 			store_close(st);
 			chmod(d, 0702);
 			st = NULL;
-			rc = store_open(d, 1024 * 1024, &st);
+			rc = store_open(NULL, d, 1024 * 1024, &st);
 			CHECK(rc != STORE_OK, "a world-writable one too");
 			store_close(st);
 			rmdir(d);
@@ -432,7 +432,7 @@ test_open_errors(void)
 		return;
 	}
 	st = NULL;
-	rc = store_open(d, 1024 * 1024, &st);
+	rc = store_open(NULL, d, 1024 * 1024, &st);
 	CHECK(rc == STORE_READONLY, "unwritable directory: STORE_READONLY "
 	    "(rc %d)", rc);
 	store_close(st);
@@ -457,10 +457,10 @@ test_grown(void)
 		return;
 	}
 	memset(big, 'y', sizeof(big));
-	if (store_open(d, 1024 * 1024, &small) != STORE_OK ||
+	if (store_open(NULL, d, 1024 * 1024, &small) != STORE_OK ||
 	    put1(small, T_INSTANCES, "first", "{}") != 0 ||
-	    store_open(d, 8 * 1024 * 1024, &large) != STORE_OK ||
-	    store_begin(large, 1, &t) != STORE_OK) {
+	    store_open(NULL, d, 8 * 1024 * 1024, &large) != STORE_OK ||
+	    store_begin(large, 1, NULL, &t) != STORE_OK) {
 		CHECK(0, "two stores with different map sizes");
 		goto out;
 	}
@@ -524,8 +524,8 @@ test_release(void)
 		return;
 	}
 	memset(big, 'r', sizeof(big));
-	if (store_open(d, 64 * 1024 * 1024, &st) != STORE_OK ||
-	    store_begin(st, 1, &t) != STORE_OK) {
+	if (store_open(NULL, d, 64 * 1024 * 1024, &st) != STORE_OK ||
+	    store_begin(st, 1, NULL, &t) != STORE_OK) {
 		CHECK(0, "store for store_release");
 		goto out;
 	}
@@ -569,7 +569,7 @@ open_read(const char *d)
 	char		*v = NULL;
 
 	alarm(10);
-	if (store_open(d, 1024 * 1024, &other) == STORE_OK)
+	if (store_open(NULL, d, 1024 * 1024, &other) == STORE_OK)
 		v = get(other, T_INSTANCES, "there", &rc);
 	rc = rc == STORE_OK && v != NULL && strcmp(v, "{\"x\":1}") == 0 ?
 	    STORE_OK : STORE_ERROR;
@@ -596,9 +596,9 @@ test_open_during_write(const char *self)
 		perror(d);
 		return;
 	}
-	if (store_open(d, 1024 * 1024, &st) != STORE_OK ||
+	if (store_open(NULL, d, 1024 * 1024, &st) != STORE_OK ||
 	    put1(st, T_INSTANCES, "there", "{\"x\":1}") != 0 ||
-	    store_begin(st, 1, &t) != STORE_OK) {
+	    store_begin(st, 1, NULL, &t) != STORE_OK) {
 		CHECK(0, "a store with a write transaction open");
 		goto out;
 	}

@@ -19,7 +19,7 @@ put(struct store *st, enum store_table tb, const char *key, const char *val)
 {
 	struct store_txn *t;
 
-	if (store_begin(st, 1, &t) != STORE_OK ||
+	if (store_begin(st, 1, NULL, &t) != STORE_OK ||
 	    store_put(t, tb, key, val, strlen(val)) != STORE_OK ||
 	    store_commit(t) != STORE_OK) {
 		fprintf(stderr, "put %s failed\n", key);
@@ -51,7 +51,7 @@ main(void)
 		perror("mkdtemp");
 		return 2;
 	}
-	if (store_open(dir, 1024 * 1024, &st) != STORE_OK) {
+	if (store_open(NULL, dir, 1024 * 1024, &st) != STORE_OK) {
 		fprintf(stderr, "store_open: %s\n", store_strerror(st));
 		return 2;
 	}

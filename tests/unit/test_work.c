@@ -611,7 +611,7 @@ test_update_delete(void)
 	CHECK((rec = stored(T_BINDINGS, "i-d0/b-1")) != NULL,
 	    "... not those of instance i-d0");
 	cJSON_Delete(rec);
-	if (store_begin(st, 0, &t) != STORE_OK)
+	if (store_begin(st, 0, NULL, &t) != STORE_OK)
 		exit(2);
 	gone = op_gone_get(t, "i-d");
 	store_abort(t);
@@ -621,7 +621,7 @@ test_update_delete(void)
 	run(&r, "p-async", T_INSTANCES, "i-da", instance("p-async"),
 	    ACT_DEPROVISION, 1, NULL, NULL);
 	cJSON_Delete(hook_input("quiet"));
-	if (store_begin(st, 0, &t) != STORE_OK)
+	if (store_begin(st, 0, NULL, &t) != STORE_OK)
 		exit(2);
 	gone = op_gone_get(t, "i-da");
 	store_abort(t);

@@ -67,7 +67,7 @@ tmp_store(const char *dir)
 {
 	struct store *st = NULL;
 
-	if (store_open(dir, 1024 * 1024, &st) != STORE_OK) {
+	if (store_open(NULL, dir, 1024 * 1024, &st) != STORE_OK) {
 		fprintf(stderr, "store_open %s: %s\n", dir,
 		    st != NULL ? store_strerror(st) : "out of memory");
 		exit(2);
@@ -82,7 +82,7 @@ tmp_put(struct store *st, enum store_table tb, const char *key,
 {
 	struct store_txn *t;
 
-	if (store_begin(st, 1, &t) != STORE_OK ||
+	if (store_begin(st, 1, NULL, &t) != STORE_OK ||
 	    store_put(t, tb, key, val, strlen(val)) != STORE_OK ||
 	    store_commit(t) != STORE_OK) {
 		fprintf(stderr, "put %s: %s\n", key, store_strerror(st));
@@ -97,7 +97,7 @@ tmp_save(struct store *st, enum store_table tb, const char *key,
 {
 	struct store_txn *t;
 
-	if (store_begin(st, 1, &t) != STORE_OK ||
+	if (store_begin(st, 1, NULL, &t) != STORE_OK ||
 	    records_save(t, tb, key, rec) != STORE_OK ||
 	    store_commit(t) != STORE_OK) {
 		fprintf(stderr, "save %s: %s\n", key, store_strerror(st));
@@ -112,7 +112,7 @@ tmp_stored(struct store *st, enum store_table tb, const char *key)
 	struct store_txn	*t;
 	cJSON			*rec = NULL;
 
-	if (store_begin(st, 0, &t) != STORE_OK) {
+	if (store_begin(st, 0, NULL, &t) != STORE_OK) {
 		fprintf(stderr, "begin: %s\n", store_strerror(st));
 		exit(2);
 	}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * store_int.h: what store.c and its backends share, and nothing above them
+ * includes.  A backend's store and transaction structures begin with
+ * struct store and struct store_txn, so store.c can dispatch through ops.
+ * Ownership as in store.h: open allocates the backend's store (also on
+ * failure, for the message), close frees it; begin allocates the
+ * transaction, commit and abort free it.
+ */
+#ifndef OSB_STORE_INT_H
+#define OSB_STORE_INT_H
+
+#include "store.h"
+
+struct store_ops {
+	const char	*kind;
+	int		 shared;
+	void		 (*close)(struct store *);
+	int		 (*readonly)(const struct store *);
+	void		 (*release)(struct store *);
+	const char	*(*where)(const struct store *);
+	const char	*(*strerror)(const struct store *);
+	enum store_rc	 (*begin)(struct store *, int, const char *,
+			    struct store_txn **);
+	enum store_rc	 (*commit)(struct store_txn *);
+	void		 (*abort)(struct store_txn *);
+	enum store_rc	 (*get)(struct store_txn *, enum store_table,
+			    const char *, char **, size_t *);
+	enum store_rc	 (*put)(struct store_txn *, enum store_table,
+			    const char *, const char *, size_t);
+	enum store_rc	 (*del)(struct store_txn *, enum store_table,
+			    const char *);
+	enum store_rc	 (*scan)(struct store_txn *, enum store_table,
+			    const char *, int (*)(const char *, const char *,
+			    size_t, void *), void *);
+	enum store_rc	 (*del_prefix)(struct store_txn *, enum store_table,
+			    const char *, size_t *);
+};
+
+struct store {
+	const struct store_ops	*ops;
+};
+
+struct store_txn {
+	struct store		*st;
+};
+
+/* The tables' names, as LMDB's named databases and PostgreSQL's tbl
+ * column (and the runner's command line) spell them. */
+extern const char *const store_table_names[T__COUNT];
+
+enum store_rc store_lmdb_open(const char *dir, size_t map_size,
+                  struct store **out);
+enum store_rc store_pg_open(const char *conninfo, const char *dir,
+                  struct store **out);
+
+/* The state directory, which holds the broker's own files (and LMDB's):
+ * created 0700 when missing, refused when others may write to it (they
+ * could replace a file the broker trusts).  0, or -1 with err set. */
+int           store_check_dir(const char *dir, char *err, size_t errlen);
+
+#endif
