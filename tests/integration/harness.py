@@ -22,6 +22,7 @@ Standard library only.
 
 import base64
 import fnmatch
+import glob
 import http.client
 import json
 import os
@@ -641,6 +642,94 @@ def expect_error(r, status, error=None):
 def check(cond, msg, *args):
     if not cond:
         raise AssertionError(msg % args if args else msg)
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+def pg_bindir():
+    """The newest installed server's bin directory, or None."""
+    found = []
+    for d in glob.glob('/usr/lib/postgresql/*/bin'):
+        v = os.path.basename(os.path.dirname(d))
+        if os.access(os.path.join(d, 'initdb'), os.X_OK) and re.match(r'^\d+(\.\d+)?$', v):
+            found.append((tuple(int(x) for x in v.split('.')), d))
+    return max(found)[1] if found else None
+
+
+class PgServer:
+    """A throwaway cluster: superuser `postgres`, trust over its own unix
+    socket directory, scram-sha-256 over TCP on 127.0.0.1, every statement
+    logged (so the log proves that no password reaches the server)."""
+
+    def __init__(self, tmp, bindir):
+        self.bindir = bindir
+        self.root = os.path.join(tmp, 'pg')
+        self.data = os.path.join(self.root, 'data')
+        self.sockdir = os.path.join(self.root, 'sock')
+        self.log = os.path.join(self.root, 'postgresql.log')
+        self.port = None
+        self.running = False
+        self.as_root = os.geteuid() == 0
+
+    def cmd(self, argv, timeout=120):
+        if self.as_root:
+            argv = ['runuser', '-u', 'postgres', '--'] + argv
+        p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           timeout=timeout, cwd=self.root)
+        if p.returncode != 0:
+            raise AssertionError('%s: exit %d\n%s%s' % (' '.join(argv), p.returncode,
+                                                        p.stdout, p.stderr))
+        return p.stdout
+
+    def start(self):
+        os.makedirs(self.sockdir)
+        os.chmod(self.root, 0o711)
+        os.chmod(self.sockdir, 0o755)       # the hooks run as the broker's user
+        if self.as_root:
+            for d in (self.root, self.sockdir):
+                shutil.chown(d, 'postgres', 'postgres')
+        self.cmd([os.path.join(self.bindir, 'initdb'), '-D', self.data, '-U', 'postgres',
+                  '-E', 'UTF8', '--no-locale', '--no-sync', '-A', 'trust'])
+        self.port = free_port()
+        with open(os.path.join(self.data, 'pg_hba.conf'), 'w') as f:
+            f.write('# tests/integration/harness.py\n'
+                    'local all all trust\n'
+                    'host all all 127.0.0.1/32 scram-sha-256\n')
+        with open(os.path.join(self.data, 'postgresql.conf'), 'a') as f:
+            f.write("\n# tests/integration/harness.py\nport = %d\nlisten_addresses = '127.0.0.1'\n"
+                    "unix_socket_directories = '%s'\npassword_encryption = scram-sha-256\n"
+                    "log_statement = 'all'\nlog_connections = on\nlog_disconnections = on\n"
+                    "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
+                    "max_connections = 30\nshared_buffers = 16MB\n"
+                    % (self.port, self.sockdir))
+        self.running = True     # from here on, stop() tries
+        self.cmd([os.path.join(self.bindir, 'pg_ctl'), '-D', self.data, '-l', self.log,
+                  '-w', '-t', '60', 'start'])
+
+    def stop(self):
+        if not self.running:
+            return
+        self.running = False
+        self.cmd([os.path.join(self.bindir, 'pg_ctl'), '-D', self.data, '-m', 'fast',
+                  '-w', '-t', '60', 'stop'])
+
+    def admin(self, sql, database='postgres'):
+        """sql as superuser over the socket; rows as lists of strings."""
+        env = {'PATH': os.environ.get('PATH', '/usr/bin:/bin'), 'LANG': 'C.UTF-8'}
+        p = subprocess.run([os.path.join(self.bindir, 'psql'), '-X', '-q', '-A', '-t',
+                            '-v', 'ON_ERROR_STOP=1', '-h', self.sockdir, '-p', str(self.port),
+                            '-U', 'postgres', '-d', database],
+                           input=sql, capture_output=True, text=True, env=env, timeout=60)
+        if p.returncode != 0:
+            raise AssertionError('admin psql: exit %d: %s' % (p.returncode, p.stderr.strip()))
+        return [line.split('|') for line in p.stdout.splitlines() if line]
+
+    def exists(self, kind, name):
+        table, col = {'database': ('pg_database', 'datname'),
+                      'role': ('pg_roles', 'rolname')}[kind]
+        return self.admin("SELECT count(*) FROM %s WHERE %s = '%s'"
+                          % (table, col, name.replace("'", "''")))[0][0] == '1'
+
 
 
 # --------------------------------------------------------------------------- the store
