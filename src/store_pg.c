@@ -480,6 +480,9 @@ pg_begin(struct store *s, int write, const char *scope,
 	*out = NULL;
 	if ((rc = connected(st)) != STORE_OK)
 		return rc;
+	/* Nothing of an earlier transaction may leak into this one (one
+	 * whose ROLLBACK was lost, say). */
+	rollback_if_open(st);
 	if (!write)
 		snprintf(sql, sizeof(sql), "BEGIN ISOLATION LEVEL REPEATABLE "
 		    "READ, READ ONLY");
