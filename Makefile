@@ -240,8 +240,11 @@ fuzz-smoke: fuzz-build
 #
 #   make bench           BENCH_SECONDS=8 per measurement; knobs in bench/README.md
 #   make bench-build     only build build/bench/* and build/bench-noauth/osbroker
-BENCH_PROGS := build/bench/limit-fcgi build/bench/limit-lmdb build/bench/limit-cgi
+BENCH_PROGS := build/bench/limit-fcgi build/bench/limit-lmdb build/bench/limit-cgi \
+               build/bench/limit-pg
 BENCH_LIBS  := $(shell pkg-config --libs fcgi lmdb 2>/dev/null)
+# Only limit-pg links libpq (limit-cgi, a CGI program, must not load it).
+build/bench/limit-pg: BENCH_LIBS += $(shell pkg-config --libs libpq 2>/dev/null)
 
 build/bench/%: bench/%.c | build/bench
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(BENCH_LIBS)

@@ -4,10 +4,11 @@
 Every process the bench starts goes through start(); stop_all() (called from
 bench/run's `finally`, so also after an error or Ctrl-C) stops each one the
 way scripts/osbroker-serve does: SIGTERM to the process itself (nginx's
-master and multiwatch then stop their own children), then, once it has
-exited, SIGTERM to what is left of its process group (the session it leads,
-so its children are reached even after it died), SIGKILL to the group after
-a grace period.  Nothing else is ever signalled.
+master and multiwatch then stop their own children; PostgreSQL's
+postmaster gets SIGINT, its fast shutdown), then, once it has exited,
+SIGTERM to what is left of its process group (the session it leads, so its
+children are reached even after it died), SIGKILL to the group after a
+grace period.  Nothing else is ever signalled.
 """
 
 import os
@@ -23,18 +24,28 @@ class StartError(Exception):
     """A part of the bench could not be started (its log tail included)."""
 
 
-def start(argv, log_path, env=None):
+def start(argv, log_path, env=None, user=None, stop_signal=signal.SIGTERM):
     """Popen argv in a new session, stdin /dev/null, stdout+stderr appended to
-    log_path.  Returns the Popen; its pid is also its process group id."""
+    log_path; as user (a name; we are root) when given.  stop() sends it
+    stop_signal first.  Returns the Popen; its pid is also its process group
+    id."""
     log = open(log_path, 'ab')
     try:
         p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
                              stderr=subprocess.STDOUT, env=env,
-                             start_new_session=True)
+                             start_new_session=True, user=user,
+                             group=_group_of(user) if user else None,
+                             extra_groups=[] if user else None)
     finally:
         log.close()     # the child has its own descriptor
+    p.stop_signal = stop_signal
     _started.append(p)
     return p
+
+
+def _group_of(user):
+    import pwd
+    return pwd.getpwnam(user).pw_gid
 
 
 def _group_alive(pgid):
@@ -56,7 +67,7 @@ def stop(p, grace=10.0):
     if p.poll() is None:
         # Not the group yet: multiwatch would restart workers that die of
         # the same signal before it has handled its own.
-        p.send_signal(signal.SIGTERM)
+        p.send_signal(p.stop_signal)
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
         p.poll()                    # reap the leader: a zombie still counts

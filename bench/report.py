@@ -49,7 +49,8 @@ def machine():
         'nginx': _out(['nginx', '-v']),
         'wrk': _out(['wrk', '--version']),
         'packages': {p: _out(['dpkg-query', '-W', '-f=${Version}', p])
-                     for p in ('spawn-fcgi', 'multiwatch', 'fcgiwrap', 'liblmdb0', 'libfcgi0ldbl')},
+                     for p in ('spawn-fcgi', 'multiwatch', 'fcgiwrap', 'liblmdb0', 'libfcgi0ldbl',
+                               'libpq5', 'postgresql')},
         'date': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
         'git_commit': _out(['git', 'rev-parse', 'HEAD']),
         'git_dirty': bool(dirty),     # tracked files changed since that commit

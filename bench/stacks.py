@@ -91,16 +91,25 @@ class Stack:
             '@LISTEN@': '127.0.0.1', '@PORT@': str(self.port), '@SOCKET@': self.sock,
             '@CLIENT_MAX_BODY@': str(MAX_BODY + 65536)})
 
-    def start_cgi(self, script, state_dir, catalog, credentials, children=2):
+    def start_cgi(self, script, state_dir, catalog, credentials, children=2, store=None):
         """fcgiwrap with `children` preforked children; nginx hands the
-        OSBROKER_* settings to the CGI program as fastcgi_param."""
+        OSBROKER_* settings to the CGI program as fastcgi_param, and
+        OSBROKER_STORE too when store (a connection string) is given."""
         fcgiwrap = shutil.which('fcgiwrap') or '/usr/sbin/fcgiwrap'
         self._spawn([fcgiwrap, '-c', str(children)], None)
-        self.server_block = _fill('osbroker-cgi.conf', {
+        block = _fill('osbroker-cgi.conf', {
             '@LISTEN@': '127.0.0.1', '@PORT@': str(self.port), '@SOCKET@': self.sock,
             '@CGI_SCRIPT@': script, '@STATE_DIR@': state_dir, '@CATALOG@': catalog,
             '@CREDENTIALS@': credentials, '@MAX_BODY@': str(MAX_BODY),
             '@CLIENT_MAX_BODY@': str(MAX_BODY + 65536)})
+        if store is not None:
+            line = re.search(r'\n( *)fastcgi_param OSBROKER_MAX_BODY [^\n]*\n', block)
+            if line is None or '"' in store:
+                raise procs.StartError('conf/nginx/osbroker-cgi.conf: no OSBROKER_MAX_BODY '
+                                       'line to add OSBROKER_STORE after')
+            block = (block[:line.end()] + '%sfastcgi_param OSBROKER_STORE "%s";\n'
+                     % (line.group(1), store) + block[line.end():])
+        self.server_block = block
 
     def static_file(self, path):
         """No backend: nginx answers every path with the file (world-readable)."""
@@ -199,11 +208,15 @@ def get(port, path, headers=None, method='GET', body=None, timeout=30):
         c.close()
 
 
-def broker_env(state_dir, catalog, credentials):
-    """The workers' environment, as scripts/osbroker-serve gives it."""
-    e = {k: v for k, v in os.environ.items() if not k.startswith(('OSBROKER_', 'BENCH_'))}
+def broker_env(state_dir, catalog, credentials, store=None):
+    """The workers' environment, as scripts/osbroker-serve gives it; store:
+    OSBROKER_STORE (a PostgreSQL connection string), else LMDB."""
+    e = {k: v for k, v in os.environ.items()
+         if not k.startswith(('OSBROKER_', 'BENCH_', 'PG'))}
     e.update(OSBROKER_STATE_DIR=state_dir, OSBROKER_CATALOG=catalog,
              OSBROKER_CREDENTIALS=credentials, OSBROKER_MAX_BODY=str(MAX_BODY))
+    if store is not None:
+        e['OSBROKER_STORE'] = store
     return e
 
 

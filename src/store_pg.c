@@ -69,7 +69,10 @@
 	X(PQhost) X(PQport) X(PQdb) X(PQuser) X(PQexec) X(PQprepare)	\
 	X(PQexecPrepared) X(PQresultStatus) X(PQresultErrorField)	\
 	X(PQclear) X(PQntuples) X(PQgetvalue) X(PQgetlength)		\
-	X(PQcmdTuples) X(PQcmdStatus) X(PQtransactionStatus)
+	X(PQcmdTuples) X(PQcmdStatus) X(PQtransactionStatus)		\
+	X(PQenterPipelineMode) X(PQexitPipelineMode) X(PQpipelineStatus) \
+	X(PQpipelineSync) X(PQsendPrepare) X(PQsendQueryPrepared)	\
+	X(PQgetResult)
 
 #define PQ_POINTER(f)	static __typeof__(f) *pq_##f;
 PQ_FUNCS(PQ_POINTER)
@@ -127,6 +130,13 @@ pq_load(char *err, size_t errlen)
 #define PQcmdTuples		(*pq_PQcmdTuples)
 #define PQcmdStatus		(*pq_PQcmdStatus)
 #define PQtransactionStatus	(*pq_PQtransactionStatus)
+#define PQenterPipelineMode	(*pq_PQenterPipelineMode)
+#define PQexitPipelineMode	(*pq_PQexitPipelineMode)
+#define PQpipelineStatus	(*pq_PQpipelineStatus)
+#define PQpipelineSync		(*pq_PQpipelineSync)
+#define PQsendPrepare		(*pq_PQsendPrepare)
+#define PQsendQueryPrepared	(*pq_PQsendQueryPrepared)
+#define PQgetResult		(*pq_PQgetResult)
 
 #define OSB_PG_SCHEMA		1	/* the schema this file writes */
 #define OSB_PG_LOCK_CLASS	0x6f736272	/* "osbr": advisory lock keys */
@@ -134,32 +144,50 @@ pq_load(char *err, size_t errlen)
 #define OSB_PG_LOCK_SCHEMA	2	/* creating the schema */
 
 enum stmt { S_GET, S_PUT, S_DEL, S_SCAN_ALL, S_SCAN_RANGE, S_SCAN_FROM,
-	S_DEL_RANGE, S_DEL_FROM, S__COUNT };
+	S_DEL_RANGE, S_DEL_FROM, S_BEGIN_READ, S_BEGIN, S_LOCK_ALL,
+	S_LOCK_SHARED, S_LOCK_SCOPE, S_COMMIT, S_ROLLBACK, S__COUNT };
 
+/* Every statement, transaction control and locks included, is prepared
+ * on its first use on a connection and sent in pipeline mode (below);
+ * what names it in messages. */
 static const struct {
 	const char	*name;
 	const char	*sql;
 	int		 nparams;
+	const char	*what;
 } stmts[S__COUNT] = {
 	[S_GET] = { "osb_get", "SELECT value FROM osbroker_records "
-	    "WHERE tbl = $1 AND key = $2", 2 },
+	    "WHERE tbl = $1 AND key = $2", 2, "get" },
 	[S_PUT] = { "osb_put", "INSERT INTO osbroker_records (tbl, key, value) "
 	    "VALUES ($1, $2, $3) ON CONFLICT (tbl, key) DO UPDATE "
-	    "SET value = EXCLUDED.value", 3 },
+	    "SET value = EXCLUDED.value", 3, "put" },
 	[S_DEL] = { "osb_del", "DELETE FROM osbroker_records "
-	    "WHERE tbl = $1 AND key = $2", 2 },
+	    "WHERE tbl = $1 AND key = $2", 2, "del" },
 	[S_SCAN_ALL] = { "osb_scan_all", "SELECT key, value FROM "
-	    "osbroker_records WHERE tbl = $1 ORDER BY key", 1 },
+	    "osbroker_records WHERE tbl = $1 ORDER BY key", 1, "scan" },
 	[S_SCAN_RANGE] = { "osb_scan_range", "SELECT key, value FROM "
 	    "osbroker_records WHERE tbl = $1 AND key >= $2 AND key < $3 "
-	    "ORDER BY key", 3 },
+	    "ORDER BY key", 3, "scan" },
 	[S_SCAN_FROM] = { "osb_scan_from", "SELECT key, value FROM "
 	    "osbroker_records WHERE tbl = $1 AND key >= $2 AND "
-	    "starts_with(key, $2) ORDER BY key", 2 },
+	    "starts_with(key, $2) ORDER BY key", 2, "scan" },
 	[S_DEL_RANGE] = { "osb_del_range", "DELETE FROM osbroker_records "
-	    "WHERE tbl = $1 AND key >= $2 AND key < $3", 3 },
+	    "WHERE tbl = $1 AND key >= $2 AND key < $3", 3, "delete" },
 	[S_DEL_FROM] = { "osb_del_from", "DELETE FROM osbroker_records "
-	    "WHERE tbl = $1 AND key >= $2 AND starts_with(key, $2)", 2 },
+	    "WHERE tbl = $1 AND key >= $2 AND starts_with(key, $2)", 2,
+	    "delete" },
+	[S_BEGIN_READ] = { "osb_begin_read", "BEGIN ISOLATION LEVEL "
+	    "REPEATABLE READ, READ ONLY", 0, "begin" },
+	[S_BEGIN] = { "osb_begin", "BEGIN", 0, "begin" },
+	/* $1: OSB_PG_LOCK_CLASS, $2: OSB_PG_LOCK_STORE; $1: a scope's key */
+	[S_LOCK_ALL] = { "osb_lock_all", "SELECT pg_advisory_xact_lock("
+	    "$1::int4, $2::int4)", 2, "lock" },
+	[S_LOCK_SHARED] = { "osb_lock_shared", "SELECT "
+	    "pg_advisory_xact_lock_shared($1::int4, $2::int4)", 2, "lock" },
+	[S_LOCK_SCOPE] = { "osb_lock_scope", "SELECT pg_advisory_xact_lock("
+	    "$1::int8)", 1, "lock" },
+	[S_COMMIT] = { "osb_commit", "COMMIT", 0, "commit" },
+	[S_ROLLBACK] = { "osb_rollback", "ROLLBACK", 0, "rollback" },
 };
 
 struct pg {
@@ -167,6 +195,12 @@ struct pg {
 	PGconn		*conn;
 	int		 ready;		/* session set up, schema checked */
 	int		 prepared[S__COUNT];
+	struct {
+		unsigned char	 s;	/* enum stmt */
+		unsigned char	 prepare; /* its preparation, not its run */
+	}		 sent[OSB_PG_PIPELINE];	/* results not read yet */
+	int		 nsent;
+	int		 synced;	/* a Sync follows them */
 	char		 secret[2][256];	/* scrubbed from messages */
 	char		 where[300];
 	char		 err[512];
@@ -459,14 +493,18 @@ setup(struct pg *st)
 	return STORE_OK;
 }
 
-/* Connected and set up, reconnecting if the connection was lost. */
+/* Connected and set up, reconnecting if the connection was lost (or
+ * left in pipeline mode by a failure: settle()). */
 static enum store_rc
 connected(struct pg *st)
 {
-	if (st->ready && PQstatus(st->conn) == CONNECTION_OK)
+	if (st->ready && PQstatus(st->conn) == CONNECTION_OK &&
+	    PQpipelineStatus(st->conn) == PQ_PIPELINE_OFF)
 		return STORE_OK;
 	st->ready = 0;
-	if (PQstatus(st->conn) != CONNECTION_OK)
+	st->nsent = st->synced = 0;
+	if (PQstatus(st->conn) != CONNECTION_OK ||
+	    PQpipelineStatus(st->conn) != PQ_PIPELINE_OFF)
 		PQreset(st->conn);
 	if (PQstatus(st->conn) != CONNECTION_OK) {
 		set_where(st);
@@ -545,45 +583,192 @@ scope_key(const char *scope)
 	return (long long)h;
 }
 
+/*
+ * Pipeline mode.  A transaction's statements are sent in libpq's pipeline
+ * mode, so that what needs no answer yet costs no round trip of its own:
+ * store_begin() sends BEGIN and the locks without waiting; the first
+ * statement that returns something (get, del, scan) sends them together
+ * with itself and a Sync, and reads every result in order; a put is sent
+ * and its result read with the next statement or the COMMIT, whichever
+ * comes first; store_abort() sends ROLLBACK and a Sync without waiting,
+ * and the next store_begin() reads its result.  The server runs the
+ * commands in the order sent, and skips every command after a failed one
+ * up to the next Sync, so a COMMIT sent after a failed put is never run:
+ * store_commit() returns STORE_OK only when every result, the COMMIT's
+ * included, was read and good.
+ */
+
+/* The connection failed under a pipeline: STORE_UNAVAILABLE; the next
+ * store_begin() reconnects. */
+static enum store_rc
+lost(struct pg *st, const char *what)
+{
+	set_err(st, what, PQerrorMessage(st->conn));
+	st->ready = 0;
+	st->nsent = st->synced = 0;
+	return STORE_UNAVAILABLE;
+}
+
+/* Send a Sync (unless one was) and read the result of every command sent
+ * since the last one, in order: STORE_OK, or the first failure's rc, with
+ * st->err naming the command.  *last, when not NULL, gets the last
+ * command's result when every command succeeded (the caller clears it).
+ * A statement whose preparation failed or was skipped is prepared again
+ * at its next use. */
+static enum store_rc
+collect(struct pg *st, PGresult **last, const char *what)
+{
+	enum store_rc	 rc = STORE_OK;
+	PGresult	*r, *more;
+	ExecStatusType	 es;
+	int		 i, n = st->nsent;
+
+	if (last != NULL)
+		*last = NULL;
+	if (!st->synced && PQpipelineSync(st->conn) != 1)
+		return lost(st, what);
+	st->nsent = st->synced = 0;
+	for (i = 0; i < n; i++) {
+		/* Each command's results end with a NULL. */
+		if ((r = PQgetResult(st->conn)) == NULL)
+			return lost(st, what);
+		while ((more = PQgetResult(st->conn)) != NULL)
+			PQclear(more);
+		es = PQresultStatus(r);
+		if (es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK) {
+			if (i == n - 1 && last != NULL && rc == STORE_OK)
+				*last = r;
+			else
+				PQclear(r);
+			continue;
+		}
+		if (st->sent[i].prepare)
+			st->prepared[st->sent[i].s] = 0;
+		if (rc != STORE_OK || es == PGRES_PIPELINE_ABORTED) {
+			PQclear(r);	/* skipped after the failure */
+			continue;
+		}
+		if ((rc = result(st, r, stmts[st->sent[i].s].what)) ==
+		    STORE_UNAVAILABLE && !st->ready)
+			return lost(st, what);
+	}
+	if ((r = PQgetResult(st->conn)) == NULL ||
+	    PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+		PQclear(r);
+		if (last != NULL) {
+			PQclear(*last);
+			*last = NULL;
+		}
+		return lost(st, what);
+	}
+	PQclear(r);
+	return rc;
+}
+
+/* Send statement s with parameters vals (text, or binary where fmts[i] is
+ * 1, of lens[i] bytes; rows come back binary), preparing it first on this
+ * connection when it is not; its result is read by collect().  0, or -1
+ * with *rc set. */
+static int
+send_stmt(struct pg *st, enum stmt s, const char *const *vals,
+    const int *lens, const int *fmts, enum store_rc *rc)
+{
+	if (st->nsent + 2 > OSB_PG_PIPELINE &&
+	    (*rc = collect(st, NULL, stmts[s].what)) != STORE_OK)
+		return -1;
+	if (!st->prepared[s]) {
+		if (PQsendPrepare(st->conn, stmts[s].name, stmts[s].sql,
+		    stmts[s].nparams, NULL) != 1) {
+			*rc = lost(st, stmts[s].what);
+			return -1;
+		}
+		st->prepared[s] = 1;	/* undone by collect() on failure */
+		st->sent[st->nsent].s = (unsigned char)s;
+		st->sent[st->nsent++].prepare = 1;
+	}
+	if (PQsendQueryPrepared(st->conn, stmts[s].name, stmts[s].nparams,
+	    vals, lens, fmts, 1) != 1) {
+		*rc = lost(st, stmts[s].what);
+		return -1;
+	}
+	st->sent[st->nsent].s = (unsigned char)s;
+	st->sent[st->nsent++].prepare = 0;
+	return 0;
+}
+
+/* Before a transaction: read what the last one left unread (its
+ * ROLLBACK) and leave pipeline mode, so that connected() may use PQexec().
+ * A connection in doubt stays in pipeline mode, and connected() resets
+ * it. */
+static void
+settle(struct pg *st)
+{
+	if (!st->ready || PQpipelineStatus(st->conn) == PQ_PIPELINE_OFF)
+		return;
+	if (st->nsent > 0 && collect(st, NULL, "rollback") != STORE_OK &&
+	    !st->ready)
+		return;
+	if (PQexitPipelineMode(st->conn) != 1)
+		st->ready = 0;
+}
+
 static enum store_rc
 pg_begin(struct store *s, int write, const char *scope,
     struct store_txn **out)
 {
 	struct pg	*st = PG(s);
 	struct pg_txn	*t;
-	char		 sql[256];
+	char		 cls[16], lock[16], key[24];
+	const char	*p[2] = { cls, lock }, *k[1] = { key };
 	enum store_rc	 rc;
 
 	*out = NULL;
+	settle(st);
 	if ((rc = connected(st)) != STORE_OK)
 		return rc;
 	/* Nothing of an earlier transaction may leak into this one (one
 	 * whose ROLLBACK was lost, say). */
 	rollback_if_open(st);
-	if (!write)
-		snprintf(sql, sizeof(sql), "BEGIN ISOLATION LEVEL REPEATABLE "
-		    "READ, READ ONLY");
-	else if (scope == NULL)
-		snprintf(sql, sizeof(sql), "BEGIN; SELECT "
-		    "pg_advisory_xact_lock(%d, %d)", OSB_PG_LOCK_CLASS,
-		    OSB_PG_LOCK_STORE);
-	else
-		snprintf(sql, sizeof(sql), "BEGIN; SELECT "
-		    "pg_advisory_xact_lock_shared(%d, %d); SELECT "
-		    "pg_advisory_xact_lock(%lld)", OSB_PG_LOCK_CLASS,
-		    OSB_PG_LOCK_STORE, scope_key(scope));
-	if ((rc = run(st, sql, "begin")) != STORE_OK) {
-		rollback_if_open(st);
-		return rc;
-	}
-	if ((t = calloc(1, sizeof(*t))) == NULL) {
-		rollback_if_open(st);
+	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return STORE_ERROR;
+	if (PQenterPipelineMode(st->conn) != 1) {
+		free(t);
+		return lost(st, "begin");
+	}
+	snprintf(cls, sizeof(cls), "%d", OSB_PG_LOCK_CLASS);
+	snprintf(lock, sizeof(lock), "%d", OSB_PG_LOCK_STORE);
+	snprintf(key, sizeof(key), "%lld", scope != NULL ?
+	    scope_key(scope) : 0LL);
+	/* Sent, not waited for: the transaction's first statement reads
+	 * their results (a failure to lock is that statement's). */
+	if (send_stmt(st, write ? S_BEGIN : S_BEGIN_READ, NULL, NULL, NULL,
+	    &rc) == -1 || (write && scope == NULL && send_stmt(st,
+	    S_LOCK_ALL, p, NULL, NULL, &rc) == -1) || (write && scope !=
+	    NULL && (send_stmt(st, S_LOCK_SHARED, p, NULL, NULL, &rc) == -1 ||
+	    send_stmt(st, S_LOCK_SCOPE, k, NULL, NULL, &rc) == -1))) {
+		free(t);
+		return rc;
 	}
 	t->base.st = s;
 	t->write = write;
 	*out = &t->base;
 	return STORE_OK;
+}
+
+/* The ROLLBACK of a transaction that is over for its caller, sent with a
+ * Sync; its result is read by the next store_begin() (settle()). */
+static void
+rollback_later(struct pg *st)
+{
+	enum store_rc rc;
+
+	if (st->ready && send_stmt(st, S_ROLLBACK, NULL, NULL, NULL,
+	    &rc) == 0) {
+		if (PQpipelineSync(st->conn) == 1)
+			st->synced = 1;
+		else
+			(void)lost(st, "rollback");
+	}
 }
 
 static enum store_rc
@@ -594,25 +779,26 @@ pg_commit(struct store_txn *bt)
 	enum store_rc	 rc;
 
 	free(bt);
-	r = PQexec(st->conn, "COMMIT");
-	if (r == NULL || PQstatus(st->conn) != CONNECTION_OK) {
-		set_err(st, "connection lost during COMMIT (its outcome is "
-		    "unknown)", PQerrorMessage(st->conn));
-		PQclear(r);
-		st->ready = 0;
-		return STORE_UNAVAILABLE;
+	if (send_stmt(st, S_COMMIT, NULL, NULL, NULL, &rc) == -1 ||
+	    (rc = collect(st, &r, "commit")) != STORE_OK) {
+		if (!st->ready) {
+			set_err(st, "connection lost during COMMIT (its "
+			    "outcome is unknown)", PQerrorMessage(st->conn));
+			return STORE_UNAVAILABLE;
+		}
+		/* A statement failed: the server skipped the COMMIT. */
+		rollback_later(st);
+		return rc;
 	}
 	/* A transaction that had failed "commits" as ROLLBACK. */
-	if (PQresultStatus(r) == PGRES_COMMAND_OK &&
-	    strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+	if (strcmp(PQcmdStatus(r), "COMMIT") != 0) {
 		PQclear(r);
 		set_err(st, "commit", "the transaction had failed and was "
 		    "rolled back");
 		return STORE_ERROR;
 	}
-	rc = result(st, r, "commit");
-	rollback_if_open(st);
-	return rc;
+	PQclear(r);
+	return STORE_OK;
 }
 
 static void
@@ -621,36 +807,20 @@ pg_abort(struct store_txn *bt)
 	struct pg *st = PG(bt->st);
 
 	free(bt);
-	if (PQstatus(st->conn) == CONNECTION_OK)
-		PQclear(PQexec(st->conn, "ROLLBACK"));
+	rollback_later(st);
 }
 
-/* Execute statement s (prepared on this connection at its first use) with
- * parameters vals (text, or binary where fmts[i] is 1, of lens[i] bytes);
- * rows come back binary (raw bytes).  Returns the result, or NULL with *rc
- * set. */
+/* Send statement s (send_stmt()) and read its result and those of every
+ * command sent before it: the result, or NULL with *rc set. */
 static PGresult *
 exec(struct pg *st, enum stmt s, const char *const *vals, const int *lens,
     const int *fmts, enum store_rc *rc, const char *what)
 {
-	PGresult	*r;
-	ExecStatusType	 es;
+	PGresult *r;
 
-	if (!st->prepared[s]) {
-		r = PQprepare(st->conn, stmts[s].name, stmts[s].sql,
-		    stmts[s].nparams, NULL);
-		if ((*rc = result(st, r, what)) != STORE_OK)
-			return NULL;
-		st->prepared[s] = 1;
-	}
-	r = PQexecPrepared(st->conn, stmts[s].name, stmts[s].nparams, vals,
-	    lens, fmts, 1);
-	es = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-	if (es != PGRES_TUPLES_OK && es != PGRES_COMMAND_OK) {
-		*rc = result(st, r, what);
+	if (send_stmt(st, s, vals, lens, fmts, rc) == -1 ||
+	    (*rc = collect(st, &r, what)) != STORE_OK)
 		return NULL;
-	}
-	*rc = STORE_OK;
 	return r;
 }
 
@@ -691,16 +861,17 @@ pg_put(struct store_txn *bt, enum store_table tb, const char *key,
 	struct pg	*st = PG(bt->st);
 	const char	*p[3] = { store_table_names[tb], key, val };
 	int		 lens[3] = { 0, 0, (int)len }, fmts[3] = { 0, 0, 1 };
-	PGresult	*r;
 	enum store_rc	 rc;
 
 	if (len > OSB_PG_MAX_VALUE) {
 		set_err(st, "put", "record too large");
 		return STORE_FULL;
 	}
-	if ((r = exec(st, S_PUT, p, lens, fmts, &rc, "put")) != NULL)
-		PQclear(r);
-	return rc;
+	/* Sent, not waited for: a failure is the result of the
+	 * transaction's next statement or of its commit. */
+	if (send_stmt(st, S_PUT, p, lens, fmts, &rc) == -1)
+		return rc;
+	return STORE_OK;
 }
 
 static enum store_rc
