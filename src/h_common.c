@@ -135,13 +135,9 @@ h_common_create(struct ctx *c, struct h_txn *tx, struct h_change *ch,
     cJSON *rec, enum action a, const char *done, struct response *resp)
 {
 	struct op_who	who = h_common_who(c);
-	enum store_rc	rc;
 
-	if ((rc = store_del(tx->t, T_GONE, ch->key)) != STORE_OK &&
-	    rc != STORE_NOTFOUND) {
-		tx->rc = rc;
+	if ((tx->rc = store_drop(tx->t, T_GONE, ch->key)) != STORE_OK)
 		return;
-	}
 	if (ch->p->cfg->hook[a] == NULL && !ch->async)
 		op_done(rec, a, done, &who);
 	else

@@ -137,6 +137,12 @@ store_del(struct store_txn *t, enum store_table tb, const char *key)
 }
 
 enum store_rc
+store_drop(struct store_txn *t, enum store_table tb, const char *key)
+{
+	return t->st->ops->drop(t, tb, key);
+}
+
+enum store_rc
 store_scan(struct store_txn *t, enum store_table tb, const char *prefix,
     int (*fn)(const char *, const char *, size_t, void *), void *arg)
 {

@@ -114,9 +114,17 @@ void          store_abort(struct store_txn *);
 
 enum store_rc store_get(struct store_txn *, enum store_table, const char *key,
                   char **val, size_t *len);
+/* PostgreSQL sends a put without waiting for it: its failure is the
+ * result of the transaction's next call or of its commit (which then
+ * stores nothing).  A put's STORE_OK is final once the commit's is. */
 enum store_rc store_put(struct store_txn *, enum store_table, const char *key,
                   const char *val, size_t len);
+/* STORE_NOTFOUND when there was no such key. */
 enum store_rc store_del(struct store_txn *, enum store_table, const char *key);
+/* Delete key if there is one, without saying whether there was: for a
+ * delete whose answer the caller does not need (a tombstone that rarely
+ * exists), which PostgreSQL then sends without waiting, as a put. */
+enum store_rc store_drop(struct store_txn *, enum store_table, const char *key);
 
 /* Call fn for every key starting with prefix, in key order, until fn returns
  * non-zero.  Keys and values are borrowed for the call only. */

@@ -30,6 +30,8 @@ struct store_ops {
 			    const char *, const char *, size_t);
 	enum store_rc	 (*del)(struct store_txn *, enum store_table,
 			    const char *);
+	enum store_rc	 (*drop)(struct store_txn *, enum store_table,
+			    const char *);
 	enum store_rc	 (*scan)(struct store_txn *, enum store_table,
 			    const char *, int (*)(const char *, const char *,
 			    size_t, void *), void *);

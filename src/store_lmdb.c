@@ -375,6 +375,14 @@ lmdb_del(struct store_txn *bt, enum store_table tb, const char *key)
 }
 
 static enum store_rc
+lmdb_drop(struct store_txn *bt, enum store_table tb, const char *key)
+{
+	enum store_rc rc = lmdb_del(bt, tb, key);
+
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
+
+static enum store_rc
 lmdb_scan(struct store_txn *bt, enum store_table tb, const char *prefix,
     int (*fn)(const char *, const char *, size_t, void *), void *arg)
 {
@@ -453,6 +461,6 @@ static const struct store_ops lmdb_ops = {
 	.release = lmdb_release, .where = lmdb_where,
 	.strerror = lmdb_strerror, .begin = lmdb_begin,
 	.commit = lmdb_commit, .abort = lmdb_abort, .get = lmdb_get,
-	.put = lmdb_put, .del = lmdb_del, .scan = lmdb_scan,
-	.del_prefix = lmdb_del_prefix,
+	.put = lmdb_put, .del = lmdb_del, .drop = lmdb_drop,
+	.scan = lmdb_scan, .del_prefix = lmdb_del_prefix,
 };

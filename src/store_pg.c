@@ -145,7 +145,7 @@ pq_load(char *err, size_t errlen)
 
 enum stmt { S_GET, S_PUT, S_DEL, S_SCAN_ALL, S_SCAN_RANGE, S_SCAN_FROM,
 	S_DEL_RANGE, S_DEL_FROM, S_BEGIN_READ, S_BEGIN, S_LOCK_ALL,
-	S_LOCK_SHARED, S_LOCK_SCOPE, S_COMMIT, S_ROLLBACK, S__COUNT };
+	S_LOCK_SCOPE, S_COMMIT, S_ROLLBACK, S__COUNT };
 
 /* Every statement, transaction control and locks included, is prepared
  * on its first use on a connection and sent in pipeline mode (below);
@@ -179,13 +179,14 @@ static const struct {
 	[S_BEGIN_READ] = { "osb_begin_read", "BEGIN ISOLATION LEVEL "
 	    "REPEATABLE READ, READ ONLY", 0, "begin" },
 	[S_BEGIN] = { "osb_begin", "BEGIN", 0, "begin" },
-	/* $1: OSB_PG_LOCK_CLASS, $2: OSB_PG_LOCK_STORE; $1: a scope's key */
+	/* $1, $2: OSB_PG_LOCK_CLASS, OSB_PG_LOCK_STORE; $3: the scope's
+	 * key.  A select list is evaluated in its order: the store-wide
+	 * lock first, always. */
 	[S_LOCK_ALL] = { "osb_lock_all", "SELECT pg_advisory_xact_lock("
 	    "$1::int4, $2::int4)", 2, "lock" },
-	[S_LOCK_SHARED] = { "osb_lock_shared", "SELECT "
-	    "pg_advisory_xact_lock_shared($1::int4, $2::int4)", 2, "lock" },
-	[S_LOCK_SCOPE] = { "osb_lock_scope", "SELECT pg_advisory_xact_lock("
-	    "$1::int8)", 1, "lock" },
+	[S_LOCK_SCOPE] = { "osb_lock_scope", "SELECT "
+	    "pg_advisory_xact_lock_shared($1::int4, $2::int4), "
+	    "pg_advisory_xact_lock($3::int8)", 3, "lock" },
 	[S_COMMIT] = { "osb_commit", "COMMIT", 0, "commit" },
 	[S_ROLLBACK] = { "osb_rollback", "ROLLBACK", 0, "rollback" },
 };
@@ -719,7 +720,7 @@ pg_begin(struct store *s, int write, const char *scope,
 	struct pg	*st = PG(s);
 	struct pg_txn	*t;
 	char		 cls[16], lock[16], key[24];
-	const char	*p[2] = { cls, lock }, *k[1] = { key };
+	const char	*p[3] = { cls, lock, key };
 	enum store_rc	 rc;
 
 	*out = NULL;
@@ -742,10 +743,8 @@ pg_begin(struct store *s, int write, const char *scope,
 	/* Sent, not waited for: the transaction's first statement reads
 	 * their results (a failure to lock is that statement's). */
 	if (send_stmt(st, write ? S_BEGIN : S_BEGIN_READ, NULL, NULL, NULL,
-	    &rc) == -1 || (write && scope == NULL && send_stmt(st,
-	    S_LOCK_ALL, p, NULL, NULL, &rc) == -1) || (write && scope !=
-	    NULL && (send_stmt(st, S_LOCK_SHARED, p, NULL, NULL, &rc) == -1 ||
-	    send_stmt(st, S_LOCK_SCOPE, k, NULL, NULL, &rc) == -1))) {
+	    &rc) == -1 || (write && send_stmt(st, scope != NULL ?
+	    S_LOCK_SCOPE : S_LOCK_ALL, p, NULL, NULL, &rc) == -1)) {
 		free(t);
 		return rc;
 	}
@@ -889,6 +888,19 @@ pg_del(struct store_txn *bt, enum store_table tb, const char *key)
 	return rc;
 }
 
+static enum store_rc
+pg_drop(struct store_txn *bt, enum store_table tb, const char *key)
+{
+	struct pg	*st = PG(bt->st);
+	const char	*p[2] = { store_table_names[tb], key };
+	enum store_rc	 rc;
+
+	/* Sent, not waited for, as a put. */
+	if (send_stmt(st, S_DEL, p, NULL, NULL, &rc) == -1)
+		return rc;
+	return STORE_OK;
+}
+
 /* The first key after every key starting with prefix, when incrementing
  * its last byte gives one that is still ASCII (ids always do: util.h);
  * 0 otherwise (starts_with() then bounds the range). */
@@ -973,6 +985,6 @@ static const struct store_ops pg_ops = {
 	.release = pg_release, .where = pg_where,
 	.strerror = pg_strerror, .begin = pg_begin,
 	.commit = pg_commit, .abort = pg_abort, .get = pg_get,
-	.put = pg_put, .del = pg_del, .scan = pg_scan,
+	.put = pg_put, .del = pg_del, .drop = pg_drop, .scan = pg_scan,
 	.del_prefix = pg_del_prefix,
 };

@@ -149,6 +149,12 @@ test_basic(void)
 	    "get after del: NOTFOUND");
 	CHECK(store_del(t, T_INSTANCES, "tmp") == STORE_NOTFOUND,
 	    "del missing: NOTFOUND");
+	CHECK(store_put(t, T_GONE, "tmp", "x", 1) == STORE_OK, "put gone/tmp");
+	CHECK(store_drop(t, T_GONE, "tmp") == STORE_OK, "drop");
+	CHECK(store_get(t, T_GONE, "tmp", &v, &len) == STORE_NOTFOUND,
+	    "get after drop: NOTFOUND");
+	CHECK(store_drop(t, T_GONE, "tmp") == STORE_OK,
+	    "drop missing: STORE_OK");
 	CHECK(store_commit(t) == STORE_OK, "commit the puts and deletes");
 
 	/* Abort discards writes and deletes. */
