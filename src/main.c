@@ -171,10 +171,6 @@ export_store(const char *path)
 		    "%s store, %s, to %s\n", n.total, sum, store_kind(st),
 		    store_where(st), strcmp(path, "-") == 0 ?
 		    "standard output" : path);
-		if (n.noncanonical > 0)
-			fprintf(stderr, "osbroker: note: %ld records were not "
-			    "in the form the broker writes (edited by hand?); "
-			    "they are exported as they are\n", n.noncanonical);
 	}
 	store_close(st);
 	return rc == 0 ? 0 : 1;

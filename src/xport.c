@@ -209,17 +209,6 @@ each_record(const char *key, const char *val, size_t len, void *arg)
 	cJSON_AddStringToObject(line, "value", copy);
 	rc = put_line(o, line);
 	cJSON_Delete(line);
-	if (rc == 0) {
-		/* The broker writes records with cJSON_PrintUnformatted();
-		 * anything else is noted, and exported as it is. */
-		cJSON	*v = cJSON_Parse(copy);
-		char	*p = v != NULL ? cJSON_PrintUnformatted(v) : NULL;
-
-		if (p == NULL || strcmp(p, copy) != 0)
-			o->n->noncanonical++;
-		free(p);
-		cJSON_Delete(v);
-	}
 	free(copy);
 	free(o->prev);
 	if (rc == -1 || (o->prev = strdup(key)) == NULL) {

@@ -43,9 +43,6 @@
 struct xport_counts {
 	long	table[T__COUNT];	/* records per table (enum store_table) */
 	long	total;
-	long	noncanonical;		/* export: values not in the broker's
-					 * own compact form (written by hand?);
-					 * exported as they are */
 };
 
 /* Write the format to out from one read transaction of st. */

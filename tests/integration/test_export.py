@@ -34,6 +34,22 @@ from cases import new_id
 from test_operations import Ops, prepare
 
 
+# An offering without hooks, added to the operations catalog: its records
+# are saved once, as the request made them, and keep what cJSON printed.
+PLAIN = """- id: 3c8e2f1a-9b7d-4e6c-a5f4-0d1e2c3b4a59
+  name: itest-plain
+  description: No hooks (tests/integration/test_export.py)
+  bindable: true
+  instances_retrievable: true
+  bindings_retrievable: true
+  plans:
+  - id: 4d9f3a2b-0c8e-4f7d-b6a5-1e2f3d4c5b6a
+    name: plain
+    description: The broker alone
+"""
+HUGE = 1.7976931348623157e308       # the largest double
+
+
 class Move:
     """The suite's state: stacks, files, the answers to compare."""
 
@@ -151,10 +167,26 @@ def t_populate(m):
     m.record_get(x.ipath(i4) + '/last_operation')
     m.record_get(x.ipath(i4))
 
+    # without hooks: the largest double is stored as cJSON prints it,
+    # 1.79769313486232e+308, which reads back as infinity (a record saved
+    # again holds null): only the stored bytes themselves survive a move
+    svc = [s for s in expect(x.c.get('/v2/catalog'), 200)['services']
+           if s['name'] == 'itest-plain'][0]
+    i5, b5 = new_id(), new_id('b')
+    body = {'service_id': svc['id'], 'plan_id': svc['plans'][0]['id'],
+            'organization_guid': 'org-1', 'space_guid': 'space-1',
+            'parameters': {'huge': HUGE}}
+    expect(x.c.put(x.ipath(i5), body), 201)
+    x.creds(expect(x.c.put(x.bpath(i5, b5), body), 201))
+    for p in (x.ipath(i5), x.bpath(i5, b5)):
+        m.record_get(p)
+
     snap = store_snapshot(m.orig.state_dir)
-    check({t: len(v) for t, v in snap.items()} ==
-          {'instances': 3, 'bindings': 3, 'gone': 2, 'meta': 0},
-          'the original store: %s', {t: len(v) for t, v in snap.items()})
+    m.counts = {t: len(v) for t, v in snap.items()}
+    check(m.counts == {'instances': 4, 'bindings': 4, 'gone': 2, 'meta': 0},
+          'the original store: %s', m.counts)
+    check(b'"huge":1.79769313486232e+308' in snap['instances'][i5],
+          'the largest double is not stored as cJSON prints it')
     for p in m.gets:
         r = x.c.get(p)
         m.answers[p] = (r.status, r.body)
@@ -168,7 +200,7 @@ def t_export_serving(m):
     p = m.broker(['--export', m.files['lmdb']], m.orig.state_dir)
     check(p.returncode == 0, 'export: exit %d: %s', p.returncode, p.stderr.decode())
     err = p.stderr.decode()
-    check('exported 8 records (3 instances, 3 bindings, 2 tombstones, 0 meta) from the '
+    check('exported 10 records (4 instances, 4 bindings, 2 tombstones, 0 meta) from the '
           'lmdb store' in err, 'export summary: %r', err)
     expect(m.x.c.get('/v2/catalog'), 200)
     m.snap_orig = store_snapshot(m.orig.state_dir)
@@ -181,8 +213,8 @@ def t_export_file(m):
     head, tail = json.loads(ls[0]), json.loads(ls[-1])
     check(head.get('format') == 'osbroker-export' and head.get('format_version') == 1
           and head.get('source') == 'lmdb', 'header %r', head)
-    check(tail == {'end': 'osbroker-export', 'records': 8,
-                   'counts': {'instances': 3, 'bindings': 3, 'gone': 2, 'meta': 0}},
+    check(tail == {'end': 'osbroker-export', 'records': 10,
+                   'counts': {'instances': 4, 'bindings': 4, 'gone': 2, 'meta': 0}},
           'trailer %r', tail)
     recs = [json.loads(l) for l in ls[1:-1]]
     snap = records(m.snap_orig)
@@ -219,7 +251,7 @@ def t_import_pg(m):
     check(p.returncode == 0, 'import into PostgreSQL: exit %d: %s', p.returncode,
           p.stderr.decode())
     out = p.stdout.decode()
-    check(out.startswith('ok: imported 8 records (3 instances, 3 bindings, 2 tombstones, 0 meta) '
+    check(out.startswith('ok: imported 10 records (4 instances, 4 bindings, 2 tombstones, 0 meta) '
                          'into the postgresql store, PostgreSQL at 127.0.0.1 port %d, database '
                          'osbmove, user %s' % (m.pg.port, m.role)), 'import said %r', out)
     rows = m.rows('osbmove')
@@ -400,6 +432,8 @@ def main():
                      '(apt-get install postgresql)')
         return tap.done()
     tmp, catalog, hook_log = prepare('export')
+    with open(catalog, 'a') as f:
+        f.write(PLAIN)
     m = Move(tmp, catalog, hook_log, PgServer(tmp, bindir))
     tap.stacks.append(m.orig)
     m.copy = None

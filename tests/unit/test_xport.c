@@ -7,6 +7,7 @@
  * checked to hold nothing afterwards; the export file's mode and its
  * refusals.
  */
+#include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +155,13 @@ refused(const char *what, const char *text, size_t len, size_t max,
 	    strstr(err, want) != NULL && strstr(err, "nothing was stored") !=
 	    NULL && *after == '\0', "import refuses %s: \"%s\", nothing "
 	    "stored", what, err);
+	if (*after != '\0') {
+		/* a fresh target: the next case's failure is its own */
+		store_close(target);
+		tmp_remove(target_dir);
+		tmp_make(target_dir, sizeof(target_dir), "xport-t");
+		target = tmp_store(target_dir);
+	}
 	free(after);
 }
 
@@ -171,6 +179,9 @@ tricky(void)
 	cJSON_AddNumberToObject(p, "small", 0.1);
 	cJSON_AddNumberToObject(p, "negative", -2147483649.0);
 	cJSON_AddNumberToObject(p, "tiny", 5e-324);
+	/* printed as 1.79769313486232e+308, which reads back as infinity:
+	 * re-printed, it would become null */
+	cJSON_AddNumberToObject(p, "huge", DBL_MAX);
 	cJSON_AddNullToObject(p, "nothing");
 	cJSON_AddItemToObject(p, "list", cJSON_CreateIntArray((const int[]){
 	    1, 2, 3 }, 3));
@@ -233,8 +244,6 @@ main(void)
 	    n.table[T_BINDINGS] == 3 && n.table[T_GONE] == 2 &&
 	    n.table[T_META] == 1 && count == 12, "export: 10 records, header "
 	    "and trailer (%s)", rc == 0 ? "ok" : err);
-	CHECK(n.noncanonical == 1, "export: the one record not in the "
-	    "broker's own form is noted");
 	head = cJSON_Parse(ls[0]);
 	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(head, "format")),
 	    "osbroker-export", "header: format");
