@@ -139,7 +139,7 @@ struct out {
 	FILE			*f;
 	int			 ti;		/* tables[] position */
 	struct xport_counts	*n;
-	char			*prev;		/* the previous key of the table */
+	char			*prev;		/* the key before */
 	char			*err;
 	size_t			 errlen;
 	int			 failed;
@@ -188,9 +188,9 @@ each_record(const char *key, const char *val, size_t len, void *arg)
 	if (why == NULL && o->prev != NULL && strcmp(key, o->prev) <= 0)
 		why = "the keys are not in byte order";
 	if (why != NULL) {
-		say(o->err, o->errlen, "table %s, record %ld: %s (osbroker "
-		    "--verify names it); nothing exported", tables[o->ti].name,
-		    o->n->table[tables[o->ti].tb] + 1, why);
+		say(o->err, o->errlen, "table %s, record %ld: %s; nothing "
+		    "exported (osbroker --verify names damaged records)",
+		    tables[o->ti].name, o->n->table[tables[o->ti].tb] + 1, why);
 		o->failed = 1;
 		return 1;
 	}
@@ -341,7 +341,7 @@ struct in {
 	char			*buf;
 	size_t			 cap, len;
 	long			 lineno;
-	int			 ti;		/* table of the previous record */
+	int			 ti;		/* the table before */
 	char			*prev;		/* ... and its key */
 	struct xport_counts	*n;
 	struct store_txn	*t;
@@ -437,7 +437,8 @@ static int
 trailer(struct in *in, const cJSON *j)
 {
 	const cJSON	*end = cJSON_GetObjectItemCaseSensitive(j, "end");
-	const cJSON	*counts = cJSON_GetObjectItemCaseSensitive(j, "counts");
+	const cJSON	*counts = cJSON_GetObjectItemCaseSensitive(j,
+			    "counts");
 	const cJSON	*c;
 	long		 v;
 	int		 i, known;
@@ -466,8 +467,8 @@ trailer(struct in *in, const cJSON *j)
 			return bad(in, "the trailer has no count of table %s",
 			    tables[i].name);
 		if (v != in->n->table[tables[i].tb])
-			return bad(in, "the trailer counts %ld records of table "
-			    "%s, the file holds %ld: damaged or cut", v,
+			return bad(in, "the trailer counts %ld records of "
+			    "table %s, the file holds %ld: damaged or cut", v,
 			    tables[i].name, in->n->table[tables[i].tb]);
 	}
 	return 0;
@@ -514,7 +515,8 @@ record(struct in *in, const cJSON *j)
 		    "once)");
 	if ((rc = store_put(in->t, tables[ti].tb, key->valuestring,
 	    val->valuestring, vlen)) != STORE_OK)
-		return bad(in, "storing the record: %s", store_strerror(in->st));
+		return bad(in, "storing the record: %s",
+		    store_strerror(in->st));
 	in->ti = ti;
 	free(in->prev);
 	if ((in->prev = strdup(key->valuestring)) == NULL)

@@ -27,8 +27,9 @@
  * Errors are values: -1 with one line in err (an import's names the line
  * number and ends "nothing was stored", unless the connection was lost
  * during COMMIT), never quoting a value or a key read from a file or the
- * store (values hold binding credentials).  Ownership: the caller opens and closes the store
- * and, for xport_export() and xport_import(), the stream.
+ * store (values hold binding credentials).  Ownership: the caller opens
+ * and closes the store and, for xport_export() and xport_import(), the
+ * stream.
  */
 #ifndef OSB_XPORT_H
 #define OSB_XPORT_H
@@ -41,7 +42,7 @@
 #define XPORT_FORMAT_NAME	"osbroker-export"
 
 struct xport_counts {
-	long	table[T__COUNT];	/* records per table (enum store_table) */
+	long	table[T__COUNT];	/* records per enum store_table */
 	long	total;
 };
 

@@ -135,20 +135,20 @@ def t_populate(m):
     # asynchronous: provision, update and bind finished; an unbind finished
     # (a binding's tombstone); then an update that failed
     i2, b2, b3 = new_id(), new_id('b'), new_id('b')
+    def patch(params):
+        return expect(x.c.patch(x.ipath(i2) + '?accepts_incomplete=true',
+                                {'service_id': x.sid, 'parameters': params}), 202)['operation']
+
     x.poll(x.ipath(i2), 'succeeded', op=x.async_put(x.ipath(i2), x.body('async'))['operation'])
-    op = expect(x.c.patch(x.ipath(i2) + '?accepts_incomplete=true',
-                          {'service_id': x.sid, 'parameters': {'size': 2}}), 202)['operation']
-    x.poll(x.ipath(i2), 'succeeded', op=op)
-    x.poll(x.bpath(i2, b2), 'succeeded', op=x.async_put(x.bpath(i2, b2), x.body('async'))['operation'])
-    x.creds(expect(x.c.get(x.bpath(i2, b2)), 200))
-    x.poll(x.bpath(i2, b3), 'succeeded', op=x.async_put(x.bpath(i2, b3), x.body('async'))['operation'])
-    x.creds(expect(x.c.get(x.bpath(i2, b3)), 200))
+    x.poll(x.ipath(i2), 'succeeded', op=patch({'size': 2}))
+    for b in (b2, b3):
+        x.poll(x.bpath(i2, b), 'succeeded',
+               op=x.async_put(x.bpath(i2, b), x.body('async'))['operation'])
+        x.creds(expect(x.c.get(x.bpath(i2, b)), 200))
     op = expect(x.c.delete(x.bpath(i2, b3, x.q('async', '&accepts_incomplete=true'))),
                 202)['operation']
     check(x.poll(x.bpath(i2, b3), None, op=op)[0] == 410, 'async unbind did not end in 410')
-    op = expect(x.c.patch(x.ipath(i2) + '?accepts_incomplete=true',
-                          {'service_id': x.sid, 'parameters': {'behave': 'fail'}}), 202)['operation']
-    x.poll(x.ipath(i2), 'failed', op=op)
+    x.poll(x.ipath(i2), 'failed', op=patch({'behave': 'fail'}))
     for p in (x.ipath(i2), x.ipath(i2) + '/last_operation', x.bpath(i2, b2),
               x.bpath(i2, b2) + '/last_operation', x.bpath(i2, b3) + '/last_operation'):
         m.record_get(p)

@@ -191,8 +191,9 @@ tricky(void)
 int
 main(void)
 {
-	char			 dir_a[128], dir_b[128], dir_c[128], path[300];
-	char			 err[512], line[512], *a, *b, *exp_a, *exp_b;
+	char			 dir_a[128], dir_b[128], dir_c[128];
+	char			 path[300], err[512], line[512];
+	char			*a, *b, *exp_a, *exp_b;
 	char			 **ls, *v, *cut, big[600];
 	struct store		*sa, *sb, *sc;
 	struct xport_counts	 n;
@@ -259,13 +260,15 @@ main(void)
 	    "\"value\":\"{\\\"service_id\\\"", 56) == 0 &&
 	    strstr(ls[2], "\"key\":\"i-10\"") != NULL &&
 	    strstr(ls[3], "\"key\":\"i-2\"") != NULL &&
-	    strstr(ls[5], "\"table\":\"bindings\",\"key\":\"i-1/b-1\"") != NULL &&
+	    strstr(ls[5], "\"table\":\"bindings\",\"key\":\"i-1/b-1\"") !=
+	    NULL &&
 	    strstr(ls[8], "\"table\":\"gone\",\"key\":\"i-1/b-0\"") != NULL &&
 	    strstr(ls[10], "\"table\":\"meta\"") != NULL,
 	    "records by table (instances, bindings, gone, meta), then by key "
 	    "bytes");
 	CHECK_STR(ls[11], "{\"end\":\"osbroker-export\",\"records\":10,"
-	    "\"counts\":{\"instances\":4,\"bindings\":3,\"gone\":2,\"meta\":1}}",
+	    "\"counts\":{\"instances\":4,\"bindings\":3,\"gone\":2,"
+	    "\"meta\":1}}",
 	    "trailer with the counts");
 	CHECK(strstr(exp_a, "\"value\":\"{ \\\"service_id\\\" : \\\"s\\\", "
 	    "\\\"n\\\" : 1e10 }\"") != NULL, "a value is the stored bytes "
@@ -362,8 +365,8 @@ main(void)
 	refused("a count of an unknown table", v, strlen(v),
 	    OSB_MAX_EXPORT_LINE, 12, "does not know");
 	free(v);
-	v = variant(ls, count, -1, -1, NULL, "{\"table\":\"meta\",\"key\":\"z\","
-	    "\"value\":\"{}\"}\n");
+	v = variant(ls, count, -1, -1, NULL, "{\"table\":\"meta\","
+	    "\"key\":\"z\",\"value\":\"{}\"}\n");
 	refused("a line after the trailer", v, strlen(v), OSB_MAX_EXPORT_LINE,
 	    13, "after the trailer");
 	free(v);
@@ -388,7 +391,8 @@ main(void)
 			    "\"bindings\",\"key\":\"i-3/\",\"value\":\"{}\"}",
 			    "not <instance id>/<binding id>" },
 			{ "a binding key with two slashes", "{\"table\":"
-			    "\"bindings\",\"key\":\"i-3/b/c\",\"value\":\"{}\"}",
+			    "\"bindings\",\"key\":\"i-3/b/c\",\"value\":"
+			    "\"{}\"}",
 			    "not <instance id>/<binding id>" },
 			{ "a tombstone key with a space", "{\"table\":\"gone\","
 			    "\"key\":\"i 3\",\"value\":\"{}\"}",
@@ -396,8 +400,8 @@ main(void)
 			{ "a meta key with a space", "{\"table\":\"meta\","
 			    "\"key\":\"a b\",\"value\":\"{}\"}",
 			    "printable characters" },
-			{ "a value that is an array", "{\"table\":\"instances\","
-			    "\"key\":\"i-3\",\"value\":\"[1]\"}",
+			{ "a value that is an array", "{\"table\":"
+			    "\"instances\",\"key\":\"i-3\",\"value\":\"[1]\"}",
 			    "not a JSON object" },
 			{ "a value that is no JSON", "{\"table\":\"instances\","
 			    "\"key\":\"i-3\",\"value\":\"{not json\"}",
