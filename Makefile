@@ -54,7 +54,7 @@ SRCS.op      := src/op.c
 # work: what an operation does (hook input, run, outcome).
 SRCS.work    := src/work.c
 # modes: the program's other ways to run (asynchronous runner, --verify).
-SRCS.mode    := src/runner.c src/verify.c
+SRCS.mode    := src/runner.c src/verify.c src/xport.c
 # OSBAPI handlers, one file per resource, and what only they share.
 SRCS.handler := src/backend.c src/h_common.c src/h_catalog.c src/h_instance.c \
                 src/h_binding.c

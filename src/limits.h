@@ -63,6 +63,14 @@
                                                 their results are read (one
                                                 transaction's puts are queued
                                                 until its commit) */
+#define OSB_MAX_STORE_KEY       511          /* a key of any table: LMDB's
+                                                largest (meta keys; ids and
+                                                binding keys are shorter) */
+#define OSB_MAX_EXPORT_LINE     (2 * OSB_PG_MAX_VALUE + 4096) /* a line of
+                                                osbroker --export's format:
+                                                the largest record PostgreSQL
+                                                holds, every byte escaped,
+                                                with its table and key */
 #define OSB_MAX_PROC_LINE       (OSB_MAX_PATH + 256) /* a /proc/self/maps line */
 #define OSB_MAX_CREDENTIAL_LINE 1024         /* a line of the credentials file */
 #define OSB_MAX_AUTH_CACHE      (64 * 1024)  /* the shared password cache file */
