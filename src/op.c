@@ -337,10 +337,7 @@ op_read_live(struct store *st, enum store_table tb, const char *key,
 	int			 dirty = 0;
 
 	*out = NULL;
-	if ((rc = store_begin(st, 0, NULL, &t)) != STORE_OK)
-		return rc;
-	rc = records_load(t, tb, key, out);
-	store_abort(t);
+	rc = records_fetch(st, tb, key, out);
 	if (rc != STORE_OK || op_state(*out) != OPS_IN_PROGRESS ||
 	    !op_reap(*out, time(NULL)))
 		return rc;

@@ -8,6 +8,15 @@
 
 #include "records.h"
 
+/* The record in val (freed), or STORE_ERROR when it does not parse. */
+static enum store_rc
+parse(char *val, size_t len, cJSON **out)
+{
+	*out = cJSON_ParseWithLength(val, len);
+	free(val);
+	return *out != NULL ? STORE_OK : STORE_ERROR;
+}
+
 enum store_rc
 records_load(struct store_txn *t, enum store_table tb, const char *key,
     cJSON **out)
@@ -19,9 +28,21 @@ records_load(struct store_txn *t, enum store_table tb, const char *key,
 	*out = NULL;
 	if ((rc = store_get(t, tb, key, &val, &len)) != STORE_OK)
 		return rc;
-	*out = cJSON_ParseWithLength(val, len);
-	free(val);
-	return *out != NULL ? STORE_OK : STORE_ERROR;
+	return parse(val, len, out);
+}
+
+enum store_rc
+records_fetch(struct store *st, enum store_table tb, const char *key,
+    cJSON **out)
+{
+	char		*val;
+	size_t		 len;
+	enum store_rc	 rc;
+
+	*out = NULL;
+	if ((rc = store_fetch(st, tb, key, &val, &len)) != STORE_OK)
+		return rc;
+	return parse(val, len, out);
 }
 
 enum store_rc

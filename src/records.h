@@ -31,6 +31,10 @@
 enum store_rc records_load(struct store_txn *, enum store_table,
     const char *key, cJSON **out);
 
+/* records_load() in a read transaction of its own (store_fetch()). */
+enum store_rc records_fetch(struct store *, enum store_table,
+    const char *key, cJSON **out);
+
 /* Serialise and put. */
 enum store_rc records_save(struct store_txn *, enum store_table,
     const char *key, const cJSON *rec);

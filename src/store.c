@@ -124,6 +124,23 @@ store_get(struct store_txn *t, enum store_table tb, const char *key,
 }
 
 enum store_rc
+store_fetch(struct store *st, enum store_table tb, const char *key,
+    char **val, size_t *len)
+{
+	struct store_txn	*t;
+	enum store_rc		 rc;
+
+	if (st->ops->fetch != NULL)
+		return st->ops->fetch(st, tb, key, val, len);
+	*val = NULL;
+	if ((rc = store_begin(st, 0, NULL, &t)) != STORE_OK)
+		return rc;
+	rc = store_get(t, tb, key, val, len);
+	store_abort(t);
+	return rc;
+}
+
+enum store_rc
 store_put(struct store_txn *t, enum store_table tb, const char *key,
     const char *val, size_t len)
 {

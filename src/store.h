@@ -114,6 +114,11 @@ void          store_abort(struct store_txn *);
 
 enum store_rc store_get(struct store_txn *, enum store_table, const char *key,
                   char **val, size_t *len);
+/* store_get() in a read transaction of its own, for a caller that reads
+ * this one record and nothing else: PostgreSQL runs it as one statement,
+ * which is one snapshot, without BEGIN and ROLLBACK around it. */
+enum store_rc store_fetch(struct store *, enum store_table, const char *key,
+                  char **val, size_t *len);
 /* PostgreSQL sends a put without waiting for it: its failure is the
  * result of the transaction's next call or of its commit (which then
  * stores nothing).  A put's STORE_OK is final once the commit's is. */

@@ -26,6 +26,9 @@ struct store_ops {
 	void		 (*abort)(struct store_txn *);
 	enum store_rc	 (*get)(struct store_txn *, enum store_table,
 			    const char *, char **, size_t *);
+	/* NULL: store_fetch() is store_begin(), store_get(), store_abort() */
+	enum store_rc	 (*fetch)(struct store *, enum store_table,
+			    const char *, char **, size_t *);
 	enum store_rc	 (*put)(struct store_txn *, enum store_table,
 			    const char *, const char *, size_t);
 	enum store_rc	 (*del)(struct store_txn *, enum store_table,

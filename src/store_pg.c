@@ -25,7 +25,9 @@
  *     reason (lock_timeout, a serialization failure, a failover) ends in
  *     STORE_UNAVAILABLE, which the platform sees as 503 with Retry-After.
  *   - a read transaction is REPEATABLE READ, READ ONLY: one snapshot, as
- *     an LMDB read transaction.
+ *     an LMDB read transaction.  store_fetch() (one record and nothing
+ *     else) is a single SELECT, a snapshot of its own, with no
+ *     transaction block to begin or end.
  *   - COMMIT is durable when it returns: synchronous_commit is raised to
  *     "on" for the session when the server says "off" or "local".  A
  *     connection lost during COMMIT is STORE_UNAVAILABLE: the outcome is
@@ -35,7 +37,11 @@
  * Connections: one per process, opened by store_open(), reopened by
  * store_begin() after it was lost (a failover: a multi-host connection
  * string with target_session_attrs=read-write finds the new primary).
- * Statements are prepared on first use on each connection.
+ * Statements are prepared on first use on each connection, and a
+ * transaction's statements go out in libpq's pipeline mode, so that only
+ * what the caller waits for costs a round trip: a provision is two (BEGIN,
+ * the locks and the first get; the rest and COMMIT), a fetch one ("Pipeline
+ * mode" below).
  *
  * The connection string may hold a password: no message of this file
  * quotes it (scrub()), and store_where() names host, port, database and
@@ -713,6 +719,24 @@ settle(struct pg *st)
 		st->ready = 0;
 }
 
+/* Ready for a transaction's (or store_fetch()'s) first command: the
+ * last one's results read, connected, in pipeline mode. */
+static enum store_rc
+start(struct pg *st)
+{
+	enum store_rc rc;
+
+	settle(st);
+	if ((rc = connected(st)) != STORE_OK)
+		return rc;
+	/* Nothing of an earlier transaction may leak into this one (one
+	 * whose ROLLBACK was lost, say). */
+	rollback_if_open(st);
+	if (PQenterPipelineMode(st->conn) != 1)
+		return lost(st, "begin");
+	return STORE_OK;
+}
+
 static enum store_rc
 pg_begin(struct store *s, int write, const char *scope,
     struct store_txn **out)
@@ -724,18 +748,10 @@ pg_begin(struct store *s, int write, const char *scope,
 	enum store_rc	 rc;
 
 	*out = NULL;
-	settle(st);
-	if ((rc = connected(st)) != STORE_OK)
+	if ((rc = start(st)) != STORE_OK)
 		return rc;
-	/* Nothing of an earlier transaction may leak into this one (one
-	 * whose ROLLBACK was lost, say). */
-	rollback_if_open(st);
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return STORE_ERROR;
-	if (PQenterPipelineMode(st->conn) != 1) {
-		free(t);
-		return lost(st, "begin");
-	}
 	snprintf(cls, sizeof(cls), "%d", OSB_PG_LOCK_CLASS);
 	snprintf(lock, sizeof(lock), "%d", OSB_PG_LOCK_STORE);
 	snprintf(key, sizeof(key), "%lld", scope != NULL ?
@@ -823,11 +839,11 @@ exec(struct pg *st, enum stmt s, const char *const *vals, const int *lens,
 	return r;
 }
 
+/* Get key of tb in the open transaction, or as one statement. */
 static enum store_rc
-pg_get(struct store_txn *bt, enum store_table tb, const char *key,
-    char **val, size_t *len)
+get(struct pg *st, enum store_table tb, const char *key, char **val,
+    size_t *len)
 {
-	struct pg	*st = PG(bt->st);
 	const char	*p[2] = { store_table_names[tb], key };
 	PGresult	*r;
 	enum store_rc	 rc;
@@ -851,6 +867,28 @@ pg_get(struct store_txn *bt, enum store_table tb, const char *key,
 		*len = (size_t)n;
 	PQclear(r);
 	return STORE_OK;
+}
+
+static enum store_rc
+pg_get(struct store_txn *bt, enum store_table tb, const char *key,
+    char **val, size_t *len)
+{
+	return get(PG(bt->st), tb, key, val, len);
+}
+
+/* One SELECT outside a transaction block: a snapshot of its own, and
+ * nothing to end afterwards. */
+static enum store_rc
+pg_fetch(struct store *s, enum store_table tb, const char *key, char **val,
+    size_t *len)
+{
+	struct pg	*st = PG(s);
+	enum store_rc	 rc;
+
+	*val = NULL;
+	if ((rc = start(st)) != STORE_OK)
+		return rc;
+	return get(st, tb, key, val, len);
 }
 
 static enum store_rc
@@ -985,6 +1023,7 @@ static const struct store_ops pg_ops = {
 	.release = pg_release, .where = pg_where,
 	.strerror = pg_strerror, .begin = pg_begin,
 	.commit = pg_commit, .abort = pg_abort, .get = pg_get,
+	.fetch = pg_fetch,
 	.put = pg_put, .del = pg_del, .drop = pg_drop, .scan = pg_scan,
 	.del_prefix = pg_del_prefix,
 };

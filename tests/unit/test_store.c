@@ -176,6 +176,15 @@ test_basic(void)
 	free(v);
 	store_abort(NULL);
 
+	/* store_fetch: a get in a read transaction of its own. */
+	len = 0;
+	rc = store_fetch(st, T_INSTANCES, "i1", &v, &len);
+	CHECK(rc == STORE_OK && len == 8 && strcmp(v, "{\"a\":22}") == 0,
+	    "fetch");
+	free(v);
+	rc = store_fetch(st, T_INSTANCES, "nope", &v, &len);
+	CHECK(rc == STORE_NOTFOUND && v == NULL, "fetch missing: NOTFOUND, NULL");
+
 	/* A reader does not see a writer's uncommitted data. */
 	{
 		struct store_txn *w, *r;
