@@ -29,13 +29,43 @@ def threads_for(c):
 
 
 def cpu_times():
-    """(busy, steal, total) jiffies of the whole machine, from /proc/stat."""
+    """(busy, steal, total) jiffies of the whole machine, from /proc/stat,
+    and others_cpu()."""
     with open('/proc/stat') as f:
         v = [int(x) for x in f.readline().split()[1:]]
     # user nice system idle iowait irq softirq steal (guest time is in user)
     idle, steal = v[3] + v[4], v[7] if len(v) > 7 else 0
     total = sum(v[:8])
-    return total - idle - steal, steal, total
+    return total - idle - steal, steal, total, others_cpu()
+
+
+def others_cpu():
+    """{pid: CPU jiffies (user + system)} of every process the bench did
+    not start: neither one procs started (nginx, spawn-fcgi's program,
+    PostgreSQL, wrk) nor a descendant of one (nginx's and PostgreSQL's
+    workers, the FastCGI workers, CGI programs), nor the bench itself.  A
+    process that ended before the second look is missed, so what others
+    took is a lower bound."""
+    mine, parent, times = procs.started_pids(), {}, {}
+    mine.add(os.getpid())
+    for d in os.listdir('/proc'):
+        if not d.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % d) as f:
+                v = f.read().rsplit(')', 1)[1].split()
+            # v[0] is field 3 (state), v[1] the parent, v[11:13] utime, stime
+            parent[int(d)], times[int(d)] = int(v[1]), int(v[11]) + int(v[12])
+        except (OSError, IndexError, ValueError):
+            continue
+    out = {}
+    for pid, t in times.items():
+        p, depth = pid, 0
+        while p > 1 and p not in mine and depth < 64:
+            p, depth = parent.get(p, 0), depth + 1
+        if p not in mine:
+            out[pid] = t
+    return out
 
 
 def run_wrk(stack, script, env, c, seconds, timeout, tag):
@@ -86,9 +116,11 @@ def run_checked(stack, script, env, c, seconds, timeout, tag, expect):
                       % (n, status, expect))
     if stack.dead():
         errors.append('%s exited during the run' % ' and '.join(stack.dead()))
-    d = [b - a for a, b in zip(cpu0, cpu1)]
+    d = [b - a for a, b in zip(cpu0[:3], cpu1[:3])]
+    others = sum(max(0, t - cpu0[3].get(pid, 0)) for pid, t in cpu1[3].items())
     r.update(tag=tag, statuses=statuses, errors=errors,
-             cpu={'busy': d[0] / d[2] if d[2] else 0, 'steal': d[1] / d[2] if d[2] else 0})
+             cpu={'busy': d[0] / d[2] if d[2] else 0, 'steal': d[1] / d[2] if d[2] else 0,
+                  'others': min(1.0, others / d[2]) if d[2] else 0})
     return r
 
 
@@ -125,7 +157,8 @@ def combine(key, c, expect, runs, checked):
                     'p50_ms': round(r['p50_us'] / 1000, 3),
                     'p99_ms': round(r['p99_us'] / 1000, 3),
                     'cpu_busy': round(r['cpu']['busy'], 3),
-                    'cpu_steal': round(r['cpu']['steal'], 3)} for r in runs],
+                    'cpu_steal': round(r['cpu']['steal'], 3),
+                    'cpu_others': round(r['cpu']['others'], 3)} for r in runs],
         'status_errors': sum(r['status_errors'] for r in runs),
         'socket_errors': {k: sum(r['socket_errors'][k] for r in runs)
                           for k in ('connect', 'read', 'write', 'timeout')},

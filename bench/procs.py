@@ -90,6 +90,12 @@ def stop(p, grace=10.0):
     return quiet
 
 
+def started_pids():
+    """The PIDs of what start() started and has not stopped: every process
+    of the bench is one of them, a descendant of one, or the bench."""
+    return {p.pid for p in _started}
+
+
 def stop_all():
     """Stop every process still running, the last started first."""
     for p in reversed(list(_started)):
