@@ -258,6 +258,7 @@ h_binding_put(struct ctx *c, struct response *resp)
 	    c->rt->binding_id);
 	if (h_common_begin(c, &tx) == -1)
 		goto done;
+	store_prefetch(tx.t, T_BINDINGS, key);	/* read below */
 	rc = h_common_load(&tx, T_INSTANCES, c->rt->instance_id, &inst);
 	if (rc == STORE_NOTFOUND)
 		response_error(resp, OSB_ERR_NOT_FOUND, "instance \"%s\" does "
@@ -355,6 +356,7 @@ h_binding_delete(struct ctx *c, struct response *resp)
 	    c->rt->binding_id);
 	if (h_common_begin(c, &tx) == -1)
 		goto done;
+	store_prefetch(tx.t, T_INSTANCES, c->rt->instance_id); /* below */
 	rc = h_common_load(&tx, T_BINDINGS, key, &rec);
 	if (rc == STORE_NOTFOUND)
 		response_error(resp, OSB_ERR_GONE, "binding \"%s\" of instance "

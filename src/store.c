@@ -140,6 +140,13 @@ store_fetch(struct store *st, enum store_table tb, const char *key,
 	return rc;
 }
 
+void
+store_prefetch(struct store_txn *t, enum store_table tb, const char *key)
+{
+	if (t->st->ops->prefetch != NULL)
+		t->st->ops->prefetch(t, tb, key);
+}
+
 enum store_rc
 store_put(struct store_txn *t, enum store_table tb, const char *key,
     const char *val, size_t len)

@@ -119,6 +119,12 @@ enum store_rc store_get(struct store_txn *, enum store_table, const char *key,
  * which is one snapshot, without BEGIN and ROLLBACK around it. */
 enum store_rc store_fetch(struct store *, enum store_table, const char *key,
                   char **val, size_t *len);
+/* A hint that this transaction will store_get() key: PostgreSQL sends the
+ * SELECT with the transaction's next statement rather than in a round trip
+ * of its own, and the store_get() answers from it (unless the transaction
+ * wrote in between).  Changes nothing; LMDB ignores it. */
+void          store_prefetch(struct store_txn *, enum store_table,
+                  const char *key);
 /* PostgreSQL sends a put without waiting for it: its failure is the
  * result of the transaction's next call or of its commit (which then
  * stores nothing).  A put's STORE_OK is final once the commit's is. */

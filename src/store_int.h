@@ -29,6 +29,9 @@ struct store_ops {
 	/* NULL: store_fetch() is store_begin(), store_get(), store_abort() */
 	enum store_rc	 (*fetch)(struct store *, enum store_table,
 			    const char *, char **, size_t *);
+	/* NULL: store_prefetch() does nothing */
+	void		 (*prefetch)(struct store_txn *, enum store_table,
+			    const char *);
 	enum store_rc	 (*put)(struct store_txn *, enum store_table,
 			    const char *, const char *, size_t);
 	enum store_rc	 (*del)(struct store_txn *, enum store_table,

@@ -205,9 +205,16 @@ struct pg {
 	struct {
 		unsigned char	 s;	/* enum stmt */
 		unsigned char	 prepare; /* its preparation, not its run */
+		unsigned char	 prefetch; /* the get of pre */
 	}		 sent[OSB_PG_PIPELINE];	/* results not read yet */
 	int		 nsent;
 	int		 synced;	/* a Sync follows them */
+	struct {			/* store_prefetch() */
+		enum { PRE_NONE, PRE_SENT, PRE_READ } state;
+		enum store_table tb;
+		char		 key[OSB_MAX_STORE_KEY + 1];
+		PGresult	*r;	/* PRE_READ: the SELECT's rows */
+	}		 pre;
 	char		 secret[2][256];	/* scrubbed from messages */
 	char		 where[300];
 	char		 err[512];
@@ -605,6 +612,16 @@ scope_key(const char *scope)
  * included, was read and good.
  */
 
+/* Drop what store_prefetch() fetched or is fetching (a prefetch still in
+ * the pipeline is read and cleared by collect()). */
+static void
+forget(struct pg *st)
+{
+	PQclear(st->pre.r);
+	st->pre.r = NULL;
+	st->pre.state = PRE_NONE;
+}
+
 /* The connection failed under a pipeline: STORE_UNAVAILABLE; the next
  * store_begin() reconnects. */
 static enum store_rc
@@ -613,6 +630,7 @@ lost(struct pg *st, const char *what)
 	set_err(st, what, PQerrorMessage(st->conn));
 	st->ready = 0;
 	st->nsent = st->synced = 0;
+	forget(st);
 	return STORE_UNAVAILABLE;
 }
 
@@ -642,6 +660,15 @@ collect(struct pg *st, PGresult **last, const char *what)
 		while ((more = PQgetResult(st->conn)) != NULL)
 			PQclear(more);
 		es = PQresultStatus(r);
+		if (st->sent[i].prefetch && st->pre.state == PRE_SENT) {
+			/* Kept for pg_get(); a failure is reported now. */
+			st->pre.state = es == PGRES_TUPLES_OK ? PRE_READ :
+			    PRE_NONE;
+			if (es == PGRES_TUPLES_OK) {
+				st->pre.r = r;
+				continue;
+			}
+		}
 		if (es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK) {
 			if (i == n - 1 && last != NULL && rc == STORE_OK)
 				*last = r;
@@ -691,6 +718,7 @@ send_stmt(struct pg *st, enum stmt s, const char *const *vals,
 		}
 		st->prepared[s] = 1;	/* undone by collect() on failure */
 		st->sent[st->nsent].s = (unsigned char)s;
+		st->sent[st->nsent].prefetch = 0;
 		st->sent[st->nsent++].prepare = 1;
 	}
 	if (PQsendQueryPrepared(st->conn, stmts[s].name, stmts[s].nparams,
@@ -699,6 +727,7 @@ send_stmt(struct pg *st, enum stmt s, const char *const *vals,
 		return -1;
 	}
 	st->sent[st->nsent].s = (unsigned char)s;
+	st->sent[st->nsent].prefetch = 0;
 	st->sent[st->nsent++].prepare = 0;
 	return 0;
 }
@@ -726,6 +755,7 @@ start(struct pg *st)
 {
 	enum store_rc rc;
 
+	forget(st);
 	settle(st);
 	if ((rc = connected(st)) != STORE_OK)
 		return rc;
@@ -777,6 +807,7 @@ rollback_later(struct pg *st)
 {
 	enum store_rc rc;
 
+	forget(st);
 	if (st->ready && send_stmt(st, S_ROLLBACK, NULL, NULL, NULL,
 	    &rc) == 0) {
 		if (PQpipelineSync(st->conn) == 1)
@@ -794,6 +825,7 @@ pg_commit(struct store_txn *bt)
 	enum store_rc	 rc;
 
 	free(bt);
+	forget(st);
 	if (send_stmt(st, S_COMMIT, NULL, NULL, NULL, &rc) == -1 ||
 	    (rc = collect(st, &r, "commit")) != STORE_OK) {
 		if (!st->ready) {
@@ -850,7 +882,18 @@ get(struct pg *st, enum store_table tb, const char *key, char **val,
 	int		 n;
 
 	*val = NULL;
-	if ((r = exec(st, S_GET, p, NULL, NULL, &rc, "get")) == NULL)
+	if (st->pre.state != PRE_NONE && st->pre.tb == tb &&
+	    strcmp(st->pre.key, key) == 0) {
+		/* store_prefetch()ed: its result, read now if it is not. */
+		if (st->pre.state == PRE_SENT &&
+		    (rc = collect(st, NULL, "get")) != STORE_OK)
+			return rc;
+		r = st->pre.r;
+		st->pre.r = NULL;
+		st->pre.state = PRE_NONE;
+		if (r == NULL)	/* cannot be: PRE_READ has the result */
+			return STORE_ERROR;
+	} else if ((r = exec(st, S_GET, p, NULL, NULL, &rc, "get")) == NULL)
 		return rc;
 	if (PQntuples(r) != 1) {
 		PQclear(r);
@@ -874,6 +917,25 @@ pg_get(struct store_txn *bt, enum store_table tb, const char *key,
     char **val, size_t *len)
 {
 	return get(PG(bt->st), tb, key, val, len);
+}
+
+/* The SELECT of a get to come, sent now with the next statement: under
+ * the transaction's locks nobody else changes the record meanwhile, and
+ * this transaction's own writes drop it (forget()). */
+static void
+pg_prefetch(struct store_txn *bt, enum store_table tb, const char *key)
+{
+	struct pg	*st = PG(bt->st);
+	const char	*p[2] = { store_table_names[tb], key };
+	enum store_rc	 rc;
+
+	if (st->pre.state != PRE_NONE || strlen(key) >= sizeof(st->pre.key)
+	    || send_stmt(st, S_GET, p, NULL, NULL, &rc) == -1)
+		return;		/* a lost connection fails the next call */
+	st->sent[st->nsent - 1].prefetch = 1;
+	st->pre.state = PRE_SENT;
+	st->pre.tb = tb;
+	snprintf(st->pre.key, sizeof(st->pre.key), "%s", key);
 }
 
 /* One SELECT outside a transaction block: a snapshot of its own, and
@@ -900,6 +962,7 @@ pg_put(struct store_txn *bt, enum store_table tb, const char *key,
 	int		 lens[3] = { 0, 0, (int)len }, fmts[3] = { 0, 0, 1 };
 	enum store_rc	 rc;
 
+	forget(st);	/* a prefetched record may change */
 	if (len > OSB_PG_MAX_VALUE) {
 		set_err(st, "put", "record too large");
 		return STORE_FULL;
@@ -919,6 +982,7 @@ pg_del(struct store_txn *bt, enum store_table tb, const char *key)
 	PGresult	*r;
 	enum store_rc	 rc;
 
+	forget(st);	/* a prefetched record may change */
 	if ((r = exec(st, S_DEL, p, NULL, NULL, &rc, "del")) == NULL)
 		return rc;
 	rc = strcmp(PQcmdTuples(r), "0") == 0 ? STORE_NOTFOUND : STORE_OK;
@@ -933,6 +997,7 @@ pg_drop(struct store_txn *bt, enum store_table tb, const char *key)
 	const char	*p[2] = { store_table_names[tb], key };
 	enum store_rc	 rc;
 
+	forget(st);	/* a prefetched record may change */
 	/* Sent, not waited for, as a put. */
 	if (send_stmt(st, S_DEL, p, NULL, NULL, &rc) == -1)
 		return rc;
@@ -1005,6 +1070,7 @@ pg_del_prefix(struct store_txn *bt, enum store_table tb, const char *prefix,
 	enum store_rc	 rc;
 	enum stmt	 s;
 
+	forget(st);	/* a prefetched record may change */
 	if (count != NULL)
 		*count = 0;
 	s = prefix_stmt(tb, prefix, hi, sizeof(hi), p, S_DEL_RANGE,
@@ -1023,7 +1089,7 @@ static const struct store_ops pg_ops = {
 	.release = pg_release, .where = pg_where,
 	.strerror = pg_strerror, .begin = pg_begin,
 	.commit = pg_commit, .abort = pg_abort, .get = pg_get,
-	.fetch = pg_fetch,
+	.fetch = pg_fetch, .prefetch = pg_prefetch,
 	.put = pg_put, .del = pg_del, .drop = pg_drop, .scan = pg_scan,
 	.del_prefix = pg_del_prefix,
 };
