@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
+"""The PostgreSQL store's pipelined transactions (src/store_pg.c, "Pipeline
+mode"): a write is sent without waiting for it, BEGIN and the locks travel
+with the first statement, a ROLLBACK is read back by the next transaction,
+a bind's binding is fetched with its instance.  What must hold whatever is
+in flight:
+
+  - a write the server refuses in the middle of a transaction (a CHECK
+    constraint the superuser adds, so that the put of one id fails) makes
+    the request fail with nothing of it stored: the COMMIT after it never
+    runs, and a 2xx never comes;
+  - the same worker (one worker: one connection) then serves the next
+    requests as if nothing had happened;
+  - after every request the broker's session is idle, outside any
+    transaction, and holds no advisory lock (a ROLLBACK sent and not yet
+    read has still run);
+  - a bind answers from the binding fetched with its instance: the same
+    binding again is 200 with the credentials of the first, and a rotation,
+    which reads its predecessor in between, is 201;
+  - a connection the server ends between two requests costs one 503 with
+    Retry-After, then the worker connects again.
+
+A throwaway server (harness.PgServer), a password role over TCP, one
+worker under scripts/osbroker-serve.  Without PostgreSQL the suite skips,
+except as root, where `make check` installs it.
+
+    OSBROKER_BIN=build/asan/osbroker python3 tests/integration/test_pg_pipeline.py
+"""
+
+import os
+import sys
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (PgServer, ServeStack, Tap, check, check_logs, expect, finish_tmp,
+                     make_tmpdir, pg_bindir, wait_for)
+from cases import new_id
+
+ROLE, DB = 'osbpipe', 'osbpipe'
+
+
+class Ctx:
+    def __init__(self, tmp, pg):
+        self.pg = pg
+        self.role_pw = 'pgpw-' + uuid.uuid4().hex
+        self.stack = ServeStack(tmp=tmp, workers=1, extra_env={})
+        self.c = None
+        self.plan = None
+        self.poison_iid = new_id('poison')
+        self.poison_bid = new_id('poison')
+        self.secrets = [self.role_pw]
+
+    def conninfo(self):
+        return 'postgresql://%s:%s@127.0.0.1:%d/%s' % (ROLE, self.role_pw, self.pg.port, DB)
+
+    def rows(self, tbl, key):
+        return self.pg.admin("SELECT count(*) FROM osbroker_records WHERE tbl = '%s' AND "
+                             "key = '%s'" % (tbl, key), database=DB)[0][0]
+
+    def provision(self, iid):
+        return self.c.put('/v2/service_instances/' + iid, {
+            'service_id': self.plan[0], 'plan_id': self.plan[1],
+            'organization_guid': 'org', 'space_guid': 'space'})
+
+    def bind(self, iid, bid, predecessor=None):
+        body = {'service_id': self.plan[0], 'plan_id': self.plan[1]}
+        if predecessor is not None:
+            body['predecessor_binding_id'] = predecessor
+        return self.c.put('/v2/service_instances/%s/service_bindings/%s' % (iid, bid), body)
+
+    def session_clean(self):
+        """The broker's sessions: idle, no transaction, no advisory lock."""
+        def idle():
+            rows = self.pg.admin("SELECT state, coalesce(backend_xid::text, '-'), "
+                                 "coalesce(xact_start::text, '-') FROM pg_stat_activity "
+                                 "WHERE usename = '%s'" % ROLE)
+            return rows and all(r == ['idle', '-', '-'] for r in rows) and rows
+        try:
+            wait_for(idle, 5, 'the broker\'s session to be idle outside a transaction')
+        except AssertionError:
+            rows = self.pg.admin("SELECT state, backend_xid, xact_start, query FROM "
+                                 "pg_stat_activity WHERE usename = '%s'" % ROLE)
+            check(False, 'the broker\'s sessions are not idle: %s', rows)
+        locks = self.pg.admin("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+        check(locks[0][0] == '0', '%s advisory locks still held', locks[0][0])
+
+
+def t_start(x):
+    x.pg.start()
+    x.pg.admin("CREATE ROLE %s LOGIN PASSWORD '%s'; CREATE DATABASE %s OWNER %s"
+               % (ROLE, x.role_pw, DB, ROLE))
+    x.stack.extra_env['OSBROKER_STORE'] = x.conninfo()
+    x.stack.start()
+    x.c = x.stack.client()
+    svc = [s for s in expect(x.c.get('/v2/catalog'), 200)['services']
+           if s['name'] == 'itest-db'][0]
+    x.plan = (svc['id'], [p for p in svc['plans'] if p['name'] == 'basic'][0]['id'])
+    # The broker made its tables at its first transaction; refuse two ids.
+    expect(x.provision(new_id()), 201)
+    x.pg.admin("ALTER TABLE osbroker_records ADD CONSTRAINT itest_poison CHECK "
+               "(key <> '%s' AND key <> '%s/%s')"
+               % (x.poison_iid, x.poison_iid, x.poison_bid), database=DB)
+
+
+def t_put_refused(x):
+    r = x.provision(x.poison_iid)
+    check(r.status >= 500, 'a provision whose put the server refused got %s', r.what())
+    check(x.rows('instances', x.poison_iid) == '0', 'the refused instance was stored')
+    x.session_clean()
+
+
+def t_serves_after(x):
+    iid = new_id()
+    expect(x.provision(iid), 201)
+    expect(x.c.get('/v2/service_instances/' + iid), 200)
+    expect(x.provision(iid), 200)     # the same again: nothing written, ROLLBACK
+    x.session_clean()
+    expect(x.c.get('/v2/service_instances/' + new_id()), 404)
+    check(x.rows('instances', iid) == '1', 'the instance is not stored once')
+    x.session_clean()
+
+
+def t_bind_refused(x):
+    # The put is refused after the binding (prefetched) and the instance
+    # were read in the transaction's first round trip.
+    iid = new_id()
+    expect(x.provision(iid), 201)
+    x.pg.admin("ALTER TABLE osbroker_records DROP CONSTRAINT itest_poison; "
+               "ALTER TABLE osbroker_records ADD CONSTRAINT itest_poison CHECK "
+               "(key <> '%s/%s')" % (iid, x.poison_bid), database=DB)
+    r = x.bind(iid, x.poison_bid)
+    check(r.status >= 500, 'a bind whose put the server refused got %s', r.what())
+    check(x.rows('bindings', '%s/%s' % (iid, x.poison_bid)) == '0',
+          'the refused binding was stored')
+    x.session_clean()
+
+
+def t_bind_again(x):
+    iid, bid = new_id(), new_id('b')
+    expect(x.provision(iid), 201)
+    first = expect(x.bind(iid, bid), 201)
+    x.secrets += [str(v) for v in (first.get('credentials') or {}).values()]
+    again = expect(x.bind(iid, bid), 200)
+    check(again.get('credentials') == first.get('credentials'),
+          'the same bind again answered other credentials')
+    # A rotation reads the predecessor between the prefetch of the new
+    # binding and its get: each get answers its own key.
+    rotated = expect(x.bind(iid, new_id('b'), predecessor=bid), 201)
+    x.secrets += [str(v) for v in (rotated.get('credentials') or {}).values()]
+    check(rotated.get('credentials') != first.get('credentials'),
+          'the rotated binding answered its predecessor\'s credentials')
+    expect(x.bind('itest-i-' + uuid.uuid4().hex[:16], new_id('b')), 404)
+    x.session_clean()
+
+
+def t_connection_ended(x):
+    x.pg.admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '%s'"
+               % ROLE)
+    r = x.c.get('/v2/service_instances/' + new_id())
+    check(r.status in (503, 404), 'the first request after the server ended the '
+          'connection got %s', r.what())
+    if r.status == 503:
+        check(r.header('Retry-After') is not None, '503 without Retry-After')
+    iid = new_id()
+    expect(x.provision(iid), 201)
+    expect(x.c.get('/v2/service_instances/' + iid), 200)
+    x.session_clean()
+
+
+def main():
+    tap = Tap()
+    bindir = pg_bindir()
+    if bindir is None:
+        if os.geteuid() == 0:
+            tap.run('PostgreSQL is installed (make check installs it)',
+                    lambda: check(False, 'no /usr/lib/postgresql/*/bin/initdb: '
+                                  'apt-get install postgresql'))
+        else:
+            tap.skip('the PostgreSQL store\'s pipelined transactions',
+                     'PostgreSQL is not installed (apt-get install postgresql)')
+        return tap.done()
+    tmp = make_tmpdir('pgpipe')
+    x = Ctx(tmp, PgServer(tmp, bindir))
+    tap.stacks.append(x.stack)
+    print('# broker: %s' % x.stack.binary)
+    ok = False
+    try:
+        if tap.run('PostgreSQL, a password role, one worker on it', t_start, x, step=True):
+            tap.run('a put the server refuses mid-transaction: 5xx, nothing stored, '
+                    'no COMMIT', t_put_refused, x)
+            tap.run('the same worker serves on: provision, fetch, the same provision, '
+                    'a missing instance', t_serves_after, x)
+            tap.run('a bind whose put the server refuses: 5xx, nothing stored',
+                    t_bind_refused, x)
+            tap.run('a bind answered from the binding fetched with its instance; a '
+                    'rotation reads its predecessor', t_bind_again, x)
+            tap.run('a connection the server ended: at most one 503, then served',
+                    t_connection_ended, x)
+            ok = True
+    finally:
+        if x.stack.proc is not None:
+            problems = x.stack.stop()
+            if problems:
+                tap.run('the broker stops cleanly', lambda: check(False, '; '.join(problems)),
+                        step=True)
+        if x.pg.running:
+            try:
+                x.pg.stop()
+            except AssertionError as e:
+                print('# %s' % e)
+    if ok:
+        check_logs(tap, x.stack, [x.stack.password] + x.secrets)
+    rc = tap.done()
+    finish_tmp([x.stack], rc == 0)
+    return rc
+
+
+if __name__ == '__main__':
+    sys.exit(main())
