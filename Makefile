@@ -232,7 +232,8 @@ fuzz-smoke: fuzz-build
 
 # ---- benchmark (bench/, bench/README.md) -----------------------------------
 # `make bench` measures osbroker against the limits of its own setup (nginx
-# static file, minimal FastCGI, LMDB and CGI programs) in about five minutes.
+# static file, minimal FastCGI, LMDB, PostgreSQL and CGI programs), on LMDB
+# and on a PostgreSQL server of its own, in about seven minutes.
 # The minimal programs are built into build/bench/ with the project's
 # warning flags (-Werror included, from the override above); a second broker
 # with -DOSB_BENCH_NO_AUTH (auth check always passes) into build/bench-noauth/
@@ -243,7 +244,7 @@ fuzz-smoke: fuzz-build
 BENCH_PROGS := build/bench/limit-fcgi build/bench/limit-lmdb build/bench/limit-cgi \
                build/bench/limit-pg
 BENCH_LIBS  := $(shell pkg-config --libs fcgi lmdb 2>/dev/null)
-# Only limit-pg links libpq (limit-cgi, a CGI program, must not load it).
+# Only limit-pg links libpq (a CGI program like limit-cgi must not load it).
 build/bench/limit-pg: BENCH_LIBS += $(shell pkg-config --libs libpq 2>/dev/null)
 
 build/bench/%: bench/%.c | build/bench
