@@ -52,8 +52,9 @@
 #define OSB_MAX_STORE_SPEC      4096         /* OSBROKER_STORE: a libpq
                                                 connection string */
 #define OSB_MAX_HOST_ID         64           /* OSBROKER_HOST_ID, and the
-                                                machine id + boot id made
-                                                into one */
+                                                identity made of the machine
+                                                id and the pid namespace
+                                                (op.h "Hosts") */
 #define OSB_STORE_RETRY_AFTER   5            /* seconds, in a 503 while the
                                                 store cannot be reached */
 #define OSB_PG_MAX_VALUE        (256L * 1024 * 1024) /* one record in
