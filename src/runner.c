@@ -230,26 +230,6 @@ heartbeat_stop(pid_t pid)
 		;
 }
 
-/* Record the outcome hr (work_record()), again while the database cannot
- * be reached (a failover), until the operation's deadline: a hook's work
- * is not thrown away for an outage.  A retry after a commit whose outcome
- * was unknown finds the operation ended and records nothing. */
-static enum store_rc
-record_outcome(struct store *st, enum store_table tb, const char *key,
-    const char *opid, enum action a, double deadline,
-    const struct hook_result *hr, cJSON **final, int *ours)
-{
-	enum store_rc rc;
-
-	while ((rc = work_record(st, tb, key, opid, a, hr, final, ours)) ==
-	    STORE_UNAVAILABLE && (double)time(NULL) < deadline) {
-		log_msg("runner: %s %s: cannot record the outcome yet: %s; "
-		    "trying again", opid, key, store_strerror(st));
-		sleep(1);
-	}
-	return rc;
-}
-
 int
 runner_main(const char *table, const char *key, const char *opid)
 {
@@ -324,8 +304,8 @@ runner_main(const char *table, const char *key, const char *opid)
 	}
 	if (hr.status == HOOK_NOT_RUN) {
 		log_msg("runner: %s %s: %s", opid, key, hr.why);
-		if (record_outcome(st, tb, key, opid, a, deadline, &hr, &final,
-		    &ours) == STORE_OK)
+		if (work_record_until(st, tb, key, opid, a, &hr, &final, &ours,
+		    deadline) == STORE_OK)
 			rc = 0;
 		goto out;
 	}
@@ -334,10 +314,7 @@ runner_main(const char *table, const char *key, const char *opid)
 		store_abort(t);
 	}
 	if ((erc = work_execute(st, &cfg, cat, &p, tb, key, iid, bid, inst,
-	    rec, &hr, &final, &ours)) == STORE_UNAVAILABLE)
-		erc = record_outcome(st, tb, key, opid, a, deadline, &hr,
-		    &final, &ours);
-	if (erc != STORE_OK)
+	    rec, &hr, &final, &ours)) != STORE_OK)
 		log_msg("runner: %s %s: cannot record the outcome: %s", opid,
 		    key, store_strerror(st));
 	else {

@@ -9,6 +9,10 @@ with a temporary state directory:
   CgiStack    nginx (conf/nginx/osbroker-cgi.conf) + fcgiwrap, started by this
               module itself; one broker process per request.
 
+And in front of several ServeStacks sharing one PostgreSQL store:
+
+  LbStack     nginx as the load balancer (conf/nginx/osbroker-lb.conf).
+
 Environment:
   OSBROKER_BIN       the broker under test (default build/osbroker; for the
                      CGI stack default cgi-bin/osbroker.cgi)
@@ -659,11 +663,16 @@ def pg_bindir():
 class PgServer:
     """A throwaway cluster: superuser `postgres`, trust over its own unix
     socket directory, scram-sha-256 over TCP on 127.0.0.1, every statement
-    logged (so the log proves that no password reaches the server)."""
+    logged (so the log proves that no password reaches the server).
 
-    def __init__(self, tmp, bindir):
+    name: the directory under tmp (two servers in one tmp need two names).
+    start(replication=True) also lets `postgres` stream over the socket, so
+    that standby() can make a streaming standby of it (pg_basebackup -R);
+    extra_conf is appended to postgresql.conf (later lines win)."""
+
+    def __init__(self, tmp, bindir, name='pg'):
         self.bindir = bindir
-        self.root = os.path.join(tmp, 'pg')
+        self.root = os.path.join(tmp, name)
         self.data = os.path.join(self.root, 'data')
         self.sockdir = os.path.join(self.root, 'sock')
         self.log = os.path.join(self.root, 'postgresql.log')
@@ -681,30 +690,82 @@ class PgServer:
                                                         p.stdout, p.stderr))
         return p.stdout
 
-    def start(self):
+    def _dirs(self):
         os.makedirs(self.sockdir)
         os.chmod(self.root, 0o711)
         os.chmod(self.sockdir, 0o755)       # the hooks run as the broker's user
         if self.as_root:
             for d in (self.root, self.sockdir):
                 shutil.chown(d, 'postgres', 'postgres')
-        self.cmd([os.path.join(self.bindir, 'initdb'), '-D', self.data, '-U', 'postgres',
-                  '-E', 'UTF8', '--no-locale', '--no-sync', '-A', 'trust'])
         self.port = free_port()
-        with open(os.path.join(self.data, 'pg_hba.conf'), 'w') as f:
-            f.write('# tests/integration/harness.py\n'
-                    'local all all trust\n'
-                    'host all all 127.0.0.1/32 scram-sha-256\n')
+
+    def _conf(self, extra_conf):
         with open(os.path.join(self.data, 'postgresql.conf'), 'a') as f:
             f.write("\n# tests/integration/harness.py\nport = %d\nlisten_addresses = '127.0.0.1'\n"
                     "unix_socket_directories = '%s'\npassword_encryption = scram-sha-256\n"
                     "log_statement = 'all'\nlog_connections = on\nlog_disconnections = on\n"
                     "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
-                    "max_connections = 30\nshared_buffers = 16MB\n"
-                    % (self.port, self.sockdir))
+                    "max_connections = 30\nshared_buffers = 16MB\n%s"
+                    % (self.port, self.sockdir, extra_conf))
+
+    def _pg_ctl_start(self):
         self.running = True     # from here on, stop() tries
         self.cmd([os.path.join(self.bindir, 'pg_ctl'), '-D', self.data, '-l', self.log,
                   '-w', '-t', '60', 'start'])
+
+    def start(self, extra_conf='', replication=False):
+        self._dirs()
+        self.cmd([os.path.join(self.bindir, 'initdb'), '-D', self.data, '-U', 'postgres',
+                  '-E', 'UTF8', '--no-locale', '--no-sync', '-A', 'trust'])
+        with open(os.path.join(self.data, 'pg_hba.conf'), 'w') as f:
+            f.write('# tests/integration/harness.py\n'
+                    'local all all trust\n'
+                    '%s'
+                    'host all all 127.0.0.1/32 scram-sha-256\n'
+                    % ('local replication postgres trust\n' if replication else ''))
+        self._conf(extra_conf)
+        self._pg_ctl_start()
+
+    def standby(self, name, extra_conf=''):
+        """A streaming standby of this server, started: a new PgServer in
+        this one's parent directory, from `pg_basebackup -R` (its
+        primary_conninfo names this server's socket), with this server's
+        settings and its own port and socket directory."""
+        sb = PgServer(os.path.dirname(self.root), self.bindir, name)
+        sb._dirs()
+        self.cmd([os.path.join(self.bindir, 'pg_basebackup'), '-D', sb.data, '-R',
+                  '-X', 'stream', '-c', 'fast', '-h', self.sockdir, '-p', str(self.port),
+                  '-U', 'postgres', '--no-sync'])
+        sb._conf(extra_conf)
+        sb._pg_ctl_start()
+        return sb
+
+    def postmaster_pid(self):
+        with open(os.path.join(self.data, 'postmaster.pid')) as f:
+            return int(f.readline())
+
+    def kill(self):
+        """SIGKILL the postmaster and every process of it at once, as if
+        its machine died (connections are reset, nothing is shut down)."""
+        pm = self.postmaster_pid()
+        pids = [pm] + children(pm)
+        for p in pids:
+            try:
+                os.kill(p, signal.SIGSTOP)
+            except OSError:
+                pass
+        for p in pids:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
+        wait_for(lambda: not any(pid_alive(p) for p in pids), 30, 'PostgreSQL to die')
+        self.running = False
+
+    def promote(self):
+        """pg_ctl promote, waiting until it accepts writes."""
+        self.cmd([os.path.join(self.bindir, 'pg_ctl'), '-D', self.data, '-w', '-t', '60',
+                  'promote'])
 
     def stop(self):
         if not self.running:
@@ -730,6 +791,134 @@ class PgServer:
         return self.admin("SELECT count(*) FROM %s WHERE %s = '%s'"
                           % (table, col, name.replace("'", "''")))[0][0] == '1'
 
+
+
+# --------------------------------------------------------------------------- load balancer
+
+class LbStack(Stack):
+    """nginx with conf/nginx/osbroker-lb.conf in front of broker hosts
+    (ServeStacks, started), on a free loopback port.  Its access log names,
+    per request, the hosts tried and their answers (upstream_addr and
+    upstream_status, comma-separated when a request was passed on):
+    requests() reads it."""
+
+    def __init__(self, hosts, tmp=None, read_timeout=70, max_body=1048576):
+        self.hosts = hosts
+        self.tmp = tmp or make_tmpdir('lb')
+        self.run_dir = os.path.join(self.tmp, 'lb')
+        self.read_timeout = read_timeout
+        self.max_body = max_body
+        self.port = None
+        self.nginx = None
+        self.error_log = os.path.join(self.run_dir, 'nginx-error.log')
+        self.access_log = os.path.join(self.run_dir, 'nginx-access.log')
+
+    def start(self, timeout=30):
+        check(len(self.hosts) == 2, 'osbroker-lb.conf names two hosts')
+        os.makedirs(self.run_dir, mode=0o711, exist_ok=True)
+        root = os.geteuid() == 0
+        tmpdir = os.path.join(self.run_dir, 'nginx-tmp')
+        os.makedirs(tmpdir, exist_ok=True)
+        if root:
+            shutil.chown(tmpdir, 'www-data', 'www-data')
+        self.port = free_port()
+        with open(os.path.join(REPO, 'conf', 'nginx', 'osbroker-lb.conf')) as f:
+            server = f.read()
+        subst = {'@LISTEN@': '127.0.0.1', '@PORT@': str(self.port),
+                 '@HOST1@': '127.0.0.1:%d' % self.hosts[0].port,
+                 '@HOST2@': '127.0.0.1:%d' % self.hosts[1].port,
+                 '@CLIENT_MAX_BODY@': str(self.max_body + 65536),
+                 '@READ_TIMEOUT@': str(self.read_timeout)}
+        for k, v in subst.items():
+            server = server.replace(k, v)
+        if re.search(r'@[A-Z0-9_]+@', server):
+            raise AssertionError('unsubstituted placeholder left in osbroker-lb.conf')
+        with open(os.path.join(self.run_dir, 'osbroker-lb.conf'), 'w') as f:
+            f.write(server)
+        conf = os.path.join(self.run_dir, 'nginx.conf')
+        with open(conf, 'w') as f:
+            if root:
+                f.write('user www-data www-data;\n')
+            f.write('daemon off;\nmaster_process on;\nworker_processes 2;\n'
+                    'pid %s/nginx.pid;\nerror_log %s warn;\n'
+                    'events { worker_connections 512; }\n'
+                    'http {\n'
+                    "  log_format lb '$request_method $uri $status "
+                    "up=$upstream_addr ustatus=$upstream_status';\n"
+                    '  access_log %s lb;\n'
+                    '  client_body_temp_path %s/body;\n  fastcgi_temp_path %s/fastcgi;\n'
+                    '  proxy_temp_path %s/proxy;\n  scgi_temp_path %s/scgi;\n'
+                    '  uwsgi_temp_path %s/uwsgi;\n  include %s/osbroker-lb.conf;\n}\n'
+                    % (self.run_dir, self.error_log, self.access_log, tmpdir, tmpdir,
+                       tmpdir, tmpdir, tmpdir, self.run_dir))
+        self.nginx_out = open(self.error_log, 'ab')
+        self.nginx = subprocess.Popen([shutil.which('nginx') or '/usr/sbin/nginx', '-p',
+                                       self.run_dir, '-c', conf, '-e', self.error_log],
+                                      stdin=subprocess.DEVNULL, stdout=self.nginx_out,
+                                      stderr=subprocess.STDOUT, start_new_session=True)
+        c = Client(self.port, None, None)
+
+        def ready():
+            if self.nginx.poll() is not None:
+                raise AssertionError('the load balancer\'s nginx exited: %s'
+                                     % tail(self.error_log))
+            try:
+                return c.get('/v2/catalog', auth=False, timeout=10).status == 401
+            except OSError:
+                return False
+        wait_for(ready, timeout, 'the load balancer to pass a request to a host')
+        return self
+
+    def client(self, username, password):
+        return Client(self.port, username, password)
+
+    def requests(self):
+        """The access log: [(method, uri, status, [host ports tried],
+        [their statuses])]."""
+        out = []
+        try:
+            with open(self.access_log) as f:
+                lines = f.read().splitlines()
+        except OSError:
+            return out
+        for line in lines:
+            m = re.match(r'(\S+) (\S+) (\d+) up=(.*) ustatus=(.*)$', line)
+            if not m:
+                continue
+            ups = [u.strip() for u in re.split(r'[,:]\s*', m.group(4)) if u.strip()]
+            ports = [int(u) for u in ups if u.isdigit()]
+            out.append((m.group(1), m.group(2), int(m.group(3)), ports,
+                        [u.strip() for u in m.group(5).split(',')]))
+        return out
+
+    def stop(self, timeout=30):
+        problems = []
+        if self.nginx is None:
+            return problems
+        try:
+            os.killpg(self.nginx.pid, signal.SIGTERM)
+        except OSError:
+            pass
+        try:
+            self.nginx.wait(timeout)
+        except subprocess.TimeoutExpired:
+            problems.append('the load balancer did not stop within %ss' % timeout)
+        try:
+            wait_for(lambda: not group_alive(self.nginx.pid), timeout, 'its process group')
+        except AssertionError:
+            problems.append('processes of the load balancer left after SIGTERM')
+            try:
+                os.killpg(self.nginx.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        self.nginx_out.close()
+        self.nginx = None
+        if port_open(self.port):
+            problems.append('port %d still open' % self.port)
+        return problems
+
+    def log_files(self):
+        return [f for f in (self.error_log, self.access_log) if os.path.exists(f)]
 
 
 # --------------------------------------------------------------------------- the store
