@@ -1,0 +1,200 @@
+# SPDX-License-Identifier: ISC
+"""load: a mixed OSBAPI load for the suites that break something under it
+(test_hosts.py kills a broker host, test_failover.py the database primary).
+
+Threads send, each on ids of its own, provision -> bind -> fetch both ->
+(every other round) unbind -> deprovision, through one client (the load
+balancer), and record every answer.  A write that is not answered 2xx is
+sent again, as a platform would, for up to `retry_for` seconds; the last
+answer decides what the broker acknowledged: `state` maps each instance and
+binding to 'present' or 'absent' when a write was acknowledged (2xx; 410 for
+a delete), or 'unknown' when none was.  check() then finds every
+acknowledged write in the store, through the API and in the database.
+Standard library only.
+"""
+
+import json
+import threading
+import time
+import urllib.parse
+
+from harness import check
+
+# Words of libpq and PostgreSQL messages that must never reach a platform.
+LIBPQ_WORDS = ('libpq', 'PQ', 'SQLSTATE', 'FATAL', 'server closed', 'could not connect',
+               'connection to server', 'postgres', 'Connection refused', 'ERROR:')
+
+
+class Answer:
+    __slots__ = ('t0', 't1', 'method', 'path', 'status', 'headers', 'body', 'error')
+
+    def __init__(self, t0, t1, method, path, status, headers, body, error):
+        self.t0, self.t1, self.method, self.path = t0, t1, method, path
+        self.status, self.headers, self.body, self.error = status, headers, body, error
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return None
+
+    def what(self):
+        return '%s %s -> %s' % (self.method, self.path[:100],
+                                self.status if self.error is None else self.error)
+
+
+class Load:
+    def __init__(self, client, sid, plan, threads=4, tag='load', retry_for=0.0,
+                 timeout=60, delete_every=2, pause=0.0):
+        self.c, self.sid, self.plan = client, sid, plan
+        self.threads, self.tag = threads, tag
+        self.retry_for, self.timeout = retry_for, timeout
+        self.delete_every, self.pause = delete_every, pause
+        self.answers = []
+        self.state = {}             # ('i', iid) / ('b', iid, bid) -> present|absent|unknown
+        self.acked = 0              # writes answered 2xx (or 410 to a delete)
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.workers = []
+        self.secrets = []
+
+    # ------------------------------------------------------------------ running
+    def start(self):
+        for t in range(self.threads):
+            th = threading.Thread(target=self._run, args=(t,), daemon=True)
+            th.start()
+            self.workers.append(th)
+        return self
+
+    def stop(self):
+        self.stopping.set()
+        for th in self.workers:
+            th.join(self.timeout + self.retry_for + 30)
+        check(not any(th.is_alive() for th in self.workers), 'a load thread did not end')
+
+    def _send(self, method, path, body=None):
+        t0 = time.monotonic()
+        try:
+            r = self.c.request(method, path, body=body, timeout=self.timeout)
+            a = Answer(t0, time.monotonic(), method, path, r.status, r.headers, r.body, None)
+        except Exception as e:      # a hang or a reset is an answer too: a bad one
+            a = Answer(t0, time.monotonic(), method, path, None, [], b'', repr(e))
+        with self.lock:
+            self.answers.append(a)
+        return a
+
+    def _write(self, method, path, body, key, want):
+        """Send until acknowledged or retry_for ran out; record the outcome."""
+        first = time.monotonic()
+        while True:
+            a = self._send(method, path, body)
+            ok = a.status is not None and (200 <= a.status < 300 or
+                                           (method == 'DELETE' and a.status == 410))
+            if ok:
+                with self.lock:
+                    self.state[key] = want
+                    self.acked += 1
+                if method == 'PUT' and key[0] == 'b':
+                    try:
+                        self.secrets.extend(str(v) for v in
+                                            json.loads(a.body).get('credentials', {}).values())
+                    except ValueError:
+                        pass
+                return True
+            if time.monotonic() - first >= self.retry_for:
+                with self.lock:
+                    self.state[key] = 'unknown'
+                return False
+            time.sleep(0.3)
+
+    def _run(self, t):
+        q = '?' + urllib.parse.urlencode({'service_id': self.sid, 'plan_id': self.plan})
+        body = {'service_id': self.sid, 'plan_id': self.plan,
+                'organization_guid': 'org-load', 'space_guid': 'space-load',
+                'context': {'platform': 'cloudfoundry'}}
+        k = 0
+        while not self.stopping.is_set():
+            k += 1
+            iid = '%s-%d-%d' % (self.tag, t, k)
+            bid = 'b-%d-%d' % (t, k)
+            ipath = '/v2/service_instances/%s' % iid
+            bpath = '%s/service_bindings/%s' % (ipath, bid)
+            if self._write('PUT', ipath, body, ('i', iid), 'present') and \
+                    self._write('PUT', bpath, {'service_id': self.sid, 'plan_id': self.plan},
+                                ('b', iid, bid), 'present'):
+                self._send('GET', ipath)
+                self._send('GET', bpath)
+                if k % self.delete_every == 0 and \
+                        self._write('DELETE', bpath + q, None, ('b', iid, bid), 'absent'):
+                    self._write('DELETE', ipath + q, None, ('i', iid), 'absent')
+            if self.pause:
+                time.sleep(self.pause)
+
+    # ------------------------------------------------------------------ results
+    def since(self, t):
+        """The answers to requests sent at monotonic time t or later."""
+        with self.lock:
+            return [a for a in self.answers if a.t0 >= t]
+
+    def count(self, pred):
+        with self.lock:
+            return sum(1 for a in self.answers if pred(a))
+
+    def bad_answers(self, answers, allowed):
+        """Problems: an answer whose status is not in allowed (a set of
+        statuses; a 503 must also carry Retry-After and a clean JSON
+        description), no answer at all, or one slower than the timeout."""
+        out = []
+        for a in answers:
+            if a.status is None:
+                out.append('%s: no answer' % a.what())
+                continue
+            if a.status not in allowed:
+                out.append('%s: status not expected here: %r' % (a.what(), a.body[:200]))
+                continue
+            if a.t1 - a.t0 > self.timeout:
+                out.append('%s: took %.1fs' % (a.what(), a.t1 - a.t0))
+            if a.status >= 400:
+                try:
+                    doc = json.loads(a.body)
+                    desc = doc.get('description', '')
+                except (ValueError, AttributeError):
+                    out.append('%s: body is not JSON: %r' % (a.what(), a.body[:200]))
+                    continue
+                if not isinstance(desc, str) or not desc:
+                    out.append('%s: no description: %r' % (a.what(), a.body[:200]))
+                text = a.body.decode('utf-8', 'replace')
+                leaked = [w for w in LIBPQ_WORDS if w in text]
+                if leaked:
+                    out.append('%s: a database message in the body (%s): %r'
+                               % (a.what(), leaked, a.body[:200]))
+            if a.status == 503 and not (a.header('Retry-After') or '').strip().isdigit():
+                out.append('%s: 503 without Retry-After' % a.what())
+        return out
+
+    def check(self, client, rows):
+        """Every acknowledged write holds: through client (the API) and in
+        rows, the set of (tbl, key) of osbroker_records.  Returns the
+        number of records checked."""
+        problems, n = [], 0
+        with self.lock:
+            state = dict(self.state)
+        for key, want in sorted(state.items()):
+            if want == 'unknown':
+                continue
+            n += 1
+            if key[0] == 'i':
+                path, row = '/v2/service_instances/%s' % key[1], ('instances', key[1])
+            else:
+                path = '/v2/service_instances/%s/service_bindings/%s' % (key[1], key[2])
+                row = ('bindings', '%s/%s' % (key[1], key[2]))
+            r = client.get(path)
+            if want == 'present' and (r.status != 200 or row not in rows):
+                problems.append('%s acknowledged as made: GET %d, in the database: %s'
+                                % (path, r.status, row in rows))
+            if want == 'absent' and (r.status not in (404, 410) or row in rows):
+                problems.append('%s acknowledged as deleted: GET %d, in the database: %s'
+                                % (path, r.status, row in rows))
+        check(not problems, '%d of %d acknowledged writes do not hold:\n%s', len(problems), n,
+              '\n'.join(problems[:20]))
+        return n
