@@ -60,6 +60,10 @@
 #define OSB_PG_MAX_VALUE        (256L * 1024 * 1024) /* one record in
                                                 PostgreSQL (bytea holds 1 GB;
                                                 records are far smaller) */
+#define OSB_PG_COMMIT_WAIT      10           /* seconds a COMMIT may wait (for
+                                                a synchronous standby) before
+                                                it is cancelled and answered
+                                                as of unknown outcome (503) */
 #define OSB_MAX_PROC_LINE       (OSB_MAX_PATH + 256) /* a /proc/self/maps line */
 #define OSB_MAX_CREDENTIAL_LINE 1024         /* a line of the credentials file */
 #define OSB_MAX_AUTH_CACHE      (64 * 1024)  /* the shared password cache file */

@@ -30,7 +30,9 @@
  *     "on" for the session when the server says "off" or "local".  A
  *     connection lost during COMMIT is STORE_UNAVAILABLE: the outcome is
  *     unknown, the request gets 503, and the platform's retry finds the
- *     truth (the idempotency rules answer it).
+ *     truth (the idempotency rules answer it).  So is a COMMIT still
+ *     waiting for a synchronous standby after OSB_PG_COMMIT_WAIT seconds:
+ *     it is cancelled, and holds on the primary only.
  *
  * Connections: one per process, opened by store_open(), reopened by
  * store_begin() after it was lost (a failover: a multi-host connection
@@ -41,6 +43,7 @@
  * quotes it (scrub()), and store_where() names host, port, database and
  * user only.
  */
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +94,8 @@ struct pg {
 	struct store	 base;		/* first: store.c sees this */
 	PGconn		*conn;
 	int		 ready;		/* session set up, schema checked */
+	int		 unconfirmed;	/* a WARNING came during COMMIT */
+	int		 broken;	/* reset before the next use */
 	int		 prepared[S__COUNT];
 	char		 secret[2][256];	/* scrubbed from messages */
 	char		 where[300];
@@ -384,15 +389,33 @@ setup(struct pg *st)
 	return STORE_OK;
 }
 
+/* The server's notices and warnings: never printed (libpq's default
+ * writes them raw to stderr).  One matters: a COMMIT whose wait for the
+ * synchronous standby was cancelled (commit_bounded()) returns success
+ * with a WARNING (SQLSTATE 01000): committed on this server only, and lost
+ * if it fails over now; pg_commit() answers that as an unknown outcome. */
+static void
+notice(void *arg, const PGresult *r)
+{
+	struct pg	*st = arg;
+	const char	*sev = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
+	const char	*state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+	if (sev != NULL && strcmp(sev, "WARNING") == 0 && state != NULL &&
+	    strcmp(state, "01000") == 0)
+		st->unconfirmed = 1;
+}
+
 /* Connected and set up, reconnecting if the connection was lost. */
 static enum store_rc
 connected(struct pg *st)
 {
-	if (st->ready && PQstatus(st->conn) == CONNECTION_OK)
+	if (st->ready && !st->broken && PQstatus(st->conn) == CONNECTION_OK)
 		return STORE_OK;
 	st->ready = 0;
-	if (PQstatus(st->conn) != CONNECTION_OK)
+	if (st->broken || PQstatus(st->conn) != CONNECTION_OK)
 		PQreset(st->conn);
+	st->broken = 0;
 	if (PQstatus(st->conn) != CONNECTION_OK) {
 		set_where(st);
 		set_err(st, st->where, PQerrorMessage(st->conn));
@@ -439,6 +462,8 @@ store_pg_open(const char *spec, const char *dir, struct store **out)
 		snprintf(st->err, sizeof(st->err), "out of memory");
 		return STORE_ERROR;
 	}
+	/* Kept by PQreset(): set once. */
+	PQsetNoticeReceiver(st->conn, notice, st);
 	return connected(st);
 }
 
@@ -506,18 +531,65 @@ pg_begin(struct store *s, int write, const char *scope,
 	return STORE_OK;
 }
 
+/* COMMIT, its wait bounded: the server waits for a synchronous standby
+ * for as long as it takes (statement_timeout does not apply to that wait),
+ * so after OSB_PG_COMMIT_WAIT seconds the COMMIT is cancelled, which ends
+ * the wait (the transaction stays committed on this server, with a WARNING:
+ * notice()).  A server that does not answer the cancel either is given up
+ * (the connection is reset before its next use).  The last result, or
+ * NULL. */
+static PGresult *
+commit_bounded(struct pg *st)
+{
+	struct pollfd	 pf;
+	PGresult	*r, *last = NULL;
+	PGcancel	*c;
+	time_t		 until = time(NULL) + OSB_PG_COMMIT_WAIT;
+	char		 err[256];
+	int		 cancelled = 0;
+
+	if (!PQsendQuery(st->conn, "COMMIT"))
+		return NULL;
+	while (PQisBusy(st->conn)) {
+		pf.fd = PQsocket(st->conn);
+		pf.events = POLLIN;
+		if (poll(&pf, 1, 250) == 0 && time(NULL) >= until) {
+			if (cancelled) {
+				st->broken = 1;
+				return NULL;
+			}
+			cancelled = 1;
+			until = time(NULL) + OSB_PG_COMMIT_WAIT;
+			if ((c = PQgetCancel(st->conn)) != NULL) {
+				(void)PQcancel(c, err, sizeof(err));
+				PQfreeCancel(c);
+			}
+		}
+		if (!PQconsumeInput(st->conn))
+			break;
+	}
+	while ((r = PQgetResult(st->conn)) != NULL) {
+		PQclear(last);
+		last = r;
+	}
+	return last;
+}
+
 static enum store_rc
 pg_commit(struct store_txn *bt)
 {
 	struct pg	*st = PG(bt->st);
 	PGresult	*r;
 	enum store_rc	 rc;
+	char		 msg[200];
 
 	free(bt);
-	r = PQexec(st->conn, "COMMIT");
-	if (r == NULL || PQstatus(st->conn) != CONNECTION_OK) {
+	st->unconfirmed = 0;
+	r = commit_bounded(st);
+	if (r == NULL || st->broken || PQstatus(st->conn) != CONNECTION_OK) {
 		set_err(st, "connection lost during COMMIT (its outcome is "
-		    "unknown)", PQerrorMessage(st->conn));
+		    "unknown)", st->broken ? "the server answered neither the "
+		    "COMMIT nor its cancel" : PQerrorMessage(st->conn));
 		PQclear(r);
 		st->ready = 0;
 		return STORE_UNAVAILABLE;
@@ -529,6 +601,15 @@ pg_commit(struct store_txn *bt)
 		set_err(st, "commit", "the transaction had failed and was "
 		    "rolled back");
 		return STORE_ERROR;
+	}
+	if (PQresultStatus(r) == PGRES_COMMAND_OK && st->unconfirmed) {
+		PQclear(r);
+		snprintf(msg, sizeof(msg), "committed on the primary, but no "
+		    "synchronous standby confirmed it within %d s, so its wait "
+		    "was cancelled: the change may not survive a failover "
+		    "(outcome unknown)", OSB_PG_COMMIT_WAIT);
+		set_err(st, "commit", msg);
+		return STORE_UNAVAILABLE;
 	}
 	rc = result(st, r, "commit");
 	rollback_if_open(st);

@@ -565,12 +565,13 @@ work_execute(struct store *st, const struct config *cfg,
 	const cJSON	*op = op_last(rec);
 	enum action	 a = op_action(rec);
 	char		 opid[128];
-	double		 until = records_num(op, "deadline");
+	double		 until = 0;
 
-	/* Inside a request: answered before the web server gives up. */
-	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(op, "async")))
-		until = records_num(op, "started") + (double)(cfg->request_timeout -
-		    OSB_REQUEST_TIMEOUT_MARGIN);
+	/* A runner waits out an outage; a request does not: a worker that
+	 * waits holds up every request queued behind it, which should get
+	 * 503 at once while there is no database. */
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(op, "async")))
+		until = records_num(op, "deadline");
 	snprintf(opid, sizeof(opid), "%s", op_id(rec));
 	run_hook(st, cfg, cat, p, a, iid, bid, inst, rec, hr);
 	return work_record_until(st, tb, key, opid, a, hr, final, ours, until);

@@ -28,11 +28,11 @@
  * timeout it must end before (OSBROKER_REQUEST_TIMEOUT).
  * *final gets the record after it (NULL when deleted, or when the
  * operation was no longer ours: *ours 0).  Returns the store's result.
- * While the database cannot be reached (a failover) the outcome is
- * recorded again every second (work_record_until()): an asynchronous one
- * until the operation's deadline, a synchronous one until its request
- * must be answered (OSBROKER_REQUEST_TIMEOUT - OSB_REQUEST_TIMEOUT_MARGIN
- * after it started). */
+ * While the database cannot be reached (a failover), an asynchronous
+ * operation's outcome is recorded again every second until its deadline
+ * (work_record_until()); a synchronous one's is not (the request gets
+ * 503 at once, and the operation stays in progress until its deadline or
+ * lease, op.h). */
 enum store_rc work_execute(struct store *, const struct config *,
          const struct catalog *,
          const struct catalog_plan *, enum store_table tb, const char *key,

@@ -714,6 +714,7 @@ class PgServer:
                   '-w', '-t', '60', 'start'])
 
     def start(self, extra_conf='', replication=False):
+        self.extra_conf = extra_conf
         self._dirs()
         self.cmd([os.path.join(self.bindir, 'initdb'), '-D', self.data, '-U', 'postgres',
                   '-E', 'UTF8', '--no-locale', '--no-sync', '-A', 'trust'])
@@ -730,13 +731,14 @@ class PgServer:
         """A streaming standby of this server, started: a new PgServer in
         this one's parent directory, from `pg_basebackup -R` (its
         primary_conninfo names this server's socket), with this server's
-        settings and its own port and socket directory."""
+        settings (extra_conf too) and its own port and socket directory."""
         sb = PgServer(os.path.dirname(self.root), self.bindir, name)
         sb._dirs()
         self.cmd([os.path.join(self.bindir, 'pg_basebackup'), '-D', sb.data, '-R',
                   '-X', 'stream', '-c', 'fast', '-h', self.sockdir, '-p', str(self.port),
                   '-U', 'postgres', '--no-sync'])
-        sb._conf(extra_conf)
+        sb.extra_conf = self.extra_conf + extra_conf
+        sb._conf(sb.extra_conf)
         sb._pg_ctl_start()
         return sb
 

@@ -29,10 +29,8 @@ lease.
     OSBROKER_BIN=build/asan/osbroker python3 tests/integration/test_hosts.py
 """
 
-import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -40,10 +38,10 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BAD_LOG_PATTERNS, FIXTURES, REPO, broker_bin, LbStack, PgServer, ServeStack,
-                     Tap, check, expect, expect_error, files_under, finish_tmp, make_tmpdir,
-                     pg_bindir, pid_alive, scan_files, wait_for)
-from load import Load
+from harness import (BAD_LOG_PATTERNS, REPO, LbStack, Tap, broker_bin, check, expect,
+                     expect_error, files_under, finish_tmp, make_tmpdir, pg_bindir, pid_alive,
+                     scan_files, wait_for)
+from hosts import Load, World, start_pg
 
 
 def op_constant(name):
@@ -58,42 +56,6 @@ RENEW = op_constant('OP_LEASE_RENEW')
 PAD = op_constant('OP_DEADLINE_PAD')
 REQUEST_TIMEOUT = 20        # the hosts' OSBROKER_REQUEST_TIMEOUT: a synchronous lease of 50 s
 
-LONG_PLAN = '''  - id: 0c5e8f1a-6b2d-4e7f-9a3c-1d2e3f4a5b6c
-    name: long
-    description: Asynchronous, with a deadline far beyond the lease
-    maximum_polling_duration: 900
-    osbroker:
-      async: true
-      hook_timeout: 900
-      poll_interval: 1
-'''
-
-
-def prepare_catalog(root):
-    hook_log = os.path.join(root, 'hooks.log')
-    with open(os.path.join(FIXTURES, 'ops-catalog.yml')) as f:
-        text = f.read().replace('@HOOK_LOG@', hook_log)
-    catalog = os.path.join(root, 'catalog.yml')
-    with open(catalog, 'w') as f:
-        f.write(text.rstrip('\n') + '\n' + LONG_PLAN)
-    shutil.copytree(os.path.join(FIXTURES, 'hooks'), os.path.join(root, 'hooks'))
-    return catalog
-
-
-def start_pg(root, extra_conf=''):
-    """A server with database osb owned by role osb (a password, over TCP);
-    returns (server, connection string)."""
-    bindir = pg_bindir()
-    check(bindir, 'PostgreSQL server programs not installed (postgresql package)')
-    pg = PgServer(root, bindir)
-    pg.start(extra_conf='max_connections = 60\n' + extra_conf)
-    password = 'osb-' + uuid.uuid4().hex
-    # not logged: the server logs every statement
-    pg.admin("SET log_statement = 'none'; CREATE ROLE osb LOGIN PASSWORD '%s'" % password)
-    pg.admin('CREATE DATABASE osb OWNER osb')
-    return pg, password
-
-
 def boot_id():
     with open('/proc/sys/kernel/random/boot_id') as f:
         return f.read().strip()
@@ -103,85 +65,6 @@ def dead_pid():
     p = subprocess.Popen(['true'])
     p.wait()
     return p.pid
-
-
-class World:
-    """The database, the two hosts, the load balancer, and their clients."""
-
-    def __init__(self, root):
-        self.root = root
-        self.pg = self.a = self.b = self.lb = None
-        self.user, self.password = 'itest', 'pw-' + uuid.uuid4().hex
-        self.db_password = None
-        self.secrets = []
-
-    def start(self):
-        self.pg, self.db_password = start_pg(self.root)
-        self.store = ('host=127.0.0.1 port=%d dbname=osb user=osb password=%s'
-                      % (self.pg.port, self.db_password))
-        catalog = prepare_catalog(self.root)
-        for name in ('host-a', 'host-b'):
-            tmp = os.path.join(self.root, name)
-            os.makedirs(tmp)
-            os.chmod(tmp, 0o711)
-            s = ServeStack(tmp=tmp, catalog=catalog, username=self.user,
-                           password=self.password, workers=2, extra_env={
-                               'OSBROKER_STORE': self.store, 'OSBROKER_HOST_ID': name,
-                               'OSBROKER_REQUEST_TIMEOUT': str(REQUEST_TIMEOUT)})
-            setattr(self, 'a' if name == 'host-a' else 'b', s)
-            s.start()
-        self.lb = LbStack([self.a, self.b], tmp=self.root, read_timeout=REQUEST_TIMEOUT + 10)
-        self.lb.start()
-        self.ca, self.cb = self.a.client(), self.b.client()
-        self.c = self.lb.client(self.user, self.password)
-        doc = expect(self.c.get('/v2/catalog'), 200)
-        svc = [s for s in doc['services'] if s['name'] == 'itest-ops'][0]
-        self.sid = svc['id']
-        self.plans = {p['name']: p['id'] for p in svc['plans']}
-
-    # ---------------------------------------------------------------- helpers
-    def body(self, plan, behave=None, **kw):
-        b = {'service_id': self.sid, 'plan_id': self.plans[plan],
-             'context': {'platform': 'cloudfoundry'}}
-        if behave is not None:
-            b['parameters'] = {'behave': behave}
-        b.update(kw)
-        return b
-
-    def q(self, plan):
-        return '?service_id=%s&plan_id=%s' % (self.sid, self.plans[plan])
-
-    def rows(self):
-        return set(tuple(r) for r in
-                   self.pg.admin('SELECT tbl, key FROM osbroker_records', 'osb'))
-
-    def record(self, tbl, key):
-        """The stored record, parsed; None when absent."""
-        r = self.pg.admin("SELECT encode(value, 'hex') FROM osbroker_records "
-                          "WHERE tbl = '%s' AND key = '%s'" % (tbl, key), 'osb')
-        return json.loads(bytes.fromhex(r[0][0]).decode()) if r else None
-
-    def write_record(self, tbl, key, rec):
-        self.pg.admin("UPDATE osbroker_records SET value = decode('%s', 'hex') "
-                      "WHERE tbl = '%s' AND key = '%s'"
-                      % (json.dumps(rec).encode().hex(), tbl, key), 'osb')
-
-    def lastop(self, client, iid):
-        return expect(client.get('/v2/service_instances/%s/last_operation' % iid), 200)
-
-    def poll(self, client, iid, want, timeout, op=None):
-        deadline = time.monotonic() + timeout
-        q = '?operation=%s' % op if op else ''
-        while True:
-            r = client.get('/v2/service_instances/%s/last_operation%s' % (iid, q))
-            if r.status == 410 and want == 'gone':
-                return {}
-            doc = expect(r, 200)
-            if doc['state'] != 'in progress':
-                check(doc['state'] == want, '%s: %r, want %s', iid, doc, want)
-                return doc
-            check(time.monotonic() < deadline, '%s still in progress after %ss', iid, timeout)
-            time.sleep(0.3)
 
 
 # --------------------------------------------------------------------------- cases
@@ -560,7 +443,7 @@ def main():
     tap = Tap()
     root = make_tmpdir('hosts')
     os.chmod(root, 0o755)
-    w = World(root)
+    w = World(root, REQUEST_TIMEOUT)
     print('# broker: %s; lease %d s, renewed every %d s' % (broker_bin(), LEASE, RENEW))
     if not pg_bindir():
         if os.geteuid() == 0:
@@ -571,7 +454,9 @@ def main():
         return tap.done()
 
     def start():
-        w.start()
+        pg, password = start_pg(root)
+        w.start(pg, password, 'host=127.0.0.1 port=%d dbname=osb user=osb password=%s'
+                % (pg.port, password))
     ok = tap.run('PostgreSQL, hosts A and B (osbroker-serve, OSBROKER_HOST_ID host-a/host-b, '
                  'one OSBROKER_STORE) and the load balancer start', start, step=True)
     for s in (w.a, w.b, w.lb):

@@ -1,8 +1,14 @@
 # SPDX-License-Identifier: ISC
-"""load: a mixed OSBAPI load for the suites that break something under it
-(test_hosts.py kills a broker host, test_failover.py the database primary).
+"""hosts: what the suites of several broker hosts share (test_hosts.py
+kills a broker host, test_failover.py the database primary).
 
-Threads send, each on ids of its own, provision -> bind -> fetch both ->
+World: one PostgreSQL store, two broker hosts (scripts/osbroker-serve with
+OSBROKER_HOST_ID host-a and host-b and the same OSBROKER_STORE) and the load
+balancer (conf/nginx/osbroker-lb.conf) in front, with the catalog
+fixtures/ops-catalog.yml plus the plan `long` (asynchronous, with a deadline
+far beyond the lease).
+
+Load: threads send, each on ids of its own, provision -> bind -> fetch both ->
 (every other round) unbind -> deprovision, through one client (the load
 balancer), and record every answer.  A write that is not answered 2xx is
 sent again, as a platform would, for up to `retry_for` seconds; the last
@@ -14,11 +20,132 @@ Standard library only.
 """
 
 import json
+import os
+import shutil
 import threading
 import time
 import urllib.parse
+import uuid
 
-from harness import check
+from harness import (FIXTURES, LbStack, PgServer, ServeStack, check, expect, pg_bindir,
+                     secrets_of)
+
+LONG_PLAN = '''  - id: 0c5e8f1a-6b2d-4e7f-9a3c-1d2e3f4a5b6c
+    name: long
+    description: Asynchronous, with a deadline far beyond the lease
+    maximum_polling_duration: 900
+    osbroker:
+      async: true
+      hook_timeout: 900
+      poll_interval: 1
+'''
+
+
+def prepare_catalog(root):
+    hook_log = os.path.join(root, 'hooks.log')
+    with open(os.path.join(FIXTURES, 'ops-catalog.yml')) as f:
+        text = f.read().replace('@HOOK_LOG@', hook_log)
+    catalog = os.path.join(root, 'catalog.yml')
+    with open(catalog, 'w') as f:
+        f.write(text.rstrip('\n') + '\n' + LONG_PLAN)
+    shutil.copytree(os.path.join(FIXTURES, 'hooks'), os.path.join(root, 'hooks'))
+    return catalog
+
+
+def start_pg(root, name='pg', extra_conf='', replication=False):
+    """A server (PgServer) with database osb owned by role osb, who logs in
+    with a password over TCP; returns (server, password)."""
+    bindir = pg_bindir()
+    check(bindir, 'PostgreSQL server programs not installed (postgresql package)')
+    pg = PgServer(root, bindir, name)
+    pg.start(extra_conf='max_connections = 80\n' + extra_conf, replication=replication)
+    password = 'osb-' + uuid.uuid4().hex
+    # not logged: the server logs every statement
+    pg.admin("SET log_statement = 'none'; CREATE ROLE osb LOGIN PASSWORD '%s'" % password)
+    pg.admin('CREATE DATABASE osb OWNER osb')
+    return pg, password
+
+
+class World:
+    """The database, the two hosts, the load balancer, and their clients."""
+
+    def __init__(self, root, request_timeout):
+        self.root = root
+        self.request_timeout = request_timeout
+        self.pg = self.a = self.b = self.lb = None
+        self.user, self.password = 'itest', 'pw-' + uuid.uuid4().hex
+        self.db_password = self.store = None
+        self.secrets = []
+
+    def start(self, pg, db_password, store):
+        """pg: the server to look into (rows(), record()); store: the
+        hosts' OSBROKER_STORE."""
+        self.pg, self.db_password, self.store = pg, db_password, store
+        catalog = prepare_catalog(self.root)
+        for name in ('host-a', 'host-b'):
+            tmp = os.path.join(self.root, name)
+            os.makedirs(tmp)
+            os.chmod(tmp, 0o711)
+            s = ServeStack(tmp=tmp, catalog=catalog, username=self.user,
+                           password=self.password, workers=2, extra_env={
+                               'OSBROKER_STORE': self.store, 'OSBROKER_HOST_ID': name,
+                               'OSBROKER_REQUEST_TIMEOUT': str(self.request_timeout)})
+            setattr(self, 'a' if name == 'host-a' else 'b', s)
+            s.start()
+        self.lb = LbStack([self.a, self.b], tmp=self.root,
+                          read_timeout=self.request_timeout + 10)
+        self.lb.start()
+        self.ca, self.cb = self.a.client(), self.b.client()
+        self.c = self.lb.client(self.user, self.password)
+        doc = expect(self.c.get('/v2/catalog'), 200)
+        svc = [s for s in doc['services'] if s['name'] == 'itest-ops'][0]
+        self.sid = svc['id']
+        self.plans = {p['name']: p['id'] for p in svc['plans']}
+
+    # ---------------------------------------------------------------- helpers
+    def body(self, plan, behave=None, **kw):
+        b = {'service_id': self.sid, 'plan_id': self.plans[plan],
+             'context': {'platform': 'cloudfoundry'}}
+        if behave is not None:
+            b['parameters'] = {'behave': behave}
+        b.update(kw)
+        return b
+
+    def q(self, plan):
+        return '?service_id=%s&plan_id=%s' % (self.sid, self.plans[plan])
+
+    def rows(self):
+        return set(tuple(r) for r in
+                   self.pg.admin('SELECT tbl, key FROM osbroker_records', 'osb'))
+
+    def record(self, tbl, key):
+        """The stored record, parsed; None when absent."""
+        r = self.pg.admin("SELECT encode(value, 'hex') FROM osbroker_records "
+                          "WHERE tbl = '%s' AND key = '%s'" % (tbl, key), 'osb')
+        return json.loads(bytes.fromhex(r[0][0]).decode()) if r else None
+
+    def write_record(self, tbl, key, rec):
+        self.pg.admin("UPDATE osbroker_records SET value = decode('%s', 'hex') "
+                      "WHERE tbl = '%s' AND key = '%s'"
+                      % (json.dumps(rec).encode().hex(), tbl, key), 'osb')
+
+    def lastop(self, client, iid):
+        return expect(client.get('/v2/service_instances/%s/last_operation' % iid), 200)
+
+    def poll(self, client, iid, want, timeout, op=None):
+        deadline = time.monotonic() + timeout
+        q = '?operation=%s' % op if op else ''
+        while True:
+            r = client.get('/v2/service_instances/%s/last_operation%s' % (iid, q))
+            if r.status == 410 and want == 'gone':
+                return {}
+            doc = expect(r, 200)
+            if doc['state'] != 'in progress':
+                check(doc['state'] == want, '%s: %r, want %s', iid, doc, want)
+                return doc
+            check(time.monotonic() < deadline, '%s still in progress after %ss', iid, timeout)
+            time.sleep(0.3)
+
 
 # Words of libpq and PostgreSQL messages that must never reach a platform.
 LIBPQ_WORDS = ('libpq', 'PQ', 'SQLSTATE', 'FATAL', 'server closed', 'could not connect',
@@ -96,8 +223,7 @@ class Load:
                     self.acked += 1
                 if method == 'PUT' and key[0] == 'b':
                     try:
-                        self.secrets.extend(str(v) for v in
-                                            json.loads(a.body).get('credentials', {}).values())
+                        self.secrets.extend(secrets_of(json.loads(a.body).get('credentials')))
                     except ValueError:
                         pass
                 return True
