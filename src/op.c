@@ -208,7 +208,8 @@ op_set_host(const char *host_id, const char *machine_id_path, int shared,
 		snprintf(host.id, sizeof(host.id), "%s", host_id);
 		return host.id;
 	}
-	if (machine_id(machine_id_path, mid) == -1)
+	/* Not shared: no runner records a host, none is judged by one. */
+	if (!shared || machine_id(machine_id_path, mid) == -1)
 		return host.id;
 	/* "pid:[4026531836]": processes of two containers on one machine
 	 * cannot see each other's pids, so they are two hosts. */

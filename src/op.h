@@ -114,8 +114,9 @@ const char *op_begin(cJSON *rec, enum action, int async,
  * (containers on one machine share a machine id, not their pids).
  * shared: store_shared().  request_timeout: OSBROKER_REQUEST_TIMEOUT, for
  * the lease of synchronous operations.  Returns the identity in use, ""
- * when there is none.  Without a call, the process behaves as on a store
- * of its own host (no host, no lease recorded). */
+ * when there is none (the machine id is read only when shared).  Without a
+ * call, the process behaves as on a store of its own host (no host, no
+ * lease recorded). */
 const char *op_set_host(const char *host_id, const char *machine_id,
          int shared, long request_timeout);
 

@@ -178,6 +178,8 @@ def t_failover(f):
     check(now == workers, 'workers were restarted: %s -> %s', workers, now)
     rows = set(tuple(r) for r in f.standby.admin('SELECT tbl, key FROM osbroker_records', 'osb'))
     fig['checked'] = load.check(w.c, rows) + probe.check(w.c, rows)
+    fig['unknown'] = sum(1 for x in list(load.state.values()) + list(probe.state.values())
+                         if x == 'unknown')
 
 
 def t_verify(f):
@@ -235,6 +237,9 @@ def main():
                   'answered 503 (%(during)d of them while there was no primary, the slowest '
                   'in %(max_latency_outage).2f s), %(422)d answered 422; slowest answer '
                   '%(max_latency).1f s' % fig)
+            if 'unknown' in fig:
+                print('# failover: %(checked)d acknowledged instances and bindings found as '
+                      'acknowledged (API and database); %(unknown)d left unknown (no 2xx)' % fig)
             if fig.get('first_write') is not None:
                 print('# failover: promotion + clearing synchronous_standby_names %.1f s; first '
                       'write acknowledged %.1f s after the kill (%d s without a primary)'

@@ -480,10 +480,11 @@ def main():
                 '(no 5xx, PATCH included), every acknowledged write is there, host A\'s '
                 'operations fail when their lease runs out, saying why',
                 t_kill_host, w, figures)
-        if figures:
+        if 'checked' in figures:
             print('# kill: %(requests)d requests (%(before)d before the kill, %(after)d after, '
                   '%(ok_after)d of them 2xx), %(acked)d acknowledged writes, %(killed)d '
-                  'processes killed' % figures)
+                  'processes killed; %(checked)d acknowledged instances and bindings found '
+                  'as acknowledged' % figures)
             if 'failed_after' in figures:
                 print('# kill: host A\'s operations failed %.1f s after the kill; %d records '
                       'left in progress, all failed when read' % (figures['failed_after'],
