@@ -16,11 +16,15 @@
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
-PKGS    := fcgi libcjson yaml-0.1 lmdb libxcrypt libpq
+PKGS    := fcgi libcjson yaml-0.1 lmdb libxcrypt
+# libpq: its header only; src/store_pg.c loads the library with dlopen()
+# when OSBROKER_STORE names PostgreSQL, so that no LMDB user (and no CGI
+# process) pays for loading it and the twenty libraries it needs.
+PKGS_DL := libpq
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(PKGS_DL) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 B := build
@@ -50,7 +54,7 @@ SRCS.op      := src/op.c
 # work: what an operation does (hook input, run, outcome).
 SRCS.work    := src/work.c
 # modes: the program's other ways to run (asynchronous runner, --verify).
-SRCS.mode    := src/runner.c src/verify.c
+SRCS.mode    := src/runner.c src/verify.c src/xport.c
 # OSBAPI handlers, one file per resource, and what only they share.
 SRCS.handler := src/backend.c src/h_common.c src/h_catalog.c src/h_instance.c \
                 src/h_binding.c
@@ -80,7 +84,7 @@ all: $(B)/osbroker cgi-bin/osbroker.cgi
 
 # What pkg-config cannot find, and the Debian package that has it.
 PKG_MISSING := $(shell command -v pkg-config >/dev/null 2>&1 || echo pkg-config; \
-                 for p in $(PKGS); do pkg-config --exists $$p 2>/dev/null || echo $$p; done)
+                 for p in $(PKGS) $(PKGS_DL); do pkg-config --exists $$p 2>/dev/null || echo $$p; done)
 DEB.pkg-config := pkg-config
 DEB.fcgi       := libfcgi-dev
 DEB.libcjson   := libcjson-dev

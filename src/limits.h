@@ -60,6 +60,14 @@
 #define OSB_PG_MAX_VALUE        (256L * 1024 * 1024) /* one record in
                                                 PostgreSQL (bytea holds 1 GB;
                                                 records are far smaller) */
+#define OSB_MAX_STORE_KEY       511          /* a key of any table: LMDB's
+                                                largest (meta keys; ids and
+                                                binding keys are shorter) */
+#define OSB_MAX_EXPORT_LINE     (2 * OSB_PG_MAX_VALUE + 4096) /* a line of
+                                                osbroker --export's format:
+                                                the largest record PostgreSQL
+                                                holds, every byte escaped,
+                                                with its table and key */
 #define OSB_PG_COMMIT_WAIT      10           /* seconds a COMMIT may wait (for
                                                 a synchronous standby) before
                                                 it is cancelled and answered

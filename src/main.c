@@ -7,6 +7,9 @@
  *   osbroker --check-catalog F  validate a catalog file and exit
  *   osbroker --hash-password    read a password on stdin, print its hash
  *   osbroker --verify           check the state store (OSBROKER_STATE_DIR)
+ *   osbroker --export FILE      write the whole store to FILE ("-": standard
+ *                               output) as JSON lines (docs/export.md)
+ *   osbroker --import FILE      load such a file into an empty store
  *   osbroker --run-operation T K OP
  *                               (internal) the detached runner of an
  *                               asynchronous operation; see runner.h
@@ -25,6 +28,7 @@
 #include "verify.h"
 #include "version.h"
 #include "server.h"
+#include "xport.h"
 
 static int
 check_catalog(const char *path)
@@ -145,11 +149,63 @@ verify(void)
 	return n == 0 ? 0 : 1;
 }
 
+/* Read-only, one snapshot: safe while the broker serves.  The summary
+ * goes to stderr: stdout may be the export itself. */
+static int
+export_store(const char *path)
+{
+	struct config		 cfg;
+	struct store		*st;
+	struct xport_counts	 n;
+	char			 err[512], sum[256];
+	int			 rc;
+
+	if (open_store(&cfg, &st) == -1)
+		return 1;
+	rc = xport_export_file(st, path, &n, err, sizeof(err));
+	if (rc == -1)
+		fprintf(stderr, "osbroker: export: %s\n", err);
+	else {
+		xport_summary(&n, sum, sizeof(sum));
+		fprintf(stderr, "osbroker: exported %ld records (%s) from the "
+		    "%s store, %s, to %s\n", n.total, sum, store_kind(st),
+		    store_where(st), strcmp(path, "-") == 0 ?
+		    "standard output" : path);
+	}
+	store_close(st);
+	return rc == 0 ? 0 : 1;
+}
+
+static int
+import_store(const char *path)
+{
+	struct config		 cfg;
+	struct store		*st;
+	struct xport_counts	 n;
+	char			 err[512], sum[256];
+	int			 rc;
+
+	if (open_store(&cfg, &st) == -1)
+		return 1;
+	rc = xport_import_file(st, path, &n, err, sizeof(err));
+	if (rc == -1)
+		fprintf(stderr, "osbroker: import from %s: %s\n",
+		    strcmp(path, "-") == 0 ? "standard input" : path, err);
+	else {
+		xport_summary(&n, sum, sizeof(sum));
+		printf("ok: imported %ld records (%s) into the %s store, %s\n",
+		    n.total, sum, store_kind(st), store_where(st));
+	}
+	store_close(st);
+	return rc == 0 ? 0 : 1;
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: osbroker [--check-catalog FILE | "
-	    "--hash-password | --verify | --check-store | --version]\n");
+	    "--hash-password | --verify | --check-store | --export FILE | "
+	    "--import FILE | --version]\n");
 }
 
 int
@@ -168,6 +224,10 @@ main(int argc, char *argv[])
 		return verify();
 	if (argc == 2 && strcmp(argv[1], "--check-store") == 0)
 		return check_store();
+	if (argc == 3 && strcmp(argv[1], "--export") == 0)
+		return export_store(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "--import") == 0)
+		return import_store(argv[2]);
 	if (argc == 5 && strcmp(argv[1], "--run-operation") == 0) {
 		log_init("osbroker-runner");
 		return runner_main(argv[2], argv[3], argv[4]);

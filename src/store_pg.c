@@ -42,7 +42,15 @@
  * The connection string may hold a password: no message of this file
  * quotes it (scrub()), and store_where() names host, port, database and
  * user only.
+ *
+ * libpq is loaded with dlopen() when a PostgreSQL store is opened, not
+ * linked: it brings some twenty shared libraries (TLS, Kerberos, LDAP)
+ * whose loading every CGI process would pay, LMDB users included.  The
+ * PQ* names below are this file's pointers to libpq's functions
+ * (PQ_FUNCS), resolved once per process by pq_load(); a function used
+ * here must be listed there.
  */
+#include <dlfcn.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -55,6 +63,85 @@
 #include "limits.h"
 #include "store.h"
 #include "store_int.h"
+
+#define OSB_PG_LIBPQ		"libpq.so.5"	/* Debian's libpq5 */
+
+#define PQ_FUNCS(X)							\
+	X(PQconnectdbParams) X(PQconninfoParse) X(PQconninfoFree)	\
+	X(PQfreemem) X(PQstatus) X(PQreset) X(PQfinish) X(PQerrorMessage) \
+	X(PQhost) X(PQport) X(PQdb) X(PQuser) X(PQexec) X(PQprepare)	\
+	X(PQexecPrepared) X(PQresultStatus) X(PQresultErrorField)	\
+	X(PQclear) X(PQntuples) X(PQgetvalue) X(PQgetlength)		\
+	X(PQcmdTuples) X(PQcmdStatus) X(PQtransactionStatus)		\
+	X(PQsetNoticeReceiver) X(PQsendQuery) X(PQisBusy) X(PQsocket)	\
+	X(PQconsumeInput) X(PQgetResult) X(PQgetCancel) X(PQcancel)	\
+	X(PQfreeCancel)
+
+#define PQ_POINTER(f)	static __typeof__(f) *pq_##f;
+PQ_FUNCS(PQ_POINTER)
+
+/* Load libpq and resolve every function of PQ_FUNCS: 0, or -1 with a
+ * message in err.  Once per process; a failure is tried again next time. */
+static int
+pq_load(char *err, size_t errlen)
+{
+	static int	 loaded;
+	void		*h;
+
+	if (loaded)
+		return 0;
+	if ((h = dlopen(OSB_PG_LIBPQ, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		snprintf(err, errlen, "the PostgreSQL store needs libpq "
+		    "(%s, Debian package libpq5): %s", OSB_PG_LIBPQ, dlerror());
+		return -1;
+	}
+#define PQ_RESOLVE(f)							\
+	if ((*(void **)&pq_##f = dlsym(h, #f)) == NULL) {		\
+		snprintf(err, errlen, "%s has no %s: too old", OSB_PG_LIBPQ, \
+		    #f);						\
+		dlclose(h);						\
+		return -1;						\
+	}
+	PQ_FUNCS(PQ_RESOLVE)
+#undef PQ_RESOLVE
+	loaded = 1;
+	return 0;
+}
+
+/* From here on, PQfoo() calls through pq_PQfoo. */
+#define PQconnectdbParams	(*pq_PQconnectdbParams)
+#define PQconninfoParse		(*pq_PQconninfoParse)
+#define PQconninfoFree		(*pq_PQconninfoFree)
+#define PQfreemem		(*pq_PQfreemem)
+#define PQstatus		(*pq_PQstatus)
+#define PQreset			(*pq_PQreset)
+#define PQfinish		(*pq_PQfinish)
+#define PQerrorMessage		(*pq_PQerrorMessage)
+#define PQhost			(*pq_PQhost)
+#define PQport			(*pq_PQport)
+#define PQdb			(*pq_PQdb)
+#define PQuser			(*pq_PQuser)
+#define PQexec			(*pq_PQexec)
+#define PQprepare		(*pq_PQprepare)
+#define PQexecPrepared		(*pq_PQexecPrepared)
+#define PQresultStatus		(*pq_PQresultStatus)
+#define PQresultErrorField	(*pq_PQresultErrorField)
+#define PQclear			(*pq_PQclear)
+#define PQntuples		(*pq_PQntuples)
+#define PQgetvalue		(*pq_PQgetvalue)
+#define PQgetlength		(*pq_PQgetlength)
+#define PQcmdTuples		(*pq_PQcmdTuples)
+#define PQcmdStatus		(*pq_PQcmdStatus)
+#define PQtransactionStatus	(*pq_PQtransactionStatus)
+#define PQsetNoticeReceiver	(*pq_PQsetNoticeReceiver)
+#define PQsendQuery		(*pq_PQsendQuery)
+#define PQisBusy		(*pq_PQisBusy)
+#define PQsocket		(*pq_PQsocket)
+#define PQconsumeInput		(*pq_PQconsumeInput)
+#define PQgetResult		(*pq_PQgetResult)
+#define PQgetCancel		(*pq_PQgetCancel)
+#define PQcancel		(*pq_PQcancel)
+#define PQfreeCancel		(*pq_PQfreeCancel)
 
 #define OSB_PG_SCHEMA		1	/* the schema this file writes */
 #define OSB_PG_LOCK_CLASS	0x6f736272	/* "osbr": advisory lock keys */
@@ -441,6 +528,8 @@ store_pg_open(const char *spec, const char *dir, struct store **out)
 	st->base.ops = &pg_ops;
 	*out = &st->base;
 	snprintf(st->where, sizeof(st->where), "PostgreSQL");
+	if (pq_load(st->err, sizeof(st->err)) == -1)
+		return STORE_ERROR;
 	find_secrets(st, spec);
 	/* The catalog cache and the credentials still live there. */
 	if (store_check_dir(dir, st->err, sizeof(st->err)) == -1)
@@ -505,6 +594,9 @@ pg_begin(struct store *s, int write, const char *scope,
 	*out = NULL;
 	if ((rc = connected(st)) != STORE_OK)
 		return rc;
+	/* Nothing of an earlier transaction may leak into this one (one
+	 * whose ROLLBACK was lost, say). */
+	rollback_if_open(st);
 	if (!write)
 		snprintf(sql, sizeof(sql), "BEGIN ISOLATION LEVEL REPEATABLE "
 		    "READ, READ ONLY");
