@@ -37,10 +37,13 @@
  * every host: the operations of a host that died (or lost its runners)
  * become "failed" at the first read after their lease ran out, at most
  * OP_LEASE seconds after the last renewal for asynchronous ones.  Clocks
- * of the hosts must agree to within a few seconds (NTP); the lease is long
- * enough that a database failover of up to OP_LEASE - OP_LEASE_RENEW
- * seconds fails nothing.  A host without an identity (no OSBROKER_HOST_ID
- * and no /etc/machine-id) judges every runner by its lease, its own too.
+ * of the hosts must agree to within a few seconds (NTP).  A heartbeat that
+ * cannot renew tries again every OP_LEASE_RETRY seconds, so a database
+ * outage (a failover) of up to OP_LEASE - OP_LEASE_RENEW - OP_LEASE_RETRY
+ * seconds (48) fails no operation whose runner lives; a longer one fails
+ * them at the first read after it, and their outcome is then discarded.
+ * A host without an identity (no OSBROKER_HOST_ID and no /etc/machine-id)
+ * judges every runner by its lease, its own too.
  * Where the store is not shared (LMDB: one host's file), records keep the
  * shape {pid, start, boot} and are judged by pid alone.
  *

@@ -22,6 +22,7 @@ Standard library only.
 import json
 import os
 import shutil
+import signal
 import threading
 import time
 import urllib.parse
@@ -145,6 +146,56 @@ class World:
                 return doc
             check(time.monotonic() < deadline, '%s still in progress after %ss', iid, timeout)
             time.sleep(0.3)
+
+
+def host_processes(stack, host_id):
+    """Every process of a broker host: osbroker-serve, nginx, spawn-fcgi,
+    workers, and (found by their environment) runners and heartbeats, with
+    their sessions (the hooks)."""
+    pids = set()
+    if stack.proc is not None:
+        p = stack.pids()
+        pids |= {x for x in [stack.proc.pid, p['nginx'], p['spawner']] + p['workers'] +
+                 p['nginx_workers'] if x}
+    # its own: the host id, and this stack's state directory (a temporary
+    # one), so that nothing of another test run can match
+    needles = [('\0OSBROKER_HOST_ID=%s\0' % host_id).encode(),
+               ('\0OSBROKER_STATE_DIR=%s\0' % stack.state_dir).encode()]
+    sessions = set()
+    stats = {}
+    for d in os.listdir('/proc'):
+        if not d.isdigit():
+            continue
+        try:
+            with open('/proc/%s/environ' % d, 'rb') as f:
+                env = b'\0' + f.read()
+            with open('/proc/%s/stat' % d) as f:
+                stats[int(d)] = f.read().rsplit(')', 1)[1].split()
+            with open('/proc/%s/cmdline' % d, 'rb') as f:
+                cmd = f.read()
+        except (OSError, IndexError):
+            continue
+        if all(n in env for n in needles):
+            pids.add(int(d))
+            if b'--run-operation' in cmd:
+                sessions.add(int(stats[int(d)][3]))
+    pids |= {pid for pid, st in stats.items() if int(st[3]) in sessions}
+    return pids
+
+
+def kill_leftovers(stacks):
+    """After the hosts were stopped: SIGKILL what is left of them (runners
+    of operations still in progress, detached by design, and their hooks);
+    returns how many."""
+    pids = set()
+    for s, name in stacks:
+        pids |= host_processes(s, name)
+    for p in pids:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except OSError:
+            pass
+    return len(pids)
 
 
 # Words of libpq and PostgreSQL messages that must never reach a platform.

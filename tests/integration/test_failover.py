@@ -38,7 +38,7 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BAD_LOG_PATTERNS, REPO, Tap, broker_bin, check, children, expect,
                      files_under, finish_tmp, make_tmpdir, pg_bindir, scan_files, wait_for)
-from hosts import LIBPQ_WORDS, Load, World, start_pg
+from hosts import LIBPQ_WORDS, Load, World, kill_leftovers, start_pg
 
 REQUEST_TIMEOUT = 20        # the hosts' OSBROKER_REQUEST_TIMEOUT
 OUTAGE = 5                  # seconds without a primary before the promotion
@@ -254,6 +254,8 @@ def main():
         for s in (f.w.b, f.w.a, f.w.lb):
             if s is not None:
                 problems += s.stop()
+        kill_leftovers([(x, n) for x, n in ((f.w.a, 'host-a'), (f.w.b, 'host-b'))
+                        if x is not None])
         for pg in (f.standby, f.primary):
             if pg is not None:
                 pg.stop()

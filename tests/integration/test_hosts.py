@@ -41,7 +41,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BAD_LOG_PATTERNS, REPO, LbStack, Tap, broker_bin, check, expect,
                      expect_error, files_under, finish_tmp, make_tmpdir, pg_bindir, pid_alive,
                      scan_files, wait_for)
-from hosts import Load, World, start_pg
+from hosts import Load, World, host_processes, kill_leftovers, start_pg
 
 
 def op_constant(name):
@@ -241,6 +241,7 @@ def t_retry_policy(w):
     lb = LbStack([w.a, w.b], tmp=os.path.join(w.root, 'lb2'), read_timeout=REQUEST_TIMEOUT + 10)
     os.makedirs(lb.tmp)
     os.chmod(lb.tmp, 0o711)
+    w.lb2 = lb
     lb.start()
     conf = os.path.join(lb.run_dir, 'osbroker-lb.conf')
     with open(conf) as f:
@@ -274,7 +275,7 @@ def t_retry_policy(w):
                        lb.requests()[n0:], 5, 'the access log')
     finally:
         os.rename(sock + '.away', sock)
-        problems = lb.stop()
+    problems = lb.stop()
     check(len(log) == len(answers), '%d answers, %d log lines', len(answers), len(log))
     patched_a = 0
     for (method, status), (lmethod, _, lstatus, ports, ustatus) in zip(answers, log):
@@ -296,37 +297,6 @@ def t_retry_policy(w):
     check(sum(1 for m, _, _, p, _ in log if m != 'PATCH' and p[0] == w.a.port) >= 3,
           'too few requests went to host A first to show anything: %r', log)
     check(not problems, '; '.join(problems))
-
-
-def host_processes(stack, host_id):
-    """Every process of a broker host: osbroker-serve, nginx, spawn-fcgi,
-    workers, and (found by their environment) runners and heartbeats, with
-    their sessions (the hooks)."""
-    pids = set()
-    p = stack.pids()
-    pids |= {x for x in [stack.proc.pid, p['nginx'], p['spawner']] + p['workers'] +
-             p['nginx_workers'] if x}
-    needle = ('\0OSBROKER_HOST_ID=%s\0' % host_id).encode()
-    sessions = set()
-    stats = {}
-    for d in os.listdir('/proc'):
-        if not d.isdigit():
-            continue
-        try:
-            with open('/proc/%s/environ' % d, 'rb') as f:
-                env = b'\0' + f.read()
-            with open('/proc/%s/stat' % d) as f:
-                stats[int(d)] = f.read().rsplit(')', 1)[1].split()
-            with open('/proc/%s/cmdline' % d, 'rb') as f:
-                cmd = f.read()
-        except (OSError, IndexError):
-            continue
-        if needle in env:
-            pids.add(int(d))
-            if b'--run-operation' in cmd:
-                sessions.add(int(stats[int(d)][3]))
-    pids |= {pid for pid, st in stats.items() if int(st[3]) in sessions}
-    return pids
 
 
 def kill_host(stack, host_id):
@@ -493,11 +463,14 @@ def main():
 
     def stop():
         problems = []
+        if getattr(w, 'lb2', None) is not None and w.lb2.nginx is not None:
+            w.lb2.stop()        # t_retry_policy failed before it stopped it
         for s in (w.b, w.lb):
             if s is not None:
                 problems += s.stop()
         if w.a is not None and w.a.proc is not None:
             problems += w.a.stop()
+        kill_leftovers([(x, n) for x, n in ((w.a, 'host-a'), (w.b, 'host-b')) if x is not None])
         if w.pg is not None:
             w.pg.stop()
         check(not problems, '; '.join(problems))
