@@ -727,6 +727,12 @@ class PgServer:
         self.cmd([os.path.join(self.bindir, 'pg_ctl'), '-D', self.data, '-m', 'fast',
                   '-w', '-t', '60', 'stop'])
 
+    def start_again(self):
+        """Start the cluster stop() stopped: same data, same port."""
+        self.running = True
+        self.cmd([os.path.join(self.bindir, 'pg_ctl'), '-D', self.data, '-l', self.log,
+                  '-w', '-t', '60', 'start'])
+
     def admin(self, sql, database='postgres'):
         """sql as superuser over the socket; rows as lists of strings."""
         env = {'PATH': os.environ.get('PATH', '/usr/bin:/bin'), 'LANG': 'C.UTF-8'}
