@@ -411,7 +411,7 @@ class CgiStack(Stack):
     """nginx + fcgiwrap (both started here) running the broker as a CGI program."""
 
     def __init__(self, tmp=None, catalog=None, username='itest-cgi', password=None,
-                 max_body=None, binary=None):
+                 max_body=None, binary=None, store=None):
         self.tmp = tmp or make_tmpdir('cgi')
         self.state_dir = os.path.join(self.tmp, 'state')
         self.run_dir = os.path.join(self.tmp, 'run')
@@ -420,6 +420,7 @@ class CgiStack(Stack):
         self.password = password or 'pw-' + uuid.uuid4().hex
         self.max_body = max_body or 1048576
         self.binary = binary or broker_bin(cgi=True)
+        self.store = store          # OSBROKER_STORE; None: store_for(state_dir)
         self.port = None
         self.nginx = self.spawner = None
 
@@ -456,7 +457,7 @@ class CgiStack(Stack):
         # pass the sanitizer settings and the store on the same way.
         params = [(k, os.environ[k]) for k in ('ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS')
                   if k in os.environ]
-        store = store_for(self.state_dir)
+        store = self.store if self.store is not None else store_for(self.state_dir)
         if store:
             params.append(('OSBROKER_STORE', store))
         extra = ''.join('        fastcgi_param %s "%s";\n' % kv for kv in params)

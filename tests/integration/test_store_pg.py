@@ -27,7 +27,7 @@ import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BAD_LOG_PATTERNS, PgServer, ServeStack, Tap, broker_bin, check, check_logs,
+from harness import (BAD_LOG_PATTERNS, CgiStack, PgServer, ServeStack, Tap, broker_bin, check, check_logs,
                      expect, finish_tmp, free_port, make_tmpdir, pg_bindir, pid_alive,
                      port_open, scan_files, wait_for)
 from cases import Ctx, new_id
@@ -204,9 +204,12 @@ def t_wrong_password(x):
 
 def t_serve_refuses(x):
     dead = free_port()
-    for store in (x.uri('osb_any', port=dead),
-                  'host=127.0.0.1 port=%d user=%s password=%s dbname=osb_any'
-                  % (dead, ROLE, x.password)):
+    where = ('127.0.0.1', 'port %d' % dead)
+    for store, needles in ((x.uri('osb_any', port=dead), where),
+                           ('host=127.0.0.1 port=%d user=%s password=%s dbname=osb_any'
+                            % (dead, ROLE, x.password), where),
+                           ('postgresql://%s:%s@[127.0.0.1:%d/osb_any' % (ROLE, x.password, dead),
+                            ('not a valid PostgreSQL connection string',))):
         s = x.stack(store)
         p = s.launch()
         try:
@@ -218,8 +221,8 @@ def t_serve_refuses(x):
         lines = [l for l in out.splitlines() if l.strip()]
         check(rc != 0, 'osbroker-serve exited 0')
         check(len(lines) == 1, 'want one line, got %r', out)
-        check('127.0.0.1' in lines[0] and 'port %d' % dead in lines[0],
-              'the line does not name host and port: %r', lines[0])
+        check(all(n in lines[0] for n in needles), 'the line does not say %s: %r',
+              ' and '.join(needles), lines[0])
         x.no_secret(out)
         check(not port_open(s.port), 'something listens on %d', s.port)
         left = [f for f in ('osbroker.sock', 'nginx.pid', 'spawn-fcgi.pid')
@@ -270,7 +273,7 @@ def t_multi_host(x):
 
 class Outage:
     def __init__(self):
-        self.stack = self.ctx = None
+        self.stack = self.ctx = self.cgi = None
         self.iid = self.bid = self.creds = None
         self.workers = []
         self.failed = 0
@@ -281,6 +284,10 @@ def t_outage_setup(x, o):
     o.db = db
     s = o.stack = x.stack(x.uri(db))
     s.start()
+    # the same store through the CGI program, one connection per request
+    o.cgi = CgiStack(tmp=make_tmpdir('store-pg-cgi'), store=x.uri(db))
+    x.stacks.append(o.cgi)
+    o.cgi.start()
     c = o.ctx = Ctx(s, s.client())
     o.iid, o.bid = new_id(), new_id('b')
     c.provision(o.iid, 'basic', {'before': 'outage'})
@@ -331,6 +338,16 @@ def t_outage_stopped(x, o):
     print('# %s' % errors[0].split(': ', 1)[1][:300])
 
 
+def t_outage_cgi(x, o):
+    c = o.cgi.client()
+    for path in (o.ctx.ipath(o.iid), o.ctx.bpath(o.iid, o.bid)):
+        r = c.get(path)
+        expect(r, 503)
+        check(r.header('Retry-After') == RETRY_AFTER, '%s: Retry-After %r', r.what(),
+              r.header('Retry-After'))
+    expect(c.put(o.ctx.ipath(new_id()), o.ctx.prov_body('basic')), 503)
+
+
 def t_outage_workers(x, o):
     time.sleep(2)
     check(o.stack.pids()['workers'] == o.workers, 'workers restarted: %s, before %s',
@@ -360,6 +377,9 @@ def t_outage_back(x, o):
     c.provision(iid, 'basic', {'after': 'outage'})
     c.bind(iid, new_id('b'))
     c.deprovision(iid)
+    cgi = o.cgi.client()
+    doc = expect(cgi.get(c.ipath(o.iid)), 200)
+    check(doc.get('parameters') == {'before': 'outage'}, 'CGI: GET instance %r', doc)
     # nothing of the refused requests was stored
     rows = x.pg.admin("SELECT tbl, key FROM osbroker_records ORDER BY tbl, key", o.db)
     check(rows == [['bindings', '%s/%s' % (o.iid, o.bid)], ['instances', o.iid]],
@@ -399,7 +419,10 @@ def t_schema_newer_serving(x, o):
 
 
 def t_outage_stop(x, o):
-    problems = o.stack.stop()
+    problems = []
+    for s in (o.stack, o.cgi):
+        if s is not None:
+            problems += s.stop()
     check(not problems, '; '.join(problems))
 
 
@@ -414,7 +437,8 @@ def t_server_log(x):
 def t_logs(x):
     logs = [f for s in x.stacks for f in s.log_files()]
     secrets = x.secrets + x.ctx_secrets + [s.password for s in x.stacks] + \
-        [s.extra_env['OSBROKER_STORE'] for s in x.stacks]
+        [s.extra_env['OSBROKER_STORE'] if isinstance(s, ServeStack) else s.store
+         for s in x.stacks]
     problems = scan_files(logs, secrets, BAD_LOG_PATTERNS)
     check(not problems, '\n'.join(problems))
 
@@ -462,8 +486,9 @@ def main():
                 'one line, not the password', t_malformed, x)
         tap.run('start: a wrong password: one line saying authentication failed, not the password',
                 t_wrong_password, x)
-        tap.run('start: osbroker-serve with an unreachable store (URI, key=value): non-zero exit, '
-                'one line naming host and port, no password, nothing left running',
+        tap.run('start: osbroker-serve with an unreachable store (URI, key=value: one line naming '
+                'host and port) or a malformed one (one line): non-zero exit, no password, nothing '
+                'left running',
                 t_serve_refuses, x)
         tap.run('multi-host: host=127.0.0.1,127.0.0.1 port=<dead>,<live> '
                 'target_session_attrs=read-write: --check-store ok, osbroker-serve provisions, '
@@ -473,10 +498,13 @@ def main():
             tap.run('outage: PostgreSQL stopped: every request that needs the store gets 503 JSON '
                     'with Retry-After within 10 s, one "state store" log line each; the catalog '
                     'is still served', t_outage_stopped, x, o)
+            tap.run('outage: the CGI program on the same store answers 503 JSON with Retry-After '
+                    'too', t_outage_cgi, x, o)
             tap.run('outage: the workers stay up (same pids); a worker started during the outage '
                     'stays up and answers 503 too', t_outage_workers, x, o)
             tap.run('outage: PostgreSQL started again: the broker serves without a restart '
-                    '(instance, binding, a new provision); nothing refused was stored',
+                    '(instance, binding, a new provision; the CGI program too); nothing refused '
+                    'was stored',
                     t_outage_back, x, o)
             tap.run('schema: a newer schema_version under running workers (their sessions cut): '
                     '503 JSON with Retry-After, the log says why, nothing changed; back to 1, '
@@ -485,7 +513,7 @@ def main():
         tap.run('PostgreSQL\'s log (every statement logged) shows no password', t_server_log, x)
     finally:
         for s in x.stacks:
-            if s.proc is not None:
+            if getattr(s, 'proc', None) is not None or getattr(s, 'nginx', None) is not None:
                 s.stop()
         if pg.running:
             try:
