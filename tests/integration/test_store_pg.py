@@ -27,9 +27,9 @@ import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BAD_LOG_PATTERNS, CgiStack, PgServer, ServeStack, Tap, broker_bin, check, check_logs,
-                     expect, finish_tmp, free_port, make_tmpdir, pg_bindir, pid_alive,
-                     port_open, scan_files, wait_for)
+from harness import (BAD_LOG_PATTERNS, CgiStack, PgServer, ServeStack, Tap, broker_bin, check,
+                     expect, finish_tmp, free_port, make_tmpdir, pg_bindir, port_open,
+                     scan_files, wait_for)
 from cases import Ctx, new_id
 
 ROLE = 'osb_broker'
