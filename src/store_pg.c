@@ -474,7 +474,7 @@ connected(struct pg *st)
 		PQreset(st->conn);
 	if (PQstatus(st->conn) != CONNECTION_OK) {
 		set_where(st);
-		set_err(st, st->where, PQerrorMessage(st->conn));
+		set_err(st, "cannot connect", PQerrorMessage(st->conn));
 		return STORE_UNAVAILABLE;
 	}
 	return setup(st);
