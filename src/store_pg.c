@@ -465,12 +465,16 @@ setup(struct pg *st)
 		if ((v = schema_version(st, &rc)) == -1)
 			return rc;
 	}
+	/* Unavailable, not an error: a worker that meets it (another host's
+	 * newer osbroker upgraded the schema) answers 503 and stays up
+	 * rather than exit into multiwatch's restarts; --check-store still
+	 * refuses to start. */
 	if (v > OSB_PG_SCHEMA) {
 		snprintf(st->err, sizeof(st->err), "the broker's tables are "
 		    "schema version %d, newer than this osbroker's (%d): they "
 		    "were written by a newer osbroker; refusing to use them "
 		    "(nothing was changed)", v, OSB_PG_SCHEMA);
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	}
 	st->ready = 1;
 	return STORE_OK;
@@ -505,7 +509,7 @@ connected(struct pg *st)
 	st->broken = 0;
 	if (PQstatus(st->conn) != CONNECTION_OK) {
 		set_where(st);
-		set_err(st, st->where, PQerrorMessage(st->conn));
+		set_err(st, "cannot connect", PQerrorMessage(st->conn));
 		return STORE_UNAVAILABLE;
 	}
 	return setup(st);

@@ -19,11 +19,17 @@ Environment:
   OSBROKER_KEEP_TMP  keep the temporary directories (else removed on success)
   OSB_CASES          a comma list of shell-style globs: only the tests whose
                      name matches one run (see Tap)
+  OSB_STORE          the store every stack's broker uses: lmdb (the default,
+                     in the stack's state directory) or postgresql: one
+                     PostgreSQL server per test process, started on first use
+                     and stopped at exit, a database of its own for each state
+                     directory (store_for, store_snapshot)
 
 Output is TAP: `ok N - name` / `not ok N - name` followed by `#` lines.
 Standard library only.
 """
 
+import atexit
 import base64
 import fnmatch
 import glob
@@ -37,6 +43,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 import uuid
@@ -293,6 +300,10 @@ class ServeStack(Stack):
             'OSBROKER_BIN': self.binary,
             'OSBROKER_READY_TIMEOUT': '60',
         })
+        if 'OSBROKER_STORE' not in self.extra_env:
+            store = store_for(self.state_dir)
+            if store:
+                e['OSBROKER_STORE'] = store
         if self.max_body is not None:
             e['OSBROKER_MAX_BODY'] = str(self.max_body)
         if self.username is not None:
@@ -404,7 +415,7 @@ class CgiStack(Stack):
     """nginx + fcgiwrap (both started here) running the broker as a CGI program."""
 
     def __init__(self, tmp=None, catalog=None, username='itest-cgi', password=None,
-                 max_body=None, binary=None):
+                 max_body=None, binary=None, store=None):
         self.tmp = tmp or make_tmpdir('cgi')
         self.state_dir = os.path.join(self.tmp, 'state')
         self.run_dir = os.path.join(self.tmp, 'run')
@@ -413,6 +424,7 @@ class CgiStack(Stack):
         self.password = password or 'pw-' + uuid.uuid4().hex
         self.max_body = max_body or 1048576
         self.binary = binary or broker_bin(cgi=True)
+        self.store = store          # OSBROKER_STORE; None: store_for(state_dir)
         self.port = None
         self.nginx = self.spawner = None
 
@@ -446,10 +458,13 @@ class CgiStack(Stack):
         if '@' in re.sub(r'location @\w+|error_page \d+ @\w+', '', server):
             raise AssertionError('unsubstituted placeholder left in osbroker-cgi.conf')
         # fcgiwrap hands the CGI only the FastCGI parameters as environment:
-        # pass the sanitizer settings on the same way.
-        extra = ''.join('        fastcgi_param %s "%s";\n' % (k, os.environ[k])
-                        for k in ('ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS')
-                        if k in os.environ)
+        # pass the sanitizer settings and the store on the same way.
+        params = [(k, os.environ[k]) for k in ('ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS')
+                  if k in os.environ]
+        store = self.store if self.store is not None else store_for(self.state_dir)
+        if store:
+            params.append(('OSBROKER_STORE', store))
+        extra = ''.join('        fastcgi_param %s "%s";\n' % kv for kv in params)
         server = server.replace('        fastcgi_intercept_errors off;\n',
                                 extra + '        fastcgi_intercept_errors off;\n', 1)
         with open(os.path.join(self.run_dir, 'osbroker-cgi.conf'), 'w') as f:
@@ -776,6 +791,12 @@ class PgServer:
         self.cmd([os.path.join(self.bindir, 'pg_ctl'), '-D', self.data, '-m', 'fast',
                   '-w', '-t', '60', 'stop'])
 
+    def start_again(self):
+        """Start the cluster stop() stopped: same data, same port."""
+        self.running = True
+        self.cmd([os.path.join(self.bindir, 'pg_ctl'), '-D', self.data, '-l', self.log,
+                  '-w', '-t', '60', 'start'])
+
     def admin(self, sql, database='postgres'):
         """sql as superuser over the socket; rows as lists of strings."""
         env = {'PATH': os.environ.get('PATH', '/usr/bin:/bin'), 'LANG': 'C.UTF-8'}
@@ -792,6 +813,127 @@ class PgServer:
                       'role': ('pg_roles', 'rolname')}[kind]
         return self.admin("SELECT count(*) FROM %s WHERE %s = '%s'"
                           % (table, col, name.replace("'", "''")))[0][0] == '1'
+
+
+# --------------------------------------------------------------------------- the store under test
+
+def store_kind():
+    """What OSB_STORE asks for: 'lmdb' (unset or empty) or 'postgresql'."""
+    v = os.environ.get('OSB_STORE', '') or 'lmdb'
+    if v not in ('lmdb', 'postgresql'):
+        raise AssertionError('OSB_STORE=%r: want lmdb or postgresql' % v)
+    return v
+
+
+def pg_store():
+    """Whether the stacks of this process keep their state in PostgreSQL."""
+    return store_kind() == 'postgresql'
+
+
+class _SharedPg:
+    """Under OSB_STORE=postgresql: the one PgServer of this process, a login
+    role for the brokers (password over TCP, scram-sha-256), and a database
+    per state directory."""
+
+    ROLE = 'osb_broker'
+
+    def __init__(self):
+        self.lock = threading.RLock()
+        self.server = None
+        self.tmp = None
+        self.password = 'pg-' + uuid.uuid4().hex
+        self.dbs = {}               # realpath of a state directory -> database
+        self.ok = None              # finish_tmp(): None (not called), True, False
+
+    def get(self):
+        """The running server, started on first use."""
+        with self.lock:
+            if self.server is not None:
+                if not self.server.running:
+                    raise AssertionError('the shared PostgreSQL server did not start (see above)')
+                return self.server
+            bindir = pg_bindir()
+            if bindir is None:
+                raise AssertionError('OSB_STORE=postgresql, but no PostgreSQL server is installed '
+                                     '(/usr/lib/postgresql/*/bin/initdb: apt-get install postgresql)')
+            self.tmp = make_tmpdir('store-pg')
+            self.server = PgServer(self.tmp, bindir)
+            atexit.register(self.stop)
+            # tests/run's timeout sends SIGTERM: stop the server on the way out
+            # (a suite's own handler, installed earlier, is kept).
+            if threading.current_thread() is threading.main_thread() and \
+                    signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+                signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+            self.server.start()
+            # Not in the server's statement log: the password.
+            self.server.admin("SET log_statement = 'none'; CREATE ROLE %s LOGIN PASSWORD '%s'"
+                              % (self.ROLE, self.password))
+            print('# state store: PostgreSQL %s on 127.0.0.1 port %d (%s)'
+                  % (os.path.basename(os.path.dirname(bindir)), self.server.port, self.tmp))
+            sys.stdout.flush()
+            return self.server
+
+    def database(self, state_dir):
+        """The database of a state directory, created (empty, owned by the
+        brokers' role) on first use."""
+        key = os.path.realpath(state_dir)
+        with self.lock:
+            srv = self.get()
+            db = self.dbs.get(key)
+            if db is None:
+                db = 'osb_%d' % (len(self.dbs) + 1)
+                srv.admin('CREATE DATABASE %s OWNER %s' % (db, self.ROLE))
+                self.dbs[key] = db
+            return db
+
+    def conninfo(self, db):
+        return 'postgresql://%s:%s@127.0.0.1:%d/%s' % (self.ROLE, self.password,
+                                                         self.server.port, db)
+
+    def secrets(self):
+        with self.lock:
+            if self.server is None:
+                return []
+            return [self.password] + [self.conninfo(db) for db in sorted(self.dbs.values())]
+
+    def stop(self):
+        with self.lock:
+            if self.server is None:
+                return
+            try:
+                self.server.stop()
+            except (AssertionError, OSError, subprocess.SubprocessError) as e:
+                print('# stopping the shared PostgreSQL server: %s' % e)
+                self.ok = False
+            if self.ok and not os.environ.get('OSBROKER_KEEP_TMP'):
+                shutil.rmtree(self.tmp, ignore_errors=True)
+            else:
+                print('# temporary files kept in %s' % self.tmp)
+            sys.stdout.flush()
+            self.server = None
+
+
+_shared_pg = _SharedPg()
+
+
+def store_for(state_dir):
+    """OSBROKER_STORE for a broker whose state directory is state_dir: ''
+    (LMDB in that directory) unless OSB_STORE=postgresql, then the connection
+    string of a database of its own (the same for the same directory)."""
+    if not pg_store():
+        return ''
+    return _shared_pg.conninfo(_shared_pg.database(state_dir))
+
+
+def store_secrets():
+    """What no log may show of the store's configuration: the brokers' role
+    password and every connection string handed out (none under LMDB)."""
+    return _shared_pg.secrets()
+
+
+def store_admin(sql, state_dir):
+    """sql as superuser in the database of state_dir (OSB_STORE=postgresql)."""
+    return _shared_pg.get().admin(sql, _shared_pg.database(state_dir))
 
 
 
@@ -944,11 +1086,31 @@ def _mdb_unescape(line):
     return bytes(out)
 
 
+def _pg_snapshot(state_dir):
+    """store_snapshot() of a stack on PostgreSQL: one SELECT (one snapshot,
+    safe while workers write) as superuser, keys and values hex-encoded."""
+    rows = store_admin("SELECT to_regclass('osbroker_records') IS NOT NULL AS have \\gset\n"
+                       "\\if :have\n"
+                       "SELECT tbl, encode(convert_to(key, 'UTF8'), 'hex'), encode(value, 'hex') "
+                       "FROM osbroker_records;\n"
+                       "\\endif\n", state_dir)
+    tables = {t: {} for t in ('instances', 'bindings', 'meta', 'gone')}
+    for row in rows:
+        if len(row) != 3:
+            raise AssertionError('unexpected psql output: %r' % (row,))
+        tables.setdefault(row[0], {})[bytes.fromhex(row[1]).decode('utf-8', 'replace')] = \
+            bytes.fromhex(row[2])
+    return tables
+
+
 def store_snapshot(state_dir):
-    """The whole LMDB store of a state directory, read without the broker:
-    {table: {key: value}} (str table and key, bytes value) from
+    """The whole store of a state directory, read without the broker:
+    {table: {key: value}} (str table and key, bytes value).  LMDB: from
     `mdb_dump -a -p`, which reads in one read transaction and so is safe
-    while workers write."""
+    while workers write.  OSB_STORE=postgresql: the state directory's
+    database (store_for), the same shape."""
+    if pg_store():
+        return _pg_snapshot(state_dir)
     exe = shutil.which('mdb_dump')
     if not exe:
         raise AssertionError('mdb_dump not installed (lmdb-utils): cannot look into the store')
@@ -1044,11 +1206,11 @@ def secrets_of(credentials):
 
 def check_logs(tap, stack, secrets, prefix=''):
     """The closing checks of a suite: no secret handed out (nor the broker
-    password) in any log, the password nowhere on disk, no sanitizer report."""
+    password, nor the store's password or connection string) in any log, the password nowhere on disk, no sanitizer report."""
     def no_secrets():
         logs = stack.log_files()
         check(logs, 'no log files found')
-        problems = scan_files(logs, secrets)
+        problems = scan_files(logs, list(secrets) + store_secrets())
         problems += scan_files(files_under(stack.tmp), [stack.password])
         check(not problems, '\n'.join(problems))
     tap.run('%sno log shows a binding secret; the broker password is nowhere on disk '
@@ -1061,6 +1223,9 @@ def check_logs(tap, stack, secrets, prefix=''):
 
 
 def finish_tmp(stacks, ok):
+    # the shared PostgreSQL server's directory goes at exit, if every suite
+    # of this process went well
+    _shared_pg.ok = ok if _shared_pg.ok is None else (_shared_pg.ok and ok)
     if ok and not os.environ.get('OSBROKER_KEEP_TMP'):
         for s in stacks:
             shutil.rmtree(s.tmp, ignore_errors=True)
