@@ -23,8 +23,9 @@ struct config {
 	/* OSBROKER_STORE: "" (LMDB in state_dir) or a libpq connection
 	 * string (store.h).  May hold a password: never logged. */
 	char		 store[OSB_MAX_STORE_SPEC];
-	/* OSBROKER_HOST_ID, "" when unset: this host's identity, for the
-	 * runners of asynchronous operations (op.h) */
+	/* OSBROKER_HOST_ID, "" when unset (then the machine id): this
+	 * host's identity, for the runners of operations on a shared store
+	 * (op.h "Hosts") */
 	char		 host_id[OSB_MAX_HOST_ID];
 	size_t		 max_body;		/* OSBROKER_MAX_BODY */
 	size_t		 map_size;		/* OSBROKER_MAP_SIZE */

@@ -52,8 +52,9 @@
 #define OSB_MAX_STORE_SPEC      4096         /* OSBROKER_STORE: a libpq
                                                 connection string */
 #define OSB_MAX_HOST_ID         64           /* OSBROKER_HOST_ID, and the
-                                                machine id + boot id made
-                                                into one */
+                                                identity made of the machine
+                                                id and the pid namespace
+                                                (op.h "Hosts") */
 #define OSB_STORE_RETRY_AFTER   5            /* seconds, in a 503 while the
                                                 store cannot be reached */
 #define OSB_PG_MAX_VALUE        (256L * 1024 * 1024) /* one record in
@@ -71,6 +72,10 @@
                                                 the largest record PostgreSQL
                                                 holds, every byte escaped,
                                                 with its table and key */
+#define OSB_PG_COMMIT_WAIT      10           /* seconds a COMMIT may wait (for
+                                                a synchronous standby) before
+                                                it is cancelled and answered
+                                                as of unknown outcome (503) */
 #define OSB_MAX_PROC_LINE       (OSB_MAX_PATH + 256) /* a /proc/self/maps line */
 #define OSB_MAX_CREDENTIAL_LINE 1024         /* a line of the credentials file */
 #define OSB_MAX_AUTH_CACHE      (64 * 1024)  /* the shared password cache file */

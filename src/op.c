@@ -162,11 +162,75 @@ boot_id(void)
 	return id;
 }
 
+/* This process's host (op_set_host()). */
+static struct {
+	char	id[OSB_MAX_HOST_ID];
+	int	shared;
+	long	request_timeout;
+} host;
+
+/* The machine id in path: 32 hexadecimal digits (machine-id(5)); 0, or
+ * -1 when there is none (missing, empty, "uninitialized"). */
+static int
+machine_id(const char *path, char out[33])
+{
+	char	 buf[64];
+	ssize_t	 n;
+	int	 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (strlen(buf) != 32 || strspn(buf, "0123456789abcdef") != 32)
+		return -1;
+	memcpy(out, buf, 33);
+	return 0;
+}
+
+const char *
+op_set_host(const char *host_id, const char *machine_id_path, int shared,
+    long request_timeout)
+{
+	char	 mid[33], ns[64];
+	ssize_t	 n;
+	size_t	 d;
+
+	memset(&host, 0, sizeof(host));
+	host.shared = shared;
+	host.request_timeout = request_timeout > 0 ? request_timeout :
+	    OSB_DEFAULT_REQUEST_TIMEOUT;
+	if (host_id != NULL && *host_id != '\0') {
+		snprintf(host.id, sizeof(host.id), "%s", host_id);
+		return host.id;
+	}
+	/* Not shared: no runner records a host, none is judged by one. */
+	if (!shared || machine_id(machine_id_path, mid) == -1)
+		return host.id;
+	/* "pid:[4026531836]": processes of two containers on one machine
+	 * cannot see each other's pids, so they are two hosts. */
+	n = readlink("/proc/self/ns/pid", ns, sizeof(ns) - 1);
+	ns[n > 0 ? n : 0] = '\0';
+	d = strcspn(ns, "0123456789");
+	if (n > 0 && strspn(ns + d, "0123456789") > 0)
+		snprintf(host.id, sizeof(host.id), "%s.%.*s", mid,
+		    (int)strspn(ns + d, "0123456789"), ns + d);
+	else
+		snprintf(host.id, sizeof(host.id), "%s", mid);
+	return host.id;
+}
+
 void
 op_set_runner(cJSON *rec)
 {
 	cJSON	*op = op_last(rec), *r;
 	char	 start[32];
+	time_t	 now = time(NULL);
+	int	 async;
 
 	if (op == NULL || proc_start((long)getpid(), start, sizeof(start)) == -1)
 		return;
@@ -175,6 +239,45 @@ op_set_runner(cJSON *rec)
 	cJSON_AddNumberToObject(r, "pid", (double)getpid());
 	cJSON_AddStringToObject(r, "start", start);
 	cJSON_AddStringToObject(r, "boot", boot_id());
+	if (!host.shared)
+		return;
+	async = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(op, "async"));
+	cJSON_AddStringToObject(r, "host", host.id);
+	cJSON_AddNumberToObject(r, "lease", (double)(now + (async ? OP_LEASE :
+	    host.request_timeout + OP_DEADLINE_PAD)));
+}
+
+enum store_rc
+op_renew(struct store *st, enum store_table tb, const char *key,
+    const char *opid, int *ours)
+{
+	struct store_txn	*t;
+	cJSON			*rec = NULL, *runner;
+	enum store_rc		 rc;
+
+	*ours = 0;
+	if ((rc = store_begin(st, 1, key, &t)) != STORE_OK)
+		return rc;
+	rc = records_load(t, tb, key, &rec);
+	runner = cJSON_GetObjectItemCaseSensitive(op_last(rec), "runner");
+	if (rc == STORE_OK && op_state(rec) == OPS_IN_PROGRESS &&
+	    strcmp(op_id(rec), opid) == 0 &&
+	    cJSON_GetObjectItemCaseSensitive(runner, "lease") != NULL) {
+		*ours = 1;
+		cJSON_DeleteItemFromObjectCaseSensitive(runner, "lease");
+		cJSON_AddNumberToObject(runner, "lease", (double)(time(NULL) +
+		    OP_LEASE));
+		if ((rc = records_save(t, tb, key, rec)) == STORE_OK)
+			rc = store_commit(t);
+		else
+			store_abort(t);
+	} else {
+		store_abort(t);
+		if (rc == STORE_NOTFOUND)
+			rc = STORE_OK;
+	}
+	cJSON_Delete(rec);
+	return rc;
 }
 
 const char *
@@ -226,18 +329,37 @@ int
 op_reap(cJSON *rec, time_t now)
 {
 	const cJSON	*op = op_last(rec), *runner;
-	char		 why[160], start[32];
-	const char	*reason = NULL;
+	char		 why[OSB_MAX_HOST_ID + 200], start[32];
+	char		 lost[OSB_MAX_HOST_ID + 120];
+	const char	*reason = NULL, *where;
+	int		 leased, here;
 
 	if (op_state(rec) != OPS_IN_PROGRESS)
 		return 0;
 	runner = cJSON_GetObjectItemCaseSensitive(op, "runner");
+	/* A runner with a lease ran on a shared store: its pid is checked
+	 * only where it means that process, on its own host. */
+	leased = cJSON_GetObjectItemCaseSensitive(runner, "lease") != NULL;
+	where = records_str(runner, "host");
+	here = !leased || (host.id[0] != '\0' && strcmp(where, host.id) == 0);
 	if ((double)now > records_num(op, "deadline"))
 		reason = "it did not finish before its deadline";
-	else if (runner != NULL && strcmp(records_str(runner, "boot"),
-	    boot_id()) != 0)
+	else if (leased && !((double)now <= records_num(runner, "lease"))) {
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(op, "async")))
+			snprintf(lost, sizeof(lost), "its runner on host %.*s "
+			    "stopped renewing its lease (that host or the "
+			    "runner stopped)", OSB_MAX_HOST_ID - 1, *where ?
+			    where : "(unknown)");
+		else
+			snprintf(lost, sizeof(lost), "the request running it "
+			    "on host %.*s did not end within its lease (that "
+			    "host or its process stopped)", OSB_MAX_HOST_ID - 1,
+			    *where ? where : "(unknown)");
+		reason = lost;
+	} else if (runner != NULL && here && strcmp(records_str(runner,
+	    "boot"), boot_id()) != 0)
 		reason = "the machine restarted while it ran";
-	else if (runner != NULL && (!(records_num(runner, "pid") > 0 &&
+	else if (runner != NULL && here && (!(records_num(runner, "pid") > 0 &&
 	    records_num(runner, "pid") < 1e9) ||
 	    proc_start((long)records_num(runner, "pid"), start,
 	    sizeof(start)) == -1 ||

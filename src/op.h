@@ -6,8 +6,8 @@
  * in the resource's record (rec.last_operation):
  *
  *   {type, state: "in progress"|"succeeded"|"failed", id, description, at,
- *    started, deadline, runner: {pid, start, boot}, pending?, previous?,
- *    instance_usable?, update_repeatable?, request_identity?,
+ *    started, deadline, runner: {pid, start, boot, host?, lease?}, pending?,
+ *    previous?, instance_usable?, update_repeatable?, request_identity?,
  *    originating_identity?}
  *
  * The record is written "in progress" and committed before any work starts,
@@ -22,6 +22,30 @@
  * deadline passed, or whose runner process is gone (killed, crashed, machine
  * restarted; identified by pid, process start time and boot id), into
  * "failed".  It is called wherever a record is read, so no daemon is needed.
+ *
+ * Hosts.  A pid means something only on the host that ran it.  Where the
+ * store is shared by several hosts (store_shared(): PostgreSQL), a runner
+ * also records its host (op_set_host(): OSBROKER_HOST_ID, else the machine
+ * id) and a lease, a time until which it promises to be alive:
+ *   - an asynchronous runner's lease is OP_LEASE seconds, renewed every
+ *     OP_LEASE_RENEW seconds by its heartbeat (runner.h) for as long as
+ *     the runner process lives;
+ *   - a synchronous operation's runner is the request's own process, whose
+ *     lease is the request's end: OSBROKER_REQUEST_TIMEOUT +
+ *     OP_DEADLINE_PAD seconds from its start, never renewed.
+ * op_reap() checks the pid only on the runner's own host, and the lease on
+ * every host: the operations of a host that died (or lost its runners)
+ * become "failed" at the first read after their lease ran out, at most
+ * OP_LEASE seconds after the last renewal for asynchronous ones.  Clocks
+ * of the hosts must agree to within a few seconds (NTP).  A heartbeat that
+ * cannot renew tries again every OP_LEASE_RETRY seconds, so a database
+ * outage (a failover) of up to OP_LEASE - OP_LEASE_RENEW - OP_LEASE_RETRY
+ * seconds (48) fails no operation whose runner lives; a longer one fails
+ * them at the first read after it, and their outcome is then discarded.
+ * A host without an identity (no OSBROKER_HOST_ID and no /etc/machine-id)
+ * judges every runner by its lease, its own too.
+ * Where the store is not shared (LMDB: one host's file), records keep the
+ * shape {pid, start, boot} and are judged by pid alone.
  *
  * Asynchronous deletes leave a tombstone (table T_GONE) so last_operation
  * can answer 410 Gone afterwards.
@@ -48,6 +72,16 @@
 #define OP_DEADLINE_PAD	30	/* deadline = hook_timeout + this, when the
 				   plan sets no maximum_polling_duration */
 #define OP_GONE_KEEP	(7 * 86400)	/* seconds tombstones are kept */
+#define OP_LEASE	60	/* seconds an asynchronous runner's lease
+				   lasts from its last renewal (shared
+				   stores: a dead host's operations fail
+				   within this) */
+#define OP_LEASE_RENEW	10	/* seconds between renewals: five in a row
+				   may fail before a lease runs out */
+#define OP_LEASE_RETRY	2	/* seconds before a failed renewal is tried
+				   again */
+#define OP_MACHINE_ID	"/etc/machine-id"	/* the host identity's source
+				   when OSBROKER_HOST_ID is unset */
 
 enum op_state { OPS_NONE, OPS_IN_PROGRESS, OPS_SUCCEEDED, OPS_FAILED };
 
@@ -76,12 +110,36 @@ const char *op_begin(cJSON *rec, enum action, int async,
          const struct catalog_plan *, const cJSON *pending,
          const struct op_who *);
 
+/* Where this process runs, for the runners it records and judges (see
+ * "Hosts" above); once per process, after the store is open.  host_id:
+ * OSBROKER_HOST_ID, or "" for the machine's own identity: the machine id
+ * read from machine_id (OP_MACHINE_ID), with the process's pid namespace
+ * (containers on one machine share a machine id, not their pids).
+ * shared: store_shared().  request_timeout: OSBROKER_REQUEST_TIMEOUT, for
+ * the lease of synchronous operations.  Returns the identity in use, ""
+ * when there is none (the machine id is read only when shared).  Without a
+ * call, the process behaves as on a store of its own host (no host, no
+ * lease recorded). */
+const char *op_set_host(const char *host_id, const char *machine_id,
+         int shared, long request_timeout);
+
 /* 1 when rec's operation was in progress but can no longer finish (past
- * its deadline, runner gone): rec is then marked failed.  0 otherwise. */
+ * its deadline, runner gone, lease run out): rec is then marked failed,
+ * the description saying why (and which host, for a lease).  0
+ * otherwise. */
 int  op_reap(cJSON *rec, time_t now);
 
-/* Record this process as rec's runner. */
+/* Record this process as rec's runner: pid, start time and boot id, and
+ * on a shared store this host and a lease (op_set_host()). */
 void op_set_runner(cJSON *rec);
+
+/* The heartbeat's step: in a write transaction of its own, extend the
+ * lease of operation opid of record key to OP_LEASE seconds from now.
+ * *ours is 0 when the record no longer holds that operation in progress
+ * with a lease (it ended, was reaped or deleted): the heartbeat then
+ * stops.  The store's result. */
+enum store_rc op_renew(struct store *, enum store_table tb, const char *key,
+         const char *opid, int *ours);
 
 /* End rec's operation with state s and description: its runner and
  * pending values are dropped. */

@@ -4,10 +4,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "catcache.h"
@@ -112,28 +115,119 @@ runner_spawn(const struct config *cfg, enum store_table tb, const char *key,
 	return 0;
 }
 
-/* Check in as the runner of opid; 1 when the operation is ours to run. */
-static int
-check_in(struct store *st, enum store_table tb, const char *key,
+/* Check in as the runner of opid: STORE_OK with *rec when the operation
+ * is ours to run, STORE_NOTFOUND when it is not (ended, deleted, another
+ * operation), or the store's failure. */
+static enum store_rc
+check_in_once(struct store *st, enum store_table tb, const char *key,
     const char *opid, cJSON **rec)
 {
 	struct store_txn	*t;
-	int			 ok = 0;
+	enum store_rc		 rc;
 
 	*rec = NULL;
-	if (store_begin(st, 1, key, &t) != STORE_OK)
-		return 0;
-	if (records_load(t, tb, key, rec) == STORE_OK &&
-	    op_state(*rec) == OPS_IN_PROGRESS &&
-	    strcmp(op_id(*rec), opid) == 0) {
+	if ((rc = store_begin(st, 1, key, &t)) != STORE_OK)
+		return rc;
+	rc = records_load(t, tb, key, rec);
+	if (rc == STORE_OK && (op_state(*rec) != OPS_IN_PROGRESS ||
+	    strcmp(op_id(*rec), opid) != 0))
+		rc = STORE_NOTFOUND;
+	if (rc == STORE_OK) {
 		op_set_runner(*rec);
-		ok = records_save(t, tb, key, *rec) == STORE_OK;
+		rc = records_save(t, tb, key, *rec);
 	}
-	if (ok)
-		ok = store_commit(t) == STORE_OK;
+	if (rc == STORE_OK)
+		rc = store_commit(t);
 	else
 		store_abort(t);
-	return ok;
+	if (rc != STORE_OK) {
+		cJSON_Delete(*rec);
+		*rec = NULL;
+	}
+	return rc;
+}
+
+/* check_in_once(), tried again while the database cannot be reached (a
+ * failover), for as long as the operation waits for its runner
+ * (OP_START_GRACE).  Its result; a failure is logged. */
+static enum store_rc
+check_in(struct store *st, enum store_table tb, const char *key,
+    const char *opid, cJSON **rec)
+{
+	time_t		until = time(NULL) + OP_START_GRACE;
+	enum store_rc	rc;
+
+	while ((rc = check_in_once(st, tb, key, opid, rec)) ==
+	    STORE_UNAVAILABLE && time(NULL) < until) {
+		log_msg("runner: %s %s: cannot check in yet: %s; trying again",
+		    opid, key, store_strerror(st));
+		sleep(1);
+	}
+	if (rc != STORE_OK && rc != STORE_NOTFOUND)
+		log_msg("runner: %s %s: cannot check in: %s", opid, key,
+		    store_strerror(st));
+	return rc;
+}
+
+/* The heartbeat of an operation on a shared store (op.h "Hosts"): a child
+ * process that renews the lease every OP_LEASE_RENEW seconds, with a
+ * connection of its own, until the operation is no longer the runner's,
+ * and that dies with the runner (PR_SET_PDEATHSIG), so that the lease
+ * says what a pid says on the runner's own host: the runner lives.  A
+ * process rather than a tick in the hook's wait loop: the runner may wait
+ * on a hook, a lock or the database, and none of that must let the lease
+ * run out.  Its pid, or -1 (logged: other hosts then fail the operation
+ * after OP_LEASE seconds). */
+static pid_t
+heartbeat_start(const struct config *cfg, enum store_table tb,
+    const char *key, const char *opid)
+{
+	struct store	*st = NULL;
+	pid_t		 parent = getpid(), pid;
+	enum store_rc	 rc;
+	int		 ours = 1, failing = 0;
+
+	if ((pid = fork()) != 0) {
+		if (pid == -1)
+			log_msg("runner: %s %s: cannot start its heartbeat: "
+			    "fork: %s; other hosts will fail it after %d s",
+			    opid, key, strerror(errno), OP_LEASE);
+		return pid;
+	}
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(0);
+	/* Nothing of the runner's: its store connection is its own. */
+	closefrom(3);
+	rc = store_open(cfg->store, cfg->state_dir, cfg->map_size, &st);
+	if (rc != STORE_OK && rc != STORE_UNAVAILABLE) {
+		log_msg("runner: %s %s: heartbeat: %s", opid, key, st != NULL ?
+		    store_strerror(st) : "out of memory");
+		_exit(1);
+	}
+	while (ours) {
+		sleep(failing ? OP_LEASE_RETRY : OP_LEASE_RENEW);
+		if (getppid() != parent)
+			break;
+		if ((rc = op_renew(st, tb, key, opid, &ours)) == STORE_OK)
+			failing = 0;
+		else if (!failing++)
+			log_msg("runner: %s %s: cannot renew its lease: %s; "
+			    "trying again every %d s", opid, key,
+			    store_strerror(st), OP_LEASE_RETRY);
+	}
+	/* _exit: no atexit handler of the runner runs twice. */
+	_exit(0);
+}
+
+static void
+heartbeat_stop(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+		;
 }
 
 int
@@ -152,6 +246,9 @@ runner_main(const char *table, const char *key, const char *opid)
 	char			 err[512], iid[OSB_MAX_ID_LEN + 1];
 	const char		*slash, *bid = NULL, *pid;
 	enum action		 a;
+	double			 deadline;
+	enum store_rc		 erc;
+	pid_t			 hb = -1;
 	int			 ours = 0, rc = 1;
 
 	memset(&hr, 0, sizeof(hr));
@@ -167,18 +264,26 @@ runner_main(const char *table, const char *key, const char *opid)
 		log_msg("runner: %s", err);
 		return 1;
 	}
-	if (store_open(cfg.store, cfg.state_dir, cfg.map_size, &st) != STORE_OK) {
+	/* A database that cannot be reached now: check_in() tries again. */
+	if ((erc = store_open(cfg.store, cfg.state_dir, cfg.map_size, &st)) !=
+	    STORE_OK && erc != STORE_UNAVAILABLE) {
 		log_msg("runner: state store: %s", st != NULL ?
 		    store_strerror(st) : "out of memory");
 		goto out;
 	}
-	if (!check_in(st, tb, key, opid, &rec)) {
+	(void)op_set_host(cfg.host_id, OP_MACHINE_ID, store_shared(st),
+	    cfg.request_timeout);
+	if ((erc = check_in(st, tb, key, opid, &rec)) == STORE_NOTFOUND) {
 		log_msg("runner: operation %s of %s is no longer in progress",
 		    opid, key);
 		rc = 0;
-		goto out;
 	}
+	if (erc != STORE_OK)
+		goto out;
+	if (store_shared(st))
+		hb = heartbeat_start(&cfg, tb, key, opid);
 	a = op_action(rec);
+	deadline = records_num(op_last(rec), "deadline");
 	snprintf(iid, sizeof(iid), "%.*s", (int)((slash = strchr(key, '/')) ?
 	    (size_t)(slash - key) : strlen(key)), key);
 	if (slash != NULL)
@@ -199,8 +304,8 @@ runner_main(const char *table, const char *key, const char *opid)
 	}
 	if (hr.status == HOOK_NOT_RUN) {
 		log_msg("runner: %s %s: %s", opid, key, hr.why);
-		if (work_record(st, tb, key, opid, a, &hr, &final, &ours) ==
-		    STORE_OK)
+		if (work_record_until(st, tb, key, opid, a, &hr, &final, &ours,
+		    deadline) == STORE_OK)
 			rc = 0;
 		goto out;
 	}
@@ -208,8 +313,8 @@ runner_main(const char *table, const char *key, const char *opid)
 		(void)records_load(t, T_INSTANCES, iid, &inst);
 		store_abort(t);
 	}
-	if (work_execute(st, &cfg, cat, &p, tb, key, iid, bid, inst, rec, &hr, &final,
-	    &ours) != STORE_OK)
+	if ((erc = work_execute(st, &cfg, cat, &p, tb, key, iid, bid, inst,
+	    rec, &hr, &final, &ours)) != STORE_OK)
 		log_msg("runner: %s %s: cannot record the outcome: %s", opid,
 		    key, store_strerror(st));
 	else {
@@ -222,6 +327,7 @@ runner_main(const char *table, const char *key, const char *opid)
 			    hr.status == HOOK_OK ? "succeeded" : "failed");
 	}
 out:
+	heartbeat_stop(hb);
 	cJSON_Delete(hr.out);
 	cJSON_Delete(final);
 	cJSON_Delete(inst);

@@ -11,6 +11,15 @@
  * an LMDB environment must not be used across fork(2).  It checks in as the
  * operation's runner (op.h), runs the work (work.h) and exits.
  *
+ * On a shared store (PostgreSQL) it also starts a heartbeat: a child
+ * process with a connection of its own that renews the runner's lease
+ * every OP_LEASE_RENEW seconds (op_renew()) until the operation is no
+ * longer the runner's, and that dies with the runner (PR_SET_PDEATHSIG),
+ * so that other hosts see the lease run out within OP_LEASE seconds of the
+ * runner's death (op.h "Hosts").  While the database cannot be reached (a
+ * failover), the check-in is tried again for up to OP_START_GRACE seconds
+ * and the outcome until the operation's deadline (work.h).
+ *
  * Under plain CGI its log goes to operations.log in the state directory.
  */
 #ifndef OSB_RUNNER_H

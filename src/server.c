@@ -15,6 +15,7 @@
 #include "io.h"
 #include "limits.h"
 #include "log.h"
+#include "op.h"
 #include "request.h"
 #include "response.h"
 #include "route.h"
@@ -45,6 +46,7 @@ server_open(struct server *b, char *err, size_t errlen)
 {
 	struct catalog_error	ce;
 	enum store_rc		rc;
+	const char		*host;
 
 	memset(b, 0, sizeof(*b));
 	if (config_load(&b->cfg, err, errlen) == -1)
@@ -66,6 +68,9 @@ server_open(struct server *b, char *err, size_t errlen)
 		b->store = NULL;
 		return -1;
 	}
+	/* Runners are judged by pid on their own host only (op.h). */
+	host = op_set_host(b->cfg.host_id, OP_MACHINE_ID,
+	    store_shared(b->store), b->cfg.request_timeout);
 	if (store_readonly(b->store))
 		log_msg("state directory %s is not writable: serving reads only, "
 		    "changes get 503 until it is writable and the broker is "
@@ -88,6 +93,11 @@ server_open(struct server *b, char *err, size_t errlen)
 	/* A FastCGI worker remembers verified passwords itself; a CGI
 	 * process lives for one request and needs the shared cache. */
 	b->cfg.fastcgi = io_is_fastcgi();
+	if (b->cfg.fastcgi && store_shared(b->store) && *host == '\0')
+		log_msg("this host has no identity (neither OSBROKER_HOST_ID "
+		    "nor %s): every asynchronous operation, this host's too, "
+		    "is judged by its lease (up to %d s to notice a dead "
+		    "runner)", OP_MACHINE_ID, OP_LEASE);
 	if (!b->cfg.fastcgi)
 		auth_share_cache(b->auth, b->cfg.state_dir);
 	return 0;

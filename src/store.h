@@ -65,10 +65,11 @@ struct store_txn;
  *
  * On failure *out is still set (free it with store_close()) so that
  * store_strerror() can say why; STORE_UNAVAILABLE means the database could
- * not be reached: the store is usable and connects again on each
- * store_begin(), so a worker started during an outage answers 503 rather
- * than exiting.  Any other failure is the configuration's (a bad
- * connection string, missing rights, a schema newer than this broker). */
+ * not be reached, or holds a schema newer than this broker (refused, never
+ * changed): the store is usable and tries again on each store_begin(), so
+ * a worker started during an outage or before its upgrade answers 503
+ * rather than exiting.  Any other failure is the configuration's (a bad
+ * connection string, missing rights). */
 enum store_rc store_open(const char *spec, const char *dir, size_t map_size,
                   struct store **out);
 void          store_close(struct store *);

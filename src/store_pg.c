@@ -32,7 +32,9 @@
  *     "on" for the session when the server says "off" or "local".  A
  *     connection lost during COMMIT is STORE_UNAVAILABLE: the outcome is
  *     unknown, the request gets 503, and the platform's retry finds the
- *     truth (the idempotency rules answer it).
+ *     truth (the idempotency rules answer it).  So is a COMMIT still
+ *     waiting for a synchronous standby after OSB_PG_COMMIT_WAIT seconds:
+ *     it is cancelled, and holds on the primary only.
  *
  * Connections: one per process, opened by store_open(), reopened by
  * store_begin() after it was lost (a failover: a multi-host connection
@@ -55,6 +57,7 @@
  * here must be listed there.
  */
 #include <dlfcn.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,7 +81,8 @@
 	X(PQcmdTuples) X(PQcmdStatus) X(PQtransactionStatus)		\
 	X(PQenterPipelineMode) X(PQexitPipelineMode) X(PQpipelineStatus) \
 	X(PQpipelineSync) X(PQsendPrepare) X(PQsendQueryPrepared)	\
-	X(PQgetResult)
+	X(PQgetResult) X(PQsetNoticeReceiver) X(PQisBusy) X(PQsocket)	\
+	X(PQconsumeInput) X(PQgetCancel) X(PQcancel) X(PQfreeCancel)
 
 #define PQ_POINTER(f)	static __typeof__(f) *pq_##f;
 PQ_FUNCS(PQ_POINTER)
@@ -143,6 +147,13 @@ pq_load(char *err, size_t errlen)
 #define PQsendPrepare		(*pq_PQsendPrepare)
 #define PQsendQueryPrepared	(*pq_PQsendQueryPrepared)
 #define PQgetResult		(*pq_PQgetResult)
+#define PQsetNoticeReceiver	(*pq_PQsetNoticeReceiver)
+#define PQisBusy		(*pq_PQisBusy)
+#define PQsocket		(*pq_PQsocket)
+#define PQconsumeInput		(*pq_PQconsumeInput)
+#define PQgetCancel		(*pq_PQgetCancel)
+#define PQcancel		(*pq_PQcancel)
+#define PQfreeCancel		(*pq_PQfreeCancel)
 
 #define OSB_PG_SCHEMA		1	/* the schema this file writes */
 #define OSB_PG_LOCK_CLASS	0x6f736272	/* "osbr": advisory lock keys */
@@ -201,6 +212,8 @@ struct pg {
 	struct store	 base;		/* first: store.c sees this */
 	PGconn		*conn;
 	int		 ready;		/* session set up, schema checked */
+	int		 unconfirmed;	/* a WARNING came during COMMIT */
+	int		 broken;	/* reset before the next use */
 	int		 prepared[S__COUNT];
 	struct {
 		unsigned char	 s;	/* enum stmt */
@@ -496,33 +509,55 @@ setup(struct pg *st)
 		if ((v = schema_version(st, &rc)) == -1)
 			return rc;
 	}
+	/* Unavailable, not an error: a worker that meets it (another host's
+	 * newer osbroker upgraded the schema) answers 503 and stays up
+	 * rather than exit into multiwatch's restarts; --check-store still
+	 * refuses to start. */
 	if (v > OSB_PG_SCHEMA) {
 		snprintf(st->err, sizeof(st->err), "the broker's tables are "
 		    "schema version %d, newer than this osbroker's (%d): they "
 		    "were written by a newer osbroker; refusing to use them "
 		    "(nothing was changed)", v, OSB_PG_SCHEMA);
-		return STORE_ERROR;
+		return STORE_UNAVAILABLE;
 	}
 	st->ready = 1;
 	return STORE_OK;
 }
 
-/* Connected and set up, reconnecting if the connection was lost (or
- * left in pipeline mode by a failure: settle()). */
+/* The server's notices and warnings: never printed (libpq's default
+ * writes them raw to stderr).  One matters: a COMMIT whose wait for the
+ * synchronous standby was cancelled (bounded_wait()) returns success
+ * with a WARNING (SQLSTATE 01000): committed on this server only, and lost
+ * if it fails over now; pg_commit() answers that as an unknown outcome. */
+static void
+notice(void *arg, const PGresult *r)
+{
+	struct pg	*st = arg;
+	const char	*sev = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
+	const char	*state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+	if (sev != NULL && strcmp(sev, "WARNING") == 0 && state != NULL &&
+	    strcmp(state, "01000") == 0)
+		st->unconfirmed = 1;
+}
+
+/* Connected and set up, reconnecting if the connection was lost (or left
+ * in pipeline mode by a failure: settle()). */
 static enum store_rc
 connected(struct pg *st)
 {
-	if (st->ready && PQstatus(st->conn) == CONNECTION_OK &&
+	if (st->ready && !st->broken && PQstatus(st->conn) == CONNECTION_OK &&
 	    PQpipelineStatus(st->conn) == PQ_PIPELINE_OFF)
 		return STORE_OK;
 	st->ready = 0;
 	st->nsent = st->synced = 0;
-	if (PQstatus(st->conn) != CONNECTION_OK ||
+	if (st->broken || PQstatus(st->conn) != CONNECTION_OK ||
 	    PQpipelineStatus(st->conn) != PQ_PIPELINE_OFF)
 		PQreset(st->conn);
+	st->broken = 0;
 	if (PQstatus(st->conn) != CONNECTION_OK) {
 		set_where(st);
-		set_err(st, st->where, PQerrorMessage(st->conn));
+		set_err(st, "cannot connect", PQerrorMessage(st->conn));
 		return STORE_UNAVAILABLE;
 	}
 	return setup(st);
@@ -568,6 +603,8 @@ store_pg_open(const char *spec, const char *dir, struct store **out)
 		snprintf(st->err, sizeof(st->err), "out of memory");
 		return STORE_ERROR;
 	}
+	/* Kept by PQreset(): set once. */
+	PQsetNoticeReceiver(st->conn, notice, st);
 	return connected(st);
 }
 
@@ -634,14 +671,57 @@ lost(struct pg *st, const char *what)
 	return STORE_UNAVAILABLE;
 }
 
+/* How long collect_bounded() waits.  The server waits for a synchronous
+ * standby to confirm a COMMIT for as long as it takes (statement_timeout
+ * does not end that wait), so after OSB_PG_COMMIT_WAIT seconds the COMMIT
+ * is cancelled, which ends the wait (the transaction stays committed on
+ * this server, with a WARNING: notice()).  A server that does not answer
+ * the cancel either is given up: the connection is reset before its next
+ * use (st->broken). */
+struct bound {
+	time_t	until;
+	int	cancelled;
+};
+
+/* Until a result can be read without blocking, within b: 0, or -1 when
+ * given up. */
+static int
+bounded_wait(struct pg *st, struct bound *b)
+{
+	struct pollfd	 pf;
+	PGcancel	*c;
+	char		 err[256];
+
+	while (PQisBusy(st->conn)) {
+		pf.fd = PQsocket(st->conn);
+		pf.events = POLLIN;
+		if (poll(&pf, 1, 250) == 0 && time(NULL) >= b->until) {
+			if (b->cancelled) {
+				st->broken = 1;
+				return -1;
+			}
+			b->cancelled = 1;
+			b->until = time(NULL) + OSB_PG_COMMIT_WAIT;
+			if ((c = PQgetCancel(st->conn)) != NULL) {
+				(void)PQcancel(c, err, sizeof(err));
+				PQfreeCancel(c);
+			}
+		}
+		if (!PQconsumeInput(st->conn))
+			break;
+	}
+	return 0;
+}
+
 /* Send a Sync (unless one was) and read the result of every command sent
- * since the last one, in order: STORE_OK, or the first failure's rc, with
- * st->err naming the command.  *last, when not NULL, gets the last
- * command's result when every command succeeded (the caller clears it).
- * A statement whose preparation failed or was skipped is prepared again
- * at its next use. */
+ * since the last one, in order, each wait bounded by b when not NULL:
+ * STORE_OK, or the first failure's rc, with st->err naming the command.
+ * *last, when not NULL, gets the last command's result when every command
+ * succeeded (the caller clears it).  A statement whose preparation failed
+ * or was skipped is prepared again at its next use. */
 static enum store_rc
-collect(struct pg *st, PGresult **last, const char *what)
+collect_within(struct pg *st, PGresult **last, const char *what,
+    struct bound *b)
 {
 	enum store_rc	 rc = STORE_OK;
 	PGresult	*r, *more;
@@ -655,7 +735,8 @@ collect(struct pg *st, PGresult **last, const char *what)
 	st->nsent = st->synced = 0;
 	for (i = 0; i < n; i++) {
 		/* Each command's results end with a NULL. */
-		if ((r = PQgetResult(st->conn)) == NULL)
+		if ((b != NULL && bounded_wait(st, b) == -1) ||
+		    (r = PQgetResult(st->conn)) == NULL)
 			return lost(st, what);
 		while ((more = PQgetResult(st->conn)) != NULL)
 			PQclear(more);
@@ -686,8 +767,9 @@ collect(struct pg *st, PGresult **last, const char *what)
 		    STORE_UNAVAILABLE && !st->ready)
 			return lost(st, what);
 	}
-	if ((r = PQgetResult(st->conn)) == NULL ||
-	    PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+	r = b == NULL || bounded_wait(st, b) == 0 ? PQgetResult(st->conn) :
+	    NULL;
+	if (r == NULL || PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
 		PQclear(r);
 		if (last != NULL) {
 			PQclear(*last);
@@ -697,6 +779,21 @@ collect(struct pg *st, PGresult **last, const char *what)
 	}
 	PQclear(r);
 	return rc;
+}
+
+static enum store_rc
+collect(struct pg *st, PGresult **last, const char *what)
+{
+	return collect_within(st, last, what, NULL);
+}
+
+/* collect() for a COMMIT: struct bound. */
+static enum store_rc
+collect_bounded(struct pg *st, PGresult **last, const char *what)
+{
+	struct bound b = { time(NULL) + OSB_PG_COMMIT_WAIT, 0 };
+
+	return collect_within(st, last, what, &b);
 }
 
 /* Send statement s with parameters vals (text, or binary where fmts[i] is
@@ -823,14 +920,18 @@ pg_commit(struct store_txn *bt)
 	struct pg	*st = PG(bt->st);
 	PGresult	*r;
 	enum store_rc	 rc;
+	char		 msg[200];
 
 	free(bt);
 	forget(st);
+	st->unconfirmed = 0;
 	if (send_stmt(st, S_COMMIT, NULL, NULL, NULL, &rc) == -1 ||
-	    (rc = collect(st, &r, "commit")) != STORE_OK) {
+	    (rc = collect_bounded(st, &r, "commit")) != STORE_OK) {
 		if (!st->ready) {
 			set_err(st, "connection lost during COMMIT (its "
-			    "outcome is unknown)", PQerrorMessage(st->conn));
+			    "outcome is unknown)", st->broken ? "the server "
+			    "answered neither the COMMIT nor its cancel" :
+			    PQerrorMessage(st->conn));
 			return STORE_UNAVAILABLE;
 		}
 		/* A statement failed: the server skipped the COMMIT. */
@@ -845,6 +946,14 @@ pg_commit(struct store_txn *bt)
 		return STORE_ERROR;
 	}
 	PQclear(r);
+	if (st->unconfirmed) {
+		snprintf(msg, sizeof(msg), "committed on the primary, but no "
+		    "synchronous standby confirmed it within %d s, so its wait "
+		    "was cancelled: the change may not survive a failover "
+		    "(outcome unknown)", OSB_PG_COMMIT_WAIT);
+		set_err(st, "commit", msg);
+		return STORE_UNAVAILABLE;
+	}
 	return STORE_OK;
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "limits.h"
 #include "log.h"
@@ -536,17 +537,43 @@ work_record(struct store *st, enum store_table tb, const char *key,
 }
 
 enum store_rc
+work_record_until(struct store *st, enum store_table tb, const char *key,
+    const char *opid, enum action a, const struct hook_result *hr,
+    cJSON **final, int *ours, double until)
+{
+	enum store_rc	rc;
+	int		tries = 0;
+
+	while ((rc = work_record(st, tb, key, opid, a, hr, final, ours)) ==
+	    STORE_UNAVAILABLE && (double)time(NULL) + 1 < until) {
+		if (tries++ == 0)
+			log_msg("%s %s: cannot record its outcome yet (%s); "
+			    "trying again every second for up to %.0f s", opid,
+			    key, store_strerror(st), until - (double)time(NULL));
+		sleep(1);
+	}
+	return rc;
+}
+
+enum store_rc
 work_execute(struct store *st, const struct config *cfg,
     const struct catalog *cat,
     const struct catalog_plan *p, enum store_table tb, const char *key,
     const char *iid, const char *bid, const cJSON *inst, const cJSON *rec,
     struct hook_result *hr, cJSON **final, int *ours)
 {
+	const cJSON	*op = op_last(rec);
 	enum action	 a = op_action(rec);
 	char		 opid[128];
+	double		 until = 0;
 
+	/* A runner waits out an outage; a request does not: a worker that
+	 * waits holds up every request queued behind it, which should get
+	 * 503 at once while there is no database. */
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(op, "async")))
+		until = records_num(op, "deadline");
 	snprintf(opid, sizeof(opid), "%s", op_id(rec));
 	run_hook(st, cfg, cat, p, a, iid, bid, inst, rec, hr);
-	return work_record(st, tb, key, opid, a, hr, final, ours);
+	return work_record_until(st, tb, key, opid, a, hr, final, ours, until);
 }
 

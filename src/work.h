@@ -27,7 +27,12 @@
  * cfg gives the output limit and, for a synchronous run, the request
  * timeout it must end before (OSBROKER_REQUEST_TIMEOUT).
  * *final gets the record after it (NULL when deleted, or when the
- * operation was no longer ours: *ours 0).  Returns the store's result. */
+ * operation was no longer ours: *ours 0).  Returns the store's result.
+ * While the database cannot be reached (a failover), an asynchronous
+ * operation's outcome is recorded again every second until its deadline
+ * (work_record_until()); a synchronous one's is not (the request gets
+ * 503 at once, and the operation stays in progress until its deadline or
+ * lease, op.h). */
 enum store_rc work_execute(struct store *, const struct config *,
          const struct catalog *,
          const struct catalog_plan *, enum store_table tb, const char *key,
@@ -38,6 +43,15 @@ enum store_rc work_execute(struct store *, const struct config *,
 enum store_rc work_record(struct store *, enum store_table tb,
          const char *key, const char *opid, enum action a,
          const struct hook_result *hr, cJSON **final, int *ours);
+
+/* work_record(), tried again every second while it gets
+ * STORE_UNAVAILABLE, until the time until (seconds since the epoch).  A
+ * retry after a commit whose outcome was unknown finds the operation no
+ * longer in progress and records nothing (*ours 0). */
+enum store_rc work_record_until(struct store *, enum store_table tb,
+         const char *key, const char *opid, enum action a,
+         const struct hook_result *hr, cJSON **final, int *ours,
+         double until);
 
 /* The description an operation ends with: the hook's own, or one naming
  * the action and what went wrong.  Into buf. */

@@ -9,17 +9,27 @@ with a temporary state directory:
   CgiStack    nginx (conf/nginx/osbroker-cgi.conf) + fcgiwrap, started by this
               module itself; one broker process per request.
 
+And in front of several ServeStacks sharing one PostgreSQL store:
+
+  LbStack     nginx as the load balancer (conf/nginx/osbroker-lb.conf).
+
 Environment:
   OSBROKER_BIN       the broker under test (default build/osbroker; for the
                      CGI stack default cgi-bin/osbroker.cgi)
   OSBROKER_KEEP_TMP  keep the temporary directories (else removed on success)
   OSB_CASES          a comma list of shell-style globs: only the tests whose
                      name matches one run (see Tap)
+  OSB_STORE          the store every stack's broker uses: lmdb (the default,
+                     in the stack's state directory) or postgresql: one
+                     PostgreSQL server per test process, started on first use
+                     and stopped at exit, a database of its own for each state
+                     directory (store_for, store_snapshot)
 
 Output is TAP: `ok N - name` / `not ok N - name` followed by `#` lines.
 Standard library only.
 """
 
+import atexit
 import base64
 import fnmatch
 import glob
@@ -33,6 +43,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 import uuid
@@ -289,6 +300,10 @@ class ServeStack(Stack):
             'OSBROKER_BIN': self.binary,
             'OSBROKER_READY_TIMEOUT': '60',
         })
+        if 'OSBROKER_STORE' not in self.extra_env:
+            store = store_for(self.state_dir)
+            if store:
+                e['OSBROKER_STORE'] = store
         if self.max_body is not None:
             e['OSBROKER_MAX_BODY'] = str(self.max_body)
         if self.username is not None:
@@ -400,7 +415,7 @@ class CgiStack(Stack):
     """nginx + fcgiwrap (both started here) running the broker as a CGI program."""
 
     def __init__(self, tmp=None, catalog=None, username='itest-cgi', password=None,
-                 max_body=None, binary=None):
+                 max_body=None, binary=None, store=None):
         self.tmp = tmp or make_tmpdir('cgi')
         self.state_dir = os.path.join(self.tmp, 'state')
         self.run_dir = os.path.join(self.tmp, 'run')
@@ -409,6 +424,7 @@ class CgiStack(Stack):
         self.password = password or 'pw-' + uuid.uuid4().hex
         self.max_body = max_body or 1048576
         self.binary = binary or broker_bin(cgi=True)
+        self.store = store          # OSBROKER_STORE; None: store_for(state_dir)
         self.port = None
         self.nginx = self.spawner = None
 
@@ -442,10 +458,13 @@ class CgiStack(Stack):
         if '@' in re.sub(r'location @\w+|error_page \d+ @\w+', '', server):
             raise AssertionError('unsubstituted placeholder left in osbroker-cgi.conf')
         # fcgiwrap hands the CGI only the FastCGI parameters as environment:
-        # pass the sanitizer settings on the same way.
-        extra = ''.join('        fastcgi_param %s "%s";\n' % (k, os.environ[k])
-                        for k in ('ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS')
-                        if k in os.environ)
+        # pass the sanitizer settings and the store on the same way.
+        params = [(k, os.environ[k]) for k in ('ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS')
+                  if k in os.environ]
+        store = self.store if self.store is not None else store_for(self.state_dir)
+        if store:
+            params.append(('OSBROKER_STORE', store))
+        extra = ''.join('        fastcgi_param %s "%s";\n' % kv for kv in params)
         server = server.replace('        fastcgi_intercept_errors off;\n',
                                 extra + '        fastcgi_intercept_errors off;\n', 1)
         with open(os.path.join(self.run_dir, 'osbroker-cgi.conf'), 'w') as f:
@@ -659,11 +678,16 @@ def pg_bindir():
 class PgServer:
     """A throwaway cluster: superuser `postgres`, trust over its own unix
     socket directory, scram-sha-256 over TCP on 127.0.0.1, every statement
-    logged (so the log proves that no password reaches the server)."""
+    logged (so the log proves that no password reaches the server).
 
-    def __init__(self, tmp, bindir):
+    name: the directory under tmp (two servers in one tmp need two names).
+    start(replication=True) also lets `postgres` stream over the socket, so
+    that standby() can make a streaming standby of it (pg_basebackup -R);
+    extra_conf is appended to postgresql.conf (later lines win)."""
+
+    def __init__(self, tmp, bindir, name='pg'):
         self.bindir = bindir
-        self.root = os.path.join(tmp, 'pg')
+        self.root = os.path.join(tmp, name)
         self.data = os.path.join(self.root, 'data')
         self.sockdir = os.path.join(self.root, 'sock')
         self.log = os.path.join(self.root, 'postgresql.log')
@@ -681,30 +705,84 @@ class PgServer:
                                                         p.stdout, p.stderr))
         return p.stdout
 
-    def start(self):
+    def _dirs(self):
         os.makedirs(self.sockdir)
         os.chmod(self.root, 0o711)
         os.chmod(self.sockdir, 0o755)       # the hooks run as the broker's user
         if self.as_root:
             for d in (self.root, self.sockdir):
                 shutil.chown(d, 'postgres', 'postgres')
-        self.cmd([os.path.join(self.bindir, 'initdb'), '-D', self.data, '-U', 'postgres',
-                  '-E', 'UTF8', '--no-locale', '--no-sync', '-A', 'trust'])
         self.port = free_port()
-        with open(os.path.join(self.data, 'pg_hba.conf'), 'w') as f:
-            f.write('# tests/integration/harness.py\n'
-                    'local all all trust\n'
-                    'host all all 127.0.0.1/32 scram-sha-256\n')
+
+    def _conf(self, extra_conf):
         with open(os.path.join(self.data, 'postgresql.conf'), 'a') as f:
             f.write("\n# tests/integration/harness.py\nport = %d\nlisten_addresses = '127.0.0.1'\n"
                     "unix_socket_directories = '%s'\npassword_encryption = scram-sha-256\n"
                     "log_statement = 'all'\nlog_connections = on\nlog_disconnections = on\n"
                     "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
-                    "max_connections = 30\nshared_buffers = 16MB\n"
-                    % (self.port, self.sockdir))
+                    "max_connections = 30\nshared_buffers = 16MB\n%s"
+                    % (self.port, self.sockdir, extra_conf))
+
+    def _pg_ctl_start(self):
         self.running = True     # from here on, stop() tries
         self.cmd([os.path.join(self.bindir, 'pg_ctl'), '-D', self.data, '-l', self.log,
                   '-w', '-t', '60', 'start'])
+
+    def start(self, extra_conf='', replication=False):
+        self.extra_conf = extra_conf
+        self._dirs()
+        self.cmd([os.path.join(self.bindir, 'initdb'), '-D', self.data, '-U', 'postgres',
+                  '-E', 'UTF8', '--no-locale', '--no-sync', '-A', 'trust'])
+        with open(os.path.join(self.data, 'pg_hba.conf'), 'w') as f:
+            f.write('# tests/integration/harness.py\n'
+                    'local all all trust\n'
+                    '%s'
+                    'host all all 127.0.0.1/32 scram-sha-256\n'
+                    % ('local replication postgres trust\n' if replication else ''))
+        self._conf(extra_conf)
+        self._pg_ctl_start()
+
+    def standby(self, name, extra_conf=''):
+        """A streaming standby of this server, started: a new PgServer in
+        this one's parent directory, from `pg_basebackup -R` (its
+        primary_conninfo names this server's socket), with this server's
+        settings (extra_conf too) and its own port and socket directory."""
+        sb = PgServer(os.path.dirname(self.root), self.bindir, name)
+        sb._dirs()
+        self.cmd([os.path.join(self.bindir, 'pg_basebackup'), '-D', sb.data, '-R',
+                  '-X', 'stream', '-c', 'fast', '-h', self.sockdir, '-p', str(self.port),
+                  '-U', 'postgres', '--no-sync'])
+        sb.extra_conf = self.extra_conf + extra_conf
+        sb._conf(sb.extra_conf)
+        sb._pg_ctl_start()
+        return sb
+
+    def postmaster_pid(self):
+        with open(os.path.join(self.data, 'postmaster.pid')) as f:
+            return int(f.readline())
+
+    def kill(self):
+        """SIGKILL the postmaster and every process of it at once, as if
+        its machine died (connections are reset, nothing is shut down)."""
+        pm = self.postmaster_pid()
+        pids = [pm] + children(pm)
+        for p in pids:
+            try:
+                os.kill(p, signal.SIGSTOP)
+            except OSError:
+                pass
+        for p in pids:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
+        wait_for(lambda: not any(pid_alive(p) for p in pids), 30, 'PostgreSQL to die')
+        self.running = False
+
+    def promote(self):
+        """pg_ctl promote, waiting until it accepts writes."""
+        self.cmd([os.path.join(self.bindir, 'pg_ctl'), '-D', self.data, '-w', '-t', '60',
+                  'promote'])
 
     def stop(self):
         if not self.running:
@@ -712,6 +790,12 @@ class PgServer:
         self.running = False
         self.cmd([os.path.join(self.bindir, 'pg_ctl'), '-D', self.data, '-m', 'fast',
                   '-w', '-t', '60', 'stop'])
+
+    def start_again(self):
+        """Start the cluster stop() stopped: same data, same port."""
+        self.running = True
+        self.cmd([os.path.join(self.bindir, 'pg_ctl'), '-D', self.data, '-l', self.log,
+                  '-w', '-t', '60', 'start'])
 
     def admin(self, sql, database='postgres'):
         """sql as superuser over the socket; rows as lists of strings."""
@@ -730,6 +814,255 @@ class PgServer:
         return self.admin("SELECT count(*) FROM %s WHERE %s = '%s'"
                           % (table, col, name.replace("'", "''")))[0][0] == '1'
 
+
+# --------------------------------------------------------------------------- the store under test
+
+def store_kind():
+    """What OSB_STORE asks for: 'lmdb' (unset or empty) or 'postgresql'."""
+    v = os.environ.get('OSB_STORE', '') or 'lmdb'
+    if v not in ('lmdb', 'postgresql'):
+        raise AssertionError('OSB_STORE=%r: want lmdb or postgresql' % v)
+    return v
+
+
+def pg_store():
+    """Whether the stacks of this process keep their state in PostgreSQL."""
+    return store_kind() == 'postgresql'
+
+
+class _SharedPg:
+    """Under OSB_STORE=postgresql: the one PgServer of this process, a login
+    role for the brokers (password over TCP, scram-sha-256), and a database
+    per state directory."""
+
+    ROLE = 'osb_broker'
+
+    def __init__(self):
+        self.lock = threading.RLock()
+        self.server = None
+        self.tmp = None
+        self.password = 'pg-' + uuid.uuid4().hex
+        self.dbs = {}               # realpath of a state directory -> database
+        self.ok = None              # finish_tmp(): None (not called), True, False
+
+    def get(self):
+        """The running server, started on first use."""
+        with self.lock:
+            if self.server is not None:
+                if not self.server.running:
+                    raise AssertionError('the shared PostgreSQL server did not start (see above)')
+                return self.server
+            bindir = pg_bindir()
+            if bindir is None:
+                raise AssertionError('OSB_STORE=postgresql, but no PostgreSQL server is installed '
+                                     '(/usr/lib/postgresql/*/bin/initdb: apt-get install postgresql)')
+            self.tmp = make_tmpdir('store-pg')
+            self.server = PgServer(self.tmp, bindir)
+            atexit.register(self.stop)
+            # tests/run's timeout sends SIGTERM: stop the server on the way out
+            # (a suite's own handler, installed earlier, is kept).
+            if threading.current_thread() is threading.main_thread() and \
+                    signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+                signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+            self.server.start()
+            # Not in the server's statement log: the password.
+            self.server.admin("SET log_statement = 'none'; CREATE ROLE %s LOGIN PASSWORD '%s'"
+                              % (self.ROLE, self.password))
+            print('# state store: PostgreSQL %s on 127.0.0.1 port %d (%s)'
+                  % (os.path.basename(os.path.dirname(bindir)), self.server.port, self.tmp))
+            sys.stdout.flush()
+            return self.server
+
+    def database(self, state_dir):
+        """The database of a state directory, created (empty, owned by the
+        brokers' role) on first use."""
+        key = os.path.realpath(state_dir)
+        with self.lock:
+            srv = self.get()
+            db = self.dbs.get(key)
+            if db is None:
+                db = 'osb_%d' % (len(self.dbs) + 1)
+                srv.admin('CREATE DATABASE %s OWNER %s' % (db, self.ROLE))
+                self.dbs[key] = db
+            return db
+
+    def conninfo(self, db):
+        return 'postgresql://%s:%s@127.0.0.1:%d/%s' % (self.ROLE, self.password,
+                                                         self.server.port, db)
+
+    def secrets(self):
+        with self.lock:
+            if self.server is None:
+                return []
+            return [self.password] + [self.conninfo(db) for db in sorted(self.dbs.values())]
+
+    def stop(self):
+        with self.lock:
+            if self.server is None:
+                return
+            try:
+                self.server.stop()
+            except (AssertionError, OSError, subprocess.SubprocessError) as e:
+                print('# stopping the shared PostgreSQL server: %s' % e)
+                self.ok = False
+            if self.ok and not os.environ.get('OSBROKER_KEEP_TMP'):
+                shutil.rmtree(self.tmp, ignore_errors=True)
+            else:
+                print('# temporary files kept in %s' % self.tmp)
+            sys.stdout.flush()
+            self.server = None
+
+
+_shared_pg = _SharedPg()
+
+
+def store_for(state_dir):
+    """OSBROKER_STORE for a broker whose state directory is state_dir: ''
+    (LMDB in that directory) unless OSB_STORE=postgresql, then the connection
+    string of a database of its own (the same for the same directory)."""
+    if not pg_store():
+        return ''
+    return _shared_pg.conninfo(_shared_pg.database(state_dir))
+
+
+def store_secrets():
+    """What no log may show of the store's configuration: the brokers' role
+    password and every connection string handed out (none under LMDB)."""
+    return _shared_pg.secrets()
+
+
+def store_admin(sql, state_dir):
+    """sql as superuser in the database of state_dir (OSB_STORE=postgresql)."""
+    return _shared_pg.get().admin(sql, _shared_pg.database(state_dir))
+
+
+
+# --------------------------------------------------------------------------- load balancer
+
+class LbStack(Stack):
+    """nginx with conf/nginx/osbroker-lb.conf in front of broker hosts
+    (ServeStacks, started), on a free loopback port.  Its access log names,
+    per request, the hosts tried and their answers (upstream_addr and
+    upstream_status, comma-separated when a request was passed on):
+    requests() reads it."""
+
+    def __init__(self, hosts, tmp=None, read_timeout=70, max_body=1048576):
+        self.hosts = hosts
+        self.tmp = tmp or make_tmpdir('lb')
+        self.run_dir = os.path.join(self.tmp, 'lb')
+        self.read_timeout = read_timeout
+        self.max_body = max_body
+        self.port = None
+        self.nginx = None
+        self.error_log = os.path.join(self.run_dir, 'nginx-error.log')
+        self.access_log = os.path.join(self.run_dir, 'nginx-access.log')
+
+    def start(self, timeout=30):
+        check(len(self.hosts) == 2, 'osbroker-lb.conf names two hosts')
+        os.makedirs(self.run_dir, mode=0o711, exist_ok=True)
+        root = os.geteuid() == 0
+        tmpdir = os.path.join(self.run_dir, 'nginx-tmp')
+        os.makedirs(tmpdir, exist_ok=True)
+        if root:
+            shutil.chown(tmpdir, 'www-data', 'www-data')
+        self.port = free_port()
+        with open(os.path.join(REPO, 'conf', 'nginx', 'osbroker-lb.conf')) as f:
+            server = f.read()
+        subst = {'@LISTEN@': '127.0.0.1', '@PORT@': str(self.port),
+                 '@HOST1@': '127.0.0.1:%d' % self.hosts[0].port,
+                 '@HOST2@': '127.0.0.1:%d' % self.hosts[1].port,
+                 '@CLIENT_MAX_BODY@': str(self.max_body + 65536),
+                 '@READ_TIMEOUT@': str(self.read_timeout)}
+        for k, v in subst.items():
+            server = server.replace(k, v)
+        if re.search(r'@[A-Z0-9_]+@', server):
+            raise AssertionError('unsubstituted placeholder left in osbroker-lb.conf')
+        with open(os.path.join(self.run_dir, 'osbroker-lb.conf'), 'w') as f:
+            f.write(server)
+        conf = os.path.join(self.run_dir, 'nginx.conf')
+        with open(conf, 'w') as f:
+            if root:
+                f.write('user www-data www-data;\n')
+            f.write('daemon off;\nmaster_process on;\nworker_processes 2;\n'
+                    'pid %s/nginx.pid;\nerror_log %s warn;\n'
+                    'events { worker_connections 512; }\n'
+                    'http {\n'
+                    "  log_format lb '$request_method $uri $status "
+                    "up=$upstream_addr ustatus=$upstream_status';\n"
+                    '  access_log %s lb;\n'
+                    '  client_body_temp_path %s/body;\n  fastcgi_temp_path %s/fastcgi;\n'
+                    '  proxy_temp_path %s/proxy;\n  scgi_temp_path %s/scgi;\n'
+                    '  uwsgi_temp_path %s/uwsgi;\n  include %s/osbroker-lb.conf;\n}\n'
+                    % (self.run_dir, self.error_log, self.access_log, tmpdir, tmpdir,
+                       tmpdir, tmpdir, tmpdir, self.run_dir))
+        self.nginx_out = open(self.error_log, 'ab')
+        self.nginx = subprocess.Popen([shutil.which('nginx') or '/usr/sbin/nginx', '-p',
+                                       self.run_dir, '-c', conf, '-e', self.error_log],
+                                      stdin=subprocess.DEVNULL, stdout=self.nginx_out,
+                                      stderr=subprocess.STDOUT, start_new_session=True)
+        c = Client(self.port, None, None)
+
+        def ready():
+            if self.nginx.poll() is not None:
+                raise AssertionError('the load balancer\'s nginx exited: %s'
+                                     % tail(self.error_log))
+            try:
+                return c.get('/v2/catalog', auth=False, timeout=10).status == 401
+            except OSError:
+                return False
+        wait_for(ready, timeout, 'the load balancer to pass a request to a host')
+        return self
+
+    def client(self, username, password):
+        return Client(self.port, username, password)
+
+    def requests(self):
+        """The access log: [(method, uri, status, [host ports tried],
+        [their statuses])]."""
+        out = []
+        try:
+            with open(self.access_log) as f:
+                lines = f.read().splitlines()
+        except OSError:
+            return out
+        for line in lines:
+            m = re.match(r'(\S+) (\S+) (\d+) up=(.*) ustatus=(.*)$', line)
+            if not m:
+                continue
+            ups = [u.strip() for u in re.split(r'[,:]\s*', m.group(4)) if u.strip()]
+            ports = [int(u) for u in ups if u.isdigit()]
+            out.append((m.group(1), m.group(2), int(m.group(3)), ports,
+                        [u.strip() for u in m.group(5).split(',')]))
+        return out
+
+    def stop(self, timeout=30):
+        problems = []
+        if self.nginx is None:
+            return problems
+        try:
+            os.killpg(self.nginx.pid, signal.SIGTERM)
+        except OSError:
+            pass
+        try:
+            self.nginx.wait(timeout)
+        except subprocess.TimeoutExpired:
+            problems.append('the load balancer did not stop within %ss' % timeout)
+        try:
+            wait_for(lambda: not group_alive(self.nginx.pid), timeout, 'its process group')
+        except AssertionError:
+            problems.append('processes of the load balancer left after SIGTERM')
+            try:
+                os.killpg(self.nginx.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        self.nginx_out.close()
+        self.nginx = None
+        if port_open(self.port):
+            problems.append('port %d still open' % self.port)
+        return problems
+
+    def log_files(self):
+        return [f for f in (self.error_log, self.access_log) if os.path.exists(f)]
 
 
 # --------------------------------------------------------------------------- the store
@@ -753,11 +1086,31 @@ def _mdb_unescape(line):
     return bytes(out)
 
 
+def _pg_snapshot(state_dir):
+    """store_snapshot() of a stack on PostgreSQL: one SELECT (one snapshot,
+    safe while workers write) as superuser, keys and values hex-encoded."""
+    rows = store_admin("SELECT to_regclass('osbroker_records') IS NOT NULL AS have \\gset\n"
+                       "\\if :have\n"
+                       "SELECT tbl, encode(convert_to(key, 'UTF8'), 'hex'), encode(value, 'hex') "
+                       "FROM osbroker_records;\n"
+                       "\\endif\n", state_dir)
+    tables = {t: {} for t in ('instances', 'bindings', 'meta', 'gone')}
+    for row in rows:
+        if len(row) != 3:
+            raise AssertionError('unexpected psql output: %r' % (row,))
+        tables.setdefault(row[0], {})[bytes.fromhex(row[1]).decode('utf-8', 'replace')] = \
+            bytes.fromhex(row[2])
+    return tables
+
+
 def store_snapshot(state_dir):
-    """The whole LMDB store of a state directory, read without the broker:
-    {table: {key: value}} (str table and key, bytes value) from
+    """The whole store of a state directory, read without the broker:
+    {table: {key: value}} (str table and key, bytes value).  LMDB: from
     `mdb_dump -a -p`, which reads in one read transaction and so is safe
-    while workers write."""
+    while workers write.  OSB_STORE=postgresql: the state directory's
+    database (store_for), the same shape."""
+    if pg_store():
+        return _pg_snapshot(state_dir)
     exe = shutil.which('mdb_dump')
     if not exe:
         raise AssertionError('mdb_dump not installed (lmdb-utils): cannot look into the store')
@@ -853,11 +1206,11 @@ def secrets_of(credentials):
 
 def check_logs(tap, stack, secrets, prefix=''):
     """The closing checks of a suite: no secret handed out (nor the broker
-    password) in any log, the password nowhere on disk, no sanitizer report."""
+    password, nor the store's password or connection string) in any log, the password nowhere on disk, no sanitizer report."""
     def no_secrets():
         logs = stack.log_files()
         check(logs, 'no log files found')
-        problems = scan_files(logs, secrets)
+        problems = scan_files(logs, list(secrets) + store_secrets())
         problems += scan_files(files_under(stack.tmp), [stack.password])
         check(not problems, '\n'.join(problems))
     tap.run('%sno log shows a binding secret; the broker password is nowhere on disk '
@@ -870,6 +1223,9 @@ def check_logs(tap, stack, secrets, prefix=''):
 
 
 def finish_tmp(stacks, ok):
+    # the shared PostgreSQL server's directory goes at exit, if every suite
+    # of this process went well
+    _shared_pg.ok = ok if _shared_pg.ok is None else (_shared_pg.ok and ok)
     if ok and not os.environ.get('OSBROKER_KEEP_TMP'):
         for s in stacks:
             shutil.rmtree(s.tmp, ignore_errors=True)

@@ -21,7 +21,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (FIXTURES, REPO, Client, Stack, Tap, broker_bin, check, check_logs,
                      expect, expect_error, files_under, finish_tmp, free_port, group_alive,
-                     hash_password, make_tmpdir, port_open, tail, wait_for)
+                     hash_password, make_tmpdir, port_open, store_for, tail, wait_for)
 from cases import CASES, Ctx
 
 # Cases about what nginx itself does (its own error pages, its handling of
@@ -95,6 +95,9 @@ class ApacheStack(Stack):
             for k in ('ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS'):
                 if k in os.environ:
                     f.write('PassEnv %s\n' % k)
+            store = store_for(self.state_dir)
+            if store:           # OSB_STORE=postgresql (harness.py)
+                f.write('SetEnv OSBROKER_STORE %s\n' % store)
             f.write('TypesConfig /etc/mime.types\n'
                     'DefaultRuntimeDir %s\nPidFile %s/httpd.pid\n'
                     'Listen 127.0.0.1:%d\nServerName localhost\n'

@@ -20,7 +20,7 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BAD_LOG_PATTERNS, FIXTURES, REPO, Client, ServeStack, Tap, broker_bin,
                      check, expect, expect_error, files_under, finish_tmp, pid_alive,
-                     port_open, scan_files, secrets_of, wait_for)
+                     port_open, scan_files, secrets_of, store_secrets, wait_for)
 
 TAB_LINE = 12     # the line of the fixture catalog a tab is put on
 
@@ -417,7 +417,7 @@ def main():
         files = []
         for s in stacks:
             files += [f for f in files_under(s.tmp) if '/run/' in f or f.endswith('.out')]
-        problems = scan_files(files, secrets, BAD_LOG_PATTERNS)
+        problems = scan_files(files, secrets + store_secrets(), BAD_LOG_PATTERNS)
         pw = [s.password for s in stacks if s.password]
         problems += scan_files([f for s in stacks for f in files_under(s.tmp)], pw)
         check(not problems, '\n'.join(problems))

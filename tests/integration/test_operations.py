@@ -21,7 +21,8 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (FIXTURES, CgiStack, ServeStack, Tap, check, check_logs, expect,
-                     expect_error, finish_tmp, make_tmpdir, pid_alive, secrets_of, wait_for)
+                     expect_error, finish_tmp, make_tmpdir, pid_alive, secrets_of, store_secrets,
+                     wait_for)
 from cases import new_id
 
 
@@ -108,7 +109,8 @@ def t_sync_provision_bind(x):
     env = set(runs[0]['env'])
     check({'OSBROKER_ACTION', 'OSBROKER_INSTANCE_ID', 'OSBROKER_PLAN_ID', 'TEST_HOOK_LOG',
            'PATH'} <= env, 'hook environment lacks documented names: %s', sorted(env))
-    check(not any(e.startswith('HTTP_') or e in ('OSBROKER_PASSWORD', 'OSBROKER_STATE_DIR')
+    check(not any(e.startswith('HTTP_') or e in ('OSBROKER_PASSWORD', 'OSBROKER_STATE_DIR',
+                                                 'OSBROKER_STORE')
                   for e in env), 'hook environment leaks the broker\'s: %s', sorted(env))
     check(runs[0]['cwd'].endswith('/hooks'), 'hook cwd %s, want its directory', runs[0]['cwd'])
     inst = expect(x.c.get(x.ipath(iid)), 200)
@@ -593,7 +595,7 @@ def run_suite(tap, stack, hook_log, cases, prefix):
     if os.path.exists(log):
         def runner_log_clean():
             data = open(log).read()
-            leaks = [s for s in x.secrets if s and s in data]
+            leaks = [s for s in x.secrets + store_secrets() if s and s in data]
             check(not leaks, 'operations.log shows %d secrets', len(leaks))
         tap.run('%sthe runners\' log shows no secret' % prefix, runner_log_clean)
     return True

@@ -9,6 +9,14 @@
  * op_read_live() and op_bindings_busy() with live and stale operations,
  * op_lastop_reply(), and the tombstones (op_gone_put(), op_gone_get()).
  * A stale operation is one whose deadline is set into the past.
+ *
+ * Hosts (op.h "Hosts"): the identity op_set_host() takes (OSBROKER_HOST_ID,
+ * a machine id file, none), the runner record on a store that is not
+ * shared (no host, no lease: LMDB's shape) and on a shared one (host and
+ * lease; an asynchronous lease of OP_LEASE, a synchronous one of the
+ * request timeout), op_reap() judging a runner by its pid on its own host
+ * and by its lease on any other (a dead pid there means nothing; a lease
+ * run out fails it, naming the host), and op_renew() through the store.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -51,6 +59,24 @@ set_num(cJSON *o, const char *name, double v)
 	cJSON_AddNumberToObject(o, name, v);
 }
 
+/* 1 when o's member names are exactly the space-separated names. */
+static int
+keys_are(const cJSON *o, const char *names)
+{
+	const cJSON	*c;
+	char		 buf[200], *w, *save = NULL;
+	int		 n = 0, m = 0;
+
+	cJSON_ArrayForEach(c, o)
+		n++;
+	snprintf(buf, sizeof(buf), "%s", names);
+	for (w = strtok_r(buf, " ", &save); w != NULL; w = strtok_r(NULL, " ",
+	    &save), m++)
+		if (cJSON_GetObjectItemCaseSensitive(o, w) == NULL)
+			return 0;
+	return n == m;
+}
+
 static cJSON *
 begun(int async)
 {
@@ -91,6 +117,9 @@ test_begin(void)
 	rec = begun(0);
 	CHECK(cJSON_GetObjectItemCaseSensitive(lastop(rec), "runner") != NULL,
 	    "a synchronous operation's runner is the process itself");
+	CHECK(keys_are(cJSON_GetObjectItemCaseSensitive(lastop(rec), "runner"),
+	    "pid start boot"), "without op_set_host() (a store of its own "
+	    "host): the runner is {pid, start, boot}, no host, no lease");
 	CHECK(cJSON_GetObjectItemCaseSensitive(lastop(rec), "deadline")->
 	    valuedouble >= (double)(now + cfg.hook_timeout + OP_DEADLINE_PAD),
 	    "synchronous deadline: hook_timeout + %d s", OP_DEADLINE_PAD);
@@ -159,6 +188,175 @@ test_reap(void)
 	CHECK(op_reap(rec, now) == 1 && strstr(desc(rec), "restarted") != NULL,
 	    "recorded before a reboot: failed (%s)", desc(rec));
 	cJSON_Delete(rec);
+}
+
+/* ---- hosts ------------------------------------------------------------- */
+
+static void
+set_str(cJSON *o, const char *name, const char *v)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(o, name);
+	cJSON_AddStringToObject(o, name, v);
+}
+
+static cJSON *
+runner_of(cJSON *rec)
+{
+	return cJSON_GetObjectItemCaseSensitive(lastop(rec), "runner");
+}
+
+/* A dead process's pid: a child of ours, exited and reaped. */
+static pid_t
+dead_pid(void)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	if ((pid = fork()) == 0)
+		_exit(0);
+	waitpid(pid, NULL, 0);
+	return pid;
+}
+
+/* An operation (async or not) whose runner is on host h, with pid and
+ * lease as given (lease 0: as op_set_runner() set it). */
+static cJSON *
+hosted(int async, const char *h, double pid, double lease)
+{
+	cJSON *rec = begun(async);
+
+	op_set_runner(rec);
+	set_str(runner_of(rec), "host", h);
+	if (pid > 0)
+		set_num(runner_of(rec), "pid", pid);
+	if (lease > 0)
+		set_num(runner_of(rec), "lease", lease);
+	return rec;
+}
+
+static void
+test_hosts(void)
+{
+	char		 d[64], path[128], mid[128];
+	const char	*id;
+	cJSON		*rec;
+	time_t		 now = time(NULL);
+	double		 gone = (double)dead_pid(), lease;
+
+	tmp_make(d, sizeof(d), "host");
+	/* The identity. */
+	CHECK_STR(op_set_host("host-a", "/nonexistent", 1, 20), "host-a",
+	    "op_set_host: OSBROKER_HOST_ID when set");
+	tmp_file(d, "machine-id", "0123456789abcdef0123456789abcdef\n", 0644,
+	    mid, sizeof(mid));
+	id = op_set_host("", mid, 1, 20);
+	CHECK(strncmp(id, "0123456789abcdef0123456789abcdef.", 33) == 0 &&
+	    strlen(id) > 33 && strspn(id + 33, "0123456789") == strlen(id + 33),
+	    "... else the machine id and the pid namespace (%s)", id);
+	tmp_file(d, "uninit", "uninitialized\n", 0644, path, sizeof(path));
+	CHECK_STR(op_set_host("", path, 1, 20), "",
+	    "a machine id file saying \"uninitialized\": no identity");
+	tmp_file(d, "empty", "", 0644, path, sizeof(path));
+	CHECK_STR(op_set_host(NULL, path, 1, 20), "", "an empty one: none");
+	CHECK_STR(op_set_host("", "/nonexistent/machine-id", 1, 20), "",
+	    "no machine id file: none");
+
+	/* A store of its own host: LMDB's shape, judged by pid. */
+	(void)op_set_host("host-a", mid, 0, 20);
+	rec = begun(1);
+	op_set_runner(rec);
+	CHECK(keys_are(runner_of(rec), "pid start boot"),
+	    "not shared: the runner is {pid, start, boot} as before");
+	set_num(runner_of(rec), "pid", gone);
+	CHECK(op_reap(rec, now) == 1 && strstr(desc(rec), "died") != NULL,
+	    "not shared: a dead pid fails it at once (%s)", desc(rec));
+	cJSON_Delete(rec);
+
+	/* A shared store: host and lease. */
+	(void)op_set_host("host-a", mid, 1, 20);
+	rec = begun(1);
+	op_set_runner(rec);
+	lease = records_num(runner_of(rec), "lease");
+	CHECK(keys_are(runner_of(rec), "pid start boot host lease") &&
+	    strcmp(records_str(runner_of(rec), "host"), "host-a") == 0,
+	    "shared: the runner records its host and a lease");
+	CHECK(lease >= (double)(now + OP_LEASE) && lease <= (double)(now +
+	    OP_LEASE + 2), "an asynchronous lease lasts OP_LEASE (%d s)",
+	    OP_LEASE);
+	CHECK(op_reap(rec, now) == 0, "its own live runner: not reaped");
+	cJSON_Delete(rec);
+	rec = begun(0);
+	lease = records_num(runner_of(rec), "lease");
+	CHECK(lease >= (double)(now + 20 + OP_DEADLINE_PAD) && lease <=
+	    (double)(now + 20 + OP_DEADLINE_PAD + 2), "a synchronous lease: "
+	    "the request timeout (20 s) + %d s", OP_DEADLINE_PAD);
+	cJSON_Delete(rec);
+
+	/* Same host: the pid decides, as on one host. */
+	rec = hosted(1, "host-a", gone, (double)(now + 30));
+	CHECK(op_reap(rec, now) == 1 && strstr(desc(rec), "died") != NULL,
+	    "same host, dead pid, lease still running: failed at once (%s)",
+	    desc(rec));
+	cJSON_Delete(rec);
+	rec = hosted(1, "host-a", 0, (double)(now + 30));
+	set_str(runner_of(rec), "boot", "another-boot");
+	CHECK(op_reap(rec, now) == 1 && strstr(desc(rec), "restarted") != NULL,
+	    "same host, another boot: failed (%s)", desc(rec));
+	cJSON_Delete(rec);
+
+	/* Another host: the lease decides, the pid means nothing here. */
+	rec = hosted(1, "host-b", gone, (double)(now + 5));
+	set_str(runner_of(rec), "boot", "another-boot");
+	CHECK(op_reap(rec, now) == 0 && op_state(rec) == OPS_IN_PROGRESS,
+	    "another host, a pid dead here, another boot, lease running: "
+	    "still in progress");
+	CHECK(op_reap(rec, now + 5) == 0, "... up to the lease's last second");
+	CHECK(op_reap(rec, now + 6) == 1 && op_state(rec) == OPS_FAILED,
+	    "... failed once the lease ran out");
+	CHECK_STR(desc(rec), "provision failed: its runner on host host-b "
+	    "stopped renewing its lease (that host or the runner stopped)",
+	    "the description names the host and the lease");
+	cJSON_Delete(rec);
+	rec = hosted(1, "host-b", (double)getpid(), (double)(now - 1));
+	CHECK(op_reap(rec, now) == 1 && strstr(desc(rec), "host-b") != NULL,
+	    "another host, a pid alive here, lease run out: failed");
+	cJSON_Delete(rec);
+	rec = hosted(1, "host-a", 0, (double)(now - 1));
+	CHECK(op_reap(rec, now) == 1 && strstr(desc(rec), "lease") != NULL,
+	    "same host, live runner, lease run out: failed too (every host "
+	    "judges a lease alike)");
+	cJSON_Delete(rec);
+	rec = hosted(0, "host-b", gone, (double)(now - 1));
+	CHECK(op_reap(rec, now) == 1 && strcmp(desc(rec), "provision failed: "
+	    "the request running it on host host-b did not end within its "
+	    "lease (that host or its process stopped)") == 0,
+	    "a synchronous one of another host past its lease (%s)",
+	    desc(rec));
+	cJSON_Delete(rec);
+	rec = hosted(1, "host-b", gone, 0);
+	cJSON_DeleteItemFromObjectCaseSensitive(runner_of(rec), "lease");
+	cJSON_AddStringToObject(runner_of(rec), "lease", "soon");
+	CHECK(op_reap(rec, now) == 1, "a lease that is not a number: failed");
+	cJSON_Delete(rec);
+	rec = hosted(1, "host-b", gone, (double)(now + 30));
+	set_num(lastop(rec), "deadline", (double)(now - 1));
+	CHECK(op_reap(rec, now) == 1 && strstr(desc(rec), "deadline") != NULL,
+	    "the deadline still binds a leased runner");
+	cJSON_Delete(rec);
+
+	/* No identity: no runner is "here", not even one recorded with "". */
+	CHECK_STR(op_set_host("", "/nonexistent", 1, 20), "",
+	    "op_set_host without an identity");
+	rec = hosted(1, "", gone, (double)(now + 5));
+	CHECK(op_reap(rec, now) == 0, "no identity: a dead pid recorded by a "
+	    "host without one is judged by its lease");
+	CHECK(op_reap(rec, now + 6) == 1 && strstr(desc(rec),
+	    "host (unknown)") != NULL, "... and failed after it (%s)",
+	    desc(rec));
+	cJSON_Delete(rec);
+
+	(void)op_set_host("", "/nonexistent", 0, 0);
+	tmp_remove(d);
 }
 
 /* ---- through a store --------------------------------------------------- */
@@ -383,6 +581,63 @@ test_bindings_busy(struct store *st)
 	    "... the 20th was reaped too");
 }
 
+static void
+test_renew(struct store *st)
+{
+	cJSON		*rec, *got;
+	const char	*id;
+	char		 opid[64];
+	time_t		 now = time(NULL);
+	enum store_rc	 rc;
+	int		 ours;
+
+	(void)op_set_host("host-a", "/nonexistent", 1, 20);
+	rec = begun(1);
+	op_set_runner(rec);
+	set_num(runner_of(rec), "lease", (double)(now - 5));
+	snprintf(opid, sizeof(opid), "%s", op_id(rec));
+	keep(st, T_INSTANCES, "n-1", rec);
+	rc = op_renew(st, T_INSTANCES, "n-1", opid, &ours);
+	got = tmp_stored(st, T_INSTANCES, "n-1");
+	CHECK(rc == STORE_OK && ours == 1 && records_num(runner_of(got),
+	    "lease") >= (double)(now + OP_LEASE) && op_state(got) ==
+	    OPS_IN_PROGRESS, "op_renew: the lease is OP_LEASE from now again, "
+	    "committed, *ours 1");
+	cJSON_Delete(got);
+
+	rec = tmp_stored(st, T_INSTANCES, "n-1");
+	rc = op_renew(st, T_INSTANCES, "n-1", "provision-other", &ours);
+	got = tmp_stored(st, T_INSTANCES, "n-1");
+	CHECK(rc == STORE_OK && ours == 0 && cJSON_Compare(rec, got, 1),
+	    "another operation id: *ours 0, nothing written");
+	cJSON_Delete(got);
+	op_finish(rec, OPS_FAILED, "reaped");
+	keep(st, T_INSTANCES, "n-1", rec);
+	rc = op_renew(st, T_INSTANCES, "n-1", opid, &ours);
+	got = tmp_stored(st, T_INSTANCES, "n-1");
+	CHECK(rc == STORE_OK && ours == 0 && op_state(got) == OPS_FAILED &&
+	    runner_of(got) == NULL, "an operation that ended: *ours 0, it "
+	    "stays ended");
+	cJSON_Delete(got);
+	rc = op_renew(st, T_INSTANCES, "n-none", opid, &ours);
+	CHECK(rc == STORE_OK && ours == 0, "an absent record: STORE_OK, "
+	    "*ours 0");
+
+	(void)op_set_host("host-a", "/nonexistent", 0, 20);
+	rec = begun(1);
+	op_set_runner(rec);
+	id = op_id(rec);
+	snprintf(opid, sizeof(opid), "%s", id);
+	keep(st, T_INSTANCES, "n-2", rec);
+	rc = op_renew(st, T_INSTANCES, "n-2", opid, &ours);
+	got = tmp_stored(st, T_INSTANCES, "n-2");
+	CHECK(rc == STORE_OK && ours == 0 && keys_are(runner_of(got),
+	    "pid start boot"), "a runner without a lease (not shared): "
+	    "*ours 0, no lease added");
+	cJSON_Delete(got);
+	(void)op_set_host("", "/nonexistent", 0, 0);
+}
+
 /* op_lastop_reply(rec) equals the JSON text want; rec is freed. */
 static int
 reply_is(cJSON *rec, const char *want)
@@ -498,11 +753,13 @@ main(void)
 	plan.cfg = &cfg;
 	test_begin();
 	test_reap();
+	test_hosts();
 	tmp_make(dir, sizeof(dir), "op");
 	st = tmp_store(dir);
 	test_load_live(st);
 	test_read_live(st);
 	test_bindings_busy(st);
+	test_renew(st);
 	test_lastop_reply();
 	test_gone(st);
 	store_close(st);
