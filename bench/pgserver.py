@@ -116,8 +116,8 @@ class PgServer:
         """The server's version and the settings that make a commit durable."""
         names = ('server_version', 'fsync', 'synchronous_commit', 'full_page_writes',
                  'wal_sync_method', 'shared_buffers')
-        rows = self.admin("SELECT name, setting FROM pg_settings WHERE name IN (%s)"
-                          % ', '.join("'%s'" % n for n in names))
+        rows = self.admin("SELECT name, current_setting(name) FROM pg_settings "
+                          "WHERE name IN (%s)" % ', '.join("'%s'" % n for n in names))
         return {r[0]: r[1] for r in rows}
 
     def stop(self):
