@@ -68,7 +68,8 @@ class ApacheStack(Stack):
         ht = os.path.join(self.docroot, '.htaccess')
         with open(ht) as f:
             text = f.read()
-        check(text.count('/home/example/osbroker') == 3,
+        check(len(re.findall(r'^SetEnv\s+OSBROKER_\w+\s+/home/example/osbroker/', text,
+                             re.M)) == 3,
               'cgi-bin/.htaccess no longer has its three SetEnv example paths')
         m = re.search(r'^SetEnv\s+OSBROKER_MAX_BODY\s+(\d+)\s*$', text, re.M)
         check(m, 'cgi-bin/.htaccess no longer sets OSBROKER_MAX_BODY')
