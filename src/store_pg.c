@@ -642,11 +642,12 @@ scope_key(const char *scope)
  * with itself and a Sync, and reads every result in order; a put is sent
  * and its result read with the next statement or the COMMIT, whichever
  * comes first; store_abort() sends ROLLBACK and a Sync without waiting,
- * and the next store_begin() reads its result.  The server runs the
- * commands in the order sent, and skips every command after a failed one
- * up to the next Sync, so a COMMIT sent after a failed put is never run:
- * store_commit() returns STORE_OK only when every result, the COMMIT's
- * included, was read and good.
+ * and the next store_begin() reads its result; store_prefetch() sends a
+ * get ahead, whose rows answer the store_get() of that key.  The server
+ * runs the commands in the order sent, and skips every command after a
+ * failed one up to the next Sync, so a COMMIT sent after a failed put is
+ * never run: store_commit() returns STORE_OK only when every result, the
+ * COMMIT's included, was read and good.
  */
 
 /* Drop what store_prefetch() fetched or is fetching (a prefetch still in
