@@ -675,6 +675,21 @@ def pg_bindir():
     return max(found)[1] if found else None
 
 
+def pg_bindir_or_skip(tap, what):
+    """PostgreSQL's server programs for a suite about what, or None after
+    saying why in tap: a failure as root (make check installs them), a
+    skip otherwise."""
+    bindir = pg_bindir()
+    if bindir is None:
+        if os.geteuid() == 0:
+            tap.run('PostgreSQL is installed (make check installs it)',
+                    lambda: check(False, 'no /usr/lib/postgresql/*/bin/initdb: '
+                                  'apt-get install postgresql'))
+        else:
+            tap.skip(what, 'PostgreSQL is not installed (apt-get install postgresql)')
+    return bindir
+
+
 class PgServer:
     """A throwaway cluster: superuser `postgres`, trust over its own unix
     socket directory, scram-sha-256 over TCP on 127.0.0.1, every statement

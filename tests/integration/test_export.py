@@ -28,8 +28,9 @@ import sys
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BAD_LOG_PATTERNS, PgServer, ServeStack, Tap, check, check_logs, expect,
-                     finish_tmp, pg_bindir, scan_files, store_snapshot, store_diff)
+from harness import (BAD_LOG_PATTERNS, check, check_logs, expect, finish_tmp,
+                     pg_bindir_or_skip, PgServer, scan_files, ServeStack, store_diff,
+                     store_snapshot, Tap)
 from cases import new_id
 from test_operations import Ops, prepare
 
@@ -421,15 +422,8 @@ def suite(tap, m):
 
 def main():
     tap = Tap()
-    bindir = pg_bindir()
+    bindir = pg_bindir_or_skip(tap, 'moving a store to PostgreSQL and back')
     if bindir is None:
-        if os.geteuid() == 0:
-            tap.run('PostgreSQL is installed (make check installs it)',
-                    lambda: check(False, 'no /usr/lib/postgresql/*/bin/initdb: '
-                                  'apt-get install postgresql'))
-        else:
-            tap.skip('moving a store to PostgreSQL and back', 'PostgreSQL is not installed '
-                     '(apt-get install postgresql)')
         return tap.done()
     tmp, catalog, hook_log = prepare('export')
     with open(catalog, 'a') as f:

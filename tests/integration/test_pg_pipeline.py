@@ -33,8 +33,8 @@ import sys
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (PgServer, ServeStack, Tap, check, check_logs, expect, finish_tmp,
-                     make_tmpdir, pg_bindir, wait_for)
+from harness import (check, check_logs, expect, finish_tmp, make_tmpdir, pg_bindir_or_skip,
+                     PgServer, ServeStack, Tap, wait_for)
 from cases import new_id
 
 ROLE, DB = 'osbpipe', 'osbpipe'
@@ -170,15 +170,8 @@ def t_connection_ended(x):
 
 def main():
     tap = Tap()
-    bindir = pg_bindir()
+    bindir = pg_bindir_or_skip(tap, 'the PostgreSQL store\'s pipelined transactions')
     if bindir is None:
-        if os.geteuid() == 0:
-            tap.run('PostgreSQL is installed (make check installs it)',
-                    lambda: check(False, 'no /usr/lib/postgresql/*/bin/initdb: '
-                                  'apt-get install postgresql'))
-        else:
-            tap.skip('the PostgreSQL store\'s pipelined transactions',
-                     'PostgreSQL is not installed (apt-get install postgresql)')
         return tap.done()
     tmp = make_tmpdir('pgpipe')
     x = Ctx(tmp, PgServer(tmp, bindir))

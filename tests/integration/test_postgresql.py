@@ -25,9 +25,9 @@ import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (REPO, PgServer, ServeStack, Tap, check, check_logs, expect,
-                     expect_error, finish_tmp, free_port, make_tmpdir, pg_bindir, scan_files,
-                     secrets_of, tail)
+from harness import (check, check_logs, expect, expect_error, finish_tmp, make_tmpdir,
+                     pg_bindir_or_skip, PgServer, REPO, scan_files, secrets_of, ServeStack,
+                     tail, Tap)
 
 EXAMPLE = os.path.join(REPO, 'examples', 'postgresql')
 POLL_LIMIT = 60             # seconds an asynchronous operation may take here
@@ -416,15 +416,8 @@ def suite(tap, bindir, pg, stack, secrets):
 
 def main():
     tap = Tap()
-    bindir = pg_bindir()
+    bindir = pg_bindir_or_skip(tap, 'examples/postgresql end to end')
     if bindir is None:
-        if os.geteuid() == 0:
-            tap.run('PostgreSQL is installed (make check installs it)',
-                    lambda: check(False, 'no /usr/lib/postgresql/*/bin/initdb: '
-                                  'apt-get install postgresql'))
-        else:
-            tap.skip('examples/postgresql end to end', 'PostgreSQL is not installed '
-                     '(apt-get install postgresql)')
         return tap.done()
     if shutil.which('psql') is None:
         # The hooks find psql on the broker's PATH (postgresql-client).

@@ -27,9 +27,9 @@ import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BAD_LOG_PATTERNS, CgiStack, PgServer, ServeStack, Tap, broker_bin, check,
-                     expect, finish_tmp, free_port, make_tmpdir, pg_bindir, port_open,
-                     scan_files, wait_for)
+from harness import (BAD_LOG_PATTERNS, broker_bin, CgiStack, check, expect, finish_tmp,
+                     free_port, make_tmpdir, pg_bindir_or_skip, PgServer, port_open,
+                     scan_files, ServeStack, Tap, wait_for)
 from cases import Ctx, new_id
 
 ROLE = 'osb_broker'
@@ -445,15 +445,8 @@ def t_logs(x):
 
 def main():
     tap = Tap()
-    bindir = pg_bindir()
+    bindir = pg_bindir_or_skip(tap, 'the PostgreSQL store')
     if bindir is None:
-        if os.geteuid() == 0:
-            tap.run('PostgreSQL is installed (make check installs it)',
-                    lambda: check(False, 'no /usr/lib/postgresql/*/bin/initdb: '
-                                  'apt-get install postgresql'))
-        else:
-            tap.skip('the PostgreSQL store', 'PostgreSQL is not installed '
-                     '(apt-get install postgresql)')
         return tap.done()
     tmp = make_tmpdir('store-pg')
     pg = PgServer(tmp, bindir)
