@@ -114,21 +114,36 @@ op_done(cJSON *rec, enum action a, const char *description,
 
 /* ---- who runs it ------------------------------------------------------ */
 
+/* The start of the small file path (/proc, /etc) in buf, NUL-terminated:
+ * its length, or -1 (buf then "") when it cannot be read or is empty. */
+static ssize_t
+read_small(const char *path, char *buf, size_t size)
+{
+	ssize_t	 n;
+	int	 fd;
+
+	buf[0] = '\0';
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0) {
+		buf[0] = '\0';
+		return -1;
+	}
+	buf[n] = '\0';
+	return n;
+}
+
 static int
 proc_start(long pid, char *out, size_t len)
 {
 	char	 path[64], buf[1024], *p;
-	int	 fd, i;
-	ssize_t	 n;
+	int	 i;
 
 	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if (read_small(path, buf, sizeof(buf)) == -1)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	/* Fields after "(comm)": state is the first, starttime the 20th. */
 	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
 		return -1;
@@ -148,17 +163,11 @@ static const char *
 boot_id(void)
 {
 	static char	 id[64];
-	int		 fd;
-	ssize_t		 n;
 
 	if (id[0] != '\0')
 		return id;
-	if ((fd = open("/proc/sys/kernel/random/boot_id",
-	    O_RDONLY | O_CLOEXEC)) == -1)
-		return "";
-	n = read(fd, id, sizeof(id) - 1);
-	close(fd);
-	id[n > 0 ? strcspn(id, "\n") : 0] = '\0';
+	if (read_small("/proc/sys/kernel/random/boot_id", id, sizeof(id)) > 0)
+		id[strcspn(id, "\n")] = '\0';
 	return id;
 }
 
@@ -175,16 +184,9 @@ static int
 machine_id(const char *path, char out[33])
 {
 	char	 buf[64];
-	ssize_t	 n;
-	int	 fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if (read_small(path, buf, sizeof(buf)) == -1)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 	if (strlen(buf) != 32 || strspn(buf, "0123456789abcdef") != 32)
 		return -1;
