@@ -237,6 +237,33 @@ instance_bindable(struct ctx *c, const cJSON *inst, struct response *resp)
 	return 0;
 }
 
+/* Begin a bind's transaction and read the instance (*inst when
+ * STORE_OK).  Of the binding's key alone, so that binds of one instance
+ * do not wait for each other, unless the instance's operation is in
+ * progress: then of the whole instance, since ending an operation that can
+ * no longer finish (reaping) writes the instance's record. */
+static enum store_rc
+begin_bind(struct ctx *c, struct h_txn *tx, const char *key, cJSON **inst)
+{
+	enum store_rc	rc;
+	int		pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		if ((pass == 0 ? h_common_begin_key(c, tx, key) :
+		    h_common_begin(c, tx)) == -1)
+			return tx->rc;
+		store_prefetch(tx->t, T_BINDINGS, key);	/* read later */
+		rc = h_common_load(tx, T_INSTANCES, c->rt->instance_id, inst);
+		if (rc != STORE_OK || !tx->key_only ||
+		    op_state(*inst) != OPS_IN_PROGRESS)
+			return rc;
+		cJSON_Delete(*inst);
+		*inst = NULL;
+		store_abort(tx->t);
+		*tx = (struct h_txn)H_TXN_INIT;
+	}
+	return STORE_ERROR;	/* not reached: pass 1 is not key_only */
+}
 
 void
 h_binding_put(struct ctx *c, struct response *resp)
@@ -256,10 +283,7 @@ h_binding_put(struct ctx *c, struct response *resp)
 		goto done;
 	records_binding_key(key, sizeof(key), c->rt->instance_id,
 	    c->rt->binding_id);
-	if (h_common_begin(c, &tx) == -1)
-		goto done;
-	store_prefetch(tx.t, T_BINDINGS, key);	/* read below */
-	rc = h_common_load(&tx, T_INSTANCES, c->rt->instance_id, &inst);
+	rc = begin_bind(c, &tx, key, &inst);
 	if (rc == STORE_NOTFOUND)
 		response_error(resp, OSB_ERR_NOT_FOUND, "instance \"%s\" does "
 		    "not exist", c->rt->instance_id);

@@ -49,20 +49,35 @@ store_failed(const struct ctx *c, enum store_rc rc, struct response *resp)
 	}
 }
 
-int
-h_common_begin(struct ctx *c, struct h_txn *tx)
+static int
+begin(struct ctx *c, struct h_txn *tx, int write, const char *scope)
 {
-	tx->rc = store_begin(c->store, 1, c->rt->instance_id, &tx->t);
+	tx->key_only = write == STORE_WRITE_KEY;
+	tx->rc = store_begin(c->store, write, scope, &tx->t);
 	if (tx->rc != STORE_OK)
 		tx->t = NULL;
 	return tx->rc == STORE_OK ? 0 : -1;
+}
+
+int
+h_common_begin(struct ctx *c, struct h_txn *tx)
+{
+	return begin(c, tx, STORE_WRITE, c->rt->instance_id);
+}
+
+int
+h_common_begin_key(struct ctx *c, struct h_txn *tx, const char *key)
+{
+	return begin(c, tx, STORE_WRITE_KEY, key);
 }
 
 enum store_rc
 h_common_load(struct h_txn *tx, enum store_table tb, const char *key,
     cJSON **out)
 {
-	enum store_rc rc = op_load_live(tx->t, tb, key, out, &tx->dirty);
+	enum store_rc rc = tx->key_only && tb == T_INSTANCES ?
+	    records_load(tx->t, tb, key, out) :
+	    op_load_live(tx->t, tb, key, out, &tx->dirty);
 
 	if (rc != STORE_OK && rc != STORE_NOTFOUND)
 		tx->rc = rc;
@@ -130,21 +145,50 @@ h_common_commit(struct ctx *c, struct h_txn *tx, const struct h_change *ch,
 	cJSON_Delete(final);
 }
 
-void
-h_common_create(struct ctx *c, struct h_txn *tx, struct h_change *ch,
-    cJSON *rec, enum action a, const char *done, struct response *resp)
+/* Record action a in rec as complete (no hook and synchronous) or begun
+ * (ch->opid), and make rec the change's record. */
+static void
+start_change(struct ctx *c, struct h_change *ch, cJSON *rec, enum action a,
+    const char *done)
 {
-	struct op_who	who = h_common_who(c);
+	struct op_who who = h_common_who(c);
 
-	if ((tx->rc = store_drop(tx->t, T_GONE, ch->key)) != STORE_OK)
-		return;
 	if (ch->p->cfg->hook[a] == NULL && !ch->async)
 		op_done(rec, a, done, &who);
 	else
 		ch->opid = op_begin(rec, a, ch->async, ch->p, NULL, &who);
 	ch->rec = rec;
+}
+
+void
+h_common_create(struct ctx *c, struct h_txn *tx, struct h_change *ch,
+    cJSON *rec, enum action a, const char *done, struct response *resp)
+{
+	if ((tx->rc = store_drop(tx->t, T_GONE, ch->key)) != STORE_OK)
+		return;
+	start_change(c, ch, rec, a, done);
 	if ((tx->rc = records_save(tx->t, ch->tb, ch->key, rec)) == STORE_OK)
 		h_common_commit(c, tx, ch, resp);
+}
+
+int
+h_common_create_new(struct ctx *c, struct h_txn *tx, struct h_change *ch,
+    cJSON *rec, enum action a, const char *done, struct response *resp)
+{
+	start_change(c, ch, rec, a, done);
+	tx->rc = records_create(tx->t, ch->tb, ch->key, rec, T_GONE);
+	if (tx->rc == STORE_OK)
+		h_common_commit(c, tx, ch, resp);
+	if (tx->rc != STORE_EXISTS)
+		return 0;
+	if (tx->t != NULL)	/* LMDB says so before the commit */
+		store_abort(tx->t);
+	*tx = (struct h_txn)H_TXN_INIT;
+	/* rec as it came, for the comparison or a create after all. */
+	cJSON_DeleteItemFromObjectCaseSensitive(rec, "last_operation");
+	ch->opid = NULL;
+	ch->rec = NULL;
+	return 1;
 }
 
 void

@@ -42,9 +42,10 @@ struct h_txn {
 	int			 dirty;	/* a reaped operation was saved: commit
 					   even when refusing (op_load_live) */
 	enum store_rc		 rc;	/* the store failure met, or STORE_OK */
+	int			 key_only; /* h_common_begin_key() */
 };
 
-#define H_TXN_INIT	{ NULL, 0, STORE_OK }
+#define H_TXN_INIT	{ NULL, 0, STORE_OK, 0 }
 
 /* How a change just saved in the transaction goes on (h_common_commit). */
 struct h_change {
@@ -66,8 +67,17 @@ struct h_change {
 /* Open the write transaction.  0, or -1 with tx->rc set. */
 int  h_common_begin(struct ctx *, struct h_txn *);
 
+/* Open a write transaction of the one key "<instance>/<binding>" key
+ * (STORE_WRITE_KEY: binds of one instance need not wait for each other).
+ * It must not write the instance's record: h_common_load() reads that
+ * without reaping, and a caller that finds the instance's operation in
+ * progress ends tx and begins again with h_common_begin(), where
+ * reaping may write.  0, or -1 with tx->rc set. */
+int  h_common_begin_key(struct ctx *, struct h_txn *, const char *key);
+
 /* op_load_live() in tx: STORE_OK with *out or STORE_NOTFOUND; a failure is
- * also kept in tx->rc. */
+ * also kept in tx->rc.  The instance in a transaction of
+ * h_common_begin_key() is only read (records_load()). */
 enum store_rc h_common_load(struct h_txn *, enum store_table,
     const char *key, cJSON **out);
 
@@ -82,6 +92,15 @@ void h_common_commit(struct ctx *, struct h_txn *, const struct h_change *,
  * done) or begun (ch->opid), save, and h_common_commit(). */
 void h_common_create(struct ctx *, struct h_txn *, struct h_change *,
     cJSON *rec, enum action a, const char *done, struct response *);
+
+/* h_common_create() without a read first: for a provision, whose ids are
+ * new as a rule.  The store creates the record unless its key is there
+ * (store_create()); 0 when the request went on as h_common_create()'s
+ * does, 1 when the key was there: tx is then ended with nothing changed,
+ * rec and ch as they were before the call, and the handler reads the
+ * record in a new transaction and decides as usual. */
+int  h_common_create_new(struct ctx *, struct h_txn *, struct h_change *,
+    cJSON *rec, enum action, const char *done, struct response *);
 
 /* The end of every mutating handler; see above. */
 void h_common_end(struct ctx *, struct h_txn *, struct response *);

@@ -175,7 +175,11 @@ h_instance_put(struct ctx *c, struct response *resp)
 	cJSON_AddStringToObject(rec, "created_at", now);
 	cJSON_AddStringToObject(rec, "updated_at", now);
 
-	if (h_common_begin(c, &tx) == -1)
+	/* A new id, as a rule: created without a read first; an id that
+	 * exists is read and decided on in a second transaction. */
+	if (h_common_begin(c, &tx) == -1 || h_common_create_new(c, &tx, &ch,
+	    rec, ACT_PROVISION, "provisioned", resp) == 0 ||
+	    h_common_begin(c, &tx) == -1)
 		goto done;
 	rc = h_common_load(&tx, T_INSTANCES, iid, &old);
 	if (rc == STORE_OK) {

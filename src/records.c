@@ -45,18 +45,34 @@ records_fetch(struct store *st, enum store_table tb, const char *key,
 	return parse(val, len, out);
 }
 
-enum store_rc
-records_save(struct store_txn *t, enum store_table tb, const char *key,
-    const cJSON *rec)
+/* Serialise rec and put it (clear T__COUNT) or create it. */
+static enum store_rc
+write_record(struct store_txn *t, enum store_table tb, const char *key,
+    const cJSON *rec, int create, enum store_table clear)
 {
 	char		*val;
 	enum store_rc	 rc;
 
 	if ((val = cJSON_PrintUnformatted(rec)) == NULL)
 		return STORE_ERROR;
-	rc = store_put(t, tb, key, val, strlen(val));
+	rc = create ? store_create(t, tb, key, val, strlen(val), clear) :
+	    store_put(t, tb, key, val, strlen(val));
 	free(val);
 	return rc;
+}
+
+enum store_rc
+records_create(struct store_txn *t, enum store_table tb, const char *key,
+    const cJSON *rec, enum store_table clear)
+{
+	return write_record(t, tb, key, rec, 1, clear);
+}
+
+enum store_rc
+records_save(struct store_txn *t, enum store_table tb, const char *key,
+    const cJSON *rec)
+{
+	return write_record(t, tb, key, rec, 0, T__COUNT);
 }
 
 void

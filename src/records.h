@@ -35,6 +35,10 @@ enum store_rc records_load(struct store_txn *, enum store_table,
 enum store_rc records_fetch(struct store *, enum store_table,
     const char *key, cJSON **out);
 
+/* Serialise and store_create() (clear: the table whose same key goes). */
+enum store_rc records_create(struct store_txn *, enum store_table,
+    const char *key, const cJSON *rec, enum store_table clear);
+
 /* Serialise and put. */
 enum store_rc records_save(struct store_txn *, enum store_table,
     const char *key, const cJSON *rec);

@@ -155,6 +155,13 @@ store_put(struct store_txn *t, enum store_table tb, const char *key,
 }
 
 enum store_rc
+store_create(struct store_txn *t, enum store_table tb, const char *key,
+    const char *val, size_t len, enum store_table clear)
+{
+	return t->st->ops->create(t, tb, key, val, len, clear);
+}
+
+enum store_rc
 store_del(struct store_txn *t, enum store_table tb, const char *key)
 {
 	return t->st->ops->del(t, tb, key);

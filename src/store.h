@@ -51,6 +51,7 @@ enum store_rc {
 	STORE_UNAVAILABLE,	/* the database cannot be reached now, or a
 				 * commit's outcome is unknown (the connection
 				 * was lost during it): retry later */
+	STORE_EXISTS,		/* store_create(): the key was there */
 	STORE_ERROR		/* anything else; see store_strerror() */
 };
 
@@ -101,15 +102,28 @@ int           store_readonly(const struct store *);
  * does every OSB_RELEASE_EVERY requests. */
 void          store_release(struct store *);
 
-/* A read transaction (write 0) sees one consistent snapshot; scope is
- * ignored.  A write transaction is serialised with every other of the same
- * scope (above): an instance id, or a key of the instances, bindings or
- * gone tables, whose part before the first '/' is the instance id. */
+/* store_begin()'s write: */
+#define STORE_READ	0
+#define STORE_WRITE	1	/* serialised per instance (above) */
+#define STORE_WRITE_KEY	2	/* serialised per key; see store_begin() */
+
+/* A read transaction (STORE_READ) sees one consistent snapshot; scope is
+ * ignored.  A write transaction (STORE_WRITE) is serialised with every
+ * other of the same scope (above): an instance id, or a key of the
+ * instances, bindings or gone tables, whose part before the first '/' is
+ * the instance id.  STORE_WRITE_KEY, for a new binding, whose requests
+ * should not wait for each other's: scope is a binding key
+ * "<instance_id>/<binding_id>", and the transaction is serialised with
+ * every STORE_WRITE of that instance and every STORE_WRITE_KEY of that
+ * key, but not with STORE_WRITE_KEY transactions of the instance's other
+ * keys.  It may read anything and write only that key (in any table);
+ * the instance's record it reads cannot change until it ends. */
 enum store_rc store_begin(struct store *, int write, const char *scope,
                   struct store_txn **out);
 /* STORE_OK only once the change is durable (LMDB: synced; PostgreSQL:
  * COMMIT returned with synchronous_commit on).  STORE_UNAVAILABLE when the
- * connection was lost during COMMIT: the outcome is unknown. */
+ * connection was lost during COMMIT: the outcome is unknown.  STORE_EXISTS:
+ * store_create() found its key, and nothing was changed. */
 enum store_rc store_commit(struct store_txn *);
 void          store_abort(struct store_txn *);
 
@@ -131,6 +145,17 @@ void          store_prefetch(struct store_txn *, enum store_table,
  * stores nothing).  A put's STORE_OK is final once the commit's is. */
 enum store_rc store_put(struct store_txn *, enum store_table, const char *key,
                   const char *val, size_t len);
+/* Create key in tb unless tb has it, and only then drop the same key of
+ * clear (T__COUNT: none): a new record that replaces its tombstone.  For a
+ * write transaction whose one change this is, so that a caller that meets
+ * an existing key needs no read first: STORE_EXISTS, from this call
+ * (LMDB) or from store_commit() (PostgreSQL sends it with the COMMIT, in
+ * one round trip), means nothing was changed and the transaction is to be
+ * ended; the caller then reads the existing record in a new one.  After
+ * STORE_OK here, write nothing else in the transaction. */
+enum store_rc store_create(struct store_txn *, enum store_table,
+                  const char *key, const char *val, size_t len,
+                  enum store_table clear);
 /* STORE_NOTFOUND when there was no such key. */
 enum store_rc store_del(struct store_txn *, enum store_table, const char *key);
 /* Delete key if there is one, without saying whether there was: for a

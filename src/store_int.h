@@ -34,6 +34,9 @@ struct store_ops {
 			    const char *);
 	enum store_rc	 (*put)(struct store_txn *, enum store_table,
 			    const char *, const char *, size_t);
+	enum store_rc	 (*create)(struct store_txn *, enum store_table,
+			    const char *, const char *, size_t,
+			    enum store_table);
 	enum store_rc	 (*del)(struct store_txn *, enum store_table,
 			    const char *);
 	enum store_rc	 (*drop)(struct store_txn *, enum store_table,

@@ -345,9 +345,10 @@ lmdb_get(struct store_txn *bt, enum store_table tb, const char *key,
 	return STORE_OK;
 }
 
+/* mdb_put() with flags (MDB_NOOVERWRITE: STORE_EXISTS when key is there). */
 static enum store_rc
-lmdb_put(struct store_txn *bt, enum store_table tb, const char *key,
-    const char *val, size_t len)
+put_flags(struct store_txn *bt, enum store_table tb, const char *key,
+    const char *val, size_t len, unsigned flags)
 {
 	struct lmdb_txn	*t = LT(bt);
 	struct lmdb	*st = LM(bt->st);
@@ -356,9 +357,16 @@ lmdb_put(struct store_txn *bt, enum store_table tb, const char *key,
 
 	v.mv_data = (void *)val;
 	v.mv_size = len;
-	if ((e = mdb_put(t->txn, st->dbi[tb], &k, &v, 0)) != 0)
-		return fail(st, "put", e);
+	if ((e = mdb_put(t->txn, st->dbi[tb], &k, &v, flags)) != 0)
+		return e == MDB_KEYEXIST ? STORE_EXISTS : fail(st, "put", e);
 	return STORE_OK;
+}
+
+static enum store_rc
+lmdb_put(struct store_txn *bt, enum store_table tb, const char *key,
+    const char *val, size_t len)
+{
+	return put_flags(bt, tb, key, val, len, 0);
 }
 
 static enum store_rc
@@ -380,6 +388,17 @@ lmdb_drop(struct store_txn *bt, enum store_table tb, const char *key)
 	enum store_rc rc = lmdb_del(bt, tb, key);
 
 	return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
+
+static enum store_rc
+lmdb_create(struct store_txn *bt, enum store_table tb, const char *key,
+    const char *val, size_t len, enum store_table clear)
+{
+	enum store_rc rc = put_flags(bt, tb, key, val, len, MDB_NOOVERWRITE);
+
+	if (rc == STORE_OK && clear < T__COUNT)
+		rc = lmdb_drop(bt, clear, key);
+	return rc;
 }
 
 static enum store_rc
@@ -461,6 +480,7 @@ static const struct store_ops lmdb_ops = {
 	.release = lmdb_release, .where = lmdb_where,
 	.strerror = lmdb_strerror, .begin = lmdb_begin,
 	.commit = lmdb_commit, .abort = lmdb_abort, .get = lmdb_get,
-	.put = lmdb_put, .del = lmdb_del, .drop = lmdb_drop,
+	.put = lmdb_put, .create = lmdb_create, .del = lmdb_del,
+	.drop = lmdb_drop,
 	.scan = lmdb_scan, .del_prefix = lmdb_del_prefix,
 };

@@ -16,7 +16,9 @@
  *   - a write transaction runs in READ COMMITTED and first takes
  *     transaction-scoped advisory locks: the store-wide lock shared and its
  *     scope's lock (a hash of the instance id) exclusive, or, without a
- *     scope, the store-wide lock exclusive.  Every decision about one
+ *     scope, the store-wide lock exclusive; STORE_WRITE_KEY takes the
+ *     instance's lock shared and the key's (a hash of the whole scope)
+ *     exclusive.  Every decision about one
  *     instance is thereby serialised across all workers of all hosts, as
  *     LMDB's single writer does on one host, and each statement after the
  *     lock sees everything the previous holder committed.  The locks are
@@ -41,9 +43,10 @@
  * string with target_session_attrs=read-write finds the new primary).
  * Statements are prepared on first use on each connection, and a
  * transaction's statements go out in libpq's pipeline mode, so that only
- * what the caller waits for costs a round trip: a provision is two (BEGIN,
- * the locks and the first get; the rest and COMMIT), a fetch one ("Pipeline
- * mode" below).
+ * what the caller waits for costs a round trip: a bind is two (BEGIN, the
+ * locks and the gets; the writes and COMMIT), a provision of a new id one
+ * (store_create() goes with the COMMIT), a fetch one ("Pipeline mode"
+ * below).
  *
  * The connection string may hold a password: no message of this file
  * quotes it (scrub()), and store_where() names host, port, database and
@@ -160,9 +163,9 @@ pq_load(char *err, size_t errlen)
 #define OSB_PG_LOCK_STORE	1	/* the store-wide lock */
 #define OSB_PG_LOCK_SCHEMA	2	/* creating the schema */
 
-enum stmt { S_GET, S_PUT, S_DEL, S_SCAN_ALL, S_SCAN_RANGE, S_SCAN_FROM,
+enum stmt { S_GET, S_PUT, S_CREATE, S_DEL, S_SCAN_ALL, S_SCAN_RANGE, S_SCAN_FROM,
 	S_DEL_RANGE, S_DEL_FROM, S_BEGIN_READ, S_BEGIN, S_LOCK_ALL,
-	S_LOCK_SCOPE, S_COMMIT, S_ROLLBACK, S__COUNT };
+	S_LOCK_SCOPE, S_LOCK_KEY, S_COMMIT, S_ROLLBACK, S__COUNT };
 
 /* Every statement, transaction control and locks included, is prepared
  * on its first use on a connection and sent in pipeline mode (below);
@@ -178,6 +181,15 @@ static const struct {
 	[S_PUT] = { "osb_put", "INSERT INTO osbroker_records (tbl, key, value) "
 	    "VALUES ($1, $2, $3) ON CONFLICT (tbl, key) DO UPDATE "
 	    "SET value = EXCLUDED.value", 3, "put" },
+	/* One statement, so that it can go with the COMMIT: the INSERT
+	 * unless the key is there, the DELETE of the same key of table $4
+	 * only if it inserted; the boolean says which. */
+	[S_CREATE] = { "osb_create", "WITH new AS (INSERT INTO "
+	    "osbroker_records (tbl, key, value) VALUES ($1, $2, $3) "
+	    "ON CONFLICT (tbl, key) DO NOTHING RETURNING key), "
+	    "cleared AS (DELETE FROM osbroker_records WHERE tbl = $4 AND "
+	    "key IN (SELECT key FROM new)) SELECT EXISTS (SELECT FROM new)", 4,
+	    "create" },
 	[S_DEL] = { "osb_del", "DELETE FROM osbroker_records "
 	    "WHERE tbl = $1 AND key = $2", 2, "del" },
 	[S_SCAN_ALL] = { "osb_scan_all", "SELECT key, value FROM "
@@ -204,6 +216,11 @@ static const struct {
 	[S_LOCK_SCOPE] = { "osb_lock_scope", "SELECT "
 	    "pg_advisory_xact_lock_shared($1::int4, $2::int4), "
 	    "pg_advisory_xact_lock($3::int8)", 3, "lock" },
+	/* $3: the instance's key, shared; $4: the binding key's. */
+	[S_LOCK_KEY] = { "osb_lock_key", "SELECT "
+	    "pg_advisory_xact_lock_shared($1::int4, $2::int4), "
+	    "pg_advisory_xact_lock_shared($3::int8), "
+	    "pg_advisory_xact_lock($4::int8)", 4, "lock" },
 	[S_COMMIT] = { "osb_commit", "COMMIT", 0, "commit" },
 	[S_ROLLBACK] = { "osb_rollback", "ROLLBACK", 0, "rollback" },
 };
@@ -220,6 +237,7 @@ struct pg {
 		unsigned char	 prepare; /* its preparation, not its run */
 		unsigned char	 prefetch; /* the get of pre */
 	}		 sent[OSB_PG_PIPELINE];	/* results not read yet */
+	int		 exists;	/* a create found its key */
 	int		 nsent;
 	int		 synced;	/* a Sync follows them */
 	struct {			/* store_prefetch() */
@@ -619,15 +637,16 @@ pg_close(struct store *s)
 	free(st);
 }
 
-/* 64-bit FNV-1a of the scope's instance id (up to a '/': store.h): its
- * advisory lock key.  Two scopes with the
- * same hash only wait for each other. */
+/* 64-bit FNV-1a of the scope's instance id (up to a '/': store.h), or of
+ * the whole scope when whole: its advisory lock key.  Two scopes with the
+ * same hash only wait for each other (an instance's and a binding key's
+ * too: a wait, or a deadlock the server ends with 40P01, a 503). */
 static long long
-scope_key(const char *scope)
+scope_key(const char *scope, int whole)
 {
 	uint64_t h = 14695981039346656037ULL;
 
-	for (; *scope != '\0' && *scope != '/'; scope++) {
+	for (; *scope != '\0' && (whole || *scope != '/'); scope++) {
 		h ^= (unsigned char)*scope;
 		h *= 1099511628211ULL;
 	}
@@ -751,6 +770,10 @@ collect_within(struct pg *st, PGresult **last, const char *what,
 				continue;
 			}
 		}
+		if (es == PGRES_TUPLES_OK && st->sent[i].s == S_CREATE &&
+		    !st->sent[i].prepare && PQntuples(r) == 1 &&
+		    PQgetlength(r, 0, 0) == 1 && PQgetvalue(r, 0, 0)[0] == 0)
+			st->exists = 1;	/* binary bool false: not inserted */
 		if (es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK) {
 			if (i == n - 1 && last != NULL && rc == STORE_OK)
 				*last = r;
@@ -871,8 +894,9 @@ pg_begin(struct store *s, int write, const char *scope,
 {
 	struct pg	*st = PG(s);
 	struct pg_txn	*t;
-	char		 cls[16], lock[16], key[24];
-	const char	*p[3] = { cls, lock, key };
+	char		 cls[16], lock[16], key[24], bkey[24];
+	const char	*p[4] = { cls, lock, key, bkey };
+	enum stmt	 ls = S_LOCK_ALL;
 	enum store_rc	 rc;
 
 	*out = NULL;
@@ -882,16 +906,20 @@ pg_begin(struct store *s, int write, const char *scope,
 		return STORE_ERROR;
 	snprintf(cls, sizeof(cls), "%d", OSB_PG_LOCK_CLASS);
 	snprintf(lock, sizeof(lock), "%d", OSB_PG_LOCK_STORE);
-	snprintf(key, sizeof(key), "%lld", scope != NULL ?
-	    scope_key(scope) : 0LL);
+	if (scope != NULL) {
+		ls = write == STORE_WRITE_KEY ? S_LOCK_KEY : S_LOCK_SCOPE;
+		snprintf(key, sizeof(key), "%lld", scope_key(scope, 0));
+		snprintf(bkey, sizeof(bkey), "%lld", scope_key(scope, 1));
+	}
 	/* Sent, not waited for: the transaction's first statement reads
 	 * their results (a failure to lock is that statement's). */
 	if (send_stmt(st, write ? S_BEGIN : S_BEGIN_READ, NULL, NULL, NULL,
-	    &rc) == -1 || (write && send_stmt(st, scope != NULL ?
-	    S_LOCK_SCOPE : S_LOCK_ALL, p, NULL, NULL, &rc) == -1)) {
+	    &rc) == -1 || (write && send_stmt(st, ls, p, NULL, NULL,
+	    &rc) == -1)) {
 		free(t);
 		return rc;
 	}
+	st->exists = 0;
 	t->base.st = s;
 	t->write = write;
 	*out = &t->base;
@@ -947,6 +975,8 @@ pg_commit(struct store_txn *bt)
 		return STORE_ERROR;
 	}
 	PQclear(r);
+	if (st->exists)		/* committed, having changed nothing */
+		return STORE_EXISTS;
 	if (st->unconfirmed) {
 		snprintf(msg, sizeof(msg), "committed on the primary, but no "
 		    "synchronous standby confirmed it within %d s, so its wait "
@@ -1085,6 +1115,30 @@ pg_put(struct store_txn *bt, enum store_table tb, const char *key,
 }
 
 static enum store_rc
+pg_create(struct store_txn *bt, enum store_table tb, const char *key,
+    const char *val, size_t len, enum store_table clear)
+{
+	struct pg	*st = PG(bt->st);
+	const char	*p[4] = { store_table_names[tb], key, val,
+	    clear < T__COUNT ? store_table_names[clear] : "" };
+	int		 lens[4] = { 0, 0, (int)len, 0 },
+			 fmts[4] = { 0, 0, 1, 0 };
+	enum store_rc	 rc;
+
+	forget(st);	/* a prefetched record may change */
+	if (len > OSB_PG_MAX_VALUE) {
+		set_err(st, "create", "record too large");
+		return STORE_FULL;
+	}
+	/* Sent, not waited for, as a put: whether it found the key is
+	 * known with the next statement's results, the COMMIT's at the
+	 * latest (st->exists, pg_commit()). */
+	if (send_stmt(st, S_CREATE, p, lens, fmts, &rc) == -1)
+		return rc;
+	return STORE_OK;
+}
+
+static enum store_rc
 pg_del(struct store_txn *bt, enum store_table tb, const char *key)
 {
 	struct pg	*st = PG(bt->st);
@@ -1200,6 +1254,7 @@ static const struct store_ops pg_ops = {
 	.strerror = pg_strerror, .begin = pg_begin,
 	.commit = pg_commit, .abort = pg_abort, .get = pg_get,
 	.fetch = pg_fetch, .prefetch = pg_prefetch,
-	.put = pg_put, .del = pg_del, .drop = pg_drop, .scan = pg_scan,
+	.put = pg_put, .create = pg_create, .del = pg_del, .drop = pg_drop,
+	.scan = pg_scan,
 	.del_prefix = pg_del_prefix,
 };

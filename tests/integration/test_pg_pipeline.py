@@ -15,9 +15,19 @@ in flight:
   - after every request the broker's session is idle, outside any
     transaction, and holds no advisory lock (a ROLLBACK sent and not yet
     read has still run);
+  - a provision creates its instance without reading first (INSERT ... ON
+    CONFLICT DO NOTHING sent with the COMMIT): a new id clears its id's
+    tombstone; an id that exists changes nothing, its tombstone (planted
+    here) included, and is answered 200 or 409 from a second transaction;
   - a bind answers from the binding fetched with its instance: the same
     binding again is 200 with the credentials of the first, and a rotation,
     which reads its predecessor in between, is 201;
+  - binds of one instance do not wait for each other (STORE_WRITE_KEY: the
+    instance's advisory lock shared, the binding key's exclusive), but do
+    wait for whoever holds the instance's lock exclusively (a deprovision,
+    an update), and for another transaction of the same binding key: shown
+    with locks an admin session takes on the same keys, on a second stack
+    of four workers;
   - a connection the server ends between two requests costs one 503 with
     Retry-After, then the worker connects again.
 
@@ -29,7 +39,10 @@ except as root, where `make check` installs it.
 """
 
 import os
+import subprocess
 import sys
+import threading
+import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -44,7 +57,9 @@ class Ctx:
     def __init__(self, tmp, pg):
         self.pg = pg
         self.role_pw = 'pgpw-' + uuid.uuid4().hex
+        self.tmp = tmp
         self.stack = ServeStack(tmp=tmp, workers=1, extra_env={})
+        self.extra_stacks = []
         self.c = None
         self.plan = None
         self.poison_iid = new_id('poison')
@@ -121,6 +136,34 @@ def t_serves_after(x):
     x.session_clean()
 
 
+def plant_tombstone(x, iid):
+    x.pg.admin("INSERT INTO osbroker_records (tbl, key, value) VALUES ('gone', '%s', "
+               "convert_to('{\"itest\":1}', 'UTF8'))" % iid, database=DB)
+
+
+def t_create(x):
+    iid = new_id()
+    plant_tombstone(x, iid)
+    expect(x.provision(iid), 201)
+    check(x.rows('instances', iid) == '1', 'the new instance is not stored')
+    check(x.rows('gone', iid) == '0', 'the new instance\'s tombstone was kept')
+    # An instance that exists: the create changes nothing.  (A tombstone
+    # beside a live instance cannot happen; planted to see it stay.)
+    plant_tombstone(x, iid)
+    before = x.pg.admin("SELECT encode(value, 'escape') FROM osbroker_records WHERE "
+                        "tbl = 'instances' AND key = '%s'" % iid, database=DB)
+    expect(x.provision(iid), 200)
+    r = x.c.put('/v2/service_instances/' + iid, {
+        'service_id': x.plan[0], 'plan_id': x.plan[1], 'organization_guid': 'org',
+        'space_guid': 'space', 'parameters': {'other': 1}})
+    expect(r, 409)
+    after = x.pg.admin("SELECT encode(value, 'escape') FROM osbroker_records WHERE "
+                       "tbl = 'instances' AND key = '%s'" % iid, database=DB)
+    check(before == after, 'a provision of an existing id changed its record')
+    check(x.rows('gone', iid) == '1', 'a provision of an existing id cleared a tombstone')
+    x.session_clean()
+
+
 def t_bind_refused(x):
     # The put is refused after the binding (prefetched) and the instance
     # were read in the transaction's first round trip.
@@ -154,6 +197,107 @@ def t_bind_again(x):
     x.session_clean()
 
 
+def lock_key(scope):
+    """src/store_pg.c scope_key(): 64-bit FNV-1a, as a signed bigint."""
+    h = 14695981039346656037
+    for b in scope.encode():
+        h = ((h ^ b) * 1099511628211) % (1 << 64)
+    return h - (1 << 64) if h >= 1 << 63 else h
+
+
+class LockHolder:
+    """An admin psql session that takes and releases session advisory
+    locks when told, and says when it has."""
+    def __init__(self, pg):
+        env = {'PATH': os.environ.get('PATH', '/usr/bin:/bin'), 'LANG': 'C.UTF-8'}
+        self.p = subprocess.Popen([os.path.join(pg.bindir, 'psql'), '-X', '-q', '-A', '-t',
+                                   '-h', pg.sockdir, '-p', str(pg.port), '-U', 'postgres',
+                                   '-d', DB], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True, env=env)
+
+    def do(self, sql):
+        self.p.stdin.write(sql + ';\n\\echo itest-done\n')
+        self.p.stdin.flush()
+        while True:
+            line = self.p.stdout.readline()
+            check(line != '', 'the admin psql session ended')
+            if line.strip() == 'itest-done':
+                return
+
+    def close(self):
+        self.p.stdin.close()
+        self.p.wait(timeout=10)
+
+
+class Pending:
+    """A request sent from a thread, to see whether it waits."""
+    def __init__(self, fn):
+        self.r = None
+        self.t = threading.Thread(target=self._run, args=(fn,), daemon=True)
+        self.t.start()
+
+    def _run(self, fn):
+        self.r = fn()
+
+    def waiting(self, seconds=1.0):
+        self.t.join(seconds)
+        return self.t.is_alive()
+
+    def result(self):
+        self.t.join(30)
+        check(not self.t.is_alive(), 'a request still waits after its lock was released')
+        return self.r
+
+
+def t_bind_locks(x):
+    tmp = os.path.join(x.tmp, 'locks')
+    os.makedirs(tmp, exist_ok=True)
+    stack = ServeStack(tmp=tmp, workers=4, extra_env={'OSBROKER_STORE': x.conninfo()})
+    x.extra_stacks.append(stack)
+    stack.start()
+    c = stack.client()
+    iid = new_id()
+    expect(c.put('/v2/service_instances/' + iid, {
+        'service_id': x.plan[0], 'plan_id': x.plan[1], 'organization_guid': 'org',
+        'space_guid': 'space'}), 201)
+
+    def bind(bid):
+        return lambda: c.put('/v2/service_instances/%s/service_bindings/%s' % (iid, bid),
+                             {'service_id': x.plan[0], 'plan_id': x.plan[1]})
+    h = LockHolder(x.pg)
+    try:
+        inst = lock_key(iid)
+        # The instance's lock held shared, as another bind does: a bind
+        # goes through.
+        h.do('SELECT pg_advisory_lock_shared(%d)' % inst)
+        expect(Pending(bind(new_id('b'))).result(), 201)
+        h.do('SELECT pg_advisory_unlock_shared(%d)' % inst)
+        # Held exclusively, as a deprovision does: a bind waits for it.
+        h.do('SELECT pg_advisory_lock(%d)' % inst)
+        waiting = Pending(bind(new_id('b')))
+        check(waiting.waiting(), 'a bind did not wait for the instance\'s exclusive lock: %s',
+              waiting.r and waiting.r.what())
+        h.do('SELECT pg_advisory_unlock(%d)' % inst)
+        expect(waiting.result(), 201)
+        # One binding key's lock held: its bind waits, another binding of
+        # the same instance does not.
+        held = new_id('b')
+        h.do('SELECT pg_advisory_lock(%d)' % lock_key('%s/%s' % (iid, held)))
+        waiting = Pending(bind(held))
+        check(waiting.waiting(), 'a bind did not wait for its binding key\'s lock: %s',
+              waiting.r and waiting.r.what())
+        other = Pending(bind(new_id('b')))
+        check(not other.waiting(8), 'a bind of another binding waited for the first one\'s lock')
+        expect(other.result(), 201)
+        h.do('SELECT pg_advisory_unlock(%d)' % lock_key('%s/%s' % (iid, held)))
+        expect(waiting.result(), 201)
+    finally:
+        h.close()
+        problems = stack.stop()
+    check(not problems, 'the second stack did not stop cleanly: %s', problems)
+    x.session_clean()
+
+
 def t_connection_ended(x):
     x.pg.admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '%s'"
                % ROLE)
@@ -184,14 +328,21 @@ def main():
                     'no COMMIT', t_put_refused, x)
             tap.run('the same worker serves on: provision, fetch, the same provision, '
                     'a missing instance', t_serves_after, x)
+            tap.run('a provision creates without a read: a new id clears its tombstone, '
+                    'an existing one changes nothing (200, 409)', t_create, x)
             tap.run('a bind whose put the server refuses: 5xx, nothing stored',
                     t_bind_refused, x)
             tap.run('a bind answered from the binding fetched with its instance; a '
                     'rotation reads its predecessor', t_bind_again, x)
+            tap.run('binds of one instance wait for its exclusive lock and their own key\'s, '
+                    'not for each other', t_bind_locks, x)
             tap.run('a connection the server ended: at most one 503, then served',
                     t_connection_ended, x)
             ok = True
     finally:
+        for extra in x.extra_stacks:
+            if extra.proc is not None:
+                extra.stop()
         if x.stack.proc is not None:
             problems = x.stack.stop()
             if problems:
@@ -204,6 +355,8 @@ def main():
                 print('# %s' % e)
     if ok:
         check_logs(tap, x.stack, [x.stack.password] + x.secrets)
+        for extra in x.extra_stacks:
+            check_logs(tap, extra, [extra.password] + x.secrets, prefix='four workers: ')
     rc = tap.done()
     finish_tmp([x.stack], rc == 0)
     return rc

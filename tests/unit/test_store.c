@@ -224,6 +224,64 @@ test_basic(void)
 	store_close(st);
 }
 
+/* store_create(): a new key is created and its tombstone cleared; an
+ * existing one is STORE_EXISTS with nothing changed, its tombstone kept. */
+static void
+test_create(void)
+{
+	struct store		*st;
+	struct store_txn	*t;
+	enum store_rc		 rc;
+	char			*v;
+
+	if (store_open(NULL, dir, 16 * 1024 * 1024, &st) != STORE_OK) {
+		CHECK(0, "store_open for create");
+		store_close(st);
+		return;
+	}
+	CHECK(put1(st, T_GONE, "c1", "{\"gone\":1}") == 0 &&
+	    put1(st, T_GONE, "c2", "{\"gone\":2}") == 0 &&
+	    put1(st, T_INSTANCES, "c2", "{\"old\":1}") == 0, "create: setup");
+	CHECK(store_begin(st, STORE_WRITE, "c1", &t) == STORE_OK &&
+	    store_create(t, T_INSTANCES, "c1", "{\"new\":1}", 9, T_GONE) ==
+	    STORE_OK && store_commit(t) == STORE_OK, "create a new key");
+	v = get(st, T_INSTANCES, "c1", &rc);
+	CHECK(v != NULL && strcmp(v, "{\"new\":1}") == 0, "created: stored");
+	free(v);
+	v = get(st, T_GONE, "c1", &rc);
+	CHECK(v == NULL && rc == STORE_NOTFOUND, "created: tombstone cleared");
+	free(v);
+
+	CHECK(store_begin(st, STORE_WRITE, "c2", &t) == STORE_OK,
+	    "begin for an existing key");
+	rc = store_create(t, T_INSTANCES, "c2", "{\"new\":2}", 9, T_GONE);
+	CHECK(rc == STORE_EXISTS, "create of an existing key: STORE_EXISTS");
+	store_abort(t);
+	v = get(st, T_INSTANCES, "c2", &rc);
+	CHECK(v != NULL && strcmp(v, "{\"old\":1}") == 0,
+	    "existing: the old record kept");
+	free(v);
+	v = get(st, T_GONE, "c2", &rc);
+	CHECK(v != NULL && strcmp(v, "{\"gone\":2}") == 0,
+	    "existing: its tombstone not cleared");
+	free(v);
+
+	CHECK(store_begin(st, STORE_WRITE, "c3", &t) == STORE_OK &&
+	    store_create(t, T_BINDINGS, "c3/b", "{}", 2, T__COUNT) == STORE_OK &&
+	    store_commit(t) == STORE_OK, "create with no table to clear");
+	v = get(st, T_BINDINGS, "c3/b", &rc);
+	CHECK(v != NULL && strcmp(v, "{}") == 0, "created without clearing");
+	free(v);
+	/* Leave the store as found, for the scans below. */
+	if (store_begin(st, STORE_WRITE, NULL, &t) == STORE_OK) {
+		(void)store_del_prefix(t, T_INSTANCES, "c", NULL);
+		(void)store_del_prefix(t, T_BINDINGS, "c", NULL);
+		(void)store_del_prefix(t, T_GONE, "c", NULL);
+		(void)store_commit(t);
+	}
+	store_close(st);
+}
+
 static void
 test_prefix(void)
 {
@@ -645,6 +703,7 @@ main(int argc, char *argv[])
 		return 2;
 	}
 	test_basic();
+	test_create();
 	test_prefix();
 	test_full();
 	test_grown();
