@@ -568,17 +568,30 @@ struct dupref {
 	size_t			 seq;
 };
 
+/* Order by group, then string (ASCII case folded when fold), then seq. */
 static int
-dupref_cmp(const void *a, const void *b)
+dupref_order(const struct dupref *x, const struct dupref *y, int fold)
 {
-	const struct dupref *x = a, *y = b;
 	int d;
 
 	if (x->group != y->group)
 		return x->group < y->group ? -1 : 1;
-	if ((d = strcmp(x->s, y->s)) != 0)
+	if ((d = fold ? strcasecmp(x->s, y->s) : strcmp(x->s, y->s)) != 0)
 		return d;
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int
+dupref_cmp(const void *a, const void *b)
+{
+	return dupref_order(a, b, 0);
+}
+
+/* Plan names: they are ASCII (cli_friendly()), so this folding is exact. */
+static int
+dupref_fold_cmp(const void *a, const void *b)
+{
+	return dupref_order(a, b, 1);
 }
 
 static int
@@ -586,20 +599,6 @@ dupref_same(const struct dupref *x, const struct dupref *y, int fold)
 {
 	return x->group == y->group &&
 	    (fold ? strcasecmp(x->s, y->s) : strcmp(x->s, y->s)) == 0;
-}
-
-/* ASCII case folded: plan names, which are ASCII (cli_friendly()). */
-static int
-dupref_fold_cmp(const void *a, const void *b)
-{
-	const struct dupref *x = a, *y = b;
-	int d;
-
-	if (x->group != y->group)
-		return x->group < y->group ? -1 : 1;
-	if ((d = strcasecmp(x->s, y->s)) != 0)
-		return d;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 /*

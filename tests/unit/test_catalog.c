@@ -6,6 +6,7 @@
  * expected line of an error is easy to see: BASE has 9 lines, the plan's
  * mapping continues at indent 4 and the service's at indent 2.
  */
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,17 +34,26 @@ load_text(const char *text, struct catalog **cat, struct catalog_error *err)
 	return catalog_load_buffer("t.yml", text, strlen(text), cat, err);
 }
 
+/* BASE + extra, to be freed. */
+static char *
+based(const char *extra)
+{
+	char *text;
+
+	if (asprintf(&text, "%s%s", BASE, extra) == -1)
+		abort();
+	return text;
+}
+
 /* Loads BASE + extra; must succeed.  Returns the catalog or NULL. */
 static struct catalog *
 accepts(const char *extra, const char *what)
 {
 	struct catalog_error err;
 	struct catalog *cat = NULL;
-	char *text;
+	char *text = based(extra);
 	int rc;
 
-	if (asprintf(&text, "%s%s", BASE, extra) == -1)
-		abort();
 	rc = load_text(text, &cat, &err);
 	CHECK(rc == 0, "accepts: %s", what);
 	if (rc != 0)
@@ -76,10 +86,8 @@ rejects_text(const char *text, int line, const char *needle, const char *what)
 static void
 rejects(const char *extra, int line, const char *needle, const char *what)
 {
-	char *text;
+	char *text = based(extra);
 
-	if (asprintf(&text, "%s%s", BASE, extra) == -1)
-		abort();
 	rejects_text(text, line, needle, what);
 	free(text);
 }
@@ -782,10 +790,8 @@ warns_text(const char *text, int line, const char *needle, int alone,
 static void
 warns(const char *extra, int line, const char *needle, const char *what)
 {
-	char *text;
+	char *text = based(extra);
 
-	if (asprintf(&text, "%s%s", BASE, extra) == -1)
-		abort();
 	warns_text(text, line, needle, 1, what);
 	free(text);
 }
@@ -811,12 +817,40 @@ quiet_text(const char *text, const char *what)
 static void
 quiet(const char *extra, const char *what)
 {
-	char *text;
+	char *text = based(extra);
 
-	if (asprintf(&text, "%s%s", BASE, extra) == -1)
-		abort();
 	quiet_text(text, what);
 	free(text);
+}
+
+static char *
+xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* asprintf(3) that cannot fail: the text, to be freed. */
+static char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (rc == -1)
+		abort();
+	return s;
+}
+
+/* warns() with extra made from fmt and one string. */
+static void
+warns_with(const char *fmt, const char *arg, int line, const char *needle,
+    const char *what)
+{
+	char *extra = xasprintf(fmt, arg);
+
+	warns(extra, line, needle, what);
+	free(extra);
 }
 
 static char *
@@ -837,27 +871,23 @@ test_platform_lengths(void)
 	char *s63 = repeat('a', 63), *s64 = repeat('a', 64), *text;
 
 	quiet("", "BASE");
-	if (asprintf(&text, "services:\n- id: %s\n  name: %s\n"
+	text = xasprintf("services:\n- id: %s\n  name: %s\n"
 	    "  description: d\n  bindable: true\n  plans:\n  - id: %s\n"
-	    "    name: %s\n    description: d\n", s63, s63, s63, s63) == -1)
-		abort();
+	    "    name: %s\n    description: d\n", s63, s63, s63, s63);
 	quiet_text(text, "63-byte ids and names");
 	free(text);
-	if (asprintf(&text, "%s  - id: %s\n    name: q\n    description: d\n",
-	    BASE, s64) == -1)
-		abort();
+	text = xasprintf("%s  - id: %s\n    name: q\n    description: d\n",
+	    BASE, s64);
 	warns_text(text, 10, "plan \"q\": \"id\" is 64 bytes; the Kubernetes "
 	    "service catalog refuses more than 63", 1, "plan id of 64 bytes");
 	free(text);
-	if (asprintf(&text, "%s  - id: plan-2\n    name: %s\n"
-	    "    description: d\n", BASE, s64) == -1)
-		abort();
+	text = xasprintf("%s  - id: plan-2\n    name: %s\n"
+	    "    description: d\n", BASE, s64);
 	warns_text(text, 11, "\"name\" is 64 bytes", 1, "plan name of 64 bytes");
 	free(text);
-	if (asprintf(&text, "services:\n- id: %s\n  name: %s\n"
+	text = xasprintf("services:\n- id: %s\n  name: %s\n"
 	    "  description: d\n  bindable: true\n  plans:\n  - id: p\n"
-	    "    name: p\n    description: d\n", s64, s64) == -1)
-		abort();
+	    "    name: p\n    description: d\n", s64, s64);
 	warns_text(text, 2, "service \"aaaa", 0, "service id of 64 bytes");
 	warns_text(text, 3, "\"name\" is 64 bytes", 0,
 	    "service name of 64 bytes");
@@ -876,12 +906,8 @@ test_platform_strings(void)
 	    "plan \"q\": \"id\" is only white space", "blank plan id");
 	warns("  - id: plan-2\n    name: q\n    description: \"  \"\n", 12,
 	    "\"description\" is only white space", "blank plan description");
-	if (asprintf(&text, "  - id: plan-2\n    name: q\n"
-	    "    description: %s\n", d) == -1)
-		abort();
-	warns(text, 12, "longer than 10000 characters",
-	    "description of 10001 characters");
-	free(text);
+	warns_with("  - id: plan-2\n    name: q\n    description: %s\n", d, 12,
+	    "longer than 10000 characters", "description of 10001 characters");
 	/* characters, not bytes: 5000 two-byte characters are fine */
 	text = malloc(64 + 10000);
 	if (text == NULL)
@@ -892,14 +918,10 @@ test_platform_strings(void)
 	strcat(text, "\n");
 	quiet(text, "10000 bytes of 5000 characters");
 	free(text);
-	if (asprintf(&text, "  tags: [%s]\n", t) == -1)
-		abort();
-	warns(text, 10, "\"tags\" are 2049 characters together",
-	    "tags over 2048 characters");
-	free(text);
+	warns_with("  tags: [%s]\n", t, 10, "\"tags\" are 2049 characters "
+	    "together", "tags over 2048 characters");
 	t[2048 - 3] = '\0';
-	if (asprintf(&text, "  tags: [%s, abc]\n", t) == -1)
-		abort();
+	text = xasprintf("  tags: [%s, abc]\n", t);
 	quiet(text, "tags of 2048 characters");
 	free(text);
 	free(d);
@@ -947,12 +969,9 @@ test_platform_plans(void)
 	    "plan names differing in case in two services");
 	warns("    maintenance_info: {version: 1.0.0, notes: x}\n", 10,
 	    "maintenance_info key \"notes\"", "maintenance_info extra key");
-	if (asprintf(&text, "    maintenance_info: {version: 1.0.0, "
-	    "description: %s}\n", big) == -1)
-		abort();
-	warns(text, 10, "maintenance_info is longer than 2000 characters",
+	warns_with("    maintenance_info: {version: 1.0.0, description: %s}\n",
+	    big, 10, "maintenance_info is longer than 2000 characters",
 	    "maintenance_info over 2000 characters as JSON");
-	free(text);
 	free(big);
 	warns("    schemas:\n      service_binding:\n        create:\n"
 	    "          parameters:\n            type: object\n", 14,
@@ -973,9 +992,8 @@ test_platform_plans(void)
 	for (i = 0; text != NULL && i < OSB_MAX_CATALOG_WARNINGS + 5; i++) {
 		char *more;
 
-		if (asprintf(&more, "%s  - {id: p%d, name: p%d, description: d,"
-		    " maximum_polling_duration: 1}\n", text, i, i) == -1)
-			abort();
+		more = xasprintf("%s  - {id: p%d, name: p%d, description: d,"
+		    " maximum_polling_duration: 1}\n", text, i, i);
 		free(text);
 		text = more;
 	}
