@@ -38,6 +38,9 @@ struct catalog {
 	size_t		 nsvcs;
 	struct catalog_plan *plans;	/* grouped by service, in file order */
 	size_t		 nplans;
+	struct catalog_error *warnings;	/* catalog_warnings() */
+	size_t		 nwarnings;
+	size_t		 allwarnings;
 };
 
 int
@@ -378,6 +381,25 @@ catalog_set_mtime(struct catalog *cat, time_t mtime)
 	cat->mtime = mtime;
 }
 
+void
+catalog_set_warnings(struct catalog *cat, struct catalog_error *w, size_t n,
+    size_t total)
+{
+	free(cat->warnings);
+	cat->warnings = w;
+	cat->nwarnings = n;
+	cat->allwarnings = total;
+}
+
+const struct catalog_error *
+catalog_warnings(const struct catalog *cat, size_t *n, size_t *total)
+{
+	*n = cat->nwarnings;
+	if (total != NULL)
+		*total = cat->allwarnings;
+	return cat->warnings;
+}
+
 const cJSON *
 catalog_doc(const struct catalog *cat)
 {
@@ -405,6 +427,7 @@ catalog_free(struct catalog *cat)
 	for (i = 0; i < cat->nplans; i++)
 		plancfg_free((struct plancfg *)cat->plans[i].cfg);
 	free(cat->plans);
+	free(cat->warnings);
 	free(cat);
 }
 

@@ -76,6 +76,15 @@ int  catalog_load_buffer(const char *name, const char *data, size_t len,
 
 void catalog_free(struct catalog *);
 
+/* What Cloud Foundry's Cloud Controller or the Kubernetes service catalog
+ * would refuse when the broker is registered, though the spec allows it
+ * (osbroker-catalog(5), "Platform checks"): each with its place, as
+ * errors are.  *n are kept (at most OSB_MAX_CATALOG_WARNINGS), *total were
+ * found (total may be NULL).  None for a catalog read back from its
+ * compiled form (catcache.h): the check ran when it was compiled. */
+const struct catalog_error *catalog_warnings(const struct catalog *,
+         size_t *n, size_t *total);
+
 /* The served document {"services":[...]}, rendered once at load (unformatted). */
 const char *catalog_json(const struct catalog *, size_t *len);
 

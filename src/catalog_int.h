@@ -86,5 +86,9 @@ void	catalog_parts_free(struct catalog_parts *);
 const cJSON *catalog_doc(const struct catalog *);
 const struct catalog_plan *catalog_plans(const struct catalog *, size_t *n);
 void	catalog_set_mtime(struct catalog *, time_t mtime);
+/* Hand the catalog the n warnings kept (malloc'd; it frees them) of the
+ * total found. */
+void	catalog_set_warnings(struct catalog *, struct catalog_error *, size_t n,
+	    size_t total);
 
 #endif

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <yaml.h>
 
@@ -43,6 +44,9 @@ struct loader {
 	size_t			 len;
 	yaml_document_t		 doc;
 	int			 have_doc;
+	struct catalog_error	*warn;		/* platform_checks(): kept */
+	size_t			 nwarn;
+	size_t			 allwarn;	/* found */
 };
 
 enum stype { ST_STRING, ST_NULL, ST_BOOL, ST_INT, ST_FLOAT, ST_BADNUM };
@@ -564,39 +568,67 @@ struct dupref {
 	size_t			 seq;
 };
 
+/* Order by group, then string (ASCII case folded when fold), then seq. */
 static int
-dupref_cmp(const void *a, const void *b)
+dupref_order(const struct dupref *x, const struct dupref *y, int fold)
 {
-	const struct dupref *x = a, *y = b;
 	int d;
 
 	if (x->group != y->group)
 		return x->group < y->group ? -1 : 1;
-	if ((d = strcmp(x->s, y->s)) != 0)
+	if ((d = fold ? strcasecmp(x->s, y->s) : strcmp(x->s, y->s)) != 0)
 		return d;
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+static int
+dupref_cmp(const void *a, const void *b)
+{
+	return dupref_order(a, b, 0);
+}
+
+/* Plan names: they are ASCII (cli_friendly()), so this folding is exact. */
+static int
+dupref_fold_cmp(const void *a, const void *b)
+{
+	return dupref_order(a, b, 1);
+}
+
+static int
+dupref_same(const struct dupref *x, const struct dupref *y, int fold)
+{
+	return x->group == y->group &&
+	    (fold ? strcasecmp(x->s, y->s) : strcmp(x->s, y->s)) == 0;
+}
+
 /*
- * Report the second use that comes first in the file.  Sorting keeps this
- * O(n log n): a hostile file may hold 100k keys.  Frees r.
+ * Sort r and return the second use that comes first in the file (its
+ * first use is just before it), or NULL.  Sorting keeps this O(n log n):
+ * a hostile file may hold 100k keys.
  */
+static const struct dupref *
+find_duplicate(struct dupref *r, size_t n, int fold)
+{
+	const struct dupref *dup = NULL;
+	size_t i;
+
+	qsort(r, n, sizeof(*r), fold ? dupref_fold_cmp : dupref_cmp);
+	for (i = 1; i < n; i++)
+		if (dupref_same(&r[i - 1], &r[i], fold) &&
+		    (i < 2 || !dupref_same(&r[i - 2], &r[i], fold)) &&
+		    (dup == NULL || r[i].seq < dup->seq))
+			dup = &r[i];
+	return dup;
+}
+
+/* Report the second use that comes first in the file.  Frees r. */
 static int
 report_duplicate(struct loader *c, struct dupref *r, size_t n,
     const char *what)
 {
-	const struct dupref *dup = NULL;
-	size_t i;
+	const struct dupref *dup = find_duplicate(r, n, 0);
 	int rc = 0;
 
-	qsort(r, n, sizeof(*r), dupref_cmp);
-	for (i = 1; i < n; i++)
-		if (r[i - 1].group == r[i].group &&
-		    strcmp(r[i - 1].s, r[i].s) == 0 &&
-		    (i < 2 || r[i - 2].group != r[i].group ||
-		    strcmp(r[i - 2].s, r[i].s) != 0) &&
-		    (dup == NULL || r[i].seq < dup->seq))
-			dup = &r[i];
 	if (dup != NULL)
 		rc = catalog_fail(c->p.err, &dup->mark, "duplicate %s \"%.64s\" "
 		    "(first at line %zu)", what, dup->s, dup[-1].mark.line + 1);
@@ -1288,6 +1320,392 @@ check_unique_all(struct loader *c)
 	return 0;
 }
 
+/*
+ * ---- What the platforms refuse at registration: warnings. ----
+ *
+ * Cloud Foundry's Cloud Controller (cloudfoundry/cloud_controller_ng) and
+ * the Kubernetes service catalog (kubernetes-sigs/service-catalog) refuse
+ * some catalogs the spec allows.  These checks warn about them, each with
+ * its place; `osbroker --check-catalog --strict` makes them errors.  Each
+ * rule names the file of the platform that has it; osbroker-catalog(5),
+ * "PLATFORM CHECKS", lists them.  What the spec demands too (unique ids and
+ * names, non-empty strings, booleans, semver, no external $ref, 64 kB per
+ * schema) is an error above and not repeated here.  They run on a catalog
+ * that passed every check above, so the nodes have the types the tables say.
+ */
+
+/* service-catalog pkg/apis/servicecatalog/validation/serviceclass.go and
+ * serviceplan.go: guidMaxLength, commonServiceClassNameMaxLength and
+ * commonServicePlanNameMaxLength; Go's len(), so bytes. */
+#define K8S_MAX_NAME		63
+/* cloud_controller_ng lib/services/service_brokers/v2/
+ * catalog_validation_helper.rb: validate_description!, validate_tags! (the
+ * tags joined) and, from catalog_plan.rb, validate_length_as_json! of
+ * maintenance_info; Ruby's String#length, so characters. */
+#define CF_MAX_DESCRIPTION	10000
+#define CF_MAX_TAGS		2048
+#define CF_MAX_MAINT_JSON	2000
+/* cloud_controller_ng config/cloud_controller.yml:
+ * broker_client_default_async_poll_interval_seconds. */
+#define CF_POLL_INTERVAL	60
+
+static void
+warn(struct loader *c, const yaml_mark_t *m, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Keep the first OSB_MAX_CATALOG_WARNINGS, count them all (also when the
+ * memory for them cannot be had: --strict still refuses). */
+static void
+warn(struct loader *c, const yaml_mark_t *m, const char *fmt, ...)
+{
+	struct catalog_error *w;
+	struct catalog_mark at = mark_of(m);
+	va_list ap;
+
+	c->allwarn++;
+	if (c->nwarn == OSB_MAX_CATALOG_WARNINGS || (c->warn == NULL &&
+	    (c->warn = calloc(OSB_MAX_CATALOG_WARNINGS,
+	    sizeof(*c->warn))) == NULL))
+		return;
+	w = &c->warn[c->nwarn++];
+	memcpy(w->file, c->p.err->file, sizeof(w->file));
+	va_start(ap, fmt);
+	catalog_vfail(w, &at, fmt, ap);
+	va_end(ap);
+}
+
+/* The value of a field of spec in map, under either spelling, or NULL. */
+static const yaml_node_t *
+field_node(struct loader *c, const yaml_node_t *map,
+    const struct objspec *spec, const char *name)
+{
+	const yaml_node_pair_t *p;
+	const struct field *f;
+	size_t i;
+
+	if (map == NULL || map->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (p = map->data.mapping.pairs.start;
+	    p < map->data.mapping.pairs.top; p++)
+		if ((f = find_field(spec, sval(node_at(c, p->key)), &i)) !=
+		    NULL && strcmp(f->name, name) == 0)
+			return node_at(c, p->value);
+	return NULL;
+}
+
+/* Characters of valid UTF-8 (libyaml checked it): lead bytes. */
+static size_t
+utf8_chars(const char *s, size_t len)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+/* cloud_controller_ng catalog_validation_helper.rb is_blank_str?: no
+ * character outside [[:space:]].  ASCII white space is checked here. */
+static int
+is_blank(const yaml_node_t *n)
+{
+	const char *s = sval(n);
+
+	return s[strspn(s, " \t\n\v\f\r")] == '\0';
+}
+
+/* id, name and description, which every offering and plan has. */
+static void
+warn_strings(struct loader *c, const yaml_node_t *obj,
+    const struct objspec *spec, const char *label)
+{
+	static const char *const lim[] = { "id", "name", NULL };
+	static const char *const req[] = { "id", "description", NULL };
+	const yaml_node_t *v;
+	size_t i;
+
+	/* service-catalog validation/serviceclass.go validateExternalID and
+	 * validateCommonServiceClassName, serviceplan.go
+	 * validateCommonServicePlanName. */
+	for (i = 0; lim[i] != NULL; i++)
+		if ((v = field_node(c, obj, spec, lim[i])) != NULL &&
+		    v->data.scalar.length > K8S_MAX_NAME)
+			warn(c, &v->start_mark, "%s: \"%s\" is %zu bytes; the "
+			    "Kubernetes service catalog refuses more than %d",
+			    label, lim[i], v->data.scalar.length, K8S_MAX_NAME);
+	/* catalog_service.rb, catalog_plan.rb: validate_string!(required)
+	 * of id and description.  (A name cannot be blank: cli_friendly.) */
+	for (i = 0; req[i] != NULL; i++)
+		if ((v = field_node(c, obj, spec, req[i])) != NULL &&
+		    is_blank(v))
+			warn(c, &v->start_mark, "%s: \"%s\" is only white space; "
+			    "Cloud Foundry refuses it as missing", label,
+			    req[i]);
+	/* catalog_validation_helper.rb validate_description! */
+	if ((v = field_node(c, obj, spec, "description")) != NULL &&
+	    utf8_chars(sval(v), v->data.scalar.length) > CF_MAX_DESCRIPTION)
+		warn(c, &v->start_mark, "%s: \"description\" is longer than "
+		    "%d characters; Cloud Foundry refuses it", label,
+		    CF_MAX_DESCRIPTION);
+}
+
+/* catalog_service.rb validate_dashboard_client_attributes!: id, secret
+ * and redirect_uri, all three required (the spec: redirect_uri optional). */
+static void
+warn_dashboard(struct loader *c, const yaml_node_t *d, const char *label)
+{
+	static const char *const req[] = { "id", "secret", "redirect_uri",
+	    NULL };
+	const yaml_node_t *v;
+	size_t i;
+
+	for (i = 0; req[i] != NULL; i++) {
+		v = field_node(c, d, &dash_spec, req[i]);
+		if (v == NULL)
+			warn(c, &d->start_mark, "%s: dashboard_client has no "
+			    "\"%s\"; Cloud Foundry requires it", label, req[i]);
+		else if (is_blank(v))
+			warn(c, &v->start_mark, "%s: dashboard_client \"%s\" "
+			    "is blank; Cloud Foundry refuses it as missing",
+			    label, req[i]);
+	}
+}
+
+static void
+warn_service(struct loader *c, const yaml_node_t *svc, const char *label)
+{
+	const yaml_node_item_t *i;
+	const yaml_node_t *v, *item;
+	size_t n = 0;
+
+	warn_strings(c, svc, &service_spec, label);
+	/* catalog_validation_helper.rb validate_tags!: tags.join.length */
+	if ((v = field_node(c, svc, &service_spec, "tags")) != NULL) {
+		for (i = v->data.sequence.items.start;
+		    i < v->data.sequence.items.top; i++) {
+			item = node_at(c, *i);
+			n += utf8_chars(sval(item), item->data.scalar.length);
+		}
+		if (n > CF_MAX_TAGS)
+			warn(c, &v->start_mark, "%s: \"tags\" are %zu "
+			    "characters together; Cloud Foundry refuses more "
+			    "than %d", label, n, CF_MAX_TAGS);
+	}
+	/* catalog_service.rb validate_metadata!: metadata.shareable */
+	if ((v = field_node(c, svc, &service_spec, "metadata")) != NULL)
+		v = map_get(c, v, "shareable");
+	if (v != NULL && (v->type != YAML_SCALAR_NODE ||
+	    scalar_type(v, NULL) != ST_BOOL))
+		warn(c, &v->start_mark, "%s: metadata \"shareable\" is not "
+		    "true or false; Cloud Foundry refuses it", label);
+	if ((v = field_node(c, svc, &service_spec, "dashboard_client")) !=
+	    NULL)
+		warn_dashboard(c, v, label);
+}
+
+/* catalog_plan.rb validate_maintenance_info!: only version and
+ * description, and at most 2000 characters as JSON. */
+static void
+warn_maintenance(struct loader *c, const yaml_node_t *mi, const cJSON *json,
+    const char *label)
+{
+	const yaml_node_pair_t *p;
+	const yaml_node_t *k;
+	char *text;
+
+	for (p = mi->data.mapping.pairs.start;
+	    p < mi->data.mapping.pairs.top; p++) {
+		k = node_at(c, p->key);
+		if (strcmp(sval(k), "version") != 0 &&
+		    strcmp(sval(k), "description") != 0)
+			warn(c, &k->start_mark, "%s: maintenance_info key "
+			    "\"%.64s\": Cloud Foundry allows only version and "
+			    "description", label, sval(k));
+	}
+	if ((text = cJSON_PrintUnformatted(json)) == NULL)
+		return;
+	if (utf8_chars(text, strlen(text)) > CF_MAX_MAINT_JSON)
+		warn(c, &mi->start_mark, "%s: maintenance_info is longer than "
+		    "%d characters as JSON; Cloud Foundry refuses it", label,
+		    CF_MAX_MAINT_JSON);
+	cJSON_free(text);
+}
+
+/* lib/services/service_brokers/v2/schema.rb validate_metaschema_provided:
+ * "Schema must have $schema key". */
+static void
+warn_schemas(struct loader *c, const yaml_node_t *schemas, const char *label)
+{
+	static const struct {
+		const char		*group, *action;
+		const struct objspec	*spec;
+	} where[] = {
+		{ "service_instance", "create", &si_spec },
+		{ "service_instance", "update", &si_spec },
+		{ "service_binding", "create", &sb_spec },
+	};
+	const yaml_node_t *v;
+	size_t i;
+
+	for (i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
+		v = field_node(c, field_node(c, field_node(c, schemas,
+		    &schemas_spec, where[i].group), where[i].spec,
+		    where[i].action), &params_spec, "parameters");
+		if (v != NULL && map_get(c, v, "$schema") == NULL)
+			warn(c, &v->start_mark, "%s: schema %s.%s.parameters "
+			    "has no \"$schema\"; Cloud Foundry refuses it",
+			    label, where[i].group, where[i].action);
+	}
+}
+
+/*
+ * The deadline Cloud Foundry can keep.  It polls last_operation once right
+ * after the 202, then waits at least its poll interval (Retry-After can
+ * only lengthen it), and gives up instead of polling when the next poll
+ * would come after the plan's maximum_polling_duration from the start:
+ * app/jobs/reoccurring_job.rb (next_enqueue_would_exceed_maximum_duration?,
+ * polling_interval_seconds= clamps to the default) and, for the v2 API,
+ * app/jobs/v2/services/asynchronous_operations.rb (which also rounds the
+ * duration down to whole minutes).  Under one interval no second poll is
+ * ever made; two intervals let the second poll land before the deadline
+ * even when the first came up to an interval late.  The Kubernetes
+ * service catalog ignores the field and polls after 1 s, doubling to
+ * 20 min (pkg/controller/controller.go pollingStartInterval,
+ * cmd/controller-manager/app/options/options.go
+ * defaultOperationPollingMaximumBackoffDuration): no bound from it.
+ */
+static void
+warn_polling(struct loader *c, const yaml_node_t *v, const char *label)
+{
+	double d = 0;
+
+	(void)scalar_type(v, &d);
+	if (d < 2 * CF_POLL_INTERVAL)
+		warn(c, &v->start_mark, "%s: maximum_polling_duration %.0f is "
+		    "under %d: Cloud Foundry polls again only %d s after its "
+		    "first poll, and never past this deadline", label, d,
+		    2 * CF_POLL_INTERVAL, CF_POLL_INTERVAL);
+}
+
+static void
+warn_plan(struct loader *c, const yaml_node_t *plan, const cJSON *json,
+    const char *label)
+{
+	const yaml_node_t *v;
+
+	warn_strings(c, plan, &plan_spec, label);
+	if ((v = field_node(c, plan, &plan_spec, "maximum_polling_duration")) !=
+	    NULL)
+		warn_polling(c, v, label);
+	if ((v = field_node(c, plan, &plan_spec, "maintenance_info")) != NULL)
+		warn_maintenance(c, v, cJSON_GetObjectItemCaseSensitive(json,
+		    "maintenance_info"), label);
+	if ((v = field_node(c, plan, &plan_spec, "schemas")) != NULL)
+		warn_schemas(c, v, label);
+}
+
+/*
+ * Among the values of field in the mappings of seq (a sequence), the
+ * second use that comes first, compared as fold says, or NULL.  *r holds
+ * the references afterwards (the caller frees it).
+ */
+static const struct dupref *
+dup_among(struct loader *c, const yaml_node_t *seq,
+    const struct objspec *spec, const char *map, const struct objspec *sub,
+    const char *field, int fold, struct dupref **r)
+{
+	const yaml_node_item_t *i;
+	const yaml_node_t *v;
+	size_t n = 0;
+
+	*r = calloc(seq->data.sequence.items.top - seq->data.sequence.items.start
+	    + 1, sizeof(**r));
+	if (*r == NULL)
+		return NULL;
+	for (i = seq->data.sequence.items.start;
+	    i < seq->data.sequence.items.top; i++) {
+		v = node_at(c, *i);
+		if (map != NULL)
+			v = field_node(c, v, spec, map);
+		if ((v = field_node(c, v, map != NULL ? sub : spec, field)) ==
+		    NULL)
+			continue;
+		(*r)[n].s = sval(v);
+		(*r)[n].mark = mark_of(&v->start_mark);
+		(*r)[n].seq = n;
+		n++;
+	}
+	return n < 2 ? NULL : find_duplicate(*r, n, fold);
+}
+
+static void
+warn_plans(struct loader *c, const yaml_node_t *svc, size_t si,
+    const char *label)
+{
+	const yaml_node_t *plans = field_node(c, svc, &service_spec, "plans");
+	const struct catalog_rec *s = &c->p.svcs.v[si];
+	const yaml_node_item_t *i;
+	const struct dupref *dup;
+	struct dupref *r;
+	char sub[CATALOG_LABEL];
+	size_t k;
+
+	for (i = plans->data.sequence.items.start, k = 0;
+	    i < plans->data.sequence.items.top; i++, k++) {
+		make_label(c, node_at(c, *i), "plan", k, sub, sizeof(sub));
+		warn_plan(c, node_at(c, *i), c->p.plans.v[s->first + k].json,
+		    sub);
+	}
+	/* app/models/services/service_plan.rb around_save: the database's
+	 * unique index svc_plan_svc_id_name_index is on a case-insensitive
+	 * name (CIText), so "Small" and "small" collide. */
+	if ((dup = dup_among(c, plans, &plan_spec, NULL, NULL, "name", 1,
+	    &r)) != NULL) {
+		yaml_mark_t m = { 0, dup->mark.line, dup->mark.column };
+
+		warn(c, &m, "%s: plan names \"%.64s\" and \"%.64s\" (line %zu) "
+		    "differ only in case; Cloud Foundry refuses them", label,
+		    dup->s, dup[-1].s, dup[-1].mark.line + 1);
+	}
+	free(r);
+}
+
+static int
+platform_checks(struct loader *c)
+{
+	const yaml_node_t *root = yaml_document_get_root_node(&c->doc);
+	const yaml_node_t *svcs = field_node(c, root, &top_spec, "services");
+	const yaml_node_item_t *i;
+	const struct dupref *dup;
+	struct dupref *r;
+	char label[CATALOG_LABEL];
+	size_t k;
+
+	/* lib/services/service_brokers/v2/catalog.rb validate_services */
+	if (svcs->data.sequence.items.top == svcs->data.sequence.items.start)
+		warn(c, &svcs->start_mark, "no services; Cloud Foundry refuses "
+		    "a catalog without one");
+	for (i = svcs->data.sequence.items.start, k = 0;
+	    i < svcs->data.sequence.items.top; i++, k++) {
+		make_label(c, node_at(c, *i), "service", k, label,
+		    sizeof(label));
+		warn_service(c, node_at(c, *i), label);
+		warn_plans(c, node_at(c, *i), k, label);
+	}
+	/* catalog.rb validate_all_service_dashboard_clients_are_unique */
+	if ((dup = dup_among(c, svcs, &service_spec, "dashboard_client",
+	    &dash_spec, "id", 0, &r)) != NULL) {
+		yaml_mark_t m = { 0, dup->mark.line, dup->mark.column };
+
+		warn(c, &m, "dashboard_client id \"%.64s\" is also the one at "
+		    "line %zu; Cloud Foundry refuses it", dup->s,
+		    dup[-1].mark.line + 1);
+	}
+	free(r);
+	return 0;
+}
+
 int
 catalog_load_buffer(const char *name, const char *data, size_t len,
     struct catalog **out, struct catalog_error *err)
@@ -1310,10 +1728,14 @@ catalog_load_buffer(const char *name, const char *data, size_t len,
 	if (scan_events(&c) == -1 || load_document(&c) == -1)
 		goto out;
 	if (convert_root(&c, &root) == -1 || check_unique_all(&c) == -1 ||
+	    platform_checks(&c) == -1 ||
 	    catalog_assemble(&c.p, &root, out) == -1)
 		goto out;
+	catalog_set_warnings(*out, c.warn, c.nwarn, c.allwarn);
+	c.warn = NULL;
 	rc = 0;
 out:
+	free(c.warn);
 	cJSON_Delete(root);
 	if (c.have_doc)
 		yaml_document_delete(&c.doc);

@@ -96,6 +96,8 @@
 #define OSB_MAX_CATALOG_DEPTH   64           /* nested mappings and sequences */
 #define OSB_MAX_CATALOG_ID_LEN  255          /* ids and names; spec: at most
                                                 255 characters recommended */
+#define OSB_MAX_CATALOG_WARNINGS 100         /* platform warnings kept per
+                                                load (the rest are counted) */
 #define OSB_MAX_SCHEMA_LEN      65536        /* spec: a schema is at most
                                                 64 kB as JSON */
 #define OSB_MAX_HOOK_PATH       1024         /* osbroker: hooks.<action> */

@@ -4,7 +4,10 @@
  *
  *   osbroker                    FastCGI responder (under spawn-fcgi) or, when
  *                               started by a web server as CGI, one request
- *   osbroker --check-catalog F  validate a catalog file and exit
+ *   osbroker --check-catalog [--strict] F
+ *                               validate a catalog file and exit; warn of
+ *                               what the platforms would refuse (--strict:
+ *                               refuse it too)
  *   osbroker --hash-password    read a password on stdin, print its hash
  *   osbroker --verify           check the state store (OSBROKER_STATE_DIR)
  *   osbroker --export FILE      write the whole store to FILE ("-": standard
@@ -30,13 +33,20 @@
 #include "server.h"
 #include "xport.h"
 
+/*
+ * Errors as file:line:col: message; warnings (what the platforms would
+ * refuse at registration, catalog.h) as file:line:col: warning: message.
+ * Exit 0 when the broker would serve the catalog (warnings too, unless
+ * strict), else 1.
+ */
 static int
-check_catalog(const char *path)
+check_catalog(const char *path, int strict)
 {
+	const struct catalog_error *w;
 	struct catalog		*c;
 	struct catalog_error	 ce;
 	cJSON			*doc, *s;
-	size_t			 len;
+	size_t			 len, i, nw, total;
 	int			 nserv = 0, nplan = 0;
 
 	if (catalog_load(path, &c, &ce) == -1) {
@@ -47,14 +57,30 @@ check_catalog(const char *path)
 			fprintf(stderr, "%s: %s\n", ce.file, ce.message);
 		return 1;
 	}
+	w = catalog_warnings(c, &nw, &total);
+	for (i = 0; i < nw; i++)
+		fprintf(stderr, "%s:%d:%d: warning: %s\n", w[i].file,
+		    w[i].line, w[i].column, w[i].message);
+	if (total > nw)
+		fprintf(stderr, "%s: warning: %zu more not shown\n", path,
+		    total - nw);
 	doc = cJSON_Parse(catalog_json(c, &len));
 	cJSON_ArrayForEach(s, cJSON_GetObjectItem(doc, "services")) {
 		nserv++;
 		nplan += cJSON_GetArraySize(cJSON_GetObjectItem(s, "plans"));
 	}
-	printf("%s: ok (%d services, %d plans)\n", path, nserv, nplan);
 	cJSON_Delete(doc);
 	catalog_free(c);
+	if (strict && total > 0) {
+		fprintf(stderr, "%s: refused (--strict): %zu warning%s\n", path,
+		    total, total == 1 ? "" : "s");
+		return 1;
+	}
+	if (total > 0)
+		printf("%s: ok (%d services, %d plans; %zu warning%s)\n", path,
+		    nserv, nplan, total, total == 1 ? "" : "s");
+	else
+		printf("%s: ok (%d services, %d plans)\n", path, nserv, nplan);
 	return 0;
 }
 
@@ -203,7 +229,7 @@ import_store(const char *path)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: osbroker [--check-catalog FILE | "
+	fprintf(stderr, "usage: osbroker [--check-catalog [--strict] FILE | "
 	    "--hash-password | --verify | --check-store | --export FILE | "
 	    "--import FILE | --version]\n");
 }
@@ -217,7 +243,10 @@ main(int argc, char *argv[])
 
 	log_init("osbroker");
 	if (argc == 3 && strcmp(argv[1], "--check-catalog") == 0)
-		return check_catalog(argv[2]);
+		return check_catalog(argv[2], 0);
+	if (argc == 4 && strcmp(argv[1], "--check-catalog") == 0 &&
+	    strcmp(argv[2], "--strict") == 0)
+		return check_catalog(argv[3], 1);
 	if (argc == 2 && strcmp(argv[1], "--hash-password") == 0)
 		return hash_password();
 	if (argc == 2 && strcmp(argv[1], "--verify") == 0)

@@ -41,6 +41,25 @@ format_catalog_error(const struct catalog_error *ce, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", ce->file, ce->message);
 }
 
+/*
+ * What the platforms would refuse at registration (catalog.h): logged when
+ * catalog.yml itself was read, so once per edit, not again by the processes
+ * that then read the compiled copy.
+ */
+static void
+log_catalog_warnings(const struct catalog *cat)
+{
+	const struct catalog_error *w;
+	size_t i, n, total;
+
+	w = catalog_warnings(cat, &n, &total);
+	for (i = 0; i < n; i++)
+		log_msg("catalog %s:%d:%d: warning: %s", w[i].file, w[i].line,
+		    w[i].column, w[i].message);
+	if (total > n)
+		log_msg("catalog: %zu more warnings not shown", total - n);
+}
+
 int
 server_open(struct server *b, char *err, size_t errlen)
 {
@@ -84,6 +103,7 @@ server_open(struct server *b, char *err, size_t errlen)
 		format_catalog_error(&ce, err, errlen);
 		return -1;
 	}
+	log_catalog_warnings(b->catalog);
 	if ((b->auth = auth_load(b->cfg.credentials_path, err, errlen)) == NULL)
 		return -1;
 #ifdef OSB_BENCH_NO_AUTH
@@ -136,6 +156,7 @@ catalog_refresh(struct server *b)
 	catalog_free(b->catalog);
 	b->catalog = n;
 	log_msg("catalog reloaded from %s", b->cfg.catalog_path);
+	log_catalog_warnings(n);
 }
 
 /* OSBROKER_MAX_ID_LEN: route_match() allows the most ids can be. */

@@ -16,6 +16,7 @@ import contextlib
 import email.utils
 import json
 import os
+import re
 import threading
 import time
 import uuid
@@ -1303,7 +1304,7 @@ def t_catalog_reload(x):
     extra_id = str(uuid.uuid4())
     edited = original.replace(
         '  - id: ', '  - id: %s\n    name: extra\n    description: Added while serving\n'
-        '  - id: ' % extra_id, 1).replace('Integration test database', 'Integration test database (edited)')
+        '    maximum_polling_duration: 30\n  - id: ' % extra_id, 1).replace('Integration test database', 'Integration test database (edited)')
     try:
         _write_catalog(path, edited, 5)
 
@@ -1313,6 +1314,13 @@ def t_catalog_reload(x):
         after = wait_for(seen, 20, 'the edited catalog to be served')
         _every_worker_looked(x, log_from)
         check('(edited)' in after.body.decode(), 'half of the edit served')
+        # what Cloud Foundry would refuse is logged with its line, and served
+        with open(_broker_log(x), 'rb') as f:
+            f.seek(log_from)
+            text = f.read().decode(errors='replace')
+        check(re.search(r'catalog \S+:\d+:\d+: warning: plan "extra": '
+                        r'maximum_polling_duration 30 is under 120', text),
+              'no warning about the edit in the log: %r', text[-2000:])
         check(after.header('ETag') != before.header('ETag'), 'ETag did not change with the catalog')
         check(after.header('Last-Modified') != before.header('Last-Modified'), 'Last-Modified unchanged')
         iid = new_id()

@@ -9,11 +9,13 @@ dying under it, and the default catalog.yml end to end.
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 
@@ -50,6 +52,93 @@ def main():
             check(p.returncode == 0, '%s --check-catalog %s: exit %d: %s', binary, path, p.returncode, p.stderr)
             check(p.stdout.startswith(path + ': ok'), 'output %r', p.stdout)
     tap.run('--check-catalog accepts catalog.yml and the test fixture', check_catalog_ok)
+
+    def examples_strict():
+        # every catalog the project offers as an example, the man page's too
+        d = tempfile.mkdtemp(prefix='osb-examples-')
+        try:
+            with open(os.path.join(REPO, 'man', 'osbroker-catalog.5')) as f:
+                man = f.read()
+            m = re.search(r'\.Sh EXAMPLES\n\.Bd -literal -offset indent\n(.*?)\n\.Ed', man, re.S)
+            check(m, 'no example catalog in osbroker-catalog(5)')
+            os.mkdir(os.path.join(d, 'hooks'))
+            for h in ('provision', 'deprovision'):
+                with open(os.path.join(d, 'hooks', h), 'w') as f:
+                    f.write('#!/bin/sh\n')
+                os.chmod(os.path.join(d, 'hooks', h), 0o755)
+            manpage = os.path.join(d, 'osbroker-catalog.5.yml')
+            with open(manpage, 'w') as f:
+                f.write(m.group(1).replace('\\&', '') + '\n')
+            for path in (os.path.join(REPO, 'catalog.yml'),
+                         os.path.join(REPO, 'examples', 'postgresql', 'catalog.yml'), manpage):
+                p = subprocess.run([binary, '--check-catalog', '--strict', path],
+                                   capture_output=True, text=True, timeout=60)
+                check(p.returncode == 0 and p.stderr == '',
+                      '--check-catalog --strict %s: exit %d: %s', path, p.returncode, p.stderr)
+                check(p.stdout.startswith(path + ': ok'), 'output %r', p.stdout)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+    tap.run('--check-catalog --strict: the default catalog and every example draw no warning',
+            examples_strict)
+
+    def platform_warnings():
+        # one catalog per rule: the warning names FILE:LINE:COL, the broker
+        # would still load it (exit 0), --strict refuses it (exit 1)
+        base = ['services:', '- id: svc-1', '  name: svc', '  description: d',
+                '  bindable: true', '  plans:', '  - id: plan-1', '    name: p',
+                '    description: d']
+        cases = [
+            # (what, lines replaced or added: {index: text}, the warning's line, its words)
+            ('maximum_polling_duration under 120', {9: '    maximum_polling_duration: 60'},
+             10, 'maximum_polling_duration 60 is under 120'),
+            ('a plan id of 64 bytes', {6: '  - id: ' + 'x' * 64}, 7, '"id" is 64 bytes'),
+            ('a schema without $schema',
+             {9: '    schemas: {service_binding: {create: {parameters: {type: object}}}}'},
+             10, 'has no "$schema"'),
+            ('maintenance_info with another key',
+             {9: '    maintenance_info: {version: 1.0.0, notes: x}'}, 10, 'key "notes"'),
+            ('a dashboard_client without redirect_uri',
+             {5: '  dashboard_client: {id: c1, secret: s1}\n  plans:'}, 6, 'no "redirect_uri"'),
+            ('metadata.shareable not a boolean', {5: '  metadata: {shareable: "yes"}\n  plans:'},
+             6, 'metadata "shareable"'),
+            ('tags of more than 2048 characters', {5: '  tags: [%s]\n  plans:' % ('t' * 2049)},
+             6, '2049 characters'),
+            ('plan names that differ only in case',
+             {9: '  - {id: plan-2, name: P, description: d}'}, 10, 'differ only in case'),
+            ('a blank description', {8: '    description: " "'}, 9, 'only white space'),
+        ]
+        d = tempfile.mkdtemp(prefix='osb-warn-')
+        try:
+            for what, edit, line, words in cases:
+                ls = list(base) + ['']
+                for i, text in edit.items():
+                    ls[i] = text
+                path = os.path.join(d, 'c.yml')
+                with open(path, 'w') as f:
+                    f.write('\n'.join(ls) + '\n')
+                p = subprocess.run([binary, '--check-catalog', path], capture_output=True,
+                                   text=True, timeout=60)
+                check(p.returncode == 0, '%s: exit %d without --strict: %s', what,
+                      p.returncode, p.stderr)
+                check(re.search(r'^%s:%d:\d+: warning: .*%s' % (re.escape(path), line,
+                                                              re.escape(words)),
+                                p.stderr, re.M),
+                      '%s: no "%s:%d:COL: warning: ...%s" in %r', what, path, line, words, p.stderr)
+                check('1 warning)' in p.stdout, '%s: summary %r', what, p.stdout)
+                p = subprocess.run([binary, '--check-catalog', '--strict', path],
+                                   capture_output=True, text=True, timeout=60)
+                check(p.returncode == 1 and 'refused (--strict)' in p.stderr and p.stdout == '',
+                      '%s: --strict: exit %d, %r %r', what, p.returncode, p.stdout, p.stderr)
+            # the base itself is clean
+            with open(path, 'w') as f:
+                f.write('\n'.join(base) + '\n')
+            p = subprocess.run([binary, '--check-catalog', '--strict', path],
+                               capture_output=True, text=True, timeout=60)
+            check(p.returncode == 0 and p.stderr == '', 'the base: %d %r', p.returncode, p.stderr)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+    tap.run('--check-catalog: what Cloud Foundry or Kubernetes would refuse is a warning '
+            'with FILE:LINE (exit 0), --strict refuses it (exit 1)', platform_warnings)
 
     # ------------------------------------------------------------ invalid catalog
     def invalid_catalog():

@@ -6,6 +6,7 @@
  * expected line of an error is easy to see: BASE has 9 lines, the plan's
  * mapping continues at indent 4 and the service's at indent 2.
  */
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,17 +34,26 @@ load_text(const char *text, struct catalog **cat, struct catalog_error *err)
 	return catalog_load_buffer("t.yml", text, strlen(text), cat, err);
 }
 
+/* BASE + extra, to be freed. */
+static char *
+based(const char *extra)
+{
+	char *text;
+
+	if (asprintf(&text, "%s%s", BASE, extra) == -1)
+		abort();
+	return text;
+}
+
 /* Loads BASE + extra; must succeed.  Returns the catalog or NULL. */
 static struct catalog *
 accepts(const char *extra, const char *what)
 {
 	struct catalog_error err;
 	struct catalog *cat = NULL;
-	char *text;
+	char *text = based(extra);
 	int rc;
 
-	if (asprintf(&text, "%s%s", BASE, extra) == -1)
-		abort();
 	rc = load_text(text, &cat, &err);
 	CHECK(rc == 0, "accepts: %s", what);
 	if (rc != 0)
@@ -76,10 +86,8 @@ rejects_text(const char *text, int line, const char *needle, const char *what)
 static void
 rejects(const char *extra, int line, const char *needle, const char *what)
 {
-	char *text;
+	char *text = based(extra);
 
-	if (asprintf(&text, "%s%s", BASE, extra) == -1)
-		abort();
 	rejects_text(text, line, needle, what);
 	free(text);
 }
@@ -747,6 +755,283 @@ test_mutations(void)
 	CHECK(loaded > 0, "mutations: no crash (%d loaded)", loaded);
 }
 
+/* ---- Platform checks: warnings, the catalog still loads. ---- */
+
+/* Loads text; must succeed with a warning at line containing needle (and
+ * no other warning when alone is set). */
+static void
+warns_text(const char *text, int line, const char *needle, int alone,
+    const char *what)
+{
+	const struct catalog_error *w = NULL;
+	struct catalog_error err;
+	struct catalog *cat = NULL;
+	size_t n = 0, total = 0, i;
+	int rc, found = 0;
+
+	rc = load_text(text, &cat, &err);
+	if (rc == 0)
+		w = catalog_warnings(cat, &n, &total);
+	for (i = 0; i < n; i++)
+		if (w[i].line == line && w[i].column > 0 &&
+		    strstr(w[i].message, needle) != NULL &&
+		    strcmp(w[i].file, "t.yml") == 0)
+			found = 1;
+	CHECK(rc == 0 && found && (!alone || total == 1), "warns: %s", what);
+	if (rc != 0)
+		printf("#   refused: %s:%d:%d: %s\n", err.file, err.line,
+		    err.column, err.message);
+	for (i = 0; (rc != 0 || !found || (alone && total != 1)) && i < n; i++)
+		printf("#   got %s:%d:%d: %s\n", w[i].file, w[i].line,
+		    w[i].column, w[i].message);
+	catalog_free(cat);
+}
+
+static void
+warns(const char *extra, int line, const char *needle, const char *what)
+{
+	char *text = based(extra);
+
+	warns_text(text, line, needle, 1, what);
+	free(text);
+}
+
+/* Loads text; must succeed without a warning. */
+static void
+quiet_text(const char *text, const char *what)
+{
+	struct catalog_error err;
+	struct catalog *cat = NULL;
+	size_t n = 1, total = 1;
+	int rc;
+
+	if ((rc = load_text(text, &cat, &err)) == 0)
+		(void)catalog_warnings(cat, &n, &total);
+	CHECK(rc == 0 && n == 0 && total == 0, "no warning: %s", what);
+	if (rc != 0)
+		printf("#   refused: %s:%d:%d: %s\n", err.file, err.line,
+		    err.column, err.message);
+	catalog_free(cat);
+}
+
+static void
+quiet(const char *extra, const char *what)
+{
+	char *text = based(extra);
+
+	quiet_text(text, what);
+	free(text);
+}
+
+static char *
+xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* asprintf(3) that cannot fail: the text, to be freed. */
+static char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (rc == -1)
+		abort();
+	return s;
+}
+
+/* warns() with extra made from fmt and one string. */
+static void
+warns_with(const char *fmt, const char *arg, int line, const char *needle,
+    const char *what)
+{
+	char *extra = xasprintf(fmt, arg);
+
+	warns(extra, line, needle, what);
+	free(extra);
+}
+
+static char *
+repeat(int ch, size_t n)
+{
+	char *s = malloc(n + 1);
+
+	if (s == NULL)
+		abort();
+	memset(s, ch, n);
+	s[n] = '\0';
+	return s;
+}
+
+static void
+test_platform_lengths(void)
+{
+	char *s63 = repeat('a', 63), *s64 = repeat('a', 64), *text;
+
+	quiet("", "BASE");
+	text = xasprintf("services:\n- id: %s\n  name: %s\n"
+	    "  description: d\n  bindable: true\n  plans:\n  - id: %s\n"
+	    "    name: %s\n    description: d\n", s63, s63, s63, s63);
+	quiet_text(text, "63-byte ids and names");
+	free(text);
+	text = xasprintf("%s  - id: %s\n    name: q\n    description: d\n",
+	    BASE, s64);
+	warns_text(text, 10, "plan \"q\": \"id\" is 64 bytes; the Kubernetes "
+	    "service catalog refuses more than 63", 1, "plan id of 64 bytes");
+	free(text);
+	text = xasprintf("%s  - id: plan-2\n    name: %s\n"
+	    "    description: d\n", BASE, s64);
+	warns_text(text, 11, "\"name\" is 64 bytes", 1, "plan name of 64 bytes");
+	free(text);
+	text = xasprintf("services:\n- id: %s\n  name: %s\n"
+	    "  description: d\n  bindable: true\n  plans:\n  - id: p\n"
+	    "    name: p\n    description: d\n", s64, s64);
+	warns_text(text, 2, "service \"aaaa", 0, "service id of 64 bytes");
+	warns_text(text, 3, "\"name\" is 64 bytes", 0,
+	    "service name of 64 bytes");
+	free(text);
+	free(s63);
+	free(s64);
+}
+
+static void
+test_platform_strings(void)
+{
+	char *d = repeat('x', 10001), *t = repeat('t', 2049), *text;
+
+	/* blank: Cloud Foundry's is_blank_str? */
+	warns("  - id: \" \\t\"\n    name: q\n    description: d\n", 10,
+	    "plan \"q\": \"id\" is only white space", "blank plan id");
+	warns("  - id: plan-2\n    name: q\n    description: \"  \"\n", 12,
+	    "\"description\" is only white space", "blank plan description");
+	warns_with("  - id: plan-2\n    name: q\n    description: %s\n", d, 12,
+	    "longer than 10000 characters", "description of 10001 characters");
+	/* characters, not bytes: 5000 two-byte characters are fine */
+	text = malloc(64 + 10000);
+	if (text == NULL)
+		abort();
+	strcpy(text, "  - id: plan-2\n    name: q\n    description: ");
+	for (size_t i = 0; i < 5000; i++)
+		strcat(text, "\xc3\xa9");
+	strcat(text, "\n");
+	quiet(text, "10000 bytes of 5000 characters");
+	free(text);
+	warns_with("  tags: [%s]\n", t, 10, "\"tags\" are 2049 characters "
+	    "together", "tags over 2048 characters");
+	t[2048 - 3] = '\0';
+	text = xasprintf("  tags: [%s, abc]\n", t);
+	quiet(text, "tags of 2048 characters");
+	free(text);
+	free(d);
+	free(t);
+	warns("  metadata: {shareable: \"yes\"}\n", 10, "metadata \"shareable\"",
+	    "metadata.shareable not a boolean");
+	quiet("  metadata: {shareable: true, displayName: x}\n",
+	    "metadata.shareable a boolean");
+}
+
+static void
+test_platform_dashboard(void)
+{
+	quiet("  dashboard_client: {id: c, secret: s, redirect_uri: "
+	    "\"https://x\"}\n", "a complete dashboard_client");
+	warns("  dashboard_client: {id: c, secret: s}\n", 10,
+	    "dashboard_client has no \"redirect_uri\"",
+	    "dashboard_client without redirect_uri");
+	warns("  dashboardClient: {id: c, secret: \" \", redirectUri: u}\n", 10,
+	    "dashboard_client \"secret\" is blank", "blank secret (camelCase)");
+	warns_text(BASE "  dashboard_client: {id: c, secret: s, "
+	    "redirect_uri: u}\n"
+	    "- id: svc-2\n  name: svc2\n  description: d\n  bindable: true\n"
+	    "  dashboard_client:\n    id: c\n    secret: s\n"
+	    "    redirect_uri: u\n"
+	    "  plans:\n  - id: plan-2\n    name: p\n    description: d\n",
+	    16, "dashboard_client id \"c\" is also the one at line 10", 1,
+	    "dashboard_client ids unique across services");
+}
+
+static void
+test_platform_plans(void)
+{
+	char *big = repeat('m', 2000), *text;
+	int i;
+
+	warns("  - id: plan-2\n    name: P\n    description: d\n", 11,
+	    "plan names \"P\" and \"p\" (line 8) differ only in case",
+	    "plan names differing in case");
+	quiet_text("services:\n- id: a\n  name: a\n  description: d\n"
+	    "  bindable: true\n  plans:\n  - id: a1\n    name: p\n"
+	    "    description: d\n"
+	    "- id: b\n  name: b\n  description: d\n  bindable: true\n"
+	    "  plans:\n  - id: b1\n    name: P\n    description: d\n",
+	    "plan names differing in case in two services");
+	warns("    maintenance_info: {version: 1.0.0, notes: x}\n", 10,
+	    "maintenance_info key \"notes\"", "maintenance_info extra key");
+	warns_with("    maintenance_info: {version: 1.0.0, description: %s}\n",
+	    big, 10, "maintenance_info is longer than 2000 characters",
+	    "maintenance_info over 2000 characters as JSON");
+	free(big);
+	warns("    schemas:\n      service_binding:\n        create:\n"
+	    "          parameters:\n            type: object\n", 14,
+	    "schema service_binding.create.parameters has no \"$schema\"",
+	    "schema without $schema");
+	quiet("    schemas:\n      service_instance:\n        create:\n"
+	    "          parameters:\n            $schema: \"http://json-schema."
+	    "org/draft-04/schema#\"\n", "schema with $schema");
+	warns("    maximum_polling_duration: 119\n", 10,
+	    "maximum_polling_duration 119 is under 120", "polling 119 s");
+	warns("    maximumPollingDuration: 60\n", 10,
+	    "maximum_polling_duration 60", "polling 60 s, camelCase");
+	quiet("    maximum_polling_duration: 120\n", "polling 120 s");
+	warns_text("services: []\n", 1, "no services", 1, "no services");
+	/* kept up to the bound, all counted */
+	text = strdup("services:\n- id: s\n  name: s\n  description: d\n"
+	    "  bindable: true\n  plans:\n");
+	for (i = 0; text != NULL && i < OSB_MAX_CATALOG_WARNINGS + 5; i++) {
+		char *more;
+
+		more = xasprintf("%s  - {id: p%d, name: p%d, description: d,"
+		    " maximum_polling_duration: 1}\n", text, i, i);
+		free(text);
+		text = more;
+	}
+	if (text != NULL) {
+		struct catalog *cat = NULL;
+		struct catalog_error err;
+		size_t n = 0, total = 0;
+
+		if (load_text(text, &cat, &err) == 0)
+			(void)catalog_warnings(cat, &n, &total);
+		CHECK(cat != NULL && n == OSB_MAX_CATALOG_WARNINGS &&
+		    total == OSB_MAX_CATALOG_WARNINGS + 5,
+		    "warnings: %d kept, all counted", OSB_MAX_CATALOG_WARNINGS);
+		catalog_free(cat);
+	}
+	free(text);
+}
+
+/* What the project ships passes --strict: no warnings. */
+static void
+test_shipped_catalogs_quiet(void)
+{
+	static const char *const files[] = { "catalog.yml",
+	    "examples/postgresql/catalog.yml", NULL };
+	struct catalog_error err;
+	struct catalog *cat;
+	size_t i, n, total;
+
+	for (i = 0; files[i] != NULL; i++) {
+		n = total = 1;
+		if (catalog_load(files[i], &cat, &err) == 0)
+			(void)catalog_warnings(cat, &n, &total);
+		CHECK(cat != NULL && total == 0, "%s: no platform warnings",
+		    files[i]);
+		catalog_free(cat);
+	}
+}
+
 static long oom_budget = -1;	/* allocations left; -1 is unlimited */
 
 static void *
@@ -806,6 +1091,11 @@ main(void)
 	test_etag();
 	test_files();
 	test_mutations();
+	test_platform_lengths();
+	test_platform_strings();
+	test_platform_dashboard();
+	test_platform_plans();
+	test_shipped_catalogs_quiet();
 	test_out_of_memory();
 	return tap_done();
 }
