@@ -289,8 +289,7 @@ h_binding_put(struct ctx *c, struct response *resp)
 		    "not exist", c->rt->instance_id);
 	if (rc != STORE_OK)
 		goto done;
-	if (check_against_instance(c, rec, inst, &p, resp) == -1 ||
-	    h_common_check_async(c, &p, ACT_BIND, resp) == -1)
+	if (check_against_instance(c, rec, inst, &p, resp) == -1)
 		goto done;
 	ch = (struct h_change){ .p = &p, .tb = T_BINDINGS, .key = key,
 	    .bid = c->rt->binding_id, .inst = inst, .rec = rec,
@@ -314,7 +313,10 @@ h_binding_put(struct ctx *c, struct response *resp)
 			response_json(resp, 200, binding_reply(old));
 		goto done;
 	}
+	/* AsyncRequired only for a new binding: an existing one answers as
+	 * it is (200, 409), as a provision does. */
 	if (rc != STORE_NOTFOUND ||
+	    h_common_check_async(c, &p, ACT_BIND, resp) == -1 ||
 	    instance_bindable(c, inst, resp) == -1 ||
 	    complete_binding(c, rec, inst, &p, resp) == -1)
 		goto done;

@@ -245,9 +245,15 @@ h_common_check_async(const struct ctx *c, const struct catalog_plan *p,
 {
 	if (!p->cfg->async[a] || h_common_accepts_incomplete(c))
 		return 0;
-	response_error(resp, OSB_ERR_ASYNC_REQUIRED, "plan \"%s\" runs %s "
-	    "asynchronously: send accepts_incomplete=true", p->plan_name,
-	    action_name(a));
+	/* The spec's own text (2.13 "Service Broker Errors"): platforms on
+	 * go-open-service-broker-client retry with accepts_incomplete=true
+	 * only when the description is exactly this.  The detail goes to
+	 * the log line. */
+	response_error(resp, OSB_ERR_ASYNC_REQUIRED, "%s",
+	    OSB_ASYNC_REQUIRED_TEXT);
+	snprintf(resp->log_note, sizeof(resp->log_note), "plan \"%.64s\" "
+	    "runs %s asynchronously: accepts_incomplete=true was not sent",
+	    p->plan_name, action_name(a));
 	return -1;
 }
 
@@ -344,9 +350,12 @@ h_common_busy(struct response *resp, const char *what, const char *id,
 {
 	const char *type = records_str(op_last(rec), "type");
 
-	response_error(resp, OSB_ERR_CONCURRENCY, "another operation (%s) "
-	    "of %s \"%s\" is in progress; try again when it has finished",
-	    *type ? type : "binding", what, id);
+	/* The spec's reason text, as for AsyncRequired; the detail is
+	 * logged. */
+	response_error(resp, OSB_ERR_CONCURRENCY, "%s", OSB_CONCURRENCY_TEXT);
+	snprintf(resp->log_note, sizeof(resp->log_note), "another operation "
+	    "(%s) of %s \"%.64s\" is in progress", *type ? type : "binding",
+	    what, id);
 }
 
 /* Retry-After for an operation in progress: the plan's poll_interval. */

@@ -155,8 +155,7 @@ h_instance_put(struct ctx *c, struct response *resp)
 		plan_error(resp, lr, service_id, plan_id);
 		goto done;
 	}
-	if (check_maintenance(body, &p, resp) == -1 ||
-	    h_common_check_async(c, &p, ACT_PROVISION, resp) == -1)
+	if (check_maintenance(body, &p, resp) == -1)
 		goto done;
 	ch = (struct h_change){ .p = &p, .tb = T_INSTANCES, .key = iid,
 	    .async = p.cfg->async[ACT_PROVISION], .status = 201,
@@ -176,10 +175,16 @@ h_instance_put(struct ctx *c, struct response *resp)
 	cJSON_AddStringToObject(rec, "updated_at", now);
 
 	/* A new id, as a rule: created without a read first; an id that
-	 * exists is read and decided on in a second transaction. */
-	if (h_common_begin(c, &tx) == -1 || h_common_create_new(c, &tx, &ch,
-	    rec, ACT_PROVISION, "provisioned", resp) == 0 ||
-	    h_common_begin(c, &tx) == -1)
+	 * exists is read and decided on in a second transaction.  A request
+	 * that an asynchronous plan refuses (AsyncRequired) is read first: an
+	 * existing instance answers as it is (200, 409), since a platform
+	 * retries AsyncRequired with accepts_incomplete=true, and such a
+	 * retry of a 409 could never succeed. */
+	if (!(ch.async && !h_common_accepts_incomplete(c)) &&
+	    (h_common_begin(c, &tx) == -1 || h_common_create_new(c, &tx, &ch,
+	    rec, ACT_PROVISION, "provisioned", resp) == 0))
+		goto done;
+	if (h_common_begin(c, &tx) == -1)
 		goto done;
 	rc = h_common_load(&tx, T_INSTANCES, iid, &old);
 	if (rc == STORE_OK) {
@@ -189,7 +194,8 @@ h_instance_put(struct ctx *c, struct response *resp)
 			response_json(resp, 200, provision_reply(old));
 		goto done;
 	}
-	if (rc == STORE_NOTFOUND)
+	if (rc == STORE_NOTFOUND &&
+	    h_common_check_async(c, &p, ACT_PROVISION, resp) == 0)
 		h_common_create(c, &tx, &ch, rec, ACT_PROVISION, "provisioned",
 		    resp);
 done:

@@ -34,6 +34,13 @@ enum osb_err {
 	OSB_ERR__COUNT
 };
 
+/* The descriptions the spec gives these two errors (2.13, "Service Broker
+ * Errors"), which client libraries compare (h_common.c). */
+#define OSB_ASYNC_REQUIRED_TEXT	"This service plan requires client support " \
+	"for asynchronous service operations."
+#define OSB_CONCURRENCY_TEXT	"The Service Broker does not support " \
+	"concurrent requests that mutate the same resource."
+
 #define RESPONSE_MAX_HEADERS 8
 
 struct response {

@@ -26,6 +26,11 @@ from harness import (FIXTURES, CgiStack, ServeStack, Tap, check, check_logs, exp
 from cases import new_id
 
 
+# The spec's descriptions (2.13), which client libraries compare.
+ASYNC_REQUIRED = 'This service plan requires client support for asynchronous service operations.'
+CONCURRENCY = 'The Service Broker does not support concurrent requests that mutate the same resource.'
+
+
 class Ops:
     """The stack, its client, the plans of the ops catalog, the hook's log."""
 
@@ -239,8 +244,12 @@ def t_sync_concurrent(x):
     th = threading.Thread(target=first)
     th.start()
     wait_for(lambda: x.hook_runs('provision', iid), 10, 'the first provision to start')
-    expect_error(x.c.put(x.ipath(iid), x.body('sync', 'other')), 422, 'ConcurrencyError')
+    doc = expect_error(x.c.put(x.ipath(iid), x.body('sync', 'other')), 422, 'ConcurrencyError')
+    check(doc.get('description') == CONCURRENCY, 'ConcurrencyError description %r', doc)
     expect_error(x.c.delete(x.ipath(iid, x.q('sync'))), 422, 'ConcurrencyError')
+    log = open(os.path.join(x.stack.run_dir, 'osbroker.log')).read()
+    check('another operation (provision) of instance "%s" is in progress' % iid in log,
+          'the log line does not say which operation is in progress')
     expect(x.c.get(x.ipath(iid)), 404)
     th.join(30)
     expect(out['r'], 201)
@@ -275,10 +284,29 @@ def t_sync_worker_killed(x):
 
 def t_async_required(x):
     iid = new_id()
-    expect_error(x.c.put(x.ipath(iid), x.body('async')), 422, 'AsyncRequired')
+    doc = expect_error(x.c.put(x.ipath(iid), x.body('async')), 422, 'AsyncRequired')
+    check(doc.get('description') == ASYNC_REQUIRED, 'AsyncRequired description %r', doc)
     expect(x.c.get(x.ipath(iid)), 404)
     expect(x.c.get(x.ipath(iid) + '/last_operation'), 404)
     expect_error(x.c.patch(x.ipath(iid), {'service_id': x.sid}), 404)
+
+
+def t_async_required_existing(x):
+    # An existing instance or binding answers as it is, accepts_incomplete
+    # or not: a 409 is never turned into an AsyncRequired that the
+    # platform would retry.
+    iid, bid = new_id(), new_id('b')
+    body = x.body('async')
+    x.poll(x.ipath(iid), 'succeeded', op=x.async_put(x.ipath(iid), body)['operation'])
+    expect(x.c.put(x.ipath(iid), body), 200)
+    expect_error(x.c.put(x.ipath(iid), x.body('async', 'other')), 409)
+    x.poll(x.bpath(iid, bid), 'succeeded', op=x.async_put(x.bpath(iid, bid), body)['operation'])
+    expect(x.c.put(x.bpath(iid, bid), body), 200)
+    expect_error(x.c.put(x.bpath(iid, bid), x.body('async', 'other')), 409)
+    doc = expect_error(x.c.put(x.bpath(iid, new_id('b')), body), 422, 'AsyncRequired')
+    check(doc.get('description') == ASYNC_REQUIRED, 'AsyncRequired description %r', doc)
+    expect(x.c.get(x.ipath(iid)), 200)
+    check(len(x.hook_runs('provision', iid)) == 1, 'the provision hook ran again')
 
 
 def t_async_lifecycle(x):
@@ -355,7 +383,10 @@ def t_async_binding_busy(x):
     op2 = x.async_put(x.bpath(iid, b2), x.body('async'))['operation']
     d = expect_error(x.c.delete(x.ipath(iid, x.q('async', '&accepts_incomplete=true'))), 422,
                      'ConcurrencyError')
-    check('binding' in d['description'], 'description should say a binding is busy: %r', d)
+    check(d.get('description') == CONCURRENCY, 'ConcurrencyError description %r', d)
+    log = open(os.path.join(x.stack.run_dir, 'osbroker.log')).read()
+    check('another operation (binding) of instance "%s" is in progress' % iid in log,
+          'the log line should say a binding is busy')
     expect_error(x.c.patch(x.ipath(iid) + '?accepts_incomplete=true',
                            {'service_id': x.sid, 'parameters': {'n': 1}}), 422, 'ConcurrencyError')
     expect(x.c.get(x.bpath(iid, b1)), 404)
@@ -495,6 +526,8 @@ SERVE_CASES = [
     ('a worker killed while its hook runs -> failed (not in progress), hook killed, worker replaced',
      t_sync_worker_killed),
     ('async plan without accepts_incomplete -> 422 AsyncRequired, nothing stored', t_async_required),
+    ('async plan without accepts_incomplete, existing instance or binding -> 200 or 409',
+     t_async_required_existing),
     ('async provision/update/bind/unbind/deprovision: 202, polling, concurrency, 410', t_async_lifecycle),
     ('async bind running: other bindings allowed, deprovision/update 422; deprovision lists bindings',
      t_async_binding_busy),
