@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "catalog_int.h"
+#include "jsonschema.h"
 #include "plancfg.h"
 
 struct catalog_service {
@@ -38,6 +39,8 @@ struct catalog {
 	size_t		 nsvcs;
 	struct catalog_plan *plans;	/* grouped by service, in file order */
 	size_t		 nplans;
+	struct jschema	**schemas;	/* CS__COUNT per plan, compiled when
+					   first used (catalog_schema()) */
 	struct catalog_error *warnings;	/* catalog_warnings() */
 	size_t		 nwarnings;
 	size_t		 allwarnings;
@@ -226,6 +229,9 @@ index_plans(struct catalog_parts *c, struct catalog *cat)
 	if (c->plans.n > 0 &&
 	    (cat->plans = calloc(c->plans.n, sizeof(*cat->plans))) == NULL)
 		return oom(c);
+	if (c->plans.n > 0 && (cat->schemas = calloc(c->plans.n * CS__COUNT,
+	    sizeof(*cat->schemas))) == NULL)
+		return oom(c);
 	cat->nsvcs = c->svcs.n;
 	cat->nplans = c->plans.n;
 	for (i = 0; i < c->svcs.n; i++) {
@@ -234,8 +240,10 @@ index_plans(struct catalog_parts *c, struct catalog *cat)
 		cat->svcs[i].broker = s->broker;
 		cat->svcs[i].first = s->first;
 		cat->svcs[i].nplans = s->nplans;
-		for (j = s->first; j < s->first + s->nplans; j++)
+		for (j = s->first; j < s->first + s->nplans; j++) {
 			fill_plan(&cat->plans[j], s, &c->plans.v[j]);
+			cat->plans[j].schemas = &cat->schemas[j * CS__COUNT];
+		}
 	}
 	return 0;
 }
@@ -426,6 +434,9 @@ catalog_free(struct catalog *cat)
 	free(cat->svcs);
 	for (i = 0; i < cat->nplans; i++)
 		plancfg_free((struct plancfg *)cat->plans[i].cfg);
+	for (i = 0; cat->schemas != NULL && i < cat->nplans * CS__COUNT; i++)
+		jschema_free(cat->schemas[i]);
+	free(cat->schemas);
 	free(cat->plans);
 	free(cat->warnings);
 	free(cat);
@@ -490,4 +501,38 @@ catalog_lookup_plan(const struct catalog *cat, const char *plan_id,
 		}
 	}
 	return CATALOG_NO_PLAN;
+}
+
+const cJSON *
+catalog_schema_json(const cJSON *plan, enum catalog_schema which)
+{
+	static const char *const path[CS__COUNT][2] = {
+		[CS_CREATE] = { "service_instance", "create" },
+		[CS_UPDATE] = { "service_instance", "update" },
+		[CS_BIND] = { "service_binding", "create" },
+	};
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(plan, "schemas");
+
+	v = cJSON_GetObjectItemCaseSensitive(v, path[which][0]);
+	v = cJSON_GetObjectItemCaseSensitive(v, path[which][1]);
+	v = cJSON_GetObjectItemCaseSensitive(v, "parameters");
+	return cJSON_IsObject(v) || cJSON_IsBool(v) ? v : NULL;
+}
+
+int
+catalog_schema(const struct catalog_plan *p, enum catalog_schema which,
+    const struct jschema **out, char *err, size_t errlen)
+{
+	const struct jschema_opts trusted = { .trusted = 1 };
+	const cJSON *json = catalog_schema_json(p->plan, which);
+
+	*out = NULL;
+	if (json == NULL)
+		return 0;
+	if (p->schemas[which] == NULL &&
+	    jschema_compile(json, &trusted, &p->schemas[which], err,
+	    errlen) == -1)
+		return -1;
+	*out = p->schemas[which];
+	return 0;
 }

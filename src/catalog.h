@@ -29,6 +29,15 @@
 
 struct catalog;
 struct plancfg;
+struct jschema;
+
+/* The schemas a plan may declare (spec.md "Schema Object"). */
+enum catalog_schema {
+	CS_CREATE,		/* service_instance.create.parameters */
+	CS_UPDATE,		/* service_instance.update.parameters */
+	CS_BIND,		/* service_binding.create.parameters */
+	CS__COUNT
+};
 
 /* Where and why a catalog was refused.  line/column are 1-based; 0 when the
  * problem is not tied to a place (e.g. the file cannot be opened). */
@@ -58,6 +67,7 @@ struct catalog_plan {
 	const cJSON *service_broker;         /* service "osbroker" object or NULL */
 	const cJSON *plan_broker;            /* plan "osbroker" object or NULL */
 	const struct plancfg *cfg;           /* the checked broker settings */
+	struct jschema **schemas;            /* CS__COUNT slots: catalog_schema() */
 };
 
 enum catalog_lookup_result {
@@ -100,5 +110,17 @@ enum catalog_lookup_result catalog_lookup(const struct catalog *,
 /* Look up a plan by id alone (plan ids are unique across the catalog). */
 enum catalog_lookup_result catalog_lookup_plan(const struct catalog *,
          const char *plan_id, struct catalog_plan *out);
+
+/* The plan's schema which, compiled: 0 with *out (NULL when the plan
+ * declares none), or -1 with err (a schema the catalog's checks passed
+ * does not fail; out of memory).  Compiled at its first use in this
+ * process, without its meta-schema check, which the load did (a catalog
+ * read from the compiled cache, catcache.h, compiles only what its
+ * requests need), and kept by the catalog: catalog_free() frees it. */
+int catalog_schema(const struct catalog_plan *, enum catalog_schema which,
+         const struct jschema **out, char *err, size_t errlen);
+
+/* The schema which in the served plan object, or NULL. */
+const cJSON *catalog_schema_json(const cJSON *plan, enum catalog_schema which);
 
 #endif

@@ -33,6 +33,7 @@
 #include <yaml.h>
 
 #include "catalog_int.h"
+#include "jsonschema.h"
 #include "util.h"
 
 #define CATALOG_MAX_FIELDS	16	/* longest field table below */
@@ -997,7 +998,8 @@ conv_schema(struct loader *c, const char *key, const yaml_node_t *v,
     const char *label, int depth, cJSON **out)
 {
 	const yaml_node_t *s;
-	char *text;
+	struct jschema *js;
+	char *text, msg[OSB_MAX_MESSAGE_LEN];
 	size_t len;
 
 	if (v->type != YAML_MAPPING_NODE)
@@ -1023,6 +1025,14 @@ conv_schema(struct loader *c, const char *key, const yaml_node_t *v,
 		    "most %d are allowed", label, key, len, OSB_MAX_SCHEMA_LEN);
 		goto fail;
 	}
+	/* Valid for its draft (its meta-schema), and usable: compiled once
+	 * here and dropped; requests compile it again (catalog_schema()). */
+	if (jschema_compile(*out, NULL, &js, msg, sizeof(msg)) == -1) {
+		fail(c, &v->start_mark, "%s: \"%s\" is not a usable JSON "
+		    "Schema: %s", label, key, msg);
+		goto fail;
+	}
+	jschema_free(js);
 	return 0;
 fail:
 	cJSON_Delete(*out);

@@ -289,7 +289,12 @@ h_binding_put(struct ctx *c, struct response *resp)
 		    "not exist", c->rt->instance_id);
 	if (rc != STORE_OK)
 		goto done;
-	if (check_against_instance(c, rec, inst, &p, resp) == -1)
+	/* A rotation without parameters inherits its predecessor's, which
+	 * were checked when it was made. */
+	if (check_against_instance(c, rec, inst, &p, resp) == -1 ||
+	    h_common_check_params(&p, CS_BIND,
+	    cJSON_GetObjectItemCaseSensitive(rec, "parameters"), pred == NULL,
+	    resp) == -1)
 		goto done;
 	ch = (struct h_change){ .p = &p, .tb = T_BINDINGS, .key = key,
 	    .bid = c->rt->binding_id, .inst = inst, .rec = rec,

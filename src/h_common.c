@@ -7,6 +7,7 @@
 
 #include "h_common.h"
 #include "jsonin.h"
+#include "jsonschema.h"
 #include "limits.h"
 #include "log.h"
 #include "records.h"
@@ -47,6 +48,60 @@ store_failed(const struct ctx *c, enum store_rc rc, struct response *resp)
 		    "read or write its state; nothing was changed");
 		break;
 	}
+}
+
+int
+h_common_check_params(const struct catalog_plan *p, enum catalog_schema which,
+    const cJSON *params, int absent_is_empty, struct response *resp)
+{
+	const struct jschema	*js;
+	struct jschema_report	 r;
+	cJSON			*empty = NULL;
+	char			 desc[OSB_MAX_PARAMS_REPORT], err[256];
+	size_t			 i, used = 0, n;
+	int			 rc;
+
+	if (!p->cfg->validate_parameters)
+		return 0;
+	if (catalog_schema(p, which, &js, err, sizeof(err)) == -1) {
+		response_error(resp, OSB_ERR_INTERNAL, "the broker could not "
+		    "use plan \"%s\"'s parameter schema", p->plan_name);
+		snprintf(resp->log_note, sizeof(resp->log_note), "schema: "
+		    "%.140s", err);
+		return -1;
+	}
+	if (js == NULL || (params == NULL && !absent_is_empty))
+		return 0;
+	if (params == NULL && (params = empty = cJSON_CreateObject()) == NULL)
+		rc = -1;
+	else
+		rc = jschema_validate(js, params, "parameters", &r);
+	cJSON_Delete(empty);
+	if (rc == 0)
+		return 0;
+	if (rc == -1) {
+		response_error(resp, OSB_ERR_INTERNAL, "the broker ran out of "
+		    "memory checking the parameters; nothing was changed");
+		return -1;
+	}
+	/* Whole lines while they fit, then how many more: the description
+	 * is never cut inside one. */
+	desc[0] = '\0';
+	for (i = 0; i < r.kept; i++) {
+		n = strlen(r.line[i]) + (i > 0 ? 2 : 0);
+		if (used + n + 32 >= sizeof(desc))
+			break;
+		used += (size_t)snprintf(desc + used, sizeof(desc) - used,
+		    "%s%s", i > 0 ? "; " : "", r.line[i]);
+	}
+	if (i < r.count)
+		snprintf(desc + used, sizeof(desc) - used, "; and %zu more",
+		    r.count - i);
+	response_error(resp, OSB_ERR_BAD_REQUEST, "%s", desc);
+	/* The log says where, not what: parameter values stay out of it. */
+	snprintf(resp->log_note, sizeof(resp->log_note), "parameters do not "
+	    "meet the plan's schema (%zu violation(s))", r.count);
+	return -1;
 }
 
 static int

@@ -64,6 +64,16 @@ struct h_change {
 	cJSON			*(*reply)(const cJSON *rec);
 };
 
+/* Check the request's parameters against the plan's schema which
+ * (catalog_schema()), unless the plan sets validate_parameters: false.
+ * params NULL: nothing to check, or {} when absent_is_empty (a provision
+ * or bind without parameters still meets the schema's "required").  0, or
+ * -1 with resp: 400 naming every violation (up to JSCHEMA_REPORT_MAX, by
+ * JSON pointer from "parameters"), or 500. */
+int  h_common_check_params(const struct catalog_plan *,
+    enum catalog_schema which, const cJSON *params, int absent_is_empty,
+    struct response *);
+
 /* Open the write transaction.  0, or -1 with tx->rc set. */
 int  h_common_begin(struct ctx *, struct h_txn *);
 

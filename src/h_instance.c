@@ -155,7 +155,8 @@ h_instance_put(struct ctx *c, struct response *resp)
 		plan_error(resp, lr, service_id, plan_id);
 		goto done;
 	}
-	if (check_maintenance(body, &p, resp) == -1)
+	if (check_maintenance(body, &p, resp) == -1 ||
+	    h_common_check_params(&p, CS_CREATE, params, 1, resp) == -1)
 		goto done;
 	ch = (struct h_change){ .p = &p, .tb = T_INSTANCES, .key = iid,
 	    .async = p.cfg->async[ACT_PROVISION], .status = 201,
@@ -319,7 +320,10 @@ apply_update(struct ctx *c, const cJSON *body, cJSON *rec,
 		return -1;
 	} else
 		target = cur;
-	if (check_maintenance(body, &target, resp) == -1)
+	/* The parameters as sent, against the plan the instance will be on;
+	 * the merge with the stored ones is not checked again. */
+	if (check_maintenance(body, &target, resp) == -1 ||
+	    h_common_check_params(&target, CS_UPDATE, params, 0, resp) == -1)
 		return -1;
 	if (context != NULL && !plan_change && params == NULL && mi == NULL &&
 	    !target.allow_context_updates) {

@@ -100,6 +100,9 @@
                                                 load (the rest are counted) */
 #define OSB_MAX_SCHEMA_LEN      65536        /* spec: a schema is at most
                                                 64 kB as JSON */
+#define OSB_MAX_PARAMS_REPORT   960          /* bytes of a 400's list of
+                                                parameter violations (whole
+                                                lines, then "and N more") */
 #define OSB_MAX_HOOK_PATH       1024         /* osbroker: hooks.<action> */
 #define OSB_MAX_HOOK_ENV_NAME   128          /* osbroker: hook_env names */
 #define OSB_MAX_POLL_INTERVAL   3600         /* osbroker: poll_interval, s */

@@ -14,7 +14,7 @@
 
 static const char *const known_keys[] = {
 	"binding_ttl", "binding_renew_before", "requires_app", "async",
-	"hooks", "hook_timeout", "hook_env", "poll_interval", "settings",
+	"validate_parameters", "hooks", "hook_timeout", "hook_env", "poll_interval", "settings",
 	"secrets", "credentials", "endpoints", NULL
 };
 
@@ -265,6 +265,7 @@ plancfg_build(const cJSON *svc, const cJSON *plan, const char *base_dir,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	p->validate_parameters = 1;
 	p->settings = get(svc, plan, "settings");
 	p->secrets = get(svc, plan, "secrets");
 	p->credentials = get(svc, plan, "credentials");
@@ -283,6 +284,8 @@ plancfg_build(const cJSON *svc, const cJSON *plan, const char *base_dir,
 	    &p->binding_renew_before, err, errlen) == -1 ||
 	    boolean(get(svc, plan, "requires_app"), "requires_app",
 	    &p->requires_app, err, errlen) == -1 ||
+	    boolean(get(svc, plan, "validate_parameters"),
+	    "validate_parameters", &p->validate_parameters, err, errlen) == -1 ||
 	    parse_async(p, get(svc, plan, "async"), err, errlen) == -1 ||
 	    parse_hooks(p, get(svc, plan, "hooks"), base_dir, err,
 	    errlen) == -1 ||

@@ -35,6 +35,9 @@ struct plancfg {
 	long		 binding_ttl;		/* seconds; 0: no expiry */
 	long		 binding_renew_before;	/* seconds before expiry */
 	int		 requires_app;
+	int		 validate_parameters;	/* default 1: check requests'
+						   parameters against the
+						   plan's schemas */
 	const cJSON	*settings;		/* object or NULL */
 	const cJSON	*secrets;		/* object name -> bytes, or NULL */
 	const cJSON	*credentials;		/* template object, or NULL */
