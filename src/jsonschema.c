@@ -72,6 +72,7 @@ struct node {
 	int		 always;	/* a boolean schema: 1 true, 0 false;
 					   -1 an object */
 	const char	*ref_uri;	/* $ref, resolved against the base */
+	const char	*where;		/* ... and its place, for messages */
 	struct node	*ref;		/* ... and its node: nothing else is
 					   checked (drafts 04-07) */
 	unsigned	 types;
@@ -1078,7 +1079,8 @@ compile(struct cc *c, const cJSON *v, const char *parent_base, int draft)
 		/* drafts 04 to 07: the siblings of $ref are ignored */
 		if (uri_resolve(parent_base, ref->valuestring, base,
 		    sizeof(base)) == -1 ||
-		    (n->ref_uri = arena_strdup(c->s, base)) == NULL) {
+		    (n->ref_uri = arena_strdup(c->s, base)) == NULL ||
+		    (n->where = arena_strdup(c->s, c->path.buf)) == NULL) {
 			cc_fail(c, "the $ref \"%.60s\" is too long",
 			    ref->valuestring);
 			return NULL;
@@ -1180,11 +1182,12 @@ resolve_ref(struct cc *c, struct node *n)
 	frag = strchr(doc_uri, '#');
 	if (frag != NULL)
 		*frag++ = '\0';
+	path_set(&c->path, n->where);
 	if ((loc = find_document(c, doc_uri, c->s->draft)) == NULL) {
 		if (!c->failed)
-			cc_fail(c, "$ref \"%.80s\": a remote reference "
-			    "(refused: only references within the schema are "
-			    "allowed)", n->ref_uri);
+			cc_fail(c, "$ref \"%.80s\" is a remote reference: "
+			    "only references within the schema are allowed",
+			    n->ref_uri);
 		return -1;
 	}
 	at = loc->at;
@@ -1269,11 +1272,14 @@ check_cycles(struct cc *c)
 				if (sp-- == 0)
 					break;
 			} else if (to != NULL && color[to->index] == 1) {
-				path_set(&c->path, "");
-				rc = cc_fail(c, "$ref \"%.80s\" is part of a cycle "
-				    "that consumes no input (it would never end)",
+				path_set(&c->path, stack[sp]->where != NULL ?
+				    stack[sp]->where : "");
+				rc = cc_fail(c, "%s%s%sa cycle of subschemas that "
+				    "consumes no input (it would never end)",
+				    stack[sp]->ref_uri != NULL ? "$ref \"" : "",
 				    stack[sp]->ref_uri != NULL ?
-				    stack[sp]->ref_uri : "");
+				    stack[sp]->ref_uri : "",
+				    stack[sp]->ref_uri != NULL ? "\" closes " : "");
 			} else if (to != NULL && color[to->index] == 0) {
 				color[to->index] = 1;
 				stack[++sp] = to;
@@ -1735,7 +1741,7 @@ static int
 check_unique(struct vc *v, const cJSON *inst)
 {
 	size_t		 n = (size_t)cJSON_GetArraySize(inst), i, j;
-	uint64_t	(*h)[2];
+	uint64_t	(*h)[2], a, b;
 	const cJSON	**item, *c;
 	int		 bad = 0;
 
@@ -1766,9 +1772,10 @@ check_unique(struct vc *v, const cJSON *inst)
 		for (j = i + 1; j < n && h[j][0] == h[i][0] && !bad; j++)
 			if (equal(item[h[i][1]], item[h[j][1]])) {
 				bad = 1;
+				a = h[i][1] < h[j][1] ? h[i][1] : h[j][1];
+				b = h[i][1] < h[j][1] ? h[j][1] : h[i][1];
 				violation(v, "items %zu and %zu are equal; they "
-				    "must be unique", (size_t)(h[i][1] < h[j][1] ? h[i][1] :
-				    h[j][1]), (size_t)(h[i][1] < h[j][1] ? h[j][1] : h[i][1]));
+				    "must be unique", (size_t)a, (size_t)b);
 			}
 	free(h);
 	free(item);
