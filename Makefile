@@ -25,7 +25,7 @@ CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(PKGS_DL) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
 B := build
 
@@ -45,7 +45,7 @@ HDRS.base    := src/limits.h
 SRCS.adapter := src/store.c src/store_lmdb.c src/store_pg.c src/jsonin.c src/catload.c src/catalog.c src/catcache.c \
                 src/plancfg.c src/template.c src/hook.c src/auth.c src/config.c \
                 src/io.c src/request.c src/response.c src/route.c src/version.c \
-                src/identity.c
+                src/identity.c src/jsregex.c src/jsformat.c src/jsonschema.c
 HDRS.adapter := src/catalog_int.h src/store_int.h
 # record codec: the stored JSON documents.
 SRCS.record  := src/records.c
@@ -104,6 +104,21 @@ endif
 $(B)/obj/%.o: src/%.c $(wildcard src/*.h) | $(B)/obj pkg-check
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
+# The meta-schemas of JSON Schema drafts 04, 06 and 07 (src/metaschema/,
+# docs/json-schema.md says where they come from) as C strings: one
+# generated header, included by src/jsonschema.c only.
+METASCHEMAS := $(wildcard src/metaschema/draft-0*.json)
+$(B)/gen/jsmeta.h: $(METASCHEMAS) | $(B)/gen
+	for f in $(METASCHEMAS); do \
+	    n=$$(basename $$f .json | tr -d -); \
+	    printf 'static const char jsmeta_%s[] =\n' "$$n"; \
+	    sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' $$f; \
+	    printf ';\n'; \
+	done > $@.tmp && mv $@.tmp $@
+
+$(B)/obj/jsonschema.o: CFLAGS += -I$(B)/gen
+$(B)/obj/jsonschema.o: $(B)/gen/jsmeta.h
+
 $(B)/lib/libosb-%.a: | $(B)/lib
 	rm -f $@
 	$(AR) rcs $@ $^
@@ -146,10 +161,16 @@ $(B)/tests/%: tests/unit/%.c tests/unit/tap.h tests/unit/resp_desc.h tests/unit/
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Isrc -o $@ $< $(call test_libs,$*) \
 	    $(PKG_LIBS)
 
-$(B)/obj $(B)/tests $(B)/lib:
+$(B)/obj $(B)/tests $(B)/lib $(B)/gen:
 	mkdir -p $@
 
-unit: $(UNIT_BINS)
+unit: $(UNIT_BINS) $(B)/tests/jsonschema-suite
+
+# The JSON-Schema-Test-Suite runner (tests/jsonschema/suite.c): the
+# jsonschema module's layer and below, as its unit test links.
+$(B)/tests/jsonschema-suite: tests/jsonschema/suite.c $$(call test_libs,jsonschema) | $(B)/tests
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Isrc -o $@ $< $(call test_libs,jsonschema) \
+	    $(PKG_LIBS)
 
 # Print "<layer> <file>" for every source and header (tests/check-layers).
 print-layers:

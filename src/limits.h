@@ -113,6 +113,32 @@
 #define OSB_MAX_TEMPLATE_NAME   128          /* ... a placeholder's name */
 #define OSB_MAX_TEMPLATE_DEPTH  16           /* ... its nesting */
 
+/* JSON Schemas (src/jsonschema.h, docs/json-schema.md) */
+#define OSB_JSCHEMA_MAX_DEPTH   64           /* nesting of a schema, and of an
+                                                instance, as JSON */
+#define OSB_JSCHEMA_MAX_BYTES   OSB_MAX_SCHEMA_LEN /* a schema, printed */
+#define OSB_JSCHEMA_MAX_STEPS   1000000      /* subschemas applied in one
+                                                validation: anyOf nested in
+                                                anyOf through $ref is
+                                                exponential otherwise */
+#define OSB_JSCHEMA_REGEX_SIZE  20000        /* a pattern's size with its
+                                                counted repetitions expanded
+                                                (glibc's regcomp copies
+                                                them: ((a{255}){255}){255}
+                                                took 5 s) */
+#define OSB_JSCHEMA_REGEX_LISTED 4096        /* code points of one non-ASCII
+                                                range in a class (listed one
+                                                by one for glibc) */
+#define OSB_JSCHEMA_MAX_URI     1024         /* a $ref or id resolved to
+                                                an absolute URI */
+#define OSB_JSCHEMA_MAX_PATH    512          /* a JSON pointer in a message
+                                                (longer ones end in "/...") */
+#define OSB_JSCHEMA_QUOTE       40           /* bytes of a value quoted in a
+                                                message */
+#define OSB_JSCHEMA_UNIQUE_MAX  100000       /* items of an array checked
+                                                for uniqueItems (sorted:
+                                                n log n) */
+
 /* API versions: the major we speak and the newest minor we implement. */
 #define OSB_API_MAJOR           2
 #define OSB_API_MINOR           17

@@ -8,6 +8,10 @@
  *                               validate a catalog file and exit; warn of
  *                               what the platforms would refuse (--strict:
  *                               refuse it too)
+ *   osbroker --check-json [--draft 4|6|7] SCHEMA INSTANCE
+ *                               validate a JSON document against a JSON
+ *                               Schema ("-": standard input): exit 0
+ *                               valid, 1 invalid, 2 unusable
  *   osbroker --hash-password    read a password on stdin, print its hash
  *   osbroker --verify           check the state store (OSBROKER_STATE_DIR)
  *   osbroker --export FILE      write the whole store to FILE ("-": standard
@@ -19,6 +23,7 @@
  *
  * See osbroker(8).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +31,14 @@
 #include "auth.h"
 #include "catalog.h"
 #include "io.h"
+#include "jsonschema.h"
+#include "limits.h"
 #include "log.h"
 #include "runner.h"
 #include "verify.h"
 #include "version.h"
 #include "server.h"
+#include "util.h"
 #include "xport.h"
 
 /*
@@ -82,6 +90,95 @@ check_catalog(const char *path, int strict)
 	else
 		printf("%s: ok (%d services, %d plans)\n", path, nserv, nplan);
 	return 0;
+}
+
+/* The JSON document in path ("-": standard input), at most
+ * OSB_DEFAULT_MAX_BODY bytes of UTF-8; NULL after a line on stderr. */
+static cJSON *
+read_json(const char *path)
+{
+	FILE		*f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	const char	*name = f == stdin ? "standard input" : path, *end;
+	char		*buf = NULL;
+	size_t		 len = 0;
+	cJSON		*doc = NULL;
+
+	if (f == NULL) {
+		fprintf(stderr, "osbroker: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	if ((buf = malloc(OSB_DEFAULT_MAX_BODY + 1)) == NULL) {
+		fprintf(stderr, "osbroker: out of memory\n");
+		goto out;
+	}
+	len = fread(buf, 1, OSB_DEFAULT_MAX_BODY + 1, f);
+	if (ferror(f))
+		fprintf(stderr, "osbroker: %s: %s\n", name, strerror(errno));
+	else if (len > OSB_DEFAULT_MAX_BODY)
+		fprintf(stderr, "osbroker: %s: longer than %d bytes\n", name,
+		    OSB_DEFAULT_MAX_BODY);
+	else if (!util_utf8_valid(buf, len) || memchr(buf, '\0', len) != NULL)
+		fprintf(stderr, "osbroker: %s: not UTF-8 text\n", name);
+	else if ((doc = cJSON_ParseWithLengthOpts(buf, len, &end, 0)) == NULL ||
+	    end[strspn(end, " \t\r\n")] != '\0') {
+		fprintf(stderr, "osbroker: %s: not one JSON document (at byte "
+		    "%zu)\n", name, (size_t)((doc ? end : cJSON_GetErrorPtr()) -
+		    buf));
+		cJSON_Delete(doc);
+		doc = NULL;
+	}
+out:
+	free(buf);
+	if (f != stdin)
+		fclose(f);
+	return doc;
+}
+
+/* --check-json: 0 valid, 1 invalid (one violation a line on stderr), 2
+ * when the schema or the instance cannot be used. */
+static int
+check_json(int draft, const char *schema_path, const char *instance_path)
+{
+	struct jschema_opts	 opts = { .draft = draft };
+	struct jschema_report	 r;
+	struct jschema		*js = NULL;
+	cJSON			*schema = NULL, *inst = NULL;
+	char			 err[512];
+	size_t			 i;
+	int			 rc = 2;
+
+	if (strcmp(schema_path, "-") == 0 && strcmp(instance_path, "-") == 0) {
+		fprintf(stderr, "osbroker: --check-json: the schema and the "
+		    "instance cannot both be standard input\n");
+		return 2;
+	}
+	if ((schema = read_json(schema_path)) == NULL)
+		goto out;
+	if (jschema_compile(schema, &opts, &js, err, sizeof(err)) == -1) {
+		fprintf(stderr, "osbroker: %s: unusable schema: %s\n",
+		    schema_path, err);
+		goto out;
+	}
+	if ((inst = read_json(instance_path)) == NULL)
+		goto out;
+	rc = jschema_validate(js, inst, "", &r);
+	if (rc == -1) {
+		fprintf(stderr, "osbroker: out of memory\n");
+		rc = 2;
+	} else if (rc == 0)
+		printf("ok: %s is valid (draft-%02d)\n", instance_path,
+		    jschema_draft(js));
+	for (i = 0; rc == 1 && i < r.kept; i++)
+		fprintf(stderr, "%s\n", r.line[i]);
+	if (rc == 1 && r.count > r.kept)
+		fprintf(stderr, "(%zu more violations not shown)\n",
+		    r.count - r.kept);
+out:
+	jschema_free(js);
+	cJSON_Delete(schema);
+	cJSON_Delete(inst);
+	jschema_cleanup();
+	return rc;
 }
 
 static int
@@ -230,6 +327,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: osbroker [--check-catalog [--strict] FILE | "
+	    "--check-json [--draft 4|6|7] SCHEMA INSTANCE | "
 	    "--hash-password | --verify | --check-store | --export FILE | "
 	    "--import FILE | --version]\n");
 }
@@ -247,6 +345,12 @@ main(int argc, char *argv[])
 	if (argc == 4 && strcmp(argv[1], "--check-catalog") == 0 &&
 	    strcmp(argv[2], "--strict") == 0)
 		return check_catalog(argv[3], 1);
+	if (argc == 4 && strcmp(argv[1], "--check-json") == 0)
+		return check_json(0, argv[2], argv[3]);
+	if (argc == 6 && strcmp(argv[1], "--check-json") == 0 &&
+	    strcmp(argv[2], "--draft") == 0 && (strcmp(argv[3], "4") == 0 ||
+	    strcmp(argv[3], "6") == 0 || strcmp(argv[3], "7") == 0))
+		return check_json(atoi(argv[3]), argv[4], argv[5]);
 	if (argc == 2 && strcmp(argv[1], "--hash-password") == 0)
 		return hash_password();
 	if (argc == 2 && strcmp(argv[1], "--verify") == 0)
