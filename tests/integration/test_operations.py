@@ -291,6 +291,77 @@ def t_async_required(x):
     expect_error(x.c.patch(x.ipath(iid), {'service_id': x.sid}), 404)
 
 
+def t_params_checked(x):
+    # osbroker-catalog(5) PARAMETER SCHEMAS: provision, update and bind are
+    # checked against the plan's schemas; a violation is 400 naming each
+    # one, with nothing stored and no hook run.
+    iid, bid = new_id(), new_id('b')
+    bad = x.body('checked', parameters={'size': 99, 'bogus': 1, 'name': 'Bad Name',
+                                        'tier': 'bronze'})
+    d = expect_error(x.c.put(x.ipath(iid), bad), 400)
+    for want in ('parameters/size: 99 is greater than the maximum 10',
+                 'parameters: unknown property "bogus" is not allowed',
+                 'parameters/name: "Bad Name" does not match the pattern "^[a-z][a-z0-9-]*$"',
+                 'parameters/tier: "bronze" is not one of ["gold","silver"]'):
+        check(want in d['description'], 'the 400 does not say %r: %r', want, d)
+    check(d['description'].count('; ') == 3, 'not four violations: %r', d)
+    expect(x.c.get(x.ipath(iid)), 404)
+    check(not x.hook_runs('provision', iid), 'the provision hook ran for refused parameters')
+    # Without parameters the schema's "required" still holds.
+    d = expect_error(x.c.put(x.ipath(iid), x.body('checked')), 400)
+    check(d['description'] == 'parameters: the required property "size" is missing',
+          'description %r', d)
+    expect(x.c.put(x.ipath(iid), x.body('checked', parameters={'size': 3, 'name': 'db-1'})), 201)
+    # An update: the parameters as sent, against the update schema.
+    d = expect_error(x.c.patch(x.ipath(iid), {'service_id': x.sid,
+                                              'parameters': {'size': 11}}), 400)
+    check(d['description'] == 'parameters/size: 11 is greater than the maximum 10',
+          'description %r', d)
+    check(not x.hook_runs('update', iid), 'the update hook ran for refused parameters')
+    check(expect(x.c.get(x.ipath(iid)), 200)['parameters'] == {'size': 3, 'name': 'db-1'},
+          'a refused update changed the instance')
+    # A bind: against the binding schema; without parameters "required"
+    # holds too.
+    d = expect_error(x.c.put(x.bpath(iid, bid), x.body('checked')), 400)
+    check(d['description'] == 'parameters: the required property "role" is missing',
+          'description %r', d)
+    d = expect_error(x.c.put(x.bpath(iid, bid), x.body('checked', parameters={'role': 'admin'})),
+                     400)
+    check(d['description'] == 'parameters/role: "admin" is not one of ["read","write"]',
+          'description %r', d)
+    expect(x.c.get(x.bpath(iid, bid)), 404)
+    check(not x.hook_runs('bind', iid), 'the bind hook ran for refused parameters')
+    x.creds(expect(x.c.put(x.bpath(iid, bid), x.body('checked', parameters={'role': 'read'})),
+                   201))
+    # A plan change: the new plan's update schema decides (11 is too big
+    # for "checked", not for "checked-big").
+    expect(x.c.patch(x.ipath(iid), {'service_id': x.sid, 'plan_id': x.plans['checked-big'],
+                                    'parameters': {'size': 11}}), 200)
+    check(expect(x.c.get(x.ipath(iid)), 200)['parameters']['size'] == 11, 'update not applied')
+    log = ''.join(open(f, errors='replace').read() for f in x.stack.log_files())
+    check('Bad Name' not in log and 'bronze' not in log, 'a parameter value reached the log')
+    check('parameters do not meet the plan\'s schema (4 violation(s))' in log,
+          'the refusal is not logged')
+
+
+def t_params_bounded(x):
+    # Many violations: the first ones whole, then how many more.
+    params = {'size': 3}
+    params.update({'extra-%02d' % i: i for i in range(12)})
+    d = expect_error(x.c.put(x.ipath(new_id()), x.body('checked', parameters=params)), 400)
+    lines = d['description'].split('; ')
+    check(lines[-1] == 'and 4 more', 'the description does not end with the count: %r', d)
+    check(len(lines) == 9 and all(l.startswith('parameters: unknown property "extra-')
+                                  for l in lines[:-1]), 'description %r', d)
+
+
+def t_params_unchecked(x):
+    # validate_parameters: false leaves the parameters to the hooks.
+    iid = new_id()
+    expect(x.c.put(x.ipath(iid), x.body('unchecked', parameters={'size': 99, 'bogus': 1})), 201)
+    check(len(x.hook_runs('provision', iid)) == 1, 'the provision hook did not run')
+
+
 def t_async_required_existing(x):
     # An existing instance or binding answers as it is, accepts_incomplete
     # or not: a 409 is never turned into an AsyncRequired that the
@@ -525,6 +596,10 @@ SERVE_CASES = [
      t_rotation_expired),
     ('a worker killed while its hook runs -> failed (not in progress), hook killed, worker replaced',
      t_sync_worker_killed),
+    ('parameters checked against the plan\'s schemas: provision, update (the new plan\'s), '
+     'bind -> 400 naming each violation, nothing stored, no hook', t_params_checked),
+    ('parameters: at most 8 violations named, then how many more', t_params_bounded),
+    ('validate_parameters: false -> parameters not checked', t_params_unchecked),
     ('async plan without accepts_incomplete -> 422 AsyncRequired, nothing stored', t_async_required),
     ('async plan without accepts_incomplete, existing instance or binding -> 200 or 409',
      t_async_required_existing),
@@ -586,6 +661,8 @@ CGI_CASES = [
     ('cgi: a hook writing garbage -> 500, failed, output not echoed', t_sync_garbage),
     ('cgi: requires_app -> 422 RequiresApp; with an app -> 201', t_requires_app),
     ('cgi: rotation of an expired predecessor -> 400', t_rotation_expired),
+    ('cgi: parameters checked against the plan\'s schemas -> 400, nothing stored',
+     t_params_checked),
     ('cgi: async plan without accepts_incomplete -> 422 AsyncRequired', t_async_required),
     ('cgi: async provision/update/bind/unbind/deprovision with a detached runner', t_async_lifecycle),
     ('cgi: async failure and orphan mitigation', t_async_fail_orphan),
