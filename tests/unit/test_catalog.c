@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "jsonschema.h"
 #include "plancfg.h"
 #include "tap.h"
 
@@ -388,6 +389,44 @@ test_plan_rules(void)
 	free(text);
 }
 
+/* catalog_schema(): a plan's schema compiled at its first use, kept, and
+ * NULL for a schema the plan does not declare. */
+static void
+test_schema_use(void)
+{
+	struct catalog		*cat;
+	struct catalog_plan	 p;
+	const struct jschema	*js, *again;
+	struct jschema_report	 r;
+	cJSON			*inst;
+	char			 err[256];
+
+	cat = accepts("    schemas:\n      service_instance:\n"
+	    "        update:\n          parameters:\n"
+	    "            $schema: http://json-schema.org/draft-07/schema#\n"
+	    "            if: {required: [a]}\n"
+	    "            then: {properties: {a: {maximum: 3}}}\n",
+	    "a draft-07 schema with if/then");
+	if (cat == NULL || catalog_lookup_plan(cat, "plan-1", &p) !=
+	    CATALOG_FOUND) {
+		CHECK(0, "the plan of the draft-07 schema");
+		catalog_free(cat);
+		return;
+	}
+	CHECK(catalog_schema(&p, CS_CREATE, &js, err, sizeof(err)) == 0 &&
+	    js == NULL, "no create schema: NULL");
+	CHECK(catalog_schema(&p, CS_UPDATE, &js, err, sizeof(err)) == 0 &&
+	    js != NULL && jschema_draft(js) == 7, "the update schema, draft 7");
+	CHECK(catalog_schema(&p, CS_UPDATE, &again, err, sizeof(err)) == 0 &&
+	    again == js, "compiled once, then kept");
+	inst = cJSON_Parse("{\"a\": 4}");
+	CHECK(js != NULL && jschema_validate(js, inst, "parameters", &r) == 1 &&
+	    r.count == 1 && strcmp(r.line[0], "parameters/a: 4 is greater than "
+	    "the maximum 3") == 0, "it validates: %s", r.kept ? r.line[0] : "");
+	cJSON_Delete(inst);
+	catalog_free(cat);
+}
+
 static void
 test_schemas(void)
 {
@@ -433,6 +472,27 @@ test_schemas(void)
 	rejects("    schemas:\n      serviceInstance: {}\n"
 	    "      service_instance: {}\n", 12, "both",
 	    "both spellings of service_instance");
+	/* Each schema is compiled at load: valid for its draft's
+	 * meta-schema, and usable (docs/json-schema.md). */
+	rejects("    schemas:\n      service_instance:\n        create:\n"
+	    "          parameters:\n            type: 5\n", 14,
+	    "is not a usable JSON Schema: type", "a schema its meta-schema "
+	    "refuses");
+	rejects("    schemas:\n      service_instance:\n        create:\n"
+	    "          parameters:\n            $schema: "
+	    "http://json-schema.org/draft-07/schema#\n"
+	    "            properties: {a: {pattern: '(?=x)y'}}\n", 14,
+	    "is not a usable JSON Schema", "a pattern POSIX regex cannot run");
+	rejects("    schemas:\n      service_instance:\n        create:\n"
+	    "          parameters:\n            definitions: {a: {$ref: "
+	    "'#/definitions/a'}}\n            $ref: '#/definitions/a'\n", 14,
+	    "is not a usable JSON Schema", "a $ref cycle");
+	rejects("    schemas:\n      service_instance:\n        create:\n"
+	    "          parameters:\n            $schema: "
+	    "http://json-schema.org/draft-07/schema#\n"
+	    "            exclusiveMinimum: true\n", 14,
+	    "is not a usable JSON Schema", "a draft-04 keyword form under "
+	    "draft-07");
 
 	/* A schema just over 64 kB once rendered. */
 	n = 7000;
@@ -448,6 +508,7 @@ test_schemas(void)
 	rejects(text, 13, "at most 65536", "schema over 64 kB");
 	free(text);
 	free(big);
+	test_schema_use();
 }
 
 static void
