@@ -1327,9 +1327,15 @@ def t_catalog_reload(x):
         sid = x.plans['basic'][0]
         expect(x.c.put(x.ipath(iid), {'service_id': sid, 'plan_id': extra_id,
                                       'organization_guid': 'o', 'space_guid': 's'}), 201)
-        # broken: YAML syntax error, then a valid YAML that is not a valid catalog
+        # broken: YAML syntax error, then a valid YAML that is not a valid
+        # catalog, then a plan schema that its draft's meta-schema refuses
+        bad_schema = edited.replace(
+            '    maximum_polling_duration: 30\n', '    maximum_polling_duration: 30\n'
+            '    schemas: {service_instance: {create: {parameters: {type: 5}}}}\n', 1)
+        check(bad_schema != edited, 'the bad schema was not planted')
         for n, broken in enumerate((edited.replace('  plans:', '  plans: [', 1),
-                                    edited.replace('  name: itest-db\n', '', 1)), 1):
+                                    edited.replace('  name: itest-db\n', '', 1),
+                                    bad_schema), 1):
             _write_catalog(path, broken, 5 + 5 * n)
             for _ in range(6):    # more requests than workers: every worker looks
                 r = x.c.get('/v2/catalog')
@@ -1340,6 +1346,11 @@ def t_catalog_reload(x):
             expect(x.c.put(x.ipath(iid2), {'service_id': sid, 'plan_id': extra_id,
                                            'organization_guid': 'o', 'space_guid': 's'}), 201)
             expect(x.c.get(x.ipath(iid)), 200)
+        with open(_broker_log(x), 'rb') as f:
+            f.seek(log_from)
+            text = f.read().decode(errors='replace')
+        check(re.search(r':\d+:\d+: plan "extra": schemas: .*is not a usable JSON Schema: type',
+                        text), 'the refused schema is not logged with its line: %r', text[-2000:])
     finally:
         _write_catalog(path, original, 30)
 
