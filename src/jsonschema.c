@@ -72,7 +72,8 @@ struct node {
 	int		 always;	/* a boolean schema: 1 true, 0 false;
 					   -1 an object */
 	const char	*ref_uri;	/* $ref, resolved against the base */
-	const char	*where;		/* ... and its place, for messages */
+	const char	*ref_text;	/* ... as written, and its place, */
+	const char	*where;		/* for messages */
 	struct node	*ref;		/* ... and its node: nothing else is
 					   checked (drafts 04-07) */
 	unsigned	 types;
@@ -1081,10 +1082,12 @@ compile(struct cc *c, const cJSON *v, const char *parent_base, int draft)
 		    sizeof(base)) == -1 ||
 		    (n->ref_uri = arena_strdup(c->s, base)) == NULL ||
 		    (n->where = arena_strdup(c->s, c->path.buf)) == NULL) {
+			/* (ref_text is in the copy the schema owns) */
 			cc_fail(c, "the $ref \"%.60s\" is too long",
 			    ref->valuestring);
 			return NULL;
 		}
+		n->ref_text = ref->valuestring;
 		return n;
 	}
 	if (base_in(c, v, draft, parent_base, base) == -1 ||
@@ -1187,7 +1190,7 @@ resolve_ref(struct cc *c, struct node *n)
 		if (!c->failed)
 			cc_fail(c, "$ref \"%.80s\" is a remote reference: "
 			    "only references within the schema are allowed",
-			    n->ref_uri);
+			    n->ref_text);
 		return -1;
 	}
 	at = loc->at;
@@ -1201,12 +1204,12 @@ resolve_ref(struct cc *c, struct node *n)
 	if (at == NULL) {
 		if (!c->failed)
 			cc_fail(c, "$ref \"%.80s\" points to nothing",
-			    n->ref_uri);
+			    n->ref_text);
 		return -1;
 	}
 	if (!cJSON_IsObject(at) && !cJSON_IsBool(at))
 		return cc_fail(c, "$ref \"%.80s\" points to no schema",
-		    n->ref_uri);
+		    n->ref_text);
 	path_set(&c->path, frag != NULL ? frag : "");
 	n->ref = compile(c, at, base, loc->draft);
 	return n->ref != NULL ? 0 : -1;
@@ -1276,10 +1279,10 @@ check_cycles(struct cc *c)
 				    stack[sp]->where : "");
 				rc = cc_fail(c, "%s%s%sa cycle of subschemas that "
 				    "consumes no input (it would never end)",
-				    stack[sp]->ref_uri != NULL ? "$ref \"" : "",
-				    stack[sp]->ref_uri != NULL ?
-				    stack[sp]->ref_uri : "",
-				    stack[sp]->ref_uri != NULL ? "\" closes " : "");
+				    stack[sp]->ref_text != NULL ? "$ref \"" : "",
+				    stack[sp]->ref_text != NULL ?
+				    stack[sp]->ref_text : "",
+				    stack[sp]->ref_text != NULL ? "\" closes " : "");
 			} else if (to != NULL && color[to->index] == 0) {
 				color[to->index] = 1;
 				stack[++sp] = to;
@@ -2052,7 +2055,8 @@ jschema_validate(const struct jschema *s, const cJSON *inst, const char *root,
 	bad = validate(&v, s->root, inst);
 	if (v.oom)
 		return -1;
-	if (v.over) {
+	if (v.over) {			/* what else was said is moot */
+		report->count = report->kept = 0;
 		path_set(&v.path, root);
 		violation(&v, "validating needs more than %d steps or levels; "
 		    "refused", OSB_JSCHEMA_MAX_STEPS);
