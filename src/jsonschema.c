@@ -254,23 +254,6 @@ quote_string(const char *s, char *out, size_t outlen)
 	out[n] = '\0';
 }
 
-/* At most max bytes of s (cut at a character, then "..."). */
-static void
-shorten(const char *s, size_t max, char *out, size_t outlen)
-{
-	size_t	n = strlen(s);
-
-	if (max + 4 > outlen)
-		max = outlen - 4;
-	if (n <= max) {
-		memcpy(out, s, n + 1);
-		return;
-	}
-	n = whole_chars(s, max);
-	memcpy(out, s, n);
-	memcpy(out + n, "...", 4);
-}
-
 static void
 quote_number(double v, char *out, size_t outlen)
 {
@@ -298,6 +281,27 @@ quote(const cJSON *v, char *out, size_t outlen)
 		snprintf(out, outlen, "an array");
 	else
 		snprintf(out, outlen, "an object");
+}
+
+/* The values of list, quoted, as many as fit. */
+static void
+quote_list(const cJSON *list, char *out, size_t outlen)
+{
+	const cJSON	*e;
+	char		 q[64];
+	size_t		 n = 0, w;
+
+	out[0] = '\0';
+	cJSON_ArrayForEach(e, list) {
+		quote(e, q, sizeof(q));
+		w = strlen(q) + (n ? 2 : 0);
+		if (n + w + sizeof(", ...") > outlen) {
+			snprintf(out + n, outlen - n, "%s...", n ? ", " : "");
+			return;
+		}
+		snprintf(out + n, outlen - n, "%s%s", n ? ", " : "", q);
+		n += w;
+	}
 }
 
 /* ---- JSON equality and hashing (enum, const, uniqueItems) -------------- */
@@ -569,6 +573,7 @@ struct seen {
 
 struct cc {
 	struct jschema		 *s;
+	char			  quote[64];	/* quoted() */
 	const struct jschema_opts *opts;
 	struct idloc		 *ids;
 	size_t			  nids, capids;
@@ -579,6 +584,14 @@ struct cc {
 	size_t			  errlen;
 	int			  failed;
 };
+
+/* A schema's string, quoted for a message (one at a time). */
+static const char *
+quoted(struct cc *c, const char *s)
+{
+	quote_string(s, c->quote, sizeof(c->quote));
+	return c->quote;
+}
 
 static int
 cc_fail(struct cc *c, const char *fmt, ...)
@@ -593,6 +606,7 @@ cc_fail(struct cc *c, const char *fmt, ...)
 	va_end(ap);
 	snprintf(c->err, c->errlen, "%s%s: %s", c->path.len > 1 ?
 	    c->path.buf + 1 : "(root)", c->path.cut ? "/..." : "", msg);
+	c->err[whole_chars(c->err, strlen(c->err))] = '\0';	/* when cut */
 	return -1;
 }
 
@@ -664,7 +678,7 @@ base_in(struct cc *c, const cJSON *o, int draft, const char *base, char *out)
 		return 0;
 	}
 	if (uri_resolve(base, id, out, OSB_JSCHEMA_MAX_URI) == -1)
-		return cc_fail(c, "the id \"%.60s\" is too long", id);
+		return cc_fail(c, "the id %s is too long", quoted(c, id));
 	if ((hash = strchr(out, '#')) != NULL)
 		*hash = '\0';
 	return 0;
@@ -688,7 +702,7 @@ scan_ids(struct cc *c, const cJSON *v, const char *base, int draft, int depth)
 		return -1;
 	if (cJSON_IsObject(v) && (id = schema_id(v, draft)) != NULL) {
 		if (uri_resolve(base, id, full, sizeof(full)) == -1)
-			return cc_fail(c, "the id \"%.60s\" is too long", id);
+			return cc_fail(c, "the id %s is too long", quoted(c, id));
 		if (add_id(c, full, v, draft) == -1)
 			return -1;
 	}
@@ -1083,8 +1097,8 @@ compile(struct cc *c, const cJSON *v, const char *parent_base, int draft)
 		    (n->ref_uri = arena_strdup(c->s, base)) == NULL ||
 		    (n->where = arena_strdup(c->s, c->path.buf)) == NULL) {
 			/* (ref_text is in the copy the schema owns) */
-			cc_fail(c, "the $ref \"%.60s\" is too long",
-			    ref->valuestring);
+			cc_fail(c, "the $ref %s is too long",
+			    quoted(c, ref->valuestring));
 			return NULL;
 		}
 		n->ref_text = ref->valuestring;
@@ -1108,8 +1122,8 @@ follow_pointer(struct cc *c, const cJSON *doc, const char *frag, char *base,
 	unsigned long	 idx;
 
 	if ((dec = util_pct_decode(frag, strlen(frag), 0, NULL)) == NULL) {
-		cc_fail(c, "the $ref fragment \"%.60s\" is not a valid "
-		    "pointer", frag);
+		cc_fail(c, "the $ref fragment %s is not a valid "
+		    "pointer", quoted(c, frag));
 		return NULL;
 	}
 	for (p = dec; at != NULL && *p == '/'; *p = saved) {
@@ -1188,9 +1202,9 @@ resolve_ref(struct cc *c, struct node *n)
 	path_set(&c->path, n->where);
 	if ((loc = find_document(c, doc_uri, c->s->draft)) == NULL) {
 		if (!c->failed)
-			cc_fail(c, "$ref \"%.80s\" is a remote reference: "
+			cc_fail(c, "$ref %s is a remote reference: "
 			    "only references within the schema are allowed",
-			    n->ref_text);
+			    quoted(c, n->ref_text));
 		return -1;
 	}
 	at = loc->at;
@@ -1203,13 +1217,13 @@ resolve_ref(struct cc *c, struct node *n)
 	}
 	if (at == NULL) {
 		if (!c->failed)
-			cc_fail(c, "$ref \"%.80s\" points to nothing",
-			    n->ref_text);
+			cc_fail(c, "$ref %s points to nothing",
+			    quoted(c, n->ref_text));
 		return -1;
 	}
 	if (!cJSON_IsObject(at) && !cJSON_IsBool(at))
-		return cc_fail(c, "$ref \"%.80s\" points to no schema",
-		    n->ref_text);
+		return cc_fail(c, "$ref %s points to no schema",
+		    quoted(c, n->ref_text));
 	path_set(&c->path, frag != NULL ? frag : "");
 	n->ref = compile(c, at, base, loc->draft);
 	return n->ref != NULL ? 0 : -1;
@@ -1279,10 +1293,10 @@ check_cycles(struct cc *c)
 				    stack[sp]->where : "");
 				rc = cc_fail(c, "%s%s%sa cycle of subschemas that "
 				    "consumes no input (it would never end)",
-				    stack[sp]->ref_text != NULL ? "$ref \"" : "",
+				    stack[sp]->ref_text != NULL ? "$ref " : "",
 				    stack[sp]->ref_text != NULL ?
-				    stack[sp]->ref_text : "",
-				    stack[sp]->ref_text != NULL ? "\" closes " : "");
+				    quoted(c, stack[sp]->ref_text) : "",
+				    stack[sp]->ref_text != NULL ? " closes " : "");
 			} else if (to != NULL && color[to->index] == 0) {
 				color[to->index] = 1;
 				stack[++sp] = to;
@@ -1611,7 +1625,7 @@ static int
 check_values(struct vc *v, const struct node *n, const cJSON *inst)
 {
 	const cJSON	*e = NULL;
-	char		 q[64], allowed[96], *text;
+	char		 q[64], allowed[128];
 	int		 bad = 0;
 
 	if (n->enumv != NULL) {
@@ -1623,13 +1637,7 @@ check_values(struct vc *v, const struct node *n, const cJSON *inst)
 		if (v->r == NULL)
 			return 1;
 		bad = 1;
-		/* the values as the schema has them: no control bytes */
-		if ((text = cJSON_PrintUnformatted(n->enumv)) == NULL) {
-			v->oom = 1;
-			return 1;
-		}
-		shorten(text, OSB_JSCHEMA_QUOTE, allowed, sizeof(allowed));
-		free(text);
+		quote_list(n->enumv, allowed, sizeof(allowed));
 		quote(inst, q, sizeof(q));
 		violation(v, "%s is not one of %s", q, allowed);
 	}

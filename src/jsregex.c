@@ -538,9 +538,11 @@ group_open(struct tr *t)
 			if (p == NULL)
 				return fail(t, "a group name without its >");
 			p++;
-		} else
+		} else if (p[1] == '=' || p[1] == '!' || p[1] == '<')
 			return fail(t, "lookahead and lookbehind (?%c are not "
-			    "supported", p[1] == '<' ? '<' : p[1]);
+			    "supported", p[1]);
+		else
+			return fail(t, "a group (? that ECMA-262 does not know");
 	}
 	if (t->depth == MAX_GROUPS)
 		return fail(t, "groups nested more than %d deep", MAX_GROUPS);

@@ -133,7 +133,13 @@ messages(void)
 	    "parameters: \"2023-02-30\" is not a valid date");
 	says("{\"format\": \"date\"}", "\"2023-02-30\"", "");  /* not in 04 */
 	says("{\"enum\": [\"small\", \"large\", 3]}", "\"huge\"",
-	    "parameters: \"huge\" is not one of [\"small\",\"large\",3]");
+	    "parameters: \"huge\" is not one of \"small\", \"large\", 3");
+	says("{\"enum\": [\"a-long-value-0\", \"a-long-value-1\", "
+	    "\"a-long-value-2\", \"a-long-value-3\", \"a-long-value-4\", "
+	    "\"a-long-value-5\", \"a-long-value-6\"]}", "\"x\"",
+	    "parameters: \"x\" is not one of \"a-long-value-0\", "
+	    "\"a-long-value-1\", \"a-long-value-2\", \"a-long-value-3\", "
+	    "\"a-long-value-4\", \"a-long-value-5\", ...");
 	says("{\"enum\": [1]}", "1.0", "");			/* JSON equality */
 	says("{\"$schema\": \"http://json-schema.org/draft-06/schema#\", "
 	    "\"const\": {\"a\": [1]}}", "{\"a\": [2]}",
