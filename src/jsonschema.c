@@ -824,6 +824,19 @@ type_bits(const cJSON *v)
 	return 0;
 }
 
+/* A numeric keyword: its flag in n->num and its value, when a number. */
+static void
+bound(struct node *n, const cJSON *o, const char *key, unsigned flag,
+    double *value)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (cJSON_IsNumber(v)) {
+		n->num |= flag;
+		*value = v->valuedouble;
+	}
+}
+
 /* The keywords of object schema o, compiled into n. */
 static int
 compile_keywords(struct cc *c, struct node *n, const cJSON *o, const char *base,
@@ -846,27 +859,19 @@ compile_keywords(struct cc *c, struct node *n, const cJSON *o, const char *base,
 		n->num |= NUM_MULTIPLE;
 		n->multiple = v->valuedouble;
 	}
-	if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(o, "maximum"))) {
-		n->num |= NUM_MAX;
-		n->maximum = v->valuedouble;
-	}
-	if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(o, "minimum"))) {
-		n->num |= NUM_MIN;
-		n->minimum = v->valuedouble;
-	}
-	v = cJSON_GetObjectItemCaseSensitive(o, "exclusiveMaximum");
-	if (draft == 4 && cJSON_IsTrue(v))
-		n->num |= NUM_MAX_EXCL;
-	else if (draft >= 6 && cJSON_IsNumber(v)) {
-		n->num |= NUM_XMAX;
-		n->xmaximum = v->valuedouble;
-	}
-	v = cJSON_GetObjectItemCaseSensitive(o, "exclusiveMinimum");
-	if (draft == 4 && cJSON_IsTrue(v))
-		n->num |= NUM_MIN_EXCL;
-	else if (draft >= 6 && cJSON_IsNumber(v)) {
-		n->num |= NUM_XMIN;
-		n->xminimum = v->valuedouble;
+	bound(n, o, "maximum", NUM_MAX, &n->maximum);
+	bound(n, o, "minimum", NUM_MIN, &n->minimum);
+	/* draft-04: a boolean on maximum/minimum; 06+: a bound of its own */
+	if (draft == 4) {
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
+		    "exclusiveMaximum")))
+			n->num |= NUM_MAX_EXCL;
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
+		    "exclusiveMinimum")))
+			n->num |= NUM_MIN_EXCL;
+	} else {
+		bound(n, o, "exclusiveMaximum", NUM_XMAX, &n->xmaximum);
+		bound(n, o, "exclusiveMinimum", NUM_XMIN, &n->xminimum);
 	}
 
 	/* strings */
@@ -1810,6 +1815,21 @@ validate_at(struct vc *v, const struct node *n, const cJSON *inst,
 	return bad;
 }
 
+/* maxItems and minItems, maxProperties and minProperties (-1: absent). */
+static int
+check_count(struct vc *v, size_t size, long max, long min, const char *one,
+    const char *many)
+{
+	const char	*what = size == 1 ? one : many;
+	int		 bad = 0;
+
+	VIOLATION_IF(max >= 0 && size > (size_t)max,
+	    "has %zu %s, more than the maximum %ld", size, what, max);
+	VIOLATION_IF(min >= 0 && size < (size_t)min,
+	    "has %zu %s, fewer than the minimum %ld", size, what, min);
+	return bad;
+}
+
 static int
 check_array(struct vc *v, const struct node *n, const cJSON *inst)
 {
@@ -1817,12 +1837,9 @@ check_array(struct vc *v, const struct node *n, const cJSON *inst)
 	size_t		 size = (size_t)cJSON_GetArraySize(inst), i = 0;
 	int		 bad = 0, found = 0;
 
-	VIOLATION_IF(n->max_items >= 0 && size > (size_t)n->max_items,
-	    "has %zu item%s, more than the maximum %ld", size,
-	    size == 1 ? "" : "s", n->max_items);
-	VIOLATION_IF(n->min_items >= 0 && size < (size_t)n->min_items,
-	    "has %zu item%s, fewer than the minimum %ld", size,
-	    size == 1 ? "" : "s", n->min_items);
+	if ((bad = check_count(v, size, n->max_items, n->min_items, "item",
+	    "items")) && v->r == NULL)
+		return 1;
 	cJSON_ArrayForEach(c, inst) {
 		const struct node *s = n->items;
 
@@ -1890,12 +1907,9 @@ check_object(struct vc *v, const struct node *n, const cJSON *inst)
 	char		 q[64], p[64];
 	int		 bad = 0;
 
-	VIOLATION_IF(n->max_props >= 0 && size > (size_t)n->max_props,
-	    "has %zu propert%s, more than the maximum %ld", size,
-	    size == 1 ? "y" : "ies", n->max_props);
-	VIOLATION_IF(n->min_props >= 0 && size < (size_t)n->min_props,
-	    "has %zu propert%s, fewer than the minimum %ld", size,
-	    size == 1 ? "y" : "ies", n->min_props);
+	if ((bad = check_count(v, size, n->max_props, n->min_props,
+	    "property", "properties")) && v->r == NULL)
+		return 1;
 	cJSON_ArrayForEach(name, n->required) {
 		if (!cJSON_IsString(name) ||
 		    cJSON_HasObjectItem(inst, name->valuestring))

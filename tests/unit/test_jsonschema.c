@@ -111,6 +111,7 @@ messages(void)
 	says("{\"properties\": {\"size\": {\"maximum\": 10}}}",
 	    "{\"size\": 99}",
 	    "parameters/size: 99 is greater than the maximum 10");
+	says("{\"maximum\": 10, \"minimum\": 10}", "10", "");	/* inclusive */
 	says("{\"properties\": {\"size\": {\"minimum\": 1}}}", "{\"size\": 0.5}",
 	    "parameters/size: 0.5 is less than the minimum 1");
 	says("{\"maximum\": 10, \"exclusiveMaximum\": true}", "10",
@@ -224,6 +225,31 @@ locations(void)
 	    "\xc3\xa9\xc3\xa9\xc3\xa9\"", "p", &rc);
 	CHECK(strstr(got, "\xc3\xa9...\"") != NULL,
 	    "a long value is cut between characters");
+	/* a schema's strings need not be UTF-8 (cJSON does not check) */
+	{
+		struct jschema		*s = NULL;
+		struct jschema_report	 r;
+		cJSON			*doc = cJSON_Parse("{\"enum\": []}");
+		cJSON			*inst = cJSON_CreateString("x");
+		char			 err[256];
+
+		cJSON_AddItemToArray(cJSON_GetObjectItem(doc, "enum"),
+		    cJSON_CreateString("f\xffo"));
+		rc = jschema_compile(doc, NULL, &s, err, sizeof(err));
+		CHECK(rc == 0 && jschema_validate(s, inst, "p", &r) == 1 &&
+		    strcmp(r.line[0], "p: \"x\" is not one of \"f\\xffo\"") == 0,
+		    "an enum value that is not UTF-8 is quoted with \\xNN");
+		jschema_free(s);
+		cJSON_Delete(inst);
+		cJSON_AddItemToObject(doc, "$ref", cJSON_CreateString(
+		    "http://example.com/\xff"));
+		rc = jschema_compile(doc, NULL, &s, err, sizeof(err));
+		CHECK(rc == -1 && strcmp(err, "(root): $ref \"http://example.com/"
+		    "\\xff\" is a remote reference: only references within the "
+		    "schema are allowed") == 0,
+		    "a $ref that is not UTF-8 is quoted with \\xNN");
+		cJSON_Delete(doc);
+	}
 	memset(big, 'k', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	snprintf(schema, sizeof(schema), "{\"additionalProperties\": "
