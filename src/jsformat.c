@@ -190,27 +190,6 @@ idn_bad(unsigned long c, int first)
 	    (c >= 0x302a && c <= 0x302f) || c == 0x3099 || c == 0x309a);
 }
 
-static unsigned long
-next_cp(const char **p)
-{
-	const unsigned char	*s = (const unsigned char *)*p;
-	unsigned long		 c;
-	int			 n, i;
-
-	if (s[0] < 0x80)
-		n = 0, c = s[0];
-	else if (s[0] < 0xe0)
-		n = 1, c = s[0] & 0x1f;
-	else if (s[0] < 0xf0)
-		n = 2, c = s[0] & 0x0f;
-	else
-		n = 3, c = s[0] & 0x07;
-	for (i = 1; i <= n; i++)
-		c = (c << 6) | (s[i] & 0x3f);
-	*p += n + 1;
-	return c;
-}
-
 static int
 separator(unsigned long c, int idn)
 {
@@ -238,7 +217,7 @@ hostname(const char *s, const char *end, int idn)
 		} else if (!idn && (unsigned char)*p >= 0x80)
 			return 0;
 		else
-			c = next_cp(&p);
+			c = util_utf8_next(&p);
 		if (!separator(c, idn)) {
 			if (n == 64 || idn_bad(c, n == 0))
 				return 0;
@@ -323,7 +302,7 @@ uchar(const char **p, const char *extra, int iri)
 	if (c >= 0x80) {
 		if (!iri)
 			return 0;
-		next_cp(p);
+		util_utf8_next(p);
 		return 1;
 	}
 	if (c != '\0' && (is_alpha(c) || is_digit(c) ||

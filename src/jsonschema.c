@@ -72,7 +72,8 @@ struct node {
 	int		 always;	/* a boolean schema: 1 true, 0 false;
 					   -1 an object */
 	const char	*ref_uri;	/* $ref, resolved against the base */
-	const char	*where;		/* ... and its place, for messages */
+	const char	*ref_text;	/* ... as written, and its place, */
+	const char	*where;		/* for messages */
 	struct node	*ref;		/* ... and its node: nothing else is
 					   checked (drafts 04-07) */
 	unsigned	 types;
@@ -253,23 +254,6 @@ quote_string(const char *s, char *out, size_t outlen)
 	out[n] = '\0';
 }
 
-/* At most max bytes of s (cut at a character, then "..."). */
-static void
-shorten(const char *s, size_t max, char *out, size_t outlen)
-{
-	size_t	n = strlen(s);
-
-	if (max + 4 > outlen)
-		max = outlen - 4;
-	if (n <= max) {
-		memcpy(out, s, n + 1);
-		return;
-	}
-	n = whole_chars(s, max);
-	memcpy(out, s, n);
-	memcpy(out + n, "...", 4);
-}
-
 static void
 quote_number(double v, char *out, size_t outlen)
 {
@@ -297,6 +281,27 @@ quote(const cJSON *v, char *out, size_t outlen)
 		snprintf(out, outlen, "an array");
 	else
 		snprintf(out, outlen, "an object");
+}
+
+/* The values of list, quoted, as many as fit. */
+static void
+quote_list(const cJSON *list, char *out, size_t outlen)
+{
+	const cJSON	*e;
+	char		 q[64];
+	size_t		 n = 0, w;
+
+	out[0] = '\0';
+	cJSON_ArrayForEach(e, list) {
+		quote(e, q, sizeof(q));
+		w = strlen(q) + (n ? 2 : 0);
+		if (n + w + sizeof(", ...") > outlen) {
+			snprintf(out + n, outlen - n, "%s...", n ? ", " : "");
+			return;
+		}
+		snprintf(out + n, outlen - n, "%s%s", n ? ", " : "", q);
+		n += w;
+	}
 }
 
 /* ---- JSON equality and hashing (enum, const, uniqueItems) -------------- */
@@ -568,6 +573,7 @@ struct seen {
 
 struct cc {
 	struct jschema		 *s;
+	char			  quote[64];	/* quoted() */
 	const struct jschema_opts *opts;
 	struct idloc		 *ids;
 	size_t			  nids, capids;
@@ -578,6 +584,14 @@ struct cc {
 	size_t			  errlen;
 	int			  failed;
 };
+
+/* A schema's string, quoted for a message (one at a time). */
+static const char *
+quoted(struct cc *c, const char *s)
+{
+	quote_string(s, c->quote, sizeof(c->quote));
+	return c->quote;
+}
 
 static int
 cc_fail(struct cc *c, const char *fmt, ...)
@@ -592,6 +606,7 @@ cc_fail(struct cc *c, const char *fmt, ...)
 	va_end(ap);
 	snprintf(c->err, c->errlen, "%s%s: %s", c->path.len > 1 ?
 	    c->path.buf + 1 : "(root)", c->path.cut ? "/..." : "", msg);
+	c->err[whole_chars(c->err, strlen(c->err))] = '\0';	/* when cut */
 	return -1;
 }
 
@@ -663,7 +678,7 @@ base_in(struct cc *c, const cJSON *o, int draft, const char *base, char *out)
 		return 0;
 	}
 	if (uri_resolve(base, id, out, OSB_JSCHEMA_MAX_URI) == -1)
-		return cc_fail(c, "the id \"%.60s\" is too long", id);
+		return cc_fail(c, "the id %s is too long", quoted(c, id));
 	if ((hash = strchr(out, '#')) != NULL)
 		*hash = '\0';
 	return 0;
@@ -687,7 +702,7 @@ scan_ids(struct cc *c, const cJSON *v, const char *base, int draft, int depth)
 		return -1;
 	if (cJSON_IsObject(v) && (id = schema_id(v, draft)) != NULL) {
 		if (uri_resolve(base, id, full, sizeof(full)) == -1)
-			return cc_fail(c, "the id \"%.60s\" is too long", id);
+			return cc_fail(c, "the id %s is too long", quoted(c, id));
 		if (add_id(c, full, v, draft) == -1)
 			return -1;
 	}
@@ -809,6 +824,19 @@ type_bits(const cJSON *v)
 	return 0;
 }
 
+/* A numeric keyword: its flag in n->num and its value, when a number. */
+static void
+bound(struct node *n, const cJSON *o, const char *key, unsigned flag,
+    double *value)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (cJSON_IsNumber(v)) {
+		n->num |= flag;
+		*value = v->valuedouble;
+	}
+}
+
 /* The keywords of object schema o, compiled into n. */
 static int
 compile_keywords(struct cc *c, struct node *n, const cJSON *o, const char *base,
@@ -831,27 +859,19 @@ compile_keywords(struct cc *c, struct node *n, const cJSON *o, const char *base,
 		n->num |= NUM_MULTIPLE;
 		n->multiple = v->valuedouble;
 	}
-	if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(o, "maximum"))) {
-		n->num |= NUM_MAX;
-		n->maximum = v->valuedouble;
-	}
-	if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(o, "minimum"))) {
-		n->num |= NUM_MIN;
-		n->minimum = v->valuedouble;
-	}
-	v = cJSON_GetObjectItemCaseSensitive(o, "exclusiveMaximum");
-	if (draft == 4 && cJSON_IsTrue(v))
-		n->num |= NUM_MAX_EXCL;
-	else if (draft >= 6 && cJSON_IsNumber(v)) {
-		n->num |= NUM_XMAX;
-		n->xmaximum = v->valuedouble;
-	}
-	v = cJSON_GetObjectItemCaseSensitive(o, "exclusiveMinimum");
-	if (draft == 4 && cJSON_IsTrue(v))
-		n->num |= NUM_MIN_EXCL;
-	else if (draft >= 6 && cJSON_IsNumber(v)) {
-		n->num |= NUM_XMIN;
-		n->xminimum = v->valuedouble;
+	bound(n, o, "maximum", NUM_MAX, &n->maximum);
+	bound(n, o, "minimum", NUM_MIN, &n->minimum);
+	/* draft-04: a boolean on maximum/minimum; 06+: a bound of its own */
+	if (draft == 4) {
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
+		    "exclusiveMaximum")))
+			n->num |= NUM_MAX_EXCL;
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
+		    "exclusiveMinimum")))
+			n->num |= NUM_MIN_EXCL;
+	} else {
+		bound(n, o, "exclusiveMaximum", NUM_XMAX, &n->xmaximum);
+		bound(n, o, "exclusiveMinimum", NUM_XMIN, &n->xminimum);
 	}
 
 	/* strings */
@@ -1081,10 +1101,12 @@ compile(struct cc *c, const cJSON *v, const char *parent_base, int draft)
 		    sizeof(base)) == -1 ||
 		    (n->ref_uri = arena_strdup(c->s, base)) == NULL ||
 		    (n->where = arena_strdup(c->s, c->path.buf)) == NULL) {
-			cc_fail(c, "the $ref \"%.60s\" is too long",
-			    ref->valuestring);
+			/* (ref_text is in the copy the schema owns) */
+			cc_fail(c, "the $ref %s is too long",
+			    quoted(c, ref->valuestring));
 			return NULL;
 		}
+		n->ref_text = ref->valuestring;
 		return n;
 	}
 	if (base_in(c, v, draft, parent_base, base) == -1 ||
@@ -1105,8 +1127,8 @@ follow_pointer(struct cc *c, const cJSON *doc, const char *frag, char *base,
 	unsigned long	 idx;
 
 	if ((dec = util_pct_decode(frag, strlen(frag), 0, NULL)) == NULL) {
-		cc_fail(c, "the $ref fragment \"%.60s\" is not a valid "
-		    "pointer", frag);
+		cc_fail(c, "the $ref fragment %s is not a valid "
+		    "pointer", quoted(c, frag));
 		return NULL;
 	}
 	for (p = dec; at != NULL && *p == '/'; *p = saved) {
@@ -1185,9 +1207,9 @@ resolve_ref(struct cc *c, struct node *n)
 	path_set(&c->path, n->where);
 	if ((loc = find_document(c, doc_uri, c->s->draft)) == NULL) {
 		if (!c->failed)
-			cc_fail(c, "$ref \"%.80s\" is a remote reference: "
+			cc_fail(c, "$ref %s is a remote reference: "
 			    "only references within the schema are allowed",
-			    n->ref_uri);
+			    quoted(c, n->ref_text));
 		return -1;
 	}
 	at = loc->at;
@@ -1200,13 +1222,13 @@ resolve_ref(struct cc *c, struct node *n)
 	}
 	if (at == NULL) {
 		if (!c->failed)
-			cc_fail(c, "$ref \"%.80s\" points to nothing",
-			    n->ref_uri);
+			cc_fail(c, "$ref %s points to nothing",
+			    quoted(c, n->ref_text));
 		return -1;
 	}
 	if (!cJSON_IsObject(at) && !cJSON_IsBool(at))
-		return cc_fail(c, "$ref \"%.80s\" points to no schema",
-		    n->ref_uri);
+		return cc_fail(c, "$ref %s points to no schema",
+		    quoted(c, n->ref_text));
 	path_set(&c->path, frag != NULL ? frag : "");
 	n->ref = compile(c, at, base, loc->draft);
 	return n->ref != NULL ? 0 : -1;
@@ -1276,10 +1298,10 @@ check_cycles(struct cc *c)
 				    stack[sp]->where : "");
 				rc = cc_fail(c, "%s%s%sa cycle of subschemas that "
 				    "consumes no input (it would never end)",
-				    stack[sp]->ref_uri != NULL ? "$ref \"" : "",
-				    stack[sp]->ref_uri != NULL ?
-				    stack[sp]->ref_uri : "",
-				    stack[sp]->ref_uri != NULL ? "\" closes " : "");
+				    stack[sp]->ref_text != NULL ? "$ref " : "",
+				    stack[sp]->ref_text != NULL ?
+				    quoted(c, stack[sp]->ref_text) : "",
+				    stack[sp]->ref_text != NULL ? " closes " : "");
 			} else if (to != NULL && color[to->index] == 0) {
 				color[to->index] = 1;
 				stack[++sp] = to;
@@ -1608,7 +1630,7 @@ static int
 check_values(struct vc *v, const struct node *n, const cJSON *inst)
 {
 	const cJSON	*e = NULL;
-	char		 q[64], allowed[96], *text;
+	char		 q[64], allowed[128];
 	int		 bad = 0;
 
 	if (n->enumv != NULL) {
@@ -1620,13 +1642,7 @@ check_values(struct vc *v, const struct node *n, const cJSON *inst)
 		if (v->r == NULL)
 			return 1;
 		bad = 1;
-		/* the values as the schema has them: no control bytes */
-		if ((text = cJSON_PrintUnformatted(n->enumv)) == NULL) {
-			v->oom = 1;
-			return 1;
-		}
-		shorten(text, OSB_JSCHEMA_QUOTE, allowed, sizeof(allowed));
-		free(text);
+		quote_list(n->enumv, allowed, sizeof(allowed));
 		quote(inst, q, sizeof(q));
 		violation(v, "%s is not one of %s", q, allowed);
 	}
@@ -1799,6 +1815,21 @@ validate_at(struct vc *v, const struct node *n, const cJSON *inst,
 	return bad;
 }
 
+/* maxItems and minItems, maxProperties and minProperties (-1: absent). */
+static int
+check_count(struct vc *v, size_t size, long max, long min, const char *one,
+    const char *many)
+{
+	const char	*what = size == 1 ? one : many;
+	int		 bad = 0;
+
+	VIOLATION_IF(max >= 0 && size > (size_t)max,
+	    "has %zu %s, more than the maximum %ld", size, what, max);
+	VIOLATION_IF(min >= 0 && size < (size_t)min,
+	    "has %zu %s, fewer than the minimum %ld", size, what, min);
+	return bad;
+}
+
 static int
 check_array(struct vc *v, const struct node *n, const cJSON *inst)
 {
@@ -1806,12 +1837,9 @@ check_array(struct vc *v, const struct node *n, const cJSON *inst)
 	size_t		 size = (size_t)cJSON_GetArraySize(inst), i = 0;
 	int		 bad = 0, found = 0;
 
-	VIOLATION_IF(n->max_items >= 0 && size > (size_t)n->max_items,
-	    "has %zu item%s, more than the maximum %ld", size,
-	    size == 1 ? "" : "s", n->max_items);
-	VIOLATION_IF(n->min_items >= 0 && size < (size_t)n->min_items,
-	    "has %zu item%s, fewer than the minimum %ld", size,
-	    size == 1 ? "" : "s", n->min_items);
+	if ((bad = check_count(v, size, n->max_items, n->min_items, "item",
+	    "items")) && v->r == NULL)
+		return 1;
 	cJSON_ArrayForEach(c, inst) {
 		const struct node *s = n->items;
 
@@ -1879,12 +1907,9 @@ check_object(struct vc *v, const struct node *n, const cJSON *inst)
 	char		 q[64], p[64];
 	int		 bad = 0;
 
-	VIOLATION_IF(n->max_props >= 0 && size > (size_t)n->max_props,
-	    "has %zu propert%s, more than the maximum %ld", size,
-	    size == 1 ? "y" : "ies", n->max_props);
-	VIOLATION_IF(n->min_props >= 0 && size < (size_t)n->min_props,
-	    "has %zu propert%s, fewer than the minimum %ld", size,
-	    size == 1 ? "y" : "ies", n->min_props);
+	if ((bad = check_count(v, size, n->max_props, n->min_props,
+	    "property", "properties")) && v->r == NULL)
+		return 1;
 	cJSON_ArrayForEach(name, n->required) {
 		if (!cJSON_IsString(name) ||
 		    cJSON_HasObjectItem(inst, name->valuestring))
@@ -2052,7 +2077,8 @@ jschema_validate(const struct jschema *s, const cJSON *inst, const char *root,
 	bad = validate(&v, s->root, inst);
 	if (v.oom)
 		return -1;
-	if (v.over) {
+	if (v.over) {			/* what else was said is moot */
+		report->count = report->kept = 0;
 		path_set(&v.path, root);
 		violation(&v, "validating needs more than %d steps or levels; "
 		    "refused", OSB_JSCHEMA_MAX_STEPS);

@@ -110,28 +110,6 @@ utf8_enc(unsigned long c, char *b)
 	return 4;
 }
 
-/* The code point at *p (valid UTF-8, checked before), advancing *p. */
-static unsigned long
-utf8_dec(const char **p)
-{
-	const unsigned char	*s = (const unsigned char *)*p;
-	unsigned long		 c;
-	int			 n, i;
-
-	if (s[0] < 0x80)
-		n = 0, c = s[0];
-	else if (s[0] < 0xe0)
-		n = 1, c = s[0] & 0x1f;
-	else if (s[0] < 0xf0)
-		n = 2, c = s[0] & 0x0f;
-	else
-		n = 3, c = s[0] & 0x07;
-	for (i = 1; i <= n; i++)
-		c = (c << 6) | (s[i] & 0x3f);
-	*p += n + 1;
-	return c;
-}
-
 /* One code point outside a bracket, escaped when POSIX gives it a meaning. */
 static void
 put_cp(struct tr *t, unsigned long c)
@@ -251,7 +229,7 @@ escape_cp(struct tr *t, unsigned long *c)
 			    *p);
 		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
 			return fail(t, "unknown escape \\%c", *p);
-		*c = utf8_dec(&p);
+		*c = util_utf8_next(&p);
 		t->p = p;
 		return 0;
 	}
@@ -367,7 +345,7 @@ class_item(struct tr *t, struct cls *k, unsigned long *c)
 	int	e;
 
 	if (*t->p != '\\') {
-		*c = utf8_dec(&t->p);
+		*c = util_utf8_next(&t->p);
 		return 0;
 	}
 	t->p++;
@@ -538,9 +516,11 @@ group_open(struct tr *t)
 			if (p == NULL)
 				return fail(t, "a group name without its >");
 			p++;
-		} else
+		} else if (p[1] == '=' || p[1] == '!' || p[1] == '<')
 			return fail(t, "lookahead and lookbehind (?%c are not "
-			    "supported", p[1] == '<' ? '<' : p[1]);
+			    "supported", p[1]);
+		else
+			return fail(t, "a group (? that ECMA-262 does not know");
 	}
 	if (t->depth == MAX_GROUPS)
 		return fail(t, "groups nested more than %d deep", MAX_GROUPS);
@@ -627,7 +607,7 @@ translate(struct tr *t)
 				rc = grow(t, 1);
 			break;
 		default:
-			put_cp(t, utf8_dec(&t->p));
+			put_cp(t, util_utf8_next(&t->p));
 			t->last = 1;
 			rc = grow(t, 1);
 			break;

@@ -119,6 +119,27 @@ util_b64_decode(const char *src, size_t len, size_t *outlen)
 	return out;
 }
 
+unsigned long
+util_utf8_next(const char **p)
+{
+	const unsigned char	*s = (const unsigned char *)*p;
+	unsigned long		 c;
+	int			 n, i;
+
+	if (s[0] < 0x80)
+		n = 0, c = s[0];
+	else if (s[0] < 0xe0)
+		n = 1, c = s[0] & 0x1f;
+	else if (s[0] < 0xf0)
+		n = 2, c = s[0] & 0x0f;
+	else
+		n = 3, c = s[0] & 0x07;
+	for (i = 1; i <= n; i++)
+		c = (c << 6) | (s[i] & 0x3f);
+	*p += n + 1;
+	return c;
+}
+
 int
 util_utf8_valid(const char *buf, size_t len)
 {

@@ -28,6 +28,10 @@ int    util_hex_value(int c);
  * code points above U+10FFFF), else 0. */
 int    util_utf8_valid(const char *buf, size_t len);
 
+/* The code point that starts at *p, which must be valid UTF-8 (checked with
+ * util_utf8_valid() before); *p moves past it. */
+unsigned long util_utf8_next(const char **p);
+
 /* 1 when s is a usable resource id: 1..OSB_MAX_ID_LEN bytes, all from the RFC
  * 3986 "unreserved" set (ALPHA / DIGIT / "-" / "." / "_" / "~"). */
 int    util_id_valid(const char *s);

@@ -140,6 +140,62 @@ def main():
     tap.run('--check-catalog: what Cloud Foundry or Kubernetes would refuse is a warning '
             'with FILE:LINE (exit 0), --strict refuses it (exit 1)', platform_warnings)
 
+    # ------------------------------------------------------------ check-json
+    # osbroker --check-json [--draft N] SCHEMA INSTANCE: exit 0 valid, 1
+    # invalid (a violation a line on stderr), 2 unusable (osbroker(8)).
+    json_dir = os.path.join(os.environ.get('TMPDIR', '/tmp'), 'osb-check-json-%d' % os.getpid())
+
+    def check_json(args, stdin=None):
+        return subprocess.run([binary, '--check-json'] + args, input=stdin, capture_output=True,
+                              text=True, timeout=60)
+
+    def json_file(name, doc):
+        os.makedirs(json_dir, exist_ok=True)
+        path = os.path.join(json_dir, name)
+        with open(path, 'w') as f:
+            f.write(doc if isinstance(doc, str) else json.dumps(doc))
+        return path
+
+    def check_json_exits():
+        schema = json_file('schema.json', {
+            '$schema': 'http://json-schema.org/draft-07/schema#', 'type': 'object',
+            'properties': {'size': {'type': 'integer', 'minimum': 1, 'maximum': 10}},
+            'additionalProperties': False})
+        p = check_json([schema, json_file('good.json', {'size': 3})])
+        check(p.returncode == 0, 'valid: exit %d: %s', p.returncode, p.stderr)
+        p = check_json([schema, '-'], stdin='{"size": 99, "bogus": 1}')
+        check(p.returncode == 1, 'invalid: exit %d: %s', p.returncode, p.stderr)
+        check(p.stderr.splitlines() == ['/size: 99 is greater than the maximum 10',
+                                        '(root): unknown property "bogus" is not allowed'],
+              'the violations, a line each: %r', p.stderr)
+        p = check_json(['--draft', '4', schema, '-'], stdin='{"size": 1.5}')
+        check(p.returncode == 1 and '/size: 1.5 is not of type integer' in p.stderr,
+              '--draft 4: exit %d: %s', p.returncode, p.stderr)
+        for name, doc, why in (
+                ('remote.json', {'$ref': 'http://example.com/s.json'}, 'remote reference'),
+                ('cycle.json', {'$ref': '#'}, 'cycle'),
+                ('pattern.json', {'pattern': '(?=a)'}, 'lookahead'),
+                ('meta.json', {'maximum': 'ten'}, 'maximum: "ten" is not of type number'),
+                ('notjson.json', '{', 'not one JSON document')):
+            p = check_json([json_file(name, doc), '-'], stdin='{}')
+            check(p.returncode == 2 and why in p.stderr, '%s: exit %d: %s', name, p.returncode,
+                  p.stderr)
+        p = check_json([schema, json_file('bad-instance.json', '[1,')])
+        check(p.returncode == 2 and 'not one JSON document' in p.stderr,
+              'an instance that is not JSON: exit %d: %s', p.returncode, p.stderr)
+        p = check_json([schema, os.path.join(json_dir, 'missing.json')])
+        check(p.returncode == 2, 'a missing instance file: exit %d', p.returncode)
+        p = check_json(['-', '-'], stdin='{}')
+        check(p.returncode == 2, 'both on standard input: exit %d', p.returncode)
+        p = check_json(['--draft', '5', schema, schema])
+        check(p.returncode == 2 and 'usage' in p.stderr, '--draft 5: exit %d: %s', p.returncode,
+              p.stderr)
+        for f in os.listdir(json_dir):
+            os.unlink(os.path.join(json_dir, f))
+        os.rmdir(json_dir)
+    tap.run('--check-json: 0 valid, 1 invalid with a line per violation, 2 unusable',
+            check_json_exits)
+
     # ------------------------------------------------------------ invalid catalog
     def invalid_catalog():
         s = new_stack()

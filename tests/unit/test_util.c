@@ -128,6 +128,20 @@ u8(const char *s, size_t len, int want, const char *what)
 #define U8(lit, want, what) u8(lit, sizeof(lit) - 1, want, what)
 
 static void
+test_utf8_next(void)
+{
+	const char	*s = "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", *p = s;
+	unsigned long	 got[4];
+	int		 i;
+
+	for (i = 0; i < 4; i++)
+		got[i] = util_utf8_next(&p);
+	CHECK(got[0] == 'a' && got[1] == 0xe9 && got[2] == 0x20ac &&
+	    got[3] == 0x1f600 && p == s + 10,
+	    "util_utf8_next decodes 1- to 4-byte characters and moves past them");
+}
+
+static void
 test_utf8_valid(void)
 {
 	U8("", 1, "empty");
@@ -348,6 +362,7 @@ main(void)
 	test_pct_decode();
 	test_b64_decode();
 	test_utf8_valid();
+	test_utf8_next();
 	test_id_valid();
 	test_ct_equal();
 	test_random();
