@@ -238,13 +238,12 @@ instance_bindable(struct ctx *c, const cJSON *inst, struct response *resp)
 }
 
 /* Begin a bind's transaction and read the instance (*inst when
- * STORE_OK), with the binding prefetch (store_prefetch()) when not NULL.  Of the binding's key alone, so that binds of one instance
+ * STORE_OK).  Of the binding's key alone, so that binds of one instance
  * do not wait for each other, unless the instance's operation is in
  * progress: then of the whole instance, since ending an operation that can
  * no longer finish (reaping) writes the instance's record. */
 static enum store_rc
-begin_bind(struct ctx *c, struct h_txn *tx, const char *key,
-    const char *prefetch, cJSON **inst)
+begin_bind(struct ctx *c, struct h_txn *tx, const char *key, cJSON **inst)
 {
 	enum store_rc	rc;
 	int		pass;
@@ -253,8 +252,7 @@ begin_bind(struct ctx *c, struct h_txn *tx, const char *key,
 		if ((pass == 0 ? h_common_begin_key(c, tx, key) :
 		    h_common_begin(c, tx)) == -1)
 			return tx->rc;
-		if (prefetch != NULL)	/* read later */
-			store_prefetch(tx->t, T_BINDINGS, prefetch);
+		store_prefetch(tx->t, T_BINDINGS, key);	/* read later */
 		rc = h_common_load(tx, T_INSTANCES, c->rt->instance_id, inst);
 		if (rc != STORE_OK || !tx->key_only ||
 		    op_state(*inst) != OPS_IN_PROGRESS)
@@ -267,35 +265,25 @@ begin_bind(struct ctx *c, struct h_txn *tx, const char *key,
 	return STORE_ERROR;	/* not reached: pass 1 is not key_only */
 }
 
-/*
- * One attempt at a bind.  fast: the binding is assumed new, as it is as a
- * rule, so it is created without being read first (store_create(), which
- * on PostgreSQL goes with the COMMIT).  What an existing binding would
- * answer (200, 409, 422 while it is made) comes before the refusals that
- * only a new one gets (AsyncRequired, an instance that cannot bind now, a
- * credentials template that cannot be filled); so when the fast attempt
- * meets one of those, or finds the binding there after all, it changes
- * nothing and returns 1, and the caller runs the attempt that reads the
- * binding first (fast 0).  0 otherwise, with resp filled.
- */
-static int
-bind_once(struct ctx *c, const cJSON *body, int fast, struct response *resp)
+void
+h_binding_put(struct ctx *c, struct response *resp)
 {
-	cJSON			*rec, *inst = NULL, *old = NULL;
+	cJSON			*body, *rec, *inst = NULL, *old = NULL;
 	const char		*pred;
 	struct catalog_plan	 p;
 	struct h_txn		 tx = H_TXN_INIT;
 	struct h_change		 ch;
 	enum store_rc		 rc;
 	char			 key[2 * OSB_MAX_ID_LEN + 2];
-	int			 again = 0;
 
+	if ((body = h_common_body(c, resp)) == NULL)
+		return;
 	rec = cJSON_CreateObject();
 	if (parse_bind(c, body, rec, &pred, resp) == -1)
 		goto done;
 	records_binding_key(key, sizeof(key), c->rt->instance_id,
 	    c->rt->binding_id);
-	rc = begin_bind(c, &tx, key, fast ? NULL : key, &inst);
+	rc = begin_bind(c, &tx, key, &inst);
 	if (rc == STORE_NOTFOUND)
 		response_error(resp, OSB_ERR_NOT_FOUND, "instance \"%s\" does "
 		    "not exist", c->rt->instance_id);
@@ -322,7 +310,7 @@ bind_once(struct ctx *c, const cJSON *body, int fast, struct response *resp)
 	if (pred != NULL &&
 	    check_predecessor(c, &tx, pred, &p, rec, resp) == -1)
 		goto done;
-	rc = fast ? STORE_NOTFOUND : h_common_load(&tx, T_BINDINGS, key, &old);
+	rc = h_common_load(&tx, T_BINDINGS, key, &old);
 	if (rc == STORE_OK) {
 		if (h_common_existing(c, old, records_same_all(old, rec,
 		    same_binding), ACT_BIND, ch.async, "binding",
@@ -335,39 +323,14 @@ bind_once(struct ctx *c, const cJSON *body, int fast, struct response *resp)
 	if (rc != STORE_NOTFOUND ||
 	    h_common_check_async(c, &p, ACT_BIND, resp) == -1 ||
 	    instance_bindable(c, inst, resp) == -1 ||
-	    complete_binding(c, rec, inst, &p, resp) == -1) {
-		again = fast && tx.rc == STORE_OK;
+	    complete_binding(c, rec, inst, &p, resp) == -1)
 		goto done;
-	}
-	if (!fast)
-		h_common_create(c, &tx, &ch, rec, ACT_BIND, "bound", resp);
-	else
-		again = h_common_create_new(c, &tx, &ch, rec, ACT_BIND,
-		    "bound", resp);
+	h_common_create(c, &tx, &ch, rec, ACT_BIND, "bound", resp);
 done:
-	if (again) {
-		/* Nothing was written; the answer is the next attempt's. */
-		store_abort(tx.t);
-		tx = (struct h_txn)H_TXN_INIT;
-		response_free(resp);
-		response_init(resp);
-	}
 	h_common_end(c, &tx, resp);
 	cJSON_Delete(old);
 	cJSON_Delete(inst);
 	cJSON_Delete(rec);
-	return again;
-}
-
-void
-h_binding_put(struct ctx *c, struct response *resp)
-{
-	cJSON *body;
-
-	if ((body = h_common_body(c, resp)) == NULL)
-		return;
-	if (bind_once(c, body, 1, resp) == 1)
-		(void)bind_once(c, body, 0, resp);
 	cJSON_Delete(body);
 }
 
