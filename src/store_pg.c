@@ -1093,30 +1093,13 @@ pg_fetch(struct store *s, enum store_table tb, const char *key, char **val,
 	return get(st, tb, key, val, len);
 }
 
+/* A put (S_PUT) or a create (S_CREATE, clearing the same key of clear),
+ * sent without waiting: a failure is the result of the transaction's next
+ * statement or of its commit, and so is whether a create found its key
+ * (st->exists, pg_commit()). */
 static enum store_rc
-pg_put(struct store_txn *bt, enum store_table tb, const char *key,
-    const char *val, size_t len)
-{
-	struct pg	*st = PG(bt->st);
-	const char	*p[3] = { store_table_names[tb], key, val };
-	int		 lens[3] = { 0, 0, (int)len }, fmts[3] = { 0, 0, 1 };
-	enum store_rc	 rc;
-
-	forget(st);	/* a prefetched record may change */
-	if (len > OSB_PG_MAX_VALUE) {
-		set_err(st, "put", "record too large");
-		return STORE_FULL;
-	}
-	/* Sent, not waited for: a failure is the result of the
-	 * transaction's next statement or of its commit. */
-	if (send_stmt(st, S_PUT, p, lens, fmts, &rc) == -1)
-		return rc;
-	return STORE_OK;
-}
-
-static enum store_rc
-pg_create(struct store_txn *bt, enum store_table tb, const char *key,
-    const char *val, size_t len, enum store_table clear)
+send_write(struct store_txn *bt, enum stmt s, enum store_table tb,
+    const char *key, const char *val, size_t len, enum store_table clear)
 {
 	struct pg	*st = PG(bt->st);
 	const char	*p[4] = { store_table_names[tb], key, val,
@@ -1127,15 +1110,26 @@ pg_create(struct store_txn *bt, enum store_table tb, const char *key,
 
 	forget(st);	/* a prefetched record may change */
 	if (len > OSB_PG_MAX_VALUE) {
-		set_err(st, "create", "record too large");
+		set_err(st, stmts[s].what, "record too large");
 		return STORE_FULL;
 	}
-	/* Sent, not waited for, as a put: whether it found the key is
-	 * known with the next statement's results, the COMMIT's at the
-	 * latest (st->exists, pg_commit()). */
-	if (send_stmt(st, S_CREATE, p, lens, fmts, &rc) == -1)
+	if (send_stmt(st, s, p, lens, fmts, &rc) == -1)
 		return rc;
 	return STORE_OK;
+}
+
+static enum store_rc
+pg_put(struct store_txn *bt, enum store_table tb, const char *key,
+    const char *val, size_t len)
+{
+	return send_write(bt, S_PUT, tb, key, val, len, T__COUNT);
+}
+
+static enum store_rc
+pg_create(struct store_txn *bt, enum store_table tb, const char *key,
+    const char *val, size_t len, enum store_table clear)
+{
+	return send_write(bt, S_CREATE, tb, key, val, len, clear);
 }
 
 static enum store_rc
