@@ -48,7 +48,7 @@ SRCS.adapter := src/store.c src/store_lmdb.c src/store_pg.c src/jsonin.c src/cat
                 src/identity.c src/jsregex.c src/jsformat.c src/jsonschema.c
 HDRS.adapter := src/catalog_int.h src/store_int.h
 # record codec: the stored JSON documents.
-SRCS.record  := src/records.c
+SRCS.record  := src/records.c src/audit.c
 # operation: last_operation, liveness, reaping, tombstones.
 SRCS.op      := src/op.c
 # work: what an operation does (hook input, run, outcome).

@@ -118,5 +118,9 @@ config_load(struct config *c, char *err, size_t errlen)
 	    err, errlen) == -1)
 		return -1;
 	c->request_timeout = (long)n;
+	if (count_var(&n, "OSBROKER_AUDIT_DAYS", OSB_DEFAULT_AUDIT_DAYS, 0,
+	    OSB_MAX_AUDIT_DAYS, err, errlen) == -1)
+		return -1;
+	c->audit_days = (long)n;
 	return 0;
 }

@@ -34,6 +34,8 @@ struct config {
 	size_t		 max_json_keys;		/* OSBROKER_MAX_JSON_KEYS */
 	size_t		 max_hook_output;	/* OSBROKER_MAX_HOOK_OUTPUT, bytes */
 	long		 request_timeout;	/* OSBROKER_REQUEST_TIMEOUT, s */
+	long		 audit_days;		/* OSBROKER_AUDIT_DAYS: audit
+						   entries kept; 0: forever */
 	int		 fastcgi;		/* set by main: not plain CGI */
 };
 

@@ -299,7 +299,8 @@ h_binding_put(struct ctx *c, struct response *resp)
 	ch = (struct h_change){ .p = &p, .tb = T_BINDINGS, .key = key,
 	    .bid = c->rt->binding_id, .inst = inst, .rec = rec,
 	    .async = p.cfg->async[ACT_BIND], .status = 201,
-	    .reply = binding_reply };
+	    .reply = binding_reply, .act = ACT_BIND,
+	    .params = cJSON_GetObjectItemCaseSensitive(body, "parameters") };
 	if (p.cfg->requires_app &&
 	    cJSON_GetObjectItemCaseSensitive(rec, "app_guid") == NULL) {
 		response_error(resp, OSB_ERR_REQUIRES_APP, "plan \"%s\" binds "
@@ -376,7 +377,8 @@ h_binding_delete(struct ctx *c, struct response *resp)
 	struct h_txn		 tx = H_TXN_INIT;
 	char			 key[2 * OSB_MAX_ID_LEN + 2];
 	struct h_change		 ch = { .p = &p, .tb = T_BINDINGS, .key = key,
-				    .bid = c->rt->binding_id, .status = 200 };
+				    .bid = c->rt->binding_id, .status = 200,
+				    .act = ACT_UNBIND };
 	struct op_who		 who = h_common_who(c);
 	enum store_rc		 rc;
 	int			 hooked;

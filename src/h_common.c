@@ -3,8 +3,10 @@
  * h_common: see h_common.h.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "h_common.h"
 #include "jsonin.h"
 #include "jsonschema.h"
@@ -174,12 +176,32 @@ run_sync(struct ctx *c, struct h_txn *tx, const struct h_change *ch,
 	return -1;
 }
 
+/* The audit entry of ch, committed now (audit.h). */
+static void
+audit_event_of(const struct ctx *c, const struct h_change *ch,
+    struct audit_event *e)
+{
+	*e = (struct audit_event){ .action = action_name(ch->act),
+	    .outcome = ch->opid != NULL ? "in progress" : "succeeded",
+	    .instance_id = c->rt->instance_id, .binding_id = ch->bid,
+	    .service_id = ch->p->service_id, .plan_id = ch->p->plan_id,
+	    .operation = ch->opid, .user = c->user,
+	    .request_identity = h_common_who(c).request_identity,
+	    .originating_identity = c->identity, .parameters = ch->params };
+}
+
 void
 h_common_commit(struct ctx *c, struct h_txn *tx, const struct h_change *ch,
     struct response *resp)
 {
-	cJSON *final = NULL;
+	struct audit_event	 e;
+	cJSON			*final = NULL;
 
+	if (!ch->audited) {
+		audit_event_of(c, ch, &e);
+		if ((tx->rc = audit_record(tx->t, &e)) != STORE_OK)
+			return;
+	}
 	tx->rc = store_commit(tx->t);
 	tx->t = NULL;
 	if (tx->rc != STORE_OK)
@@ -230,10 +252,27 @@ int
 h_common_create_new(struct ctx *c, struct h_txn *tx, struct h_change *ch,
     cJSON *rec, enum action a, const char *done, struct response *resp)
 {
+	struct audit_event	 e;
+	struct store_rec	 entry = { .tb = T_AUDIT };
+	char			 key[OSB_AUDIT_KEY], *val = NULL;
+
 	start_change(c, ch, rec, a, done);
-	tx->rc = records_create(tx->t, ch->tb, ch->key, rec, T_GONE);
+	/* The audit entry goes with the create, written only if it is. */
+	audit_event_of(c, ch, &e);
+	if (audit_entry(&e, key, sizeof(key), &val) == -1)
+		tx->rc = STORE_ERROR;
+	else {
+		entry.key = key;
+		entry.val = val;
+		entry.len = strlen(val);
+		tx->rc = records_create(tx->t, ch->tb, ch->key, rec, T_GONE,
+		    &entry);
+	}
+	free(val);
+	ch->audited = 1;
 	if (tx->rc == STORE_OK)
 		h_common_commit(c, tx, ch, resp);
+	ch->audited = 0;
 	if (tx->rc != STORE_EXISTS)
 		return 0;
 	if (tx->t != NULL)	/* LMDB says so before the commit */

@@ -62,6 +62,9 @@ struct h_change {
 	/* The body of a complete change from the record as it ends (rec, or
 	 * the record after the synchronous operation); NULL answers {}. */
 	cJSON			*(*reply)(const cJSON *rec);
+	enum action		 act;		/* for the audit entry */
+	const cJSON		*params;	/* the request's, for its names */
+	int			 audited;	/* the entry is written already */
 };
 
 /* Check the request's parameters against the plan's schema which

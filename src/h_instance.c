@@ -160,7 +160,7 @@ h_instance_put(struct ctx *c, struct response *resp)
 		goto done;
 	ch = (struct h_change){ .p = &p, .tb = T_INSTANCES, .key = iid,
 	    .async = p.cfg->async[ACT_PROVISION], .status = 201,
-	    .reply = provision_reply };
+	    .reply = provision_reply, .act = ACT_PROVISION, .params = params };
 
 	util_fmt_iso8601(time(NULL), now, sizeof(now));
 	rec = cJSON_CreateObject();
@@ -412,7 +412,9 @@ h_instance_patch(struct ctx *c, struct response *resp)
 	    h_common_check_async(c, &target, ACT_UPDATE, resp) == -1)
 		goto done;
 	ch = (struct h_change){ .p = &target, .tb = T_INSTANCES, .key = iid,
-	    .async = target.cfg->async[ACT_UPDATE], .status = 200 };
+	    .async = target.cfg->async[ACT_UPDATE], .status = 200,
+	    .act = ACT_UPDATE,
+	    .params = cJSON_GetObjectItemCaseSensitive(body, "parameters") };
 	/* The same update sent again while it runs: the same operation. */
 	pending = op_pending(rec);
 	if (op_is(rec, ACT_UPDATE, OPS_IN_PROGRESS) && ch.async &&
@@ -460,7 +462,7 @@ h_instance_delete(struct ctx *c, struct response *resp)
 	struct catalog_plan	 p;
 	struct h_txn		 tx = H_TXN_INIT;
 	struct h_change		 ch = { .p = &p, .tb = T_INSTANCES, .key = iid,
-				    .status = 200 };
+				    .status = 200, .act = ACT_DEPROVISION };
 	struct op_who		 who = h_common_who(c);
 	enum store_rc		 rc;
 	char			 prefix[OSB_MAX_ID_LEN + 2];

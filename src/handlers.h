@@ -24,6 +24,7 @@ struct ctx {
 	const struct request	*req;
 	const struct route	*rt;
 	const cJSON		*identity;	/* decoded Originating-Identity */
+	const char		*user;		/* the broker user (auth.h) */
 	int			 minor;		/* API minor of the request */
 };
 

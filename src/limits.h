@@ -100,6 +100,15 @@
                                                 load (the rest are counted) */
 #define OSB_MAX_SCHEMA_LEN      65536        /* spec: a schema is at most
                                                 64 kB as JSON */
+#define OSB_DEFAULT_AUDIT_DAYS  90           /* OSBROKER_AUDIT_DAYS */
+#define OSB_MAX_AUDIT_DAYS      36500
+#define OSB_AUDIT_PAGE          256          /* audit entries read at once */
+#define OSB_AUDIT_KEY           48           /* bytes of an audit key + NUL */
+#define OSB_AUDIT_PRUNE_BATCH   64           /* entries deleted by one
+                                                short write transaction */
+#define OSB_AUDIT_PRUNE_EVERY   1000         /* requests between two prunes
+                                                of a FastCGI worker (a CGI
+                                                process: 1 in as many) */
 #define OSB_MAX_PARAMS_REPORT   960          /* bytes of a 400's list of
                                                 parameter violations (whole
                                                 lines, then "and N more") */

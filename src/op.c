@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "limits.h"
 #include "op.h"
 #include "records.h"
@@ -443,11 +444,19 @@ enum store_rc
 op_load_live(struct store_txn *t, enum store_table tb, const char *key,
     cJSON **out, int *dirty)
 {
-	enum store_rc rc = records_load(t, tb, key, out);
+	enum store_rc	 rc = records_load(t, tb, key, out);
+	char		 opid[64] = "";	/* "<action>-<16 hex>" */
 
+	if (rc == STORE_OK && op_state(*out) == OPS_IN_PROGRESS)
+		snprintf(opid, sizeof(opid), "%s", op_id(*out));
 	if (rc == STORE_OK && op_reap(*out, time(NULL))) {
 		*dirty = 1;
 		rc = records_save(t, tb, key, *out);
+		/* An outcome, as its runner would have recorded it. */
+		if (rc == STORE_OK)
+			rc = audit_outcome(t, key, *out,
+			    action_name(op_action(*out)), opid, "failed",
+			    records_str(op_last(*out), "description"));
 	}
 	return rc;
 }

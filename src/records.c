@@ -48,14 +48,15 @@ records_fetch(struct store *st, enum store_table tb, const char *key,
 /* Serialise rec and put it (clear T__COUNT) or create it. */
 static enum store_rc
 write_record(struct store_txn *t, enum store_table tb, const char *key,
-    const cJSON *rec, int create, enum store_table clear)
+    const cJSON *rec, int create, enum store_table clear,
+    const struct store_rec *with)
 {
 	char		*val;
 	enum store_rc	 rc;
 
 	if ((val = cJSON_PrintUnformatted(rec)) == NULL)
 		return STORE_ERROR;
-	rc = create ? store_create(t, tb, key, val, strlen(val), clear) :
+	rc = create ? store_create(t, tb, key, val, strlen(val), clear, with) :
 	    store_put(t, tb, key, val, strlen(val));
 	free(val);
 	return rc;
@@ -63,16 +64,16 @@ write_record(struct store_txn *t, enum store_table tb, const char *key,
 
 enum store_rc
 records_create(struct store_txn *t, enum store_table tb, const char *key,
-    const cJSON *rec, enum store_table clear)
+    const cJSON *rec, enum store_table clear, const struct store_rec *with)
 {
-	return write_record(t, tb, key, rec, 1, clear);
+	return write_record(t, tb, key, rec, 1, clear, with);
 }
 
 enum store_rc
 records_save(struct store_txn *t, enum store_table tb, const char *key,
     const cJSON *rec)
 {
-	return write_record(t, tb, key, rec, 0, T__COUNT);
+	return write_record(t, tb, key, rec, 0, T__COUNT, NULL);
 }
 
 void

@@ -35,9 +35,11 @@ enum store_rc records_load(struct store_txn *, enum store_table,
 enum store_rc records_fetch(struct store *, enum store_table,
     const char *key, cJSON **out);
 
-/* Serialise and store_create() (clear: the table whose same key goes). */
+/* Serialise and store_create() (clear: the table whose same key goes;
+ * with: a record written too, only if rec is created, or NULL). */
 enum store_rc records_create(struct store_txn *, enum store_table,
-    const char *key, const cJSON *rec, enum store_table clear);
+    const char *key, const cJSON *rec, enum store_table clear,
+    const struct store_rec *with);
 
 /* Serialise and put. */
 enum store_rc records_save(struct store_txn *, enum store_table,

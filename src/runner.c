@@ -25,7 +25,7 @@ extern char **environ;
 
 static const char *const table_arg[T__COUNT] = {
 	[T_INSTANCES] = "instances", [T_BINDINGS] = "bindings",
-	[T_META] = "meta", [T_GONE] = "gone"
+	[T_META] = "meta", [T_GONE] = "gone", [T_AUDIT] = "audit"
 };
 
 /* The runner's environment: the broker's own settings, nothing of the

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "audit.h"
 #include "catcache.h"
 #include "handlers.h"
 #include "identity.h"
@@ -20,6 +21,7 @@
 #include "response.h"
 #include "route.h"
 #include "server.h"
+#include "util.h"
 #include "version.h"
 
 static int
@@ -68,6 +70,7 @@ server_open(struct server *b, char *err, size_t errlen)
 	const char		*host;
 
 	memset(b, 0, sizeof(*b));
+	b->unpruned = OSB_AUDIT_PRUNE_EVERY - 1;	/* at the first request */
 	if (config_load(&b->cfg, err, errlen) == -1)
 		return -1;
 	rc = store_open(b->cfg.store, b->cfg.state_dir, b->cfg.map_size,
@@ -260,6 +263,35 @@ send_response(struct io *io, const struct request *r,
 	free(out);
 }
 
+/* At a worker's first request and every OSB_AUDIT_PRUNE_EVERY after it (a
+ * CGI process: with a chance of one in as many), after the answer: the
+ * audit entries past
+ * OSBROKER_AUDIT_DAYS go, a few short transactions at most (audit.h). */
+static void
+prune_audit(struct server *b)
+{
+	enum store_rc	 rc;
+	unsigned	 r;
+	int		 more = 1, i;
+
+	if (b->cfg.audit_days == 0)
+		return;
+	if (b->cfg.fastcgi) {
+		if (++b->unpruned < OSB_AUDIT_PRUNE_EVERY)
+			return;
+		b->unpruned = 0;
+	} else if (util_random_bytes(&r, sizeof(r)) == -1 ||
+	    r % OSB_AUDIT_PRUNE_EVERY != 0)
+		return;
+	for (i = 0; more && i < 4; i++)
+		if ((rc = audit_prune(b->store, time(NULL) -
+		    b->cfg.audit_days * 86400, NULL, &more)) != STORE_OK) {
+			log_msg("audit: pruning entries older than %ld days: "
+			    "%s", b->cfg.audit_days, store_strerror(b->store));
+			return;
+		}
+}
+
 void
 server_handle(struct io *io, void *arg)
 {
@@ -297,6 +329,7 @@ server_handle(struct io *io, void *arg)
 	c.req = &req;
 	c.rt = &rt;
 	c.identity = identity;
+	c.user = user;
 	c.minor = minor;
 	dispatch(&c, &resp);
 out:
@@ -309,6 +342,7 @@ out:
 		store_release(b->store);
 		b->served = 0;
 	}
+	prune_audit(b);
 }
 
 void

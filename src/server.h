@@ -27,6 +27,7 @@ struct server {
 	struct auth	*auth;
 	struct store	*store;
 	unsigned	 served;	/* requests since store_release() */
+	unsigned	 unpruned;	/* requests since audit_prune() */
 };
 
 /* Load configuration, catalog, credentials and open the store.  Returns 0,

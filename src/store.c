@@ -15,6 +15,7 @@ const char *const store_table_names[T__COUNT] = {
 	[T_BINDINGS]	= "bindings",
 	[T_META]	= "meta",
 	[T_GONE]	= "gone",
+	[T_AUDIT]	= "audit",
 };
 
 /* The state directory holds every credential handed out: create it
@@ -156,9 +157,10 @@ store_put(struct store_txn *t, enum store_table tb, const char *key,
 
 enum store_rc
 store_create(struct store_txn *t, enum store_table tb, const char *key,
-    const char *val, size_t len, enum store_table clear)
+    const char *val, size_t len, enum store_table clear,
+    const struct store_rec *with)
 {
-	return t->st->ops->create(t, tb, key, val, len, clear);
+	return t->st->ops->create(t, tb, key, val, len, clear, with);
 }
 
 enum store_rc
@@ -171,6 +173,14 @@ enum store_rc
 store_drop(struct store_txn *t, enum store_table tb, const char *key)
 {
 	return t->st->ops->drop(t, tb, key);
+}
+
+enum store_rc
+store_scan_from(struct store_txn *t, enum store_table tb, const char *from,
+    size_t limit, int (*fn)(const char *, const char *, size_t, void *),
+    void *arg)
+{
+	return t->st->ops->scan_from(t, tb, from, limit, fn, arg);
 }
 
 enum store_rc

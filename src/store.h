@@ -19,7 +19,8 @@
  * store.  Two write transactions with the same scope, or one of them NULL,
  * never overlap; LMDB serialises every writer anyway, PostgreSQL takes
  * transaction-scoped advisory locks (docs/high-availability.md says why).
- * A write transaction touches only keys of its scope.
+ * A write transaction touches only keys of its scope, and may add audit
+ * entries (T_AUDIT), whose keys are new by construction (audit.h).
  *
  * Keys: instances by instance id; bindings by "<instance_id>/<binding_id>" (ids
  * cannot contain '/', see util.h id_valid), so one instance's bindings are one
@@ -40,6 +41,7 @@ enum store_table {
 	T_BINDINGS,
 	T_META,
 	T_GONE,			/* tombstones of asynchronous deletes (op.h) */
+	T_AUDIT,		/* the audit trail (audit.h) */
 	T__COUNT
 };
 
@@ -145,8 +147,17 @@ void          store_prefetch(struct store_txn *, enum store_table,
  * stores nothing).  A put's STORE_OK is final once the commit's is. */
 enum store_rc store_put(struct store_txn *, enum store_table, const char *key,
                   const char *val, size_t len);
+/* A record to write (store_create()'s companion). */
+struct store_rec {
+	enum store_table	 tb;
+	const char		*key;
+	const char		*val;
+	size_t			 len;
+};
+
 /* Create key in tb unless tb has it, and only then drop the same key of
- * clear (T__COUNT: none): a new record that replaces its tombstone.  For a
+ * clear (T__COUNT: none) and put with (NULL: none): a new record that
+ * replaces its tombstone, and its audit entry (audit.h).  For a
  * write transaction whose one change this is, so that a caller that meets
  * an existing key needs no read first: STORE_EXISTS, from this call
  * (LMDB) or from store_commit() (PostgreSQL sends it with the COMMIT, in
@@ -155,7 +166,7 @@ enum store_rc store_put(struct store_txn *, enum store_table, const char *key,
  * STORE_OK here, write nothing else in the transaction. */
 enum store_rc store_create(struct store_txn *, enum store_table,
                   const char *key, const char *val, size_t len,
-                  enum store_table clear);
+                  enum store_table clear, const struct store_rec *with);
 /* STORE_NOTFOUND when there was no such key. */
 enum store_rc store_del(struct store_txn *, enum store_table, const char *key);
 /* Delete key if there is one, without saying whether there was: for a
@@ -167,6 +178,14 @@ enum store_rc store_drop(struct store_txn *, enum store_table, const char *key);
  * non-zero.  Keys and values are borrowed for the call only. */
 enum store_rc store_scan(struct store_txn *, enum store_table,
                   const char *prefix,
+                  int (*fn)(const char *key, const char *val, size_t len,
+                      void *arg), void *arg);
+
+/* Call fn for the keys of tb from key from on ("" from the first), in key
+ * order, at most limit of them, until fn returns non-zero: a table too big
+ * for one store_scan() (the audit trail) is read a page at a time. */
+enum store_rc store_scan_from(struct store_txn *, enum store_table,
+                  const char *from, size_t limit,
                   int (*fn)(const char *key, const char *val, size_t len,
                       void *arg), void *arg);
 

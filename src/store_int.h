@@ -36,7 +36,7 @@ struct store_ops {
 			    const char *, const char *, size_t);
 	enum store_rc	 (*create)(struct store_txn *, enum store_table,
 			    const char *, const char *, size_t,
-			    enum store_table);
+			    enum store_table, const struct store_rec *);
 	enum store_rc	 (*del)(struct store_txn *, enum store_table,
 			    const char *);
 	enum store_rc	 (*drop)(struct store_txn *, enum store_table,
@@ -44,6 +44,9 @@ struct store_ops {
 	enum store_rc	 (*scan)(struct store_txn *, enum store_table,
 			    const char *, int (*)(const char *, const char *,
 			    size_t, void *), void *);
+	enum store_rc	 (*scan_from)(struct store_txn *, enum store_table,
+			    const char *, size_t, int (*)(const char *,
+			    const char *, size_t, void *), void *);
 	enum store_rc	 (*del_prefix)(struct store_txn *, enum store_table,
 			    const char *, size_t *);
 };

@@ -392,25 +392,31 @@ lmdb_drop(struct store_txn *bt, enum store_table tb, const char *key)
 
 static enum store_rc
 lmdb_create(struct store_txn *bt, enum store_table tb, const char *key,
-    const char *val, size_t len, enum store_table clear)
+    const char *val, size_t len, enum store_table clear,
+    const struct store_rec *with)
 {
 	enum store_rc rc = put_flags(bt, tb, key, val, len, MDB_NOOVERWRITE);
 
 	if (rc == STORE_OK && clear < T__COUNT)
 		rc = lmdb_drop(bt, clear, key);
+	if (rc == STORE_OK && with != NULL)
+		rc = put_flags(bt, with->tb, with->key, with->val, with->len, 0);
 	return rc;
 }
 
+/* The keys from seek on, while they start with prefix (plen bytes), at
+ * most limit of them (0: all): fn for each, until it returns non-zero. */
 static enum store_rc
-lmdb_scan(struct store_txn *bt, enum store_table tb, const char *prefix,
+scan(struct store_txn *bt, enum store_table tb, const char *seek,
+    const char *prefix, size_t plen, size_t limit,
     int (*fn)(const char *, const char *, size_t, void *), void *arg)
 {
 	struct lmdb_txn	*t = LT(bt);
 	struct lmdb	*st = LM(bt->st);
 	MDB_cursor	*c;
-	MDB_val		 k = keyval(prefix), v;
-	size_t		 plen = strlen(prefix);
+	MDB_val		 k = keyval(seek), v;
 	char		*key;
+	size_t		 seen = 0;
 	int		 e, op = MDB_SET_RANGE, stop = 0;
 	enum store_rc	 rc = STORE_OK;
 
@@ -419,9 +425,10 @@ lmdb_scan(struct store_txn *bt, enum store_table tb, const char *prefix,
 	if ((e = mdb_cursor_open(t->txn, st->dbi[tb], &c)) != 0)
 		return fail(st, "cursor", e);
 	/* LMDB refuses an empty key to seek to: "" means from the start. */
-	if (plen == 0)
+	if (*seek == '\0')
 		op = MDB_FIRST;
-	while (!stop && (e = mdb_cursor_get(c, &k, &v, op)) == 0) {
+	while (!stop && (limit == 0 || seen++ < limit) &&
+	    (e = mdb_cursor_get(c, &k, &v, op)) == 0) {
 		op = MDB_NEXT;
 		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
 			break;
@@ -438,6 +445,21 @@ lmdb_scan(struct store_txn *bt, enum store_table tb, const char *prefix,
 		rc = fail(st, "scan", e);
 	mdb_cursor_close(c);
 	return rc;
+}
+
+static enum store_rc
+lmdb_scan(struct store_txn *bt, enum store_table tb, const char *prefix,
+    int (*fn)(const char *, const char *, size_t, void *), void *arg)
+{
+	return scan(bt, tb, prefix, prefix, strlen(prefix), 0, fn, arg);
+}
+
+static enum store_rc
+lmdb_scan_from(struct store_txn *bt, enum store_table tb, const char *from,
+    size_t limit, int (*fn)(const char *, const char *, size_t, void *),
+    void *arg)
+{
+	return scan(bt, tb, from, "", 0, limit, fn, arg);
 }
 
 static enum store_rc
@@ -482,5 +504,6 @@ static const struct store_ops lmdb_ops = {
 	.commit = lmdb_commit, .abort = lmdb_abort, .get = lmdb_get,
 	.put = lmdb_put, .create = lmdb_create, .del = lmdb_del,
 	.drop = lmdb_drop,
-	.scan = lmdb_scan, .del_prefix = lmdb_del_prefix,
+	.scan = lmdb_scan, .scan_from = lmdb_scan_from,
+	.del_prefix = lmdb_del_prefix,
 };

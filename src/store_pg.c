@@ -164,6 +164,7 @@ pq_load(char *err, size_t errlen)
 #define OSB_PG_LOCK_SCHEMA	2	/* creating the schema */
 
 enum stmt { S_GET, S_PUT, S_CREATE, S_DEL, S_SCAN_ALL, S_SCAN_RANGE, S_SCAN_FROM,
+	S_SCAN_PAGE,
 	S_DEL_RANGE, S_DEL_FROM, S_BEGIN_READ, S_BEGIN, S_LOCK_ALL,
 	S_LOCK_SCOPE, S_LOCK_KEY, S_COMMIT, S_ROLLBACK, S__COUNT };
 
@@ -182,14 +183,17 @@ static const struct {
 	    "VALUES ($1, $2, $3) ON CONFLICT (tbl, key) DO UPDATE "
 	    "SET value = EXCLUDED.value", 3, "put" },
 	/* One statement, so that it can go with the COMMIT: the INSERT
-	 * unless the key is there, the DELETE of the same key of table $4
-	 * only if it inserted; the boolean says which. */
+	 * unless the key is there, and only if it inserted the DELETE of
+	 * the same key of table $4 and the INSERT of record $6 of table $5
+	 * (unless $5 is ""); the boolean says which. */
 	[S_CREATE] = { "osb_create", "WITH new AS (INSERT INTO "
 	    "osbroker_records (tbl, key, value) VALUES ($1, $2, $3) "
 	    "ON CONFLICT (tbl, key) DO NOTHING RETURNING key), "
 	    "cleared AS (DELETE FROM osbroker_records WHERE tbl = $4 AND "
-	    "key IN (SELECT key FROM new)) SELECT EXISTS (SELECT FROM new)", 4,
-	    "create" },
+	    "key IN (SELECT key FROM new)), "
+	    "also AS (INSERT INTO osbroker_records (tbl, key, value) "
+	    "SELECT $5, $6, $7 FROM new WHERE $5 <> '') "
+	    "SELECT EXISTS (SELECT FROM new)", 7, "create" },
 	[S_DEL] = { "osb_del", "DELETE FROM osbroker_records "
 	    "WHERE tbl = $1 AND key = $2", 2, "del" },
 	[S_SCAN_ALL] = { "osb_scan_all", "SELECT key, value FROM "
@@ -200,6 +204,9 @@ static const struct {
 	[S_SCAN_FROM] = { "osb_scan_from", "SELECT key, value FROM "
 	    "osbroker_records WHERE tbl = $1 AND key >= $2 AND "
 	    "starts_with(key, $2) ORDER BY key", 2, "scan" },
+	[S_SCAN_PAGE] = { "osb_scan_page", "SELECT key, value FROM "
+	    "osbroker_records WHERE tbl = $1 AND key >= $2 ORDER BY key "
+	    "LIMIT $3", 3, "scan" },
 	[S_DEL_RANGE] = { "osb_del_range", "DELETE FROM osbroker_records "
 	    "WHERE tbl = $1 AND key >= $2 AND key < $3", 3, "delete" },
 	[S_DEL_FROM] = { "osb_del_from", "DELETE FROM osbroker_records "
@@ -1093,23 +1100,29 @@ pg_fetch(struct store *s, enum store_table tb, const char *key, char **val,
 	return get(st, tb, key, val, len);
 }
 
-/* A put (S_PUT) or a create (S_CREATE, clearing the same key of clear),
+/* A put (S_PUT) or a create (S_CREATE, clearing the same key of clear,
+ * with its companion record),
  * sent without waiting: a failure is the result of the transaction's next
  * statement or of its commit, and so is whether a create found its key
  * (st->exists, pg_commit()). */
 static enum store_rc
 send_write(struct store_txn *bt, enum stmt s, enum store_table tb,
-    const char *key, const char *val, size_t len, enum store_table clear)
+    const char *key, const char *val, size_t len, enum store_table clear,
+    const struct store_rec *with)
 {
 	struct pg	*st = PG(bt->st);
-	const char	*p[4] = { store_table_names[tb], key, val,
-	    clear < T__COUNT ? store_table_names[clear] : "" };
-	int		 lens[4] = { 0, 0, (int)len, 0 },
-			 fmts[4] = { 0, 0, 1, 0 };
+	const char	*p[7] = { store_table_names[tb], key, val,
+	    clear < T__COUNT ? store_table_names[clear] : "",
+	    with != NULL ? store_table_names[with->tb] : "",
+	    with != NULL ? with->key : "", with != NULL ? with->val : "" };
+	int		 lens[7] = { 0, 0, (int)len, 0, 0, 0,
+			    with != NULL ? (int)with->len : 0 },
+			 fmts[7] = { 0, 0, 1, 0, 0, 0, 1 };
 	enum store_rc	 rc;
 
 	forget(st);	/* a prefetched record may change */
-	if (len > OSB_PG_MAX_VALUE) {
+	if (len > OSB_PG_MAX_VALUE ||
+	    (with != NULL && with->len > OSB_PG_MAX_VALUE)) {
 		set_err(st, stmts[s].what, "record too large");
 		return STORE_FULL;
 	}
@@ -1122,14 +1135,15 @@ static enum store_rc
 pg_put(struct store_txn *bt, enum store_table tb, const char *key,
     const char *val, size_t len)
 {
-	return send_write(bt, S_PUT, tb, key, val, len, T__COUNT);
+	return send_write(bt, S_PUT, tb, key, val, len, T__COUNT, NULL);
 }
 
 static enum store_rc
 pg_create(struct store_txn *bt, enum store_table tb, const char *key,
-    const char *val, size_t len, enum store_table clear)
+    const char *val, size_t len, enum store_table clear,
+    const struct store_rec *with)
 {
-	return send_write(bt, S_CREATE, tb, key, val, len, clear);
+	return send_write(bt, S_CREATE, tb, key, val, len, clear, with);
 }
 
 static enum store_rc
@@ -1191,6 +1205,22 @@ prefix_stmt(enum store_table tb, const char *prefix, char *hi, size_t hilen,
 	return upper_bound(prefix, hi, hilen) ? range : from;
 }
 
+/* fn for each row (key, value) of r until it returns non-zero; clears r. */
+static enum store_rc
+rows(PGresult *r, int (*fn)(const char *, const char *, size_t, void *),
+    void *arg)
+{
+	int i, n = PQntuples(r);
+
+	/* libpq terminates every value with a NUL, binary ones too. */
+	for (i = 0; i < n; i++)
+		if (fn(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+		    (size_t)PQgetlength(r, i, 1), arg) != 0)
+			break;
+	PQclear(r);
+	return STORE_OK;
+}
+
 static enum store_rc
 pg_scan(struct store_txn *bt, enum store_table tb, const char *prefix,
     int (*fn)(const char *, const char *, size_t, void *), void *arg)
@@ -1201,20 +1231,32 @@ pg_scan(struct store_txn *bt, enum store_table tb, const char *prefix,
 	PGresult	*r;
 	enum store_rc	 rc;
 	enum stmt	 s;
-	int		 i, n;
 
 	s = prefix_stmt(tb, prefix, hi, sizeof(hi), p, S_SCAN_RANGE,
 	    S_SCAN_FROM, S_SCAN_ALL);
 	if ((r = exec(st, s, p, NULL, NULL, &rc, "scan")) == NULL)
 		return rc;
-	/* libpq terminates every value with a NUL, binary ones too. */
-	n = PQntuples(r);
-	for (i = 0; i < n; i++)
-		if (fn(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
-		    (size_t)PQgetlength(r, i, 1), arg) != 0)
-			break;
-	PQclear(r);
-	return STORE_OK;
+	return rows(r, fn, arg);
+}
+
+static enum store_rc
+pg_scan_from(struct store_txn *bt, enum store_table tb, const char *from,
+    size_t limit, int (*fn)(const char *, const char *, size_t, void *),
+    void *arg)
+{
+	struct pg	*st = PG(bt->st);
+	char		 lim[24];
+	const char	*p[3] = { store_table_names[tb], from, lim };
+	PGresult	*r;
+	enum store_rc	 rc;
+
+	/* LIMIT ALL is NULL: no limit. */
+	snprintf(lim, sizeof(lim), "%zu", limit);
+	if (limit == 0)
+		p[2] = NULL;
+	if ((r = exec(st, S_SCAN_PAGE, p, NULL, NULL, &rc, "scan")) == NULL)
+		return rc;
+	return rows(r, fn, arg);
 }
 
 static enum store_rc
@@ -1249,6 +1291,6 @@ static const struct store_ops pg_ops = {
 	.commit = pg_commit, .abort = pg_abort, .get = pg_get,
 	.fetch = pg_fetch, .prefetch = pg_prefetch,
 	.put = pg_put, .create = pg_create, .del = pg_del, .drop = pg_drop,
-	.scan = pg_scan,
+	.scan = pg_scan, .scan_from = pg_scan_from,
 	.del_prefix = pg_del_prefix,
 };

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "limits.h"
 #include "log.h"
 #include "op.h"
@@ -520,6 +521,11 @@ work_record(struct store *st, enum store_table tb, const char *key,
 	}
 	if (rc == STORE_OK && !del)
 		rc = records_save(t, tb, key, rec);
+	if (rc == STORE_OK)
+		rc = audit_outcome(t, key, rec, action_name(a), opid,
+		    hr->status == HOOK_OK ? "succeeded" :
+		    hr->status == HOOK_REJECTED && !async ? "refused" :
+		    "failed", desc);
 	if (rc != STORE_OK) {
 		store_abort(t);
 		cJSON_Delete(rec);

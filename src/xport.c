@@ -25,11 +25,14 @@ static const struct {
 	enum store_table	 tb;
 	const char		*name;
 	const char		*plural;	/* for summaries */
+	int			 since;		/* the format version that
+						   added it */
 } tables[T__COUNT] = {
-	{ T_INSTANCES,	"instances",	"instances" },
-	{ T_BINDINGS,	"bindings",	"bindings" },
-	{ T_GONE,	"gone",		"tombstones" },
-	{ T_META,	"meta",		"meta" },
+	{ T_INSTANCES,	"instances",	"instances",	1 },
+	{ T_BINDINGS,	"bindings",	"bindings",	1 },
+	{ T_GONE,	"gone",		"tombstones",	1 },
+	{ T_META,	"meta",		"meta",		1 },
+	{ T_AUDIT,	"audit",	"audit entries", 2 },
 };
 
 static void
@@ -126,11 +129,12 @@ json_object(const char *p, size_t len)
 void
 xport_summary(const struct xport_counts *n, char *buf, size_t len)
 {
-	snprintf(buf, len, "%ld %s, %ld %s, %ld %s, %ld %s",
+	snprintf(buf, len, "%ld %s, %ld %s, %ld %s, %ld %s, %ld %s",
 	    n->table[tables[0].tb], tables[0].plural,
 	    n->table[tables[1].tb], tables[1].plural,
 	    n->table[tables[2].tb], tables[2].plural,
-	    n->table[tables[3].tb], tables[3].plural);
+	    n->table[tables[3].tb], tables[3].plural,
+	    n->table[tables[4].tb], tables[4].plural);
 }
 
 /* ---- export ----------------------------------------------------------- */
@@ -342,6 +346,7 @@ struct in {
 	size_t			 cap, len;
 	long			 lineno;
 	int			 ti;		/* the table before */
+	long			 version;	/* the file's format_version */
 	char			*prev;		/* ... and its key */
 	struct xport_counts	*n;
 	struct store_txn	*t;
@@ -430,6 +435,7 @@ header(struct in *in, const cJSON *j)
 		return bad(in, "format version %ld is newer than this osbroker "
 		    "reads (%d): import it with a newer osbroker", v,
 		    XPORT_FORMAT);
+	in->version = v;
 	return 0;
 }
 
@@ -462,8 +468,10 @@ trailer(struct in *in, const cJSON *j)
 			    "osbroker does not know");
 	}
 	for (i = 0; i < T__COUNT; i++) {
-		if (!count_of(cJSON_GetObjectItemCaseSensitive(counts,
-		    tables[i].name), &v))
+		c = cJSON_GetObjectItemCaseSensitive(counts, tables[i].name);
+		if (c == NULL && in->version < tables[i].since)
+			v = 0;	/* a table the file's version did not have */
+		else if (!count_of(c, &v))
 			return bad(in, "the trailer has no count of table %s",
 			    tables[i].name);
 		if (v != in->n->table[tables[i].tb])
@@ -500,9 +508,10 @@ record(struct in *in, const cJSON *j)
 	for (ti = 0; ti < T__COUNT; ti++)
 		if (strcmp(tb->valuestring, tables[ti].name) == 0)
 			break;
-	if (ti == T__COUNT)
+	if (ti == T__COUNT || in->version < tables[ti].since)
 		return bad(in, "an unknown table (this osbroker knows "
-		    "instances, bindings, gone and meta)");
+		    "instances, bindings, gone, meta and, since format "
+		    "version 2, audit)");
 	if ((why = key_problem(ti, key->valuestring)) != NULL)
 		return bad(in, "%s (table %s)", why, tables[ti].name);
 	vlen = strlen(val->valuestring);
@@ -511,8 +520,8 @@ record(struct in *in, const cJSON *j)
 	if (ti < in->ti || (ti == in->ti && in->prev != NULL &&
 	    strcmp(key->valuestring, in->prev) <= 0))
 		return bad(in, "out of order (records come by table: "
-		    "instances, bindings, gone, meta; then by key, each key "
-		    "once)");
+		    "instances, bindings, gone, meta, audit; then by key, "
+		    "each key once)");
 	if ((rc = store_put(in->t, tables[ti].tb, key->valuestring,
 	    val->valuestring, vlen)) != STORE_OK)
 		return bad(in, "storing the record: %s",

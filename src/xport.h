@@ -38,7 +38,8 @@
 
 #include "store.h"
 
-#define XPORT_FORMAT		1	/* the version this file writes */
+#define XPORT_FORMAT		2	/* the version this file writes (2: the
+					   audit table) */
 #define XPORT_FORMAT_NAME	"osbroker-export"
 
 struct xport_counts {

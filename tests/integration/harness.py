@@ -1109,7 +1109,7 @@ def _pg_snapshot(state_dir):
                        "SELECT tbl, encode(convert_to(key, 'UTF8'), 'hex'), encode(value, 'hex') "
                        "FROM osbroker_records;\n"
                        "\\endif\n", state_dir)
-    tables = {t: {} for t in ('instances', 'bindings', 'meta', 'gone')}
+    tables = {t: {} for t in ('instances', 'bindings', 'meta', 'gone', 'audit')}
     for row in rows:
         if len(row) != 3:
             raise AssertionError('unexpected psql output: %r' % (row,))

@@ -233,6 +233,8 @@ test_create(void)
 	struct store_txn	*t;
 	enum store_rc		 rc;
 	char			*v;
+	const struct store_rec	 with = { T_AUDIT, "a1", "{\"a\":1}", 7 };
+	const struct store_rec	 with2 = { T_AUDIT, "a2", "{\"a\":2}", 7 };
 
 	if (store_open(NULL, dir, 16 * 1024 * 1024, &st) != STORE_OK) {
 		CHECK(0, "store_open for create");
@@ -243,7 +245,7 @@ test_create(void)
 	    put1(st, T_GONE, "c2", "{\"gone\":2}") == 0 &&
 	    put1(st, T_INSTANCES, "c2", "{\"old\":1}") == 0, "create: setup");
 	CHECK(store_begin(st, STORE_WRITE, "c1", &t) == STORE_OK &&
-	    store_create(t, T_INSTANCES, "c1", "{\"new\":1}", 9, T_GONE) ==
+	    store_create(t, T_INSTANCES, "c1", "{\"new\":1}", 9, T_GONE, &with) ==
 	    STORE_OK && store_commit(t) == STORE_OK, "create a new key");
 	v = get(st, T_INSTANCES, "c1", &rc);
 	CHECK(v != NULL && strcmp(v, "{\"new\":1}") == 0, "created: stored");
@@ -251,10 +253,15 @@ test_create(void)
 	v = get(st, T_GONE, "c1", &rc);
 	CHECK(v == NULL && rc == STORE_NOTFOUND, "created: tombstone cleared");
 	free(v);
+	v = get(st, T_AUDIT, "a1", &rc);
+	CHECK(v != NULL && strcmp(v, "{\"a\":1}") == 0,
+	    "created: its companion record written");
+	free(v);
 
 	CHECK(store_begin(st, STORE_WRITE, "c2", &t) == STORE_OK,
 	    "begin for an existing key");
-	rc = store_create(t, T_INSTANCES, "c2", "{\"new\":2}", 9, T_GONE);
+	rc = store_create(t, T_INSTANCES, "c2", "{\"new\":2}", 9, T_GONE,
+	    &with2);
 	CHECK(rc == STORE_EXISTS, "create of an existing key: STORE_EXISTS");
 	store_abort(t);
 	v = get(st, T_INSTANCES, "c2", &rc);
@@ -265,9 +272,14 @@ test_create(void)
 	CHECK(v != NULL && strcmp(v, "{\"gone\":2}") == 0,
 	    "existing: its tombstone not cleared");
 	free(v);
+	v = get(st, T_AUDIT, "a2", &rc);
+	CHECK(v == NULL && rc == STORE_NOTFOUND,
+	    "existing: no companion record");
+	free(v);
 
 	CHECK(store_begin(st, STORE_WRITE, "c3", &t) == STORE_OK &&
-	    store_create(t, T_BINDINGS, "c3/b", "{}", 2, T__COUNT) == STORE_OK &&
+	    store_create(t, T_BINDINGS, "c3/b", "{}", 2, T__COUNT, NULL) ==
+	    STORE_OK &&
 	    store_commit(t) == STORE_OK, "create with no table to clear");
 	v = get(st, T_BINDINGS, "c3/b", &rc);
 	CHECK(v != NULL && strcmp(v, "{}") == 0, "created without clearing");
@@ -277,6 +289,7 @@ test_create(void)
 		(void)store_del_prefix(t, T_INSTANCES, "c", NULL);
 		(void)store_del_prefix(t, T_BINDINGS, "c", NULL);
 		(void)store_del_prefix(t, T_GONE, "c", NULL);
+		(void)store_del_prefix(t, T_AUDIT, "a", NULL);
 		(void)store_commit(t);
 	}
 	store_close(st);

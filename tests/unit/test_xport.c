@@ -249,7 +249,7 @@ main(void)
 	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(head, "format")),
 	    "osbroker-export", "header: format");
 	CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(head,
-	    "format_version")) == 1, "header: format_version 1");
+	    "format_version")) == 2, "header: format_version 2");
 	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(head, "source")),
 	    "lmdb", "header: source");
 	CHECK(cJSON_IsString(cJSON_GetObjectItem(head, "exported_at")) &&
@@ -268,7 +268,7 @@ main(void)
 	    "bytes");
 	CHECK_STR(ls[11], "{\"end\":\"osbroker-export\",\"records\":10,"
 	    "\"counts\":{\"instances\":4,\"bindings\":3,\"gone\":2,"
-	    "\"meta\":1}}",
+	    "\"meta\":1,\"audit\":0}}",
 	    "trailer with the counts");
 	CHECK(strstr(exp_a, "\"value\":\"{ \\\"service_id\\\" : \\\"s\\\", "
 	    "\\\"n\\\" : 1e10 }\"") != NULL, "a value is the stored bytes "
@@ -325,9 +325,9 @@ main(void)
 	    OSB_MAX_EXPORT_LINE, 1, "not the header");
 	free(v);
 	v = variant(ls, count, -1, 0, "{\"format\":\"osbroker-export\","
-	    "\"format_version\":2}", NULL);
+	    "\"format_version\":3}", NULL);
 	refused("a newer format version", v, strlen(v), OSB_MAX_EXPORT_LINE,
-	    1, "format version 2 is newer");
+	    1, "format version 3 is newer");
 	free(v);
 	v = variant(ls, count, -1, 0, "{\"format\":\"osbroker-export\","
 	    "\"format_version\":\"1\"}", NULL);
@@ -456,12 +456,34 @@ main(void)
 	if (asprintf(&v, "%s\n{\"table\":\"meta\",\"key\":\"k\",\"value\":"
 	    "\"{\\\"v\\\":\\\"%.400s\\\"}\"}\n{\"end\":\"osbroker-export\","
 	    "\"records\":1,\"counts\":{\"instances\":0,\"bindings\":0,"
-	    "\"gone\":0,\"meta\":1}}\n", ls[0], big) < 0)
+	    "\"gone\":0,\"meta\":1,\"audit\":0}}\n", ls[0], big) < 0)
 		exit(2);
 	refused("a line longer than the limit", v, strlen(v), 300, 2,
 	    "longer than 300 bytes");
 	CHECK(import(target, v, strlen(v), 1000, &n, err, sizeof(err)) == 0 &&
 	    n.total == 1, "... which a larger limit takes (%s)", err);
+	free(v);
+	/* Format version 1 had no audit table: its trailer has no count of
+	 * it, and an audit record in it is not one of its tables. */
+	store_close(target);
+	tmp_remove(target_dir);
+	tmp_make(target_dir, sizeof(target_dir), "xport-t");
+	target = tmp_store(target_dir);
+	v = strdup("{\"format\":\"osbroker-export\",\"format_version\":1}\n"
+	    "{\"table\":\"audit\",\"key\":\"k\",\"value\":\"{}\"}\n"
+	    "{\"end\":\"osbroker-export\",\"records\":1,\"counts\":"
+	    "{\"instances\":0,\"bindings\":0,\"gone\":0,\"meta\":0,"
+	    "\"audit\":1}}\n");
+	refused("an audit record in a version 1 file", v, strlen(v),
+	    OSB_MAX_EXPORT_LINE, 2, "an unknown table");
+	free(v);
+	v = strdup("{\"format\":\"osbroker-export\",\"format_version\":1}\n"
+	    "{\"table\":\"meta\",\"key\":\"k\",\"value\":\"{}\"}\n"
+	    "{\"end\":\"osbroker-export\",\"records\":1,\"counts\":"
+	    "{\"instances\":0,\"bindings\":0,\"gone\":0,\"meta\":1}}\n");
+	CHECK(v != NULL && import(target, v, strlen(v), 1000, &n, err,
+	    sizeof(err)) == 0 && n.total == 1, "a version 1 file (no audit "
+	    "table) imports (%s)", err);
 	free(v);
 	store_close(target);
 	tmp_remove(target_dir);

@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * audit: entries of the audit trail (audit.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit.h"
+#include "limits.h"
+#include "util.h"
+
+/* Scope of the pruning transactions: not an instance's, so that pruning
+ * waits for no request (store.h; an instance of this id would only share
+ * its lock). */
+#define AUDIT_SCOPE	"osbroker-audit-prune"
+
+static void
+add_str(cJSON *o, const char *name, const char *v)
+{
+	if (v != NULL && *v != '\0')
+		cJSON_AddStringToObject(o, name, v);
+}
+
+/* The key of an entry made now, its "at" in at (a prefix of the key). */
+static int
+new_key(char *key, size_t keylen, char *at, size_t atlen)
+{
+	struct timespec	 ts;
+	struct tm	 tm;
+	char		 day[24], hex[9];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (gmtime_r(&ts.tv_sec, &tm) == NULL ||
+	    strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm) == 0 ||
+	    util_random_hex(hex, 4) == -1)
+		return -1;
+	snprintf(at, atlen, "%.19s.%06dZ", day, (int)(ts.tv_nsec / 1000 %
+	    1000000));
+	snprintf(key, keylen, "%s-%s", at, hex);
+	return 0;
+}
+
+int
+audit_entry(const struct audit_event *e, char *key, size_t keylen,
+    char **val)
+{
+	cJSON		*o, *names;
+	const cJSON	*p;
+	char		 at[40];
+
+	*val = NULL;
+	if (new_key(key, keylen, at, sizeof(at)) == -1 ||
+	    (o = cJSON_CreateObject()) == NULL)
+		return -1;
+	add_str(o, "at", at);
+	add_str(o, "action", e->action);
+	add_str(o, "outcome", e->outcome);
+	add_str(o, "instance_id", e->instance_id);
+	add_str(o, "binding_id", e->binding_id);
+	add_str(o, "service_id", e->service_id);
+	add_str(o, "plan_id", e->plan_id);
+	add_str(o, "operation", e->operation);
+	add_str(o, "user", e->user != NULL ? e->user : "-");
+	add_str(o, "request_identity", e->request_identity);
+	if (e->originating_identity != NULL)
+		cJSON_AddItemToObject(o, "originating_identity",
+		    cJSON_Duplicate(e->originating_identity, 1));
+	if (cJSON_IsObject(e->parameters)) {
+		/* The names only: a value may be a secret. */
+		names = cJSON_AddArrayToObject(o, "parameters");
+		cJSON_ArrayForEach(p, e->parameters)
+			cJSON_AddItemToArray(names,
+			    cJSON_CreateString(p->string));
+	}
+	add_str(o, "description", e->description);
+	*val = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return *val != NULL ? 0 : -1;
+}
+
+enum store_rc
+audit_record(struct store_txn *t, const struct audit_event *e)
+{
+	char		 key[OSB_AUDIT_KEY], *val;
+	enum store_rc	 rc;
+
+	if (audit_entry(e, key, sizeof(key), &val) == -1)
+		return STORE_ERROR;
+	rc = store_put(t, T_AUDIT, key, val, strlen(val));
+	free(val);
+	return rc;
+}
+
+static const char *
+str(const cJSON *o, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+enum store_rc
+audit_outcome(struct store_txn *t, const char *key, const cJSON *rec,
+    const char *action, const char *opid, const char *outcome,
+    const char *description)
+{
+	const cJSON	*op = cJSON_GetObjectItemCaseSensitive(rec,
+			    "last_operation");
+	const char	*slash = strchr(key, '/');
+	char		 iid[OSB_MAX_STORE_KEY + 1];
+
+	snprintf(iid, sizeof(iid), "%.*s", slash != NULL ?
+	    (int)(slash - key) : (int)strlen(key), key);
+	return audit_record(t, &(struct audit_event){
+	    .action = action, .outcome = outcome, .instance_id = iid,
+	    .binding_id = slash != NULL ? slash + 1 : NULL,
+	    .service_id = str(rec, "service_id"),
+	    .plan_id = str(rec, "plan_id"), .operation = opid,
+	    .request_identity = str(op, "request_identity"),
+	    .originating_identity = cJSON_GetObjectItemCaseSensitive(op,
+	    "originating_identity"), .description = description });
+}
+
+/* ---- reading ----------------------------------------------------------- */
+
+struct page {
+	const char	*instance_id;
+	int		(*fn)(const char *, const cJSON *, void *);
+	void		*arg;
+	size_t		 limit, given;
+	size_t		 read;		/* entries of this page */
+	char		 last[OSB_MAX_STORE_KEY + 1];	/* the last key read */
+	int		 stop;
+};
+
+static int
+each_entry(const char *key, const char *val, size_t len, void *arg)
+{
+	struct page	*pg = arg;
+	cJSON		*e;
+	const cJSON	*iid;
+
+	/* Pages overlap by their first key, the last of the page before. */
+	if (pg->last[0] != '\0' && strcmp(key, pg->last) <= 0)
+		return 0;
+	pg->read++;
+	snprintf(pg->last, sizeof(pg->last), "%s", key);
+	if ((e = cJSON_ParseWithLength(val, len)) == NULL)
+		return 0;	/* not one of ours: osbroker --verify says */
+	iid = cJSON_GetObjectItemCaseSensitive(e, "instance_id");
+	if (pg->instance_id == NULL || (cJSON_IsString(iid) &&
+	    strcmp(iid->valuestring, pg->instance_id) == 0)) {
+		pg->given++;
+		pg->stop = pg->fn(key, e, pg->arg) != 0 ||
+		    (pg->limit > 0 && pg->given >= pg->limit);
+	}
+	cJSON_Delete(e);
+	return pg->stop;
+}
+
+enum store_rc
+audit_scan(struct store_txn *t, const char *since, const char *instance_id,
+    size_t limit, int (*fn)(const char *, const cJSON *, void *), void *arg)
+{
+	struct page	pg = { instance_id, fn, arg, limit, 0, 0, "", 0 };
+	enum store_rc	rc;
+	const char	*from = since != NULL ? since : "";
+
+	do {
+		pg.read = 0;
+		if ((rc = store_scan_from(t, T_AUDIT, pg.last[0] != '\0' ?
+		    pg.last : from, OSB_AUDIT_PAGE, each_entry, &pg)) !=
+		    STORE_OK)
+			return rc;
+	} while (!pg.stop && pg.read > 0);
+	return STORE_OK;
+}
+
+/* ---- pruning ----------------------------------------------------------- */
+
+struct old {
+	char	 cutoff[32];		/* keys before it are older */
+	char	*keys[OSB_AUDIT_PRUNE_BATCH + 1];
+	size_t	 n;
+	int	 oom;
+};
+
+static int
+note_old(const char *key, const char *val, size_t len, void *arg)
+{
+	struct old *o = arg;
+
+	(void)val;
+	(void)len;
+	if (strcmp(key, o->cutoff) >= 0)
+		return 1;
+	if ((o->keys[o->n] = strdup(key)) == NULL) {
+		o->oom = 1;
+		return 1;
+	}
+	return ++o->n == OSB_AUDIT_PRUNE_BATCH + 1;
+}
+
+enum store_rc
+audit_prune(struct store *st, time_t before, size_t *deleted, int *more)
+{
+	struct store_txn	*t;
+	struct old		 o = { .n = 0 };
+	struct tm		 tm;
+	enum store_rc		 rc;
+	size_t			 i, n;
+
+	if (deleted != NULL)
+		*deleted = 0;
+	*more = 0;
+	if (gmtime_r(&before, &tm) == NULL ||
+	    strftime(o.cutoff, sizeof(o.cutoff), "%Y-%m-%dT%H:%M:%S",
+	    &tm) == 0)
+		return STORE_ERROR;
+	if ((rc = store_begin(st, STORE_WRITE, AUDIT_SCOPE, &t)) != STORE_OK)
+		return rc;
+	rc = store_scan_from(t, T_AUDIT, "", OSB_AUDIT_PRUNE_BATCH + 1,
+	    note_old, &o);
+	if (rc == STORE_OK && o.oom)
+		rc = STORE_ERROR;
+	n = o.n > OSB_AUDIT_PRUNE_BATCH ? OSB_AUDIT_PRUNE_BATCH : o.n;
+	for (i = 0; rc == STORE_OK && i < n; i++)
+		rc = store_drop(t, T_AUDIT, o.keys[i]);
+	if (rc == STORE_OK && n > 0)
+		rc = store_commit(t);
+	else
+		store_abort(t);
+	for (i = 0; i < o.n; i++)
+		free(o.keys[i]);
+	if (rc != STORE_OK)
+		return rc;
+	if (deleted != NULL)
+		*deleted = n;
+	*more = o.n > OSB_AUDIT_PRUNE_BATCH;
+	return STORE_OK;
+}
