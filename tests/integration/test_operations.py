@@ -10,6 +10,7 @@ CGI (nginx + fcgiwrap), where no daemon exists to run them.
     OSBROKER_BIN=build/asan/osbroker python3 tests/integration/test_operations.py
 """
 
+import base64
 import json
 import os
 import shutil
@@ -22,7 +23,7 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (FIXTURES, CgiStack, ServeStack, Tap, check, check_logs, expect,
                      expect_error, finish_tmp, make_tmpdir, pid_alive, secrets_of, store_secrets,
-                     wait_for)
+                     store_snapshot, wait_for)
 from cases import new_id
 
 
@@ -362,6 +363,48 @@ def t_params_unchecked(x):
     check(len(x.hook_runs('provision', iid)) == 1, 'the provision hook did not run')
 
 
+def audit_of(x, iid):
+    """The audit entries of instance iid, in time order (src/audit.h)."""
+    snap = store_snapshot(x.stack.state_dir).get('audit', {})
+    entries = [json.loads(snap[k]) for k in sorted(snap)]
+    return [e for e in entries if e.get('instance_id') == iid]
+
+
+def t_audit_trail(x):
+    # Each change and each outcome, with who asked; refusals leave none.
+    iid, bid = new_id(), new_id('b')
+    who = {'user_id': 'u-' + uuid.uuid4().hex[:8]}
+    hdr = {'X-Broker-API-Originating-Identity': 'cloudfoundry ' + base64.b64encode(
+        json.dumps(who).encode()).decode(), 'X-Broker-API-Request-Identity': 'rid-audit'}
+    expect(x.c.put(x.ipath(iid), x.body('checked', parameters={'size': 99})), 400)
+    check(audit_of(x, iid) == [], 'a refused provision left an audit entry')
+    expect(x.c.put(x.ipath(iid), x.body('sync', parameters={'behave': 'ok', 'n': 1}),
+                   headers=hdr), 201)
+    cr = x.creds(expect(x.c.put(x.bpath(iid, bid), x.body('sync')), 201))
+    expect(x.c.delete(x.ipath(iid, x.q('sync'))), 200)
+    got = [(e['action'], e['outcome'], e['user'], e.get('binding_id')) for e in audit_of(x, iid)]
+    want = [('provision', 'in progress', x.stack.username, None),
+            ('provision', 'succeeded', '-', None),
+            ('bind', 'in progress', x.stack.username, bid), ('bind', 'succeeded', '-', bid),
+            ('deprovision', 'in progress', x.stack.username, None),
+            ('deprovision', 'succeeded', '-', None)]
+    check(got == want, 'audit entries %r, want %r', got, want)
+    first = audit_of(x, iid)[0]
+    check(first.get('originating_identity') == {'platform': 'cloudfoundry', 'value': who} and
+          first.get('request_identity') == 'rid-audit' and
+          first.get('parameters') == ['behave', 'n'] and
+          first.get('plan_id') == x.plans['sync'] and first.get('operation'),
+          'the provision entry %r', first)
+    text = json.dumps(audit_of(x, iid))
+    check(all(str(v) not in text for v in cr.values()), 'a credential reached the audit trail')
+    # A failed hook: its outcome, with the hook's description.
+    iid2 = new_id()
+    expect(x.c.put(x.ipath(iid2), x.body('sync', 'fail')), 500)
+    last = audit_of(x, iid2)[-1]
+    check(last['outcome'] == 'failed' and 'told to fail' in last.get('description', ''),
+          'the failed outcome %r', last)
+
+
 def t_async_required_existing(x):
     # An existing instance or binding answers as it is, accepts_incomplete
     # or not: a 409 is never turned into an AsyncRequired that the
@@ -600,6 +643,8 @@ SERVE_CASES = [
      'bind -> 400 naming each violation, nothing stored, no hook', t_params_checked),
     ('parameters: at most 8 violations named, then how many more', t_params_bounded),
     ('validate_parameters: false -> parameters not checked', t_params_unchecked),
+    ('the audit trail: each change and outcome, who asked, parameter names only; none for a '
+     'refusal', t_audit_trail),
     ('async plan without accepts_incomplete -> 422 AsyncRequired, nothing stored', t_async_required),
     ('async plan without accepts_incomplete, existing instance or binding -> 200 or 409',
      t_async_required_existing),
@@ -663,6 +708,7 @@ CGI_CASES = [
     ('cgi: rotation of an expired predecessor -> 400', t_rotation_expired),
     ('cgi: parameters checked against the plan\'s schemas -> 400, nothing stored',
      t_params_checked),
+    ('cgi: the audit trail of a CGI request', t_audit_trail),
     ('cgi: async plan without accepts_incomplete -> 422 AsyncRequired', t_async_required),
     ('cgi: async provision/update/bind/unbind/deprovision with a detached runner', t_async_lifecycle),
     ('cgi: async failure and orphan mitigation', t_async_fail_orphan),
