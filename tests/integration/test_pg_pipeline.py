@@ -18,7 +18,8 @@ in flight:
   - a provision creates its instance without reading first (INSERT ... ON
     CONFLICT DO NOTHING sent with the COMMIT): a new id clears its id's
     tombstone; an id that exists changes nothing, its tombstone (planted
-    here) included, and is answered 200 or 409 from a second transaction;
+    here) and the audit trail included, and is answered 200 or 409 from a
+    second transaction;
   - a bind answers from the binding fetched with its instance: the same
     binding again is 200 with the credentials of the first, and a rotation,
     which reads its predecessor in between, is 201;
@@ -150,6 +151,8 @@ def t_create(x):
     # An instance that exists: the create changes nothing.  (A tombstone
     # beside a live instance cannot happen; planted to see it stay.)
     plant_tombstone(x, iid)
+    audit = x.pg.admin("SELECT count(*) FROM osbroker_records WHERE tbl = 'audit'",
+                       database=DB)[0][0]
     before = x.pg.admin("SELECT encode(value, 'escape') FROM osbroker_records WHERE "
                         "tbl = 'instances' AND key = '%s'" % iid, database=DB)
     expect(x.provision(iid), 200)
@@ -161,6 +164,9 @@ def t_create(x):
                        "tbl = 'instances' AND key = '%s'" % iid, database=DB)
     check(before == after, 'a provision of an existing id changed its record')
     check(x.rows('gone', iid) == '1', 'a provision of an existing id cleared a tombstone')
+    check(x.pg.admin("SELECT count(*) FROM osbroker_records WHERE tbl = 'audit'",
+                     database=DB)[0][0] == audit,
+          'a provision of an existing id left an audit entry')
     x.session_clean()
 
 
