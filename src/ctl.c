@@ -220,7 +220,8 @@ add_str(cJSON *o, const char *name, const char *v)
 static void
 mask_credentials(cJSON *rec)
 {
-	cJSON *cr = cJSON_GetObjectItemCaseSensitive(rec, "credentials"), *v;
+	cJSON *cr = cJSON_GetObjectItemCaseSensitive(rec, "credentials"), *v,
+	      *next;
 
 	if (cr == NULL)
 		return;
@@ -229,8 +230,11 @@ mask_credentials(cJSON *rec)
 		    cJSON_CreateString(MASK));
 		return;
 	}
-	cJSON_ArrayForEach(v, cr)
+	/* Not cJSON_ArrayForEach: a replaced item is freed. */
+	for (v = cr->child; v != NULL; v = next) {
+		next = v->next;
 		cJSON_ReplaceItemViaPointer(cr, v, cJSON_CreateString(MASK));
+	}
 }
 
 /* ---- JSON arrays, one object a line -------------------------------------- */
