@@ -32,6 +32,8 @@ struct lmdb {
 	MDB_dbi		 dbi[T__COUNT];
 	int		 missing[T__COUNT];	/* read-only: table not there */
 	int		 readonly;		/* opened read-only: open_env() */
+	int		 copy;			/* store_open_copy(): read-only
+						   for good, never reopened */
 	time_t		 retried;		/* last try to reopen writable */
 	char		 dir[OSB_MAX_PATH];
 	size_t		 map_size;
@@ -319,6 +321,7 @@ store_lmdb_open_copy(const char *path, struct store **out)
 	/* No map size of ours: LMDB takes the file's (at least its size). */
 	st->map_size = 0;
 	st->readonly = 1;
+	st->copy = 1;
 	e = env_open(st, MDB_NOTLS | MDB_NOSUBDIR | MDB_RDONLY | MDB_NOLOCK);
 	if (e != 0)
 		return fail(st, path, e);
@@ -397,7 +400,7 @@ lmdb_begin(struct store *s, int write, const char *scope,
 	/* Opened read-only: the storage may be writable again (the disk
 	 * repaired and remounted).  Try at most once a second; no transaction
 	 * of this process is open between requests. */
-	if (((write && st->readonly) || st->env == NULL) &&
+	if (((write && st->readonly) || st->env == NULL) && !st->copy &&
 	    time(NULL) != st->retried) {
 		st->retried = time(NULL);
 		(void)open_env(st);
@@ -405,8 +408,9 @@ lmdb_begin(struct store *s, int write, const char *scope,
 	if (st->env == NULL)	/* no environment at all any more */
 		return STORE_ERROR;
 	if (write && st->readonly) {
-		snprintf(st->err, sizeof(st->err), "begin: the state directory "
-		    "%.200s is not writable", st->dir);
+		snprintf(st->err, sizeof(st->err), "begin: %s %.200s is not "
+		    "writable", st->copy ? "the copy" : "the state directory",
+		    st->dir);
 		return STORE_READONLY;
 	}
 	if ((t = calloc(1, sizeof(*t))) == NULL)
