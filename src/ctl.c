@@ -272,6 +272,69 @@ jarr_end(struct jarr *a)
 	fputs("\n]\n", a->out);
 }
 
+/* ---- listings: a table or a JSON array, from one read transaction ---- */
+
+struct listing {
+	struct ctl		*c;
+	struct store_txn	*t;
+	struct table		*tab;	/* or, with json, j */
+	struct jarr		 j;
+	int			 failed;	/* out of memory */
+};
+
+/* CTL_OK with the read transaction begun, or a failure said. */
+static enum ctl_rc
+listing_start(struct listing *l, struct ctl *c, int ncols,
+    const char *const *head)
+{
+	memset(l, 0, sizeof(*l));
+	l->c = c;
+	if (!c->json && (l->tab = table_new(ncols, head)) == NULL) {
+		say("out of memory");
+		return CTL_FAIL;
+	}
+	if (store_begin(c->st, STORE_READ, NULL, &l->t) != STORE_OK) {
+		table_free(l->tab);
+		return store_failed(c, "reading the store");
+	}
+	if (c->json)
+		jarr_start(&l->j, c->out);
+	return CTL_OK;
+}
+
+/* One entry: o (JSON, freed here) or cells (the table), as the listing
+ * is.  For a scan's callback: 1 (stop) when out of memory. */
+static int
+listing_add(struct listing *l, const char *const *cells, cJSON *o)
+{
+	int rc = l->c->json ? jarr_add(&l->j, o) : table_add(l->tab, cells);
+
+	if (rc == -1)
+		l->failed = 1;
+	return rc == -1;
+}
+
+/* End the transaction; print the listing, or say why not (rc: the scans'
+ * result). */
+static enum ctl_rc
+listing_end(struct listing *l, enum store_rc rc)
+{
+	enum ctl_rc out = CTL_OK;
+
+	store_abort(l->t);
+	if (rc != STORE_OK)
+		out = store_failed(l->c, "reading the store");
+	else if (l->failed) {
+		say("out of memory");
+		out = CTL_FAIL;
+	} else if (l->c->json)
+		jarr_end(&l->j);
+	else
+		table_print(l->tab, l->c->out);
+	table_free(l->tab);
+	return out;
+}
+
 /* ---- instances ------------------------------------------------------------ */
 
 /* Bindings per instance: one scan of the bindings, whose keys of one
@@ -347,32 +410,30 @@ bcounts_free(struct bcounts *b)
 	free(b->v);
 }
 
-struct listing {
-	struct ctl		*c;
+struct ilist {
+	struct listing		 l;		/* first */
 	const struct ctl_filter	*f;
 	struct bcounts		 b;
-	struct table		*t;
-	struct jarr		 j;
-	int			 failed;
 };
 
 static int
 list_instance(const char *key, const char *val, size_t len, void *arg)
 {
-	struct listing	*l = arg;
-	cJSON		*rec = live(l->c, val, len), *o;
+	struct ilist	*il = arg;
+	struct ctl	*c = il->l.c;
+	cJSON		*rec = live(c, val, len), *o = NULL;
 	const char	*sname, *pname, *op, *st;
 	char		 nb[32];
-	int		 rc = 0;
+	int		 stop;
 
-	if (rec == NULL || !ctl_match(l->c->cat, rec, l->f)) {
+	if (rec == NULL || !ctl_match(c->cat, rec, il->f)) {
 		cJSON_Delete(rec);
 		return 0;
 	}
-	names(l->c->cat, rec, &sname, &pname);
+	names(c->cat, rec, &sname, &pname);
 	op = op_last(rec) != NULL ? records_str(op_last(rec), "type") : NULL;
 	st = state_of(rec);
-	if (l->c->json) {
+	if (c->json) {
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "instance_id", key);
 		add_str(o, "service_id", records_str(rec, "service_id"));
@@ -383,28 +444,22 @@ list_instance(const char *key, const char *val, size_t len, void *arg)
 		add_str(o, "operation", op);
 		add_str(o, "description", records_str(op_last(rec),
 		    "description"));
-		cJSON_AddNumberToObject(o, "bindings", (double)bcount_of(&l->b,
+		cJSON_AddNumberToObject(o, "bindings", (double)bcount_of(&il->b,
 		    key));
 		add_str(o, "created_at", records_str(rec, "created_at"));
 		add_str(o, "updated_at", records_str(rec, "updated_at"));
-		rc = jarr_add(&l->j, o);
-	} else {
-		const char *row[7];
+	}
+	snprintf(nb, sizeof(nb), "%ld", bcount_of(&il->b, key));
+	{
+		const char *const row[] = { key, sname != NULL ? sname :
+		    records_str(rec, "service_id"), pname != NULL ? pname :
+		    records_str(rec, "plan_id"), st, op, nb,
+		    records_str(rec, "created_at") };
 
-		snprintf(nb, sizeof(nb), "%ld", bcount_of(&l->b, key));
-		row[0] = key;
-		row[1] = sname != NULL ? sname : records_str(rec, "service_id");
-		row[2] = pname != NULL ? pname : records_str(rec, "plan_id");
-		row[3] = st;
-		row[4] = op;
-		row[5] = nb;
-		row[6] = records_str(rec, "created_at");
-		rc = table_add(l->t, row);
+		stop = listing_add(&il->l, row, o);
 	}
 	cJSON_Delete(rec);
-	if (rc == -1)
-		l->failed = 1;
-	return rc == -1;
+	return stop;
 }
 
 enum ctl_rc
@@ -412,43 +467,22 @@ ctl_instances(struct ctl *c, const struct ctl_filter *f)
 {
 	static const char *const head[] = { "INSTANCE", "SERVICE", "PLAN",
 	    "STATE", "OPERATION", "BINDINGS", "CREATED" };
-	struct store_txn	*t;
-	struct listing		 l;
-	enum store_rc		 rc;
+	struct ilist	 il;
+	enum store_rc	 rc;
+	enum ctl_rc	 out;
 
-	memset(&l, 0, sizeof(l));
-	l.c = c;
-	l.f = f;
-	if (!c->json && (l.t = table_new(7, head)) == NULL) {
-		say("out of memory");
-		return CTL_FAIL;
+	memset(&il, 0, sizeof(il));
+	il.f = f;
+	if ((out = listing_start(&il.l, c, 7, head)) != CTL_OK)
+		return out;
+	rc = store_scan(il.l.t, T_BINDINGS, "", count_binding, &il.b);
+	il.l.failed |= il.b.failed;
+	if (rc == STORE_OK && !il.l.failed) {
+		qsort(il.b.v, il.b.n, sizeof(*il.b.v), bcount_cmp);
+		rc = store_scan(il.l.t, T_INSTANCES, "", list_instance, &il);
 	}
-	if (store_begin(c->st, STORE_READ, NULL, &t) != STORE_OK) {
-		table_free(l.t);
-		return store_failed(c, "reading the store");
-	}
-	rc = store_scan(t, T_BINDINGS, "", count_binding, &l.b);
-	if (rc == STORE_OK && !l.b.failed) {
-		qsort(l.b.v, l.b.n, sizeof(*l.b.v), bcount_cmp);
-		if (c->json)
-			jarr_start(&l.j, c->out);
-		rc = store_scan(t, T_INSTANCES, "", list_instance, &l);
-	}
-	store_abort(t);
-	bcounts_free(&l.b);
-	if (rc != STORE_OK || l.b.failed || l.failed) {
-		table_free(l.t);
-		if (rc != STORE_OK)
-			return store_failed(c, "reading the store");
-		say("out of memory");
-		return CTL_FAIL;
-	}
-	if (c->json)
-		jarr_end(&l.j);
-	else
-		table_print(l.t, c->out);
-	table_free(l.t);
-	return CTL_OK;
+	bcounts_free(&il.b);
+	return listing_end(&il.l, rc);
 }
 
 /* ---- one instance: show, bindings ----------------------------------------- */
@@ -761,24 +795,22 @@ iso_time(const char *s)
 }
 
 struct opscan {
-	struct ctl	*c;
+	struct listing	 l;		/* first */
 	const char	*kind;
-	struct table	*t;
-	struct jarr	 j;
-	int		 failed;
 };
 
 static int
 each_operation(const char *key, const char *val, size_t len, void *arg)
 {
 	struct opscan	*s = arg;
-	cJSON		*rec = live(s->c, val, len), *o, *r;
+	struct ctl	*c = s->l.c;
+	cJSON		*rec = live(c, val, len), *o = NULL, *r;
 	const cJSON	*op, *runner;
 	const char	*slash = strchr(key, '/');
 	char		 iid[OSB_MAX_ID_LEN + 1], age[32], who[OSB_MAX_HOST_ID + 32];
 	enum op_state	 st = rec != NULL ? op_state(rec) : OPS_NONE;
 	time_t		 since;
-	int		 rc;
+	int		 stop;
 
 	if (st != OPS_IN_PROGRESS && st != OPS_FAILED) {
 		cJSON_Delete(rec);
@@ -795,7 +827,7 @@ each_operation(const char *key, const char *val, size_t len, void *arg)
 		snprintf(who, sizeof(who), "%.0f%s%.*s", records_num(runner,
 		    "pid"), records_str(runner, "host")[0] != '\0' ? "@" : "",
 		    OSB_MAX_HOST_ID, records_str(runner, "host"));
-	if (s->c->json) {
+	if (c->json) {
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "kind", s->kind);
 		cJSON_AddStringToObject(o, "instance_id", iid);
@@ -806,7 +838,7 @@ each_operation(const char *key, const char *val, size_t len, void *arg)
 		add_str(o, "description", records_str(op, "description"));
 		if (since > 0)
 			cJSON_AddNumberToObject(o, "age_seconds",
-			    (double)(s->c->now - since));
+			    (double)(c->now - since));
 		else
 			cJSON_AddNullToObject(o, "age_seconds");
 		if (runner != NULL) {
@@ -816,27 +848,20 @@ each_operation(const char *key, const char *val, size_t len, void *arg)
 			add_str(r, "host", records_str(runner, "host"));
 		} else
 			cJSON_AddNullToObject(o, "runner");
-		rc = jarr_add(&s->j, o);
-	} else {
-		const char *row[7];
+	}
+	if (since > 0)
+		ctl_age((long)(c->now - since), age, sizeof(age));
+	else
+		snprintf(age, sizeof(age), "-");
+	{
+		const char *const row[] = { s->kind, key, records_str(op,
+		    "type"), records_str(op, "state"), age, who,
+		    records_str(op, "description") };
 
-		if (since > 0)
-			ctl_age((long)(s->c->now - since), age, sizeof(age));
-		else
-			snprintf(age, sizeof(age), "-");
-		row[0] = s->kind;
-		row[1] = key;
-		row[2] = records_str(op, "type");
-		row[3] = records_str(op, "state");
-		row[4] = age;
-		row[5] = who;
-		row[6] = records_str(op, "description");
-		rc = table_add(s->t, row);
+		stop = listing_add(&s->l, row, o);
 	}
 	cJSON_Delete(rec);
-	if (rc == -1)
-		s->failed = 1;
-	return rc == -1;
+	return stop;
 }
 
 enum ctl_rc
@@ -844,41 +869,18 @@ ctl_operations(struct ctl *c)
 {
 	static const char *const head[] = { "KIND", "ID", "OPERATION", "STATE",
 	    "AGE", "RUNNER", "DESCRIPTION" };
-	struct store_txn	*t;
-	struct opscan		 s;
-	enum store_rc		 rc;
+	struct opscan	 s;
+	enum store_rc	 rc;
+	enum ctl_rc	 out;
 
-	memset(&s, 0, sizeof(s));
-	s.c = c;
-	if (!c->json && (s.t = table_new(7, head)) == NULL) {
-		say("out of memory");
-		return CTL_FAIL;
-	}
-	if (store_begin(c->st, STORE_READ, NULL, &t) != STORE_OK) {
-		table_free(s.t);
-		return store_failed(c, "reading the store");
-	}
-	if (c->json)
-		jarr_start(&s.j, c->out);
+	if ((out = listing_start(&s.l, c, 7, head)) != CTL_OK)
+		return out;
 	s.kind = "instance";
-	rc = store_scan(t, T_INSTANCES, "", each_operation, &s);
+	rc = store_scan(s.l.t, T_INSTANCES, "", each_operation, &s);
 	s.kind = "binding";
-	if (rc == STORE_OK && !s.failed)
-		rc = store_scan(t, T_BINDINGS, "", each_operation, &s);
-	store_abort(t);
-	if (rc != STORE_OK || s.failed) {
-		table_free(s.t);
-		if (rc != STORE_OK)
-			return store_failed(c, "reading the store");
-		say("out of memory");
-		return CTL_FAIL;
-	}
-	if (c->json)
-		jarr_end(&s.j);
-	else
-		table_print(s.t, c->out);
-	table_free(s.t);
-	return CTL_OK;
+	if (rc == STORE_OK && !s.l.failed)
+		rc = store_scan(s.l.t, T_BINDINGS, "", each_operation, &s);
+	return listing_end(&s.l, rc);
 }
 
 /* ---- purge ------------------------------------------------------------------ */

@@ -103,6 +103,20 @@ key_problem(int ti, const char *key)
 }
 
 /* 1 when p[0..len) is one JSON object (whitespace around it allowed). */
+static int json_object(const char *, size_t);
+
+/* NULL when key and the stored value may be a record of the table at
+ * position ti, else why not. */
+static const char *
+record_problem(int ti, const char *key, const char *val, size_t len)
+{
+	const char *why = key_problem(ti, key);
+
+	if (why == NULL && !json_object(val, len))
+		why = "the value is not a JSON object";
+	return why;
+}
+
 static int
 json_object(const char *p, size_t len)
 {
@@ -121,6 +135,14 @@ json_object(const char *p, size_t len)
 	    *end == '\r'))
 		end++;
 	return end == p + len;
+}
+
+/* One more record of the table at position ti. */
+static void
+counted(struct xport_counts *n, int ti)
+{
+	n->table[tables[ti].tb]++;
+	n->total++;
 }
 
 void
@@ -182,9 +204,7 @@ each_record(const char *key, const char *val, size_t len, void *arg)
 	char		*copy;
 	int		 rc;
 
-	why = key_problem(o->ti, key);
-	if (why == NULL && !json_object(val, len))
-		why = "the value is not a JSON object";
+	why = record_problem(o->ti, key, val, len);
 	if (why == NULL && o->prev != NULL && strcmp(key, o->prev) <= 0)
 		why = "the keys are not in byte order";
 	if (why != NULL) {
@@ -218,8 +238,7 @@ each_record(const char *key, const char *val, size_t len, void *arg)
 		o->failed = 1;
 		return 1;
 	}
-	o->n->table[tables[o->ti].tb]++;
-	o->n->total++;
+	counted(o->n, o->ti);
 	return 0;
 }
 
@@ -521,8 +540,7 @@ record(struct in *in, const cJSON *j)
 	free(in->prev);
 	if ((in->prev = strdup(key->valuestring)) == NULL)
 		return bad(in, "out of memory");
-	in->n->table[tables[ti].tb]++;
-	in->n->total++;
+	counted(in->n, ti);
 	return 0;
 }
 
@@ -699,10 +717,8 @@ static int
 copy_record(const char *key, const char *val, size_t len, void *arg)
 {
 	struct copy	*c = arg;
-	const char	*why = key_problem(c->ti, key);
+	const char	*why = record_problem(c->ti, key, val, len);
 
-	if (why == NULL && !json_object(val, len))
-		why = "the value is not a JSON object";
 	if (why != NULL) {
 		say(c->err, c->errlen, "table %s, record %ld: %s",
 		    tables[c->ti].name, c->n->table[tables[c->ti].tb] + 1,
@@ -716,8 +732,7 @@ copy_record(const char *key, const char *val, size_t len, void *arg)
 		c->failed = 1;
 		return 1;
 	}
-	c->n->table[tables[c->ti].tb]++;
-	c->n->total++;
+	counted(c->n, c->ti);
 	return 0;
 }
 
@@ -726,15 +741,11 @@ xport_copy(struct store *from, struct store *to, int flags,
     struct xport_counts *n, char *err, size_t errlen)
 {
 	struct store_txn	*rt;
-	struct copy		 c;
+	struct copy		 c = { .st = to, .n = n, .err = err,
+				    .errlen = errlen };
 	int			 i;
 
 	memset(n, 0, sizeof(*n));
-	memset(&c, 0, sizeof(c));
-	c.st = to;
-	c.n = n;
-	c.err = err;
-	c.errlen = errlen;
 	if (store_begin(from, 0, NULL, &rt) != STORE_OK) {
 		say(err, errlen, "reading %s: %s; nothing was stored",
 		    store_where(from), store_strerror(from));
