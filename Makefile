@@ -38,7 +38,8 @@ B := build
 LAYERS := base adapter record op work mode handler front
 
 # base: no osbroker header below them; strings, logging, files, bounds.
-SRCS.base    := src/util.c src/log.c src/pfile.c src/action.c
+SRCS.base    := src/util.c src/log.c src/pfile.c src/action.c src/table.c \
+                src/credfile.c
 HDRS.base    := src/limits.h
 # adapters: one library or one outside format each (LMDB, libyaml, cJSON
 # input, libfcgi/CGI, libcrypt, the environment, hooks' processes, HTTP).
@@ -53,18 +54,21 @@ SRCS.record  := src/records.c src/audit.c
 SRCS.op      := src/op.c
 # work: what an operation does (hook input, run, outcome).
 SRCS.work    := src/work.c
-# modes: the program's other ways to run (asynchronous runner, --verify).
-SRCS.mode    := src/runner.c src/verify.c src/xport.c
+# modes: the program's other ways to run (asynchronous runner, --verify),
+# and osbrokerctl's subcommands.
+SRCS.mode    := src/runner.c src/verify.c src/xport.c src/ctl.c
 # OSBAPI handlers, one file per resource, and what only they share.
 SRCS.handler := src/backend.c src/h_common.c src/h_catalog.c src/h_instance.c \
                 src/h_binding.c
 HDRS.handler := src/handlers.h
-# front: the request's way in and the program's entry.
-SRCS.front   := src/server.c src/main.c
+# front: the request's way in and the programs' entries (osbroker's main.c,
+# osbrokerctl.c).
+MAINS        := src/main.c src/osbrokerctl.c
+SRCS.front   := src/server.c $(MAINS)
 
 SRCS := $(foreach l,$(LAYERS),$(SRCS.$(l)))
-LIB_SRCS := $(filter-out src/main.c,$(SRCS))
-OBJS := $(SRCS:src/%.c=$(B)/obj/%.o)
+LIB_SRCS := $(filter-out $(MAINS),$(SRCS))
+OBJS := $(filter-out $(B)/obj/osbrokerctl.o,$(SRCS:src/%.c=$(B)/obj/%.o))
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(B)/obj/%.o)
 
 # One archive per layer.  A unit test links only the archives of its
@@ -80,7 +84,7 @@ LAYER_LIBS := $(foreach l,$(filter-out front,$(LAYERS)),$(B)/lib/libosb-$(l).a)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-all: $(B)/osbroker cgi-bin/osbroker.cgi
+all: $(B)/osbroker cgi-bin/osbroker.cgi $(B)/osbrokerctl
 
 # What pkg-config cannot find, and the Debian package that has it.
 PKG_MISSING := $(shell command -v pkg-config >/dev/null 2>&1 || echo pkg-config; \
@@ -123,10 +127,17 @@ $(B)/lib/libosb-%.a: | $(B)/lib
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(foreach l,$(LAYERS),$(eval $(B)/lib/libosb-$(l).a: $(filter-out $(B)/obj/main.o,$(SRCS.$(l):src/%.c=$(B)/obj/%.o))))
+$(foreach l,$(LAYERS),$(eval $(B)/lib/libosb-$(l).a: $(filter-out $(MAINS:src/%.c=$(B)/obj/%.o),$(SRCS.$(l):src/%.c=$(B)/obj/%.o))))
 
 $(B)/osbroker: $(OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(PKG_LIBS)
+
+# The operator's tool (osbrokerctl(8)): its entry and the archives of the
+# modes layer and below, the same store code as the broker's.
+CTL_LIBS := $(call libs_upto,mode)
+$(B)/osbrokerctl: $(B)/obj/osbrokerctl.o $(CTL_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(B)/obj/osbrokerctl.o $(CTL_LIBS) \
+	    $(PKG_LIBS)
 
 # The CGI entry is the same program: it notices it was not started by a
 # FastCGI spawner and answers exactly one request.  A CGI process is started
@@ -200,7 +211,9 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 \
 	    $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 0755 $(B)/osbroker $(DESTDIR)$(PREFIX)/bin/osbroker
-	install -m 0644 man/osbroker.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0755 $(B)/osbrokerctl $(DESTDIR)$(PREFIX)/bin/osbrokerctl
+	install -m 0644 man/osbroker.8 man/osbrokerctl.8 \
+	    $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0644 man/osbroker-catalog.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 
 clean:

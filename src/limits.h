@@ -78,6 +78,12 @@
                                                 as of unknown outcome (503) */
 #define OSB_MAX_PROC_LINE       (OSB_MAX_PATH + 256) /* a /proc/self/maps line */
 #define OSB_MAX_CREDENTIAL_LINE 1024         /* a line of the credentials file */
+#define OSB_MAX_CREDENTIAL_FILE (OSB_MAX_CREDENTIAL_USERS * OSB_MAX_CREDENTIAL_LINE)
+                                             /* osbrokerctl passwd: the file */
+#define OSB_MAX_USER_NAME       64           /* osbrokerctl passwd: a user name */
+#define OSB_MAX_PASSWORD        256          /* osbrokerctl passwd: a password */
+#define OSB_MAX_TABLE_CELL      512          /* osbrokerctl: bytes of one cell
+                                                of a table (longer: cut, "...") */
 #define OSB_MAX_AUTH_CACHE      (64 * 1024)  /* the shared password cache file */
 #define OSB_MAX_HOOK_LOG_LINE   1000         /* a hook's stderr line as logged */
 #define OSB_MAX_HOOK_STDOUT     65536        /* OSBROKER_MAX_HOOK_OUTPUT default:

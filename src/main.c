@@ -310,7 +310,7 @@ import_store(const char *path)
 
 	if (open_store(&cfg, &st) == -1)
 		return 1;
-	rc = xport_import_file(st, path, &n, err, sizeof(err));
+	rc = xport_import_file(st, path, 0, &n, err, sizeof(err));
 	if (rc == -1)
 		fprintf(stderr, "osbroker: import from %s: %s\n",
 		    strcmp(path, "-") == 0 ? "standard input" : path, err);

@@ -53,6 +53,26 @@ store_open(const char *spec, const char *dir, size_t map_size,
 	return store_pg_open(spec, dir, out);
 }
 
+enum store_rc
+store_open_copy(const char *path, struct store **out)
+{
+	return store_lmdb_open_copy(path, out);
+}
+
+int
+store_copyable(const struct store *st)
+{
+	return st->ops->copy != NULL;
+}
+
+enum store_rc
+store_copy(struct store *st, int fd)
+{
+	if (st->ops->copy == NULL)
+		return STORE_ERROR;
+	return st->ops->copy(st, fd);
+}
+
 void
 store_close(struct store *st)
 {

@@ -193,6 +193,22 @@ enum store_rc store_scan_from(struct store_txn *, enum store_table,
 enum store_rc store_del_prefix(struct store_txn *, enum store_table,
                   const char *prefix, size_t *count);
 
+/* A compacting copy of the whole store into fd (a new, empty file), from
+ * one read transaction: consistent, and safe while the broker serves.
+ * Only where store_copyable() (LMDB: mdb_env_copyfd2() with
+ * MDB_CP_COMPACT, a data file that store_open_copy() opens again);
+ * elsewhere STORE_ERROR, nothing written (PostgreSQL's copy is the export
+ * format, xport.h).  The caller syncs and closes fd. */
+int           store_copyable(const struct store *);
+enum store_rc store_copy(struct store *, int fd);
+
+/* Open such a copy, read-only (nothing is ever written to it, and no lock
+ * file is made beside it), to read its records as those of a store: for
+ * restoring it.  A file that is not an LMDB data file, or shorter than
+ * its own first pages say (cut short), is refused with STORE_ERROR before
+ * it is mapped.  *out as store_open()'s. */
+enum store_rc store_open_copy(const char *path, struct store **out);
+
 /* The last error of this store, for logs (never contains record data or a
  * password). */
 const char   *store_strerror(const struct store *);

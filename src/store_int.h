@@ -49,6 +49,8 @@ struct store_ops {
 			    const char *, size_t, void *), void *);
 	enum store_rc	 (*del_prefix)(struct store_txn *, enum store_table,
 			    const char *, size_t *);
+	/* NULL: store_copy() is refused (store_copyable() 0) */
+	enum store_rc	 (*copy)(struct store *, int);
 };
 
 struct store {
@@ -65,6 +67,7 @@ extern const char *const store_table_names[T__COUNT];
 
 enum store_rc store_lmdb_open(const char *dir, size_t map_size,
                   struct store **out);
+enum store_rc store_lmdb_open_copy(const char *path, struct store **out);
 enum store_rc store_pg_open(const char *conninfo, const char *dir,
                   struct store **out);
 

@@ -10,12 +10,15 @@
  * cleared with mdb_reader_check() at open.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <lmdb.h>
 
@@ -29,6 +32,8 @@ struct lmdb {
 	MDB_dbi		 dbi[T__COUNT];
 	int		 missing[T__COUNT];	/* read-only: table not there */
 	int		 readonly;		/* opened read-only: open_env() */
+	int		 copy;			/* store_open_copy(): read-only
+						   for good, never reopened */
 	time_t		 retried;		/* last try to reopen writable */
 	char		 dir[OSB_MAX_PATH];
 	size_t		 map_size;
@@ -193,6 +198,138 @@ store_lmdb_open(const char *dir, size_t map_size, struct store **out)
 	return rc;
 }
 
+/* ---- copies (store_copy(), store_open_copy()) ------------------------ */
+
+static enum store_rc
+lmdb_copy(struct store *s, int fd)
+{
+	struct lmdb	*st = LM(s);
+	int		 e;
+
+	if (st->env == NULL) {
+		snprintf(st->err, sizeof(st->err), "copy: the store is not open");
+		return STORE_ERROR;
+	}
+	/* Its own read transaction: one snapshot, writers go on. */
+	if ((e = mdb_env_copyfd2(st->env, fd, MDB_CP_COMPACT)) != 0)
+		return fail(st, "copy", e);
+	return STORE_OK;
+}
+
+/* The layout of LMDB's meta pages (pages 0 and 1 of a data file; lmdb's
+ * MDB_page and MDB_meta, whose fields are size_t wide): the page header,
+ * then magic, version, address, map size, the free and main databases'
+ * MDB_db (the free one's first field holding the page size), the last
+ * page used and the transaction id.  LMDB maps a data file without
+ * checking it is as long as its meta page says: a cut copy would be read
+ * past its end (SIGBUS), so a copy is checked before it is opened. */
+#define LM_Z		sizeof(size_t)
+#define LM_META		(LM_Z + 8)		/* page header */
+#define LM_PSIZE	(LM_META + 8 + 2 * LM_Z)
+#define LM_DB		(8 + 5 * LM_Z)		/* sizeof(MDB_db) */
+#define LM_LAST_PG	(LM_META + 8 + 2 * LM_Z + 2 * LM_DB)
+#define LM_TXNID	(LM_LAST_PG + LM_Z)
+#define LM_MAGIC	0xBEEFC0DEu
+
+static size_t
+meta_word(const unsigned char *page, size_t off)
+{
+	size_t v;
+
+	memcpy(&v, page + off, sizeof(v));
+	return v;
+}
+
+/* 0 when path looks like a whole LMDB data file, else -1 with err. */
+static int
+check_copy(const char *path, char *err, size_t errlen)
+{
+	unsigned char	 head[2 * 65536];
+	struct stat	 sb;
+	uint32_t	 magic, psize;
+	size_t		 last, need;
+	ssize_t		 n;
+	int		 fd, m;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	n = read(fd, head, sizeof(head));
+	close(fd);
+	if (n < (ssize_t)(LM_META + sizeof(magic)))
+		goto invalid;
+	memcpy(&magic, head + LM_META, sizeof(magic));
+	if (magic == LM_MAGIC && n < (ssize_t)(LM_TXNID + LM_Z)) {
+		snprintf(err, errlen, "%s: cut short (%lld bytes)", path,
+		    (long long)sb.st_size);
+		return -1;
+	}
+	memcpy(&psize, head + LM_PSIZE, sizeof(psize));
+	if (magic != LM_MAGIC || psize < 512 || psize > 65536 ||
+	    (psize & (psize - 1)) != 0)
+		goto invalid;
+	if (n < (ssize_t)(2 * psize)) {
+		snprintf(err, errlen, "%s: cut short (%lld bytes, less than "
+		    "its two meta pages)", path, (long long)sb.st_size);
+		return -1;
+	}
+	/* The meta page of the later transaction is the one in use. */
+	m = meta_word(head + psize, LM_TXNID) > meta_word(head, LM_TXNID);
+	last = meta_word(head + (size_t)m * psize, LM_LAST_PG);
+	if (last > (size_t)sb.st_size / psize) {
+		snprintf(err, errlen, "%s: cut short (%lld bytes; its meta page "
+		    "names page %zu of %u bytes)", path,
+		    (long long)sb.st_size, last, psize);
+		return -1;
+	}
+	need = (last + 1) * psize;
+	if ((size_t)sb.st_size < need) {
+		snprintf(err, errlen, "%s: cut short (%lld bytes of %zu)", path,
+		    (long long)sb.st_size, need);
+		return -1;
+	}
+	return 0;
+invalid:
+	snprintf(err, errlen, "%s: not an LMDB data file", path);
+	return -1;
+}
+
+enum store_rc
+store_lmdb_open_copy(const char *path, struct store **out)
+{
+	struct lmdb	*st;
+	int		 e;
+
+	*out = NULL;
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return STORE_ERROR;
+	st->base.ops = &lmdb_ops;
+	*out = &st->base;
+	if (strlen(path) >= sizeof(st->dir)) {
+		snprintf(st->err, sizeof(st->err), "path too long");
+		return STORE_ERROR;
+	}
+	snprintf(st->dir, sizeof(st->dir), "%s", path);
+	if (check_copy(path, st->err, sizeof(st->err)) == -1)
+		return STORE_ERROR;
+	/* No map size of ours: LMDB takes the file's (at least its size). */
+	st->map_size = 0;
+	st->readonly = 1;
+	st->copy = 1;
+	e = env_open(st, MDB_NOTLS | MDB_NOSUBDIR | MDB_RDONLY | MDB_NOLOCK);
+	if (e != 0)
+		return fail(st, path, e);
+	if ((e = open_tables(st, 0)) != 0 && e != MDB_NOTFOUND)
+		return fail(st, "open tables", e);
+	return STORE_OK;
+}
+
 static void
 lmdb_close(struct store *s)
 {
@@ -263,7 +400,7 @@ lmdb_begin(struct store *s, int write, const char *scope,
 	/* Opened read-only: the storage may be writable again (the disk
 	 * repaired and remounted).  Try at most once a second; no transaction
 	 * of this process is open between requests. */
-	if (((write && st->readonly) || st->env == NULL) &&
+	if (((write && st->readonly) || st->env == NULL) && !st->copy &&
 	    time(NULL) != st->retried) {
 		st->retried = time(NULL);
 		(void)open_env(st);
@@ -271,8 +408,9 @@ lmdb_begin(struct store *s, int write, const char *scope,
 	if (st->env == NULL)	/* no environment at all any more */
 		return STORE_ERROR;
 	if (write && st->readonly) {
-		snprintf(st->err, sizeof(st->err), "begin: the state directory "
-		    "%.200s is not writable", st->dir);
+		snprintf(st->err, sizeof(st->err), "begin: %s %.200s is not "
+		    "writable", st->copy ? "the copy" : "the state directory",
+		    st->dir);
 		return STORE_READONLY;
 	}
 	if ((t = calloc(1, sizeof(*t))) == NULL)
@@ -505,5 +643,5 @@ static const struct store_ops lmdb_ops = {
 	.put = lmdb_put, .create = lmdb_create, .del = lmdb_del,
 	.drop = lmdb_drop,
 	.scan = lmdb_scan, .scan_from = lmdb_scan_from,
-	.del_prefix = lmdb_del_prefix,
+	.del_prefix = lmdb_del_prefix, .copy = lmdb_copy,
 };

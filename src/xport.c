@@ -106,6 +106,20 @@ key_problem(int ti, const char *key)
 }
 
 /* 1 when p[0..len) is one JSON object (whitespace around it allowed). */
+static int json_object(const char *, size_t);
+
+/* NULL when key and the stored value may be a record of the table at
+ * position ti, else why not. */
+static const char *
+record_problem(int ti, const char *key, const char *val, size_t len)
+{
+	const char *why = key_problem(ti, key);
+
+	if (why == NULL && !json_object(val, len))
+		why = "the value is not a JSON object";
+	return why;
+}
+
 static int
 json_object(const char *p, size_t len)
 {
@@ -124,6 +138,14 @@ json_object(const char *p, size_t len)
 	    *end == '\r'))
 		end++;
 	return end == p + len;
+}
+
+/* One more record of the table at position ti. */
+static void
+counted(struct xport_counts *n, int ti)
+{
+	n->table[tables[ti].tb]++;
+	n->total++;
 }
 
 void
@@ -186,9 +208,7 @@ each_record(const char *key, const char *val, size_t len, void *arg)
 	char		*copy;
 	int		 rc;
 
-	why = key_problem(o->ti, key);
-	if (why == NULL && !json_object(val, len))
-		why = "the value is not a JSON object";
+	why = record_problem(o->ti, key, val, len);
 	if (why == NULL && o->prev != NULL && strcmp(key, o->prev) <= 0)
 		why = "the keys are not in byte order";
 	if (why != NULL) {
@@ -222,8 +242,7 @@ each_record(const char *key, const char *val, size_t len, void *arg)
 		o->failed = 1;
 		return 1;
 	}
-	o->n->table[tables[o->ti].tb]++;
-	o->n->total++;
+	counted(o->n, o->ti);
 	return 0;
 }
 
@@ -530,8 +549,7 @@ record(struct in *in, const cJSON *j)
 	free(in->prev);
 	if ((in->prev = strdup(key->valuestring)) == NULL)
 		return bad(in, "out of memory");
-	in->n->table[tables[ti].tb]++;
-	in->n->total++;
+	counted(in->n, ti);
 	return 0;
 }
 
@@ -545,12 +563,20 @@ first_key(const char *key, const char *val, size_t len, void *arg)
 	return 1;
 }
 
-/* 0 when st holds no record in any table, else -1 with err. */
+/* 0 when st holds no record in any table, else -1 with err; with
+ * XPORT_REPLACE, every record is deleted instead. */
 static int
-empty(struct store_txn *t, struct store *st, char *err, size_t errlen)
+empty(struct store_txn *t, struct store *st, int flags, char *err,
+    size_t errlen)
 {
 	int	 i, found = 0;
 
+	for (i = 0; (flags & XPORT_REPLACE) && i < T__COUNT; i++)
+		if (store_del_prefix(t, tables[i].tb, "", NULL) != STORE_OK) {
+			say(err, errlen, "emptying the target store: %s",
+			    store_strerror(st));
+			return -1;
+		}
 	for (i = 0; i < T__COUNT; i++) {
 		if (store_scan(t, tables[i].tb, "", first_key, &found) !=
 		    STORE_OK) {
@@ -612,8 +638,31 @@ read_all(struct in *in)
 	return 0;
 }
 
+/* Commit (unless failed) or abort a load's transaction; 0 or -1, err
+ * saying whether anything was stored. */
+static int
+finish(struct store_txn *t, struct store *st, int failed, char *err,
+    size_t errlen)
+{
+	enum store_rc rc;
+
+	if (!failed) {
+		if ((rc = store_commit(t)) == STORE_OK)
+			return 0;
+		say(err, errlen, "commit: %s", store_strerror(st));
+		if (rc == STORE_UNAVAILABLE) {
+			add(err, errlen, "; whether anything was stored is "
+			    "unknown: look before importing again");
+			return -1;
+		}
+	} else
+		store_abort(t);
+	add(err, errlen, "; nothing was stored");
+	return -1;
+}
+
 int
-xport_import(struct store *st, FILE *f, size_t max_line,
+xport_import(struct store *st, FILE *f, size_t max_line, int flags,
     struct xport_counts *n, char *err, size_t errlen)
 {
 	struct in	 in;
@@ -635,39 +684,98 @@ xport_import(struct store *st, FILE *f, size_t max_line,
 		    "stored", store_strerror(st));
 		return -1;
 	}
-	failed = empty(in.t, st, err, errlen) == -1 || read_all(&in) == -1;
+	failed = empty(in.t, st, flags, err, errlen) == -1 ||
+	    read_all(&in) == -1;
 	free(in.buf);
 	free(in.prev);
-	if (!failed) {
-		if ((rc = store_commit(in.t)) == STORE_OK)
-			return 0;
-		say(err, errlen, "commit: %s", store_strerror(st));
-		if (rc == STORE_UNAVAILABLE) {
-			add(err, errlen, "; whether anything was stored is "
-			    "unknown: look before importing again");
-			return -1;
-		}
-	} else
-		store_abort(in.t);
-	add(err, errlen, "; nothing was stored");
-	return -1;
+	return finish(in.t, st, failed, err, errlen);
 }
 
 int
-xport_import_file(struct store *st, const char *path, struct xport_counts *n,
-    char *err, size_t errlen)
+xport_import_file(struct store *st, const char *path, int flags,
+    struct xport_counts *n, char *err, size_t errlen)
 {
 	FILE	*f;
 	int	 rc;
 
 	if (strcmp(path, "-") == 0)
-		return xport_import(st, stdin, OSB_MAX_EXPORT_LINE, n, err,
-		    errlen);
+		return xport_import(st, stdin, OSB_MAX_EXPORT_LINE, flags, n,
+		    err, errlen);
 	if ((f = fopen(path, "re")) == NULL) {
 		say(err, errlen, "%s; nothing was stored", strerror(errno));
 		return -1;
 	}
-	rc = xport_import(st, f, OSB_MAX_EXPORT_LINE, n, err, errlen);
+	rc = xport_import(st, f, OSB_MAX_EXPORT_LINE, flags, n, err, errlen);
 	fclose(f);
 	return rc;
+}
+
+/* ---- copy ------------------------------------------------------------- */
+
+struct copy {
+	struct store_txn	*to;
+	struct store		*st;		/* to's, for messages */
+	int			 ti;
+	struct xport_counts	*n;
+	char			*err;
+	size_t			 errlen;
+	int			 failed;
+};
+
+static int
+copy_record(const char *key, const char *val, size_t len, void *arg)
+{
+	struct copy	*c = arg;
+	const char	*why = record_problem(c->ti, key, val, len);
+
+	if (why != NULL) {
+		say(c->err, c->errlen, "table %s, record %ld: %s",
+		    tables[c->ti].name, c->n->table[tables[c->ti].tb] + 1,
+		    why);
+		c->failed = 1;
+		return 1;
+	}
+	if (store_put(c->to, tables[c->ti].tb, key, val, len) != STORE_OK) {
+		say(c->err, c->errlen, "storing a record of table %s: %s",
+		    tables[c->ti].name, store_strerror(c->st));
+		c->failed = 1;
+		return 1;
+	}
+	counted(c->n, c->ti);
+	return 0;
+}
+
+int
+xport_copy(struct store *from, struct store *to, int flags,
+    struct xport_counts *n, char *err, size_t errlen)
+{
+	struct store_txn	*rt;
+	struct copy		 c = { .st = to, .n = n, .err = err,
+				    .errlen = errlen };
+	int			 i;
+
+	memset(n, 0, sizeof(*n));
+	if (store_begin(from, 0, NULL, &rt) != STORE_OK) {
+		say(err, errlen, "reading %s: %s; nothing was stored",
+		    store_where(from), store_strerror(from));
+		return -1;
+	}
+	if (store_begin(to, 1, NULL, &c.to) != STORE_OK) {
+		say(err, errlen, "writing to the target store: %s; nothing was "
+		    "stored", store_strerror(to));
+		store_abort(rt);
+		return -1;
+	}
+	c.failed = empty(c.to, to, flags, err, errlen) == -1;
+	for (i = 0; !c.failed && i < T__COUNT; i++) {
+		c.ti = i;
+		if (store_scan(rt, tables[i].tb, "", copy_record, &c) !=
+		    STORE_OK && !c.failed) {
+			say(err, errlen, "reading %s: %s", store_where(from),
+			    store_strerror(from));
+			c.failed = 1;
+		}
+	}
+	store_abort(rt);
+	return finish(c.to, to, c.failed, err, errlen);
 }

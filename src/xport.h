@@ -57,13 +57,28 @@ int xport_export(struct store *st, FILE *out, struct xport_counts *n,
 int xport_export_file(struct store *st, const char *path,
     struct xport_counts *n, char *err, size_t errlen);
 
-/* Read the format from in into st, which must be empty; lines longer than
- * max_line bytes are refused (OSB_MAX_EXPORT_LINE; less in tests). */
-int xport_import(struct store *st, FILE *in, size_t max_line,
+/* xport_import()'s and xport_copy()'s flags. */
+#define XPORT_REPLACE	1	/* a store that is not empty: its records go
+				   first, in the same transaction (nothing
+				   is deleted when the load fails) */
+
+/* Read the format from in into st, which must be empty (unless
+ * XPORT_REPLACE); lines longer than max_line bytes are refused
+ * (OSB_MAX_EXPORT_LINE; less in tests). */
+int xport_import(struct store *st, FILE *in, size_t max_line, int flags,
     struct xport_counts *n, char *err, size_t errlen);
 
 /* The same from path, "-" being standard input. */
-int xport_import_file(struct store *st, const char *path,
+int xport_import_file(struct store *st, const char *path, int flags,
+    struct xport_counts *n, char *err, size_t errlen);
+
+/* Every record of from (one read transaction) into to (one write
+ * transaction over the whole store), under the rules of an import: to
+ * must be empty (unless XPORT_REPLACE), each record is checked as an
+ * import checks it, and nothing is stored unless all are.  For restoring
+ * a copy of a store (store_open_copy()).  Errors as xport_import()'s
+ * (without line numbers). */
+int xport_copy(struct store *from, struct store *to, int flags,
     struct xport_counts *n, char *err, size_t errlen);
 
 /* "5 instances, 3 bindings, 1 tombstones, 0 meta" into buf. */

@@ -2,8 +2,11 @@
 /*
  * test_store.c: the store over LMDB in a mkdtemp(3) directory — get/put/del,
  * abort and commit, persistence across reopen, prefix scans and deletes, and
- * a full map.  Each environment is opened once at a time (LMDB's rule).
+ * a full map; store_copy() and store_open_copy() (a cut or foreign copy
+ * refused before it is mapped).  Each environment is opened once at a time
+ * (LMDB's rule).
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -705,6 +708,95 @@ out:
 	rm_env(d);
 }
 
+static int
+count_one(const char *key, const char *val, size_t len, void *arg)
+{
+	(void)key;
+	(void)val;
+	(void)len;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* A compacting copy of a store with records, opened again read-only; a
+ * copy cut short, and a file that is not LMDB's, refused with a reason. */
+static void
+test_copy(void)
+{
+	char			 d[64], f[96], cut[96], *val = NULL, *data;
+	struct store		*st, *cp = NULL;
+	struct store_txn	*t;
+	struct stat		 sb;
+	size_t			 len;
+	FILE			*in, *out;
+	int			 fd, n = 0;
+	enum store_rc		 rc;
+
+	snprintf(d, sizeof(d), "%s/copy", dir);
+	snprintf(f, sizeof(f), "%s/copy.mdb", dir);
+	snprintf(cut, sizeof(cut), "%s/cut.mdb", dir);
+	if (store_open(NULL, d, 1 << 20, &st) != STORE_OK ||
+	    store_begin(st, 1, NULL, &t) != STORE_OK)
+		exit(2);
+	for (n = 0; n < 200; n++) {
+		char k[16];
+
+		snprintf(k, sizeof(k), "i%03d", n);
+		if (store_put(t, T_INSTANCES, k, "{\"a\":1}", 7) != STORE_OK)
+			exit(2);
+	}
+	if (store_commit(t) != STORE_OK)
+		exit(2);
+	CHECK(store_copyable(st), "copy: LMDB can copy itself");
+	fd = open(f, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	CHECK(fd != -1 && store_copy(st, fd) == STORE_OK && close(fd) == 0,
+	    "copy: store_copy() into a new file");
+	store_close(st);
+	CHECK(store_open_copy(f, &cp) == STORE_OK && store_readonly(cp),
+	    "copy: store_open_copy() opens it read-only");
+	n = 0;
+	CHECK(store_begin(cp, 0, NULL, &t) == STORE_OK &&
+	    store_scan(t, T_INSTANCES, "", count_one, &n) == STORE_OK &&
+	    n == 200 && store_get(t, T_INSTANCES, "i123", &val, &len) ==
+	    STORE_OK && len == 7, "copy: every record is in it");
+	free(val);
+	store_abort(t);
+	CHECK(store_begin(cp, 1, NULL, &t) == STORE_READONLY,
+	    "copy: no write transaction on a copy");
+	store_close(cp);
+	CHECK(stat(f, &sb) == 0 && sb.st_size > 8192, "copy: its size");
+	/* cut: the first half */
+	if ((in = fopen(f, "rb")) == NULL || (data = malloc((size_t)
+	    sb.st_size)) == NULL || fread(data, 1, (size_t)sb.st_size, in) !=
+	    (size_t)sb.st_size || (out = fopen(cut, "wb")) == NULL)
+		exit(2);
+	fclose(in);
+	fwrite(data, 1, (size_t)sb.st_size / 2, out);
+	fclose(out);
+	cp = NULL;
+	rc = store_open_copy(cut, &cp);
+	CHECK(rc == STORE_ERROR && cp != NULL && strstr(store_strerror(cp),
+	    "cut short") != NULL, "copy: a copy cut short is refused: %s",
+	    cp != NULL ? store_strerror(cp) : "");
+	store_close(cp);
+	/* foreign: the same bytes with the magic number changed */
+	data[16] ^= 0xff;
+	if ((out = fopen(cut, "wb")) == NULL)
+		exit(2);
+	fwrite(data, 1, (size_t)sb.st_size, out);
+	fclose(out);
+	cp = NULL;
+	rc = store_open_copy(cut, &cp);
+	CHECK(rc == STORE_ERROR && cp != NULL && strstr(store_strerror(cp),
+	    "not an LMDB data file") != NULL, "copy: a file that is not LMDB's "
+	    "is refused");
+	store_close(cp);
+	free(data);
+	unlink(f);
+	unlink(cut);
+	rm_env(d);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -723,6 +815,7 @@ main(int argc, char *argv[])
 	test_release();
 	test_open_during_write(argv[0]);
 	test_open_errors();
+	test_copy();
 	rm_env(dir);
 	return tap_done();
 }

@@ -94,7 +94,7 @@ import(struct store *st, const char *text, size_t len, size_t max,
 		exit(2);
 	}
 	err[0] = '\0';
-	rc = xport_import(st, f, max, n, err, errlen);
+	rc = xport_import(st, f, max, 0, n, err, errlen);
 	fclose(f);
 	return rc;
 }
@@ -509,11 +509,11 @@ main(void)
 	printf("# %s\n", err);
 	sc = tmp_store(dir_c);
 	err[0] = '\0';
-	CHECK(xport_import_file(sc, path, &n, err, sizeof(err)) == 0 &&
+	CHECK(xport_import_file(sc, path, 0, &n, err, sizeof(err)) == 0 &&
 	    n.total == 10, "the file imports");
 	printf("# %s\n", err);
 	snprintf(line, sizeof(line), "%s/none.jsonl", dir_b);
-	CHECK(xport_import_file(sc, line, &n, err, sizeof(err)) == -1 &&
+	CHECK(xport_import_file(sc, line, 0, &n, err, sizeof(err)) == -1 &&
 	    strstr(err, "No such file") != NULL, "a missing file: %s", err);
 
 	/* ---- a store the format cannot hold is not exported ---- */
