@@ -3,6 +3,7 @@
  * ctl: see ctl.h.
  */
 #include <errno.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "ctl.h"
 #include "limits.h"
 #include "op.h"
@@ -883,7 +885,106 @@ ctl_operations(struct ctl *c)
 	return listing_end(&s.l, rc);
 }
 
+/* ---- audit ------------------------------------------------------------------ */
+
+/* "platform user" of an entry's originating identity, or "-". */
+static void
+origin(const cJSON *e, char *out, size_t outlen)
+{
+	const cJSON	*oi = cJSON_GetObjectItemCaseSensitive(e,
+			    "originating_identity");
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(oi, "value");
+	const char	*who = records_str(v, "user_id");
+
+	if (*who == '\0')
+		who = records_str(v, "username");
+	if (oi == NULL)
+		snprintf(out, outlen, "-");
+	else
+		snprintf(out, outlen, "%.32s %.64s", records_str(oi,
+		    "platform"), who);
+}
+
+static int
+each_entry(const char *key, const cJSON *e, void *arg)
+{
+	struct listing	*l = arg;
+	char		 from[100];
+	const char	*cells[8];
+
+	(void)key;
+	if (l->c->json)
+		return listing_add(l, NULL, cJSON_Duplicate(e, 1));
+	origin(e, from, sizeof(from));
+	cells[0] = records_str(e, "at");
+	cells[1] = records_str(e, "action");
+	cells[2] = records_str(e, "outcome");
+	cells[3] = records_str(e, "instance_id");
+	cells[4] = *records_str(e, "binding_id") ? records_str(e,
+	    "binding_id") : "-";
+	cells[5] = records_str(e, "user");
+	cells[6] = from;
+	cells[7] = *records_str(e, "description") ? records_str(e,
+	    "description") : "-";
+	return listing_add(l, cells, NULL);
+}
+
+/* since: a UTC time of the form of the entries' "at" or a start of one
+ * (2026-12-06, 2026-12-06T10:30): digits and "-T:.Z" only. */
+static int
+since_ok(const char *since)
+{
+	size_t n = strlen(since);
+
+	return n >= 4 && n <= 27 && strspn(since, "0123456789-T:.Z") == n &&
+	    since[0] >= '0' && since[0] <= '9';
+}
+
+enum ctl_rc
+ctl_audit(struct ctl *c, const char *iid, const char *since)
+{
+	static const char *const head[] = { "AT", "ACTION", "OUTCOME",
+	    "INSTANCE", "BINDING", "USER", "ORIGIN", "DESCRIPTION" };
+	struct listing	 l;
+	enum store_rc	 rc;
+	enum ctl_rc	 out;
+
+	if (iid != NULL && check_id(iid) == -1)
+		return CTL_USAGE;
+	if (since != NULL && !since_ok(since)) {
+		say("--since %s: a UTC time such as 2026-12-06, "
+		    "2026-12-06T10:30 or 2026-12-06T10:30:00Z", since);
+		return CTL_USAGE;
+	}
+	if ((out = listing_start(&l, c, 8, head)) != CTL_OK)
+		return out;
+	rc = audit_scan(l.t, since, iid, 0, each_entry, &l);
+	return listing_end(&l, rc);
+}
+
 /* ---- purge ------------------------------------------------------------------ */
+
+/* The purge's audit entry, in its transaction: the operator's login as
+ * user ("osbrokerctl:<login>"), what went.  (When nothing was there, the
+ * transaction is not committed, and neither is the entry.) */
+static enum store_rc
+audit_purge(struct store_txn *t, const char *iid, const cJSON *inst,
+    size_t nb, size_t ng)
+{
+	struct passwd	*pw = getpwuid(getuid());
+	char		 user[96], desc[96];
+
+	snprintf(user, sizeof(user), "osbrokerctl:%.60s", pw != NULL ?
+	    pw->pw_name : "?");
+	snprintf(desc, sizeof(desc), "purged by an operator: %s, %zu "
+	    "binding(s), %zu tombstone(s)", inst != NULL ? "the instance" :
+	    "no instance", nb, ng);
+	return audit_record(t, &(struct audit_event){ .action = "purge",
+	    .outcome = "succeeded", .instance_id = iid,
+	    .service_id = inst != NULL ? records_str(inst, "service_id") : NULL,
+	    .plan_id = inst != NULL ? records_str(inst, "plan_id") : NULL,
+	    .user = user, .description = desc });
+}
 
 struct busy {
 	struct ctl	*c;
@@ -990,7 +1091,6 @@ ctl_purge(struct ctl *c, const char *iid)
 		    "could not be saved" : "");
 		return CTL_FAIL;
 	}
-	cJSON_Delete(inst);
 	rc = irc == STORE_OK ? store_del(t, T_INSTANCES, iid) : STORE_OK;
 	if (rc == STORE_OK)
 		rc = store_del_prefix(t, T_BINDINGS, prefix, &nb);
@@ -999,6 +1099,9 @@ ctl_purge(struct ctl *c, const char *iid)
 		rc = grc;
 	if (rc == STORE_OK)
 		rc = store_del_prefix(t, T_GONE, prefix, &ng);
+	if (rc == STORE_OK)
+		rc = audit_purge(t, iid, inst, nb, ng + (grc == STORE_OK));
+	cJSON_Delete(inst);
 	if (rc != STORE_OK) {
 		store_abort(t);
 		return store_failed(c, "purging");
@@ -1010,11 +1113,6 @@ ctl_purge(struct ctl *c, const char *iid)
 		say("no instance %s, and no binding or tombstone of it", iid);
 		return CTL_NOTFOUND;
 	}
-	/*
-	 * AUDIT: the purge's audit entry goes here, in this transaction,
-	 * before the commit (osbrokerctl purge: instance iid, nb bindings,
-	 * ng + (grc == STORE_OK) tombstones).
-	 */
 	if ((rc = store_commit(t)) != STORE_OK) {
 		say("commit: %s%s", store_strerror(c->st), rc ==
 		    STORE_UNAVAILABLE ? " (whether the purge was stored is "

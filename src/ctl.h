@@ -87,6 +87,9 @@ enum ctl_rc ctl_instances(struct ctl *c, const struct ctl_filter *f);
 enum ctl_rc ctl_show(struct ctl *c, const char *iid, int show_credentials);
 enum ctl_rc ctl_bindings(struct ctl *c, const char *iid);
 enum ctl_rc ctl_operations(struct ctl *c);
+/* The audit trail (audit.h), oldest first: of instance iid only (or
+ * NULL), from time since on (a UTC time or its start, or NULL). */
+enum ctl_rc ctl_audit(struct ctl *c, const char *iid, const char *since);
 
 /* purge, in two steps: ctl_purge_look() (a read transaction) says what
  * there is to purge, on stdout, and refuses an instance whose operation,

@@ -57,7 +57,7 @@ usage(void)
 /* The options of a subcommand: argv[1..] after the subcommand's name. */
 struct opts {
 	const char	*arg;		/* the one operand, or NULL */
-	const char	*service, *plan, *state, *remove;
+	const char	*service, *plan, *state, *remove, *instance, *since;
 	int		 json, creds, yes, force, operands;
 };
 
@@ -67,8 +67,8 @@ static int
 parse(int argc, char **argv, const char *allowed, struct opts *o)
 {
 	static const char *const valued[] = { "--service", "--plan", "--state",
-	    "--remove" };
-	const char	**slot[4];
+	    "--remove", "--instance", "--since" };
+	const char	**slot[6];
 	int		  i, k;
 
 	memset(o, 0, sizeof(*o));
@@ -76,6 +76,8 @@ parse(int argc, char **argv, const char *allowed, struct opts *o)
 	slot[1] = &o->plan;
 	slot[2] = &o->state;
 	slot[3] = &o->remove;
+	slot[4] = &o->instance;
+	slot[5] = &o->since;
 	for (i = 0; i < argc; i++) {
 		if (strncmp(argv[i], "--", 2) != 0 || strcmp(argv[i], "--") == 0) {
 			if (strcmp(argv[i], "--") == 0 && ++i >= argc)
@@ -90,10 +92,10 @@ parse(int argc, char **argv, const char *allowed, struct opts *o)
 			    argv[i]);
 			return -1;
 		}
-		for (k = 0; k < 4; k++)
+		for (k = 0; k < 6; k++)
 			if (strcmp(argv[i], valued[k]) == 0)
 				break;
-		if (k < 4) {
+		if (k < 6) {
 			if (++i >= argc) {
 				fprintf(stderr, "osbrokerctl: %s needs a value\n",
 				    argv[i - 1]);
@@ -200,6 +202,8 @@ on_store(const char *cmd, const struct opts *o)
 		rc = ctl_operations(&c);
 	else if (strcmp(cmd, "purge") == 0)
 		rc = purge(&c, o);
+	else if (strcmp(cmd, "audit") == 0)
+		rc = ctl_audit(&c, o->instance, o->since);
 	else if (strcmp(cmd, "backup") == 0)
 		rc = ctl_backup(&c, o->arg);
 	else if (strcmp(cmd, "restore") == 0)
@@ -472,6 +476,7 @@ static const struct {
 	{ "show",	"--show-credentials --json", 1 },
 	{ "bindings",	"--json", 1 },
 	{ "operations",	"--json", 0 },
+	{ "audit",	"--instance --since --json", 0 },
 	{ "purge",	"--yes", 1 },
 	{ "backup",	"", 1 },
 	{ "restore",	"--force", 1 },

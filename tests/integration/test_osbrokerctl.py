@@ -243,13 +243,38 @@ def t_purge(w):
     diff = store_diff(before, after)
     want = sorted(['instances %s: removed' % i1] +
                   ['bindings %s/%s: removed' % (i1, b) for b in w.bids])
-    check(sorted(diff) == want, 'purge changed %s, want %s', diff, want)
+    check(sorted(d for d in diff if not d.startswith('audit ')) == want and
+          len([d for d in diff if d.startswith('audit ')]) == 1,
+          'purge changed %s, want %s and its audit entry', diff, want)
     expect(w.x.c.get(w.x.ipath(i1)), 404)
+    entry = [e for e in w.js(['audit', '--instance', i1]) if e['action'] == 'purge']
+    check(len(entry) == 1 and entry[0]['user'].startswith('osbrokerctl:') and
+          entry[0].get('description') == 'purged by an operator: the instance, 2 binding(s), '
+          '0 tombstone(s)' and entry[0].get('plan_id') == w.x.plans['sync'],
+          'the purge\'s audit entry: %r', entry)
     # only a tombstone: purged too
     p = w.ctl(['purge', w.ids['gone'], '--yes'], want=0)
     check('no record, 0 bindings, 1 tombstone' in p.out, 'tombstone purge said %r', p.out)
     check(w.ids['gone'] not in store_snapshot(w.s.state_dir).get('gone', {}),
           'the tombstone is still there')
+
+
+def t_audit(w):
+    i2 = w.ids['done']
+    got = [(e['action'], e['outcome'], e['user']) for e in w.js(['audit', '--instance', i2])]
+    check(got == [('provision', 'in progress', w.s.username), ('provision', 'succeeded', '-')],
+          'the trail of an asynchronous provision: %r', got)
+    every = w.js(['audit'])
+    ats = [e['at'] for e in every]
+    check(len(every) >= 12 and ats == sorted(ats), 'the whole trail, oldest first: %d', len(every))
+    check(w.js(['audit', '--since', ats[-1]]) == every[-1:], '--since the last entry\'s time')
+    check(w.js(['audit', '--since', '2999']) == [], '--since a time to come: none')
+    p = w.ctl(['audit', '--instance', w.ids['failed']], want=0)
+    lines = p.out.splitlines()
+    check(lines[0].split()[:4] == ['AT', 'ACTION', 'OUTCOME', 'INSTANCE'] and len(lines) == 3 and
+          'failed' in lines[2] and 'told to fail' in lines[2], 'the table: %r', lines)
+    p = w.ctl(['audit', '--since', 'yesterday'], want=2)
+    one_line_error(p, '--since yesterday')
 
 
 def t_purge_dead_runner(w):
@@ -416,6 +441,7 @@ def suite(tap, w):
             ('show: unknown (exit 3), deleted (tombstone), a bad id (exit 2)', t_show_missing),
             ('bindings: table and --json, no credentials', t_bindings),
             ('operations: failed and in progress, age and runner pid', t_operations),
+            ('audit: the trail, --instance, --since, a table and --json', t_audit),
             ('purge refused: an operation runs, no --yes off a terminal, unknown', t_purge_refused),
             ('purge --yes: the instance and its bindings; a tombstone alone', t_purge),
             ('purge after the runner died: its operation no longer runs', t_purge_dead_runner),
