@@ -1082,25 +1082,6 @@ class LbStack(Stack):
 
 # --------------------------------------------------------------------------- the store
 
-def _mdb_unescape(line):
-    """One data line of `mdb_dump -p`: printable bytes as they are, a
-    backslash as two, any other byte as a backslash and two hex digits."""
-    out, i = bytearray(), 0
-    raw = line.encode('latin-1')
-    while i < len(raw):
-        if raw[i:i + 1] == b'\\':
-            if raw[i + 1:i + 2] == b'\\':
-                out += b'\\'
-                i += 2
-            else:
-                out.append(int(raw[i + 1:i + 3], 16))
-                i += 3
-        else:
-            out.append(raw[i])
-            i += 1
-    return bytes(out)
-
-
 def _pg_snapshot(state_dir):
     """store_snapshot() of a stack on PostgreSQL: one SELECT (one snapshot,
     safe while workers write) as superuser, keys and values hex-encoded."""
@@ -1121,17 +1102,18 @@ def _pg_snapshot(state_dir):
 def store_snapshot(state_dir):
     """The whole store of a state directory, read without the broker:
     {table: {key: value}} (str table and key, bytes value).  LMDB: from
-    `mdb_dump -a -p`, which reads in one read transaction and so is safe
-    while workers write.  OSB_STORE=postgresql: the state directory's
+    `mdb_dump -a` (hex: its printable form leaves a backslash as it is, so
+    a backslash before two hex digits would read as an escape), which reads
+    in one read transaction and so is safe while workers write.  OSB_STORE=postgresql: the state directory's
     database (store_for), the same shape."""
     if pg_store():
         return _pg_snapshot(state_dir)
     exe = shutil.which('mdb_dump')
     if not exe:
         raise AssertionError('mdb_dump not installed (lmdb-utils): cannot look into the store')
-    p = subprocess.run([exe, '-a', '-p', state_dir], capture_output=True, timeout=60)
+    p = subprocess.run([exe, '-a', state_dir], capture_output=True, timeout=60)
     if p.returncode != 0:
-        raise AssertionError('mdb_dump -a -p %s failed (%d): %s'
+        raise AssertionError('mdb_dump -a %s failed (%d): %s'
                              % (state_dir, p.returncode, p.stderr.decode(errors='replace')))
     tables, table, pending, in_data = {}, None, None, False
     for line in p.stdout.decode('latin-1').split('\n'):
@@ -1145,9 +1127,9 @@ def store_snapshot(state_dir):
             in_data, table = False, None
         elif line.startswith(' '):
             if pending is None:
-                pending = _mdb_unescape(line[1:]).decode('utf-8', 'replace')
+                pending = bytes.fromhex(line[1:]).decode('utf-8', 'replace')
             else:
-                tables[table][pending] = _mdb_unescape(line[1:])
+                tables[table][pending] = bytes.fromhex(line[1:])
                 pending = None
     return tables
 

@@ -377,7 +377,8 @@ def t_kill_host(w, figures):
     # Whatever host A left in progress (a synchronous request cut off) is
     # failed by now too: its lease was the request timeout + OP_DEADLINE_PAD.
     time.sleep(max(0, wall_kill + REQUEST_TIMEOUT + PAD + 1 - time.time()))
-    left = [r for r in w.pg.admin("SELECT tbl, key FROM osbroker_records WHERE "
+    left = [r for r in w.pg.admin("SELECT tbl, key FROM osbroker_records WHERE tbl IN "
+                                  "('instances', 'bindings') AND "
                                   "convert_from(value, 'UTF8') LIKE '%in progress%'", 'osb')]
     for tbl, key in left:
         path = '/v2/service_instances/' + key.replace('/', '/service_bindings/', 1)
