@@ -38,7 +38,8 @@ B := build
 LAYERS := base adapter record op work mode handler front
 
 # base: no osbroker header below them; strings, logging, files, bounds.
-SRCS.base    := src/util.c src/log.c src/pfile.c src/action.c
+SRCS.base    := src/util.c src/log.c src/pfile.c src/action.c src/counters.c \
+                src/promtext.c
 HDRS.base    := src/limits.h
 # adapters: one library or one outside format each (LMDB, libyaml, cJSON
 # input, libfcgi/CGI, libcrypt, the environment, hooks' processes, HTTP).
@@ -57,7 +58,7 @@ SRCS.work    := src/work.c
 SRCS.mode    := src/runner.c src/verify.c src/xport.c
 # OSBAPI handlers, one file per resource, and what only they share.
 SRCS.handler := src/backend.c src/h_common.c src/h_catalog.c src/h_instance.c \
-                src/h_binding.c
+                src/h_binding.c src/h_metrics.c src/h_health.c
 HDRS.handler := src/handlers.h
 # front: the request's way in and the program's entry.
 SRCS.front   := src/server.c src/main.c

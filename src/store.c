@@ -180,6 +180,45 @@ store_scan(struct store_txn *t, enum store_table tb, const char *prefix,
 	return t->st->ops->scan(t, tb, prefix, fn, arg);
 }
 
+struct head {
+	size_t	  left;
+	int	(*fn)(const char *, const char *, size_t, void *);
+	void	 *arg;
+};
+
+static int
+head_one(const char *key, const char *val, size_t len, void *arg)
+{
+	struct head *h = arg;
+
+	if (h->left == 0)
+		return 1;
+	h->left--;
+	return h->fn(key, val, len, h->arg);
+}
+
+enum store_rc
+store_scan_head(struct store_txn *t, enum store_table tb, size_t max,
+    int (*fn)(const char *, const char *, size_t, void *), void *arg)
+{
+	struct head h = { max, fn, arg };
+
+	if (t->st->ops->scan_head != NULL)
+		return t->st->ops->scan_head(t, tb, max, fn, arg);
+	return t->st->ops->scan(t, tb, "", head_one, &h);
+}
+
+enum store_rc
+store_stats(struct store_txn *t, struct store_stats *s)
+{
+	int i;
+
+	s->bytes = s->map_bytes = s->used_bytes = -1;
+	for (i = 0; i < T__COUNT; i++)
+		s->records[i] = -1;
+	return t->st->ops->stats(t, s);
+}
+
 enum store_rc
 store_del_prefix(struct store_txn *t, enum store_table tb, const char *prefix,
     size_t *count)

@@ -46,6 +46,11 @@ struct store_ops {
 			    size_t, void *), void *);
 	enum store_rc	 (*del_prefix)(struct store_txn *, enum store_table,
 			    const char *, size_t *);
+	/* NULL: store_scan_head() stops scan's callback after max keys */
+	enum store_rc	 (*scan_head)(struct store_txn *, enum store_table,
+			    size_t, int (*)(const char *, const char *,
+			    size_t, void *), void *);
+	enum store_rc	 (*stats)(struct store_txn *, struct store_stats *);
 };
 
 struct store {

@@ -164,7 +164,7 @@ pq_load(char *err, size_t errlen)
 #define OSB_PG_LOCK_SCHEMA	2	/* creating the schema */
 
 enum stmt { S_GET, S_PUT, S_CREATE, S_DEL, S_SCAN_ALL, S_SCAN_RANGE, S_SCAN_FROM,
-	S_DEL_RANGE, S_DEL_FROM, S_BEGIN_READ, S_BEGIN, S_LOCK_ALL,
+	S_SCAN_HEAD, S_SIZE, S_DEL_RANGE, S_DEL_FROM, S_BEGIN_READ, S_BEGIN, S_LOCK_ALL,
 	S_LOCK_SCOPE, S_LOCK_KEY, S_COMMIT, S_ROLLBACK, S__COUNT };
 
 /* Every statement, transaction control and locks included, is prepared
@@ -200,6 +200,12 @@ static const struct {
 	[S_SCAN_FROM] = { "osb_scan_from", "SELECT key, value FROM "
 	    "osbroker_records WHERE tbl = $1 AND key >= $2 AND "
 	    "starts_with(key, $2) ORDER BY key", 2, "scan" },
+	[S_SCAN_HEAD] = { "osb_scan_head", "SELECT key, value FROM "
+	    "osbroker_records WHERE tbl = $1 ORDER BY key LIMIT $2", 2,
+	    "scan" },
+	/* The catalog's figure, no scan: what GET /metrics can afford. */
+	[S_SIZE] = { "osb_size", "SELECT "
+	    "pg_total_relation_size('osbroker_records')", 0, "size" },
 	[S_DEL_RANGE] = { "osb_del_range", "DELETE FROM osbroker_records "
 	    "WHERE tbl = $1 AND key >= $2 AND key < $3", 3, "delete" },
 	[S_DEL_FROM] = { "osb_del_from", "DELETE FROM osbroker_records "
@@ -1218,6 +1224,44 @@ pg_scan(struct store_txn *bt, enum store_table tb, const char *prefix,
 }
 
 static enum store_rc
+pg_scan_head(struct store_txn *bt, enum store_table tb, size_t max,
+    int (*fn)(const char *, const char *, size_t, void *), void *arg)
+{
+	struct pg	*st = PG(bt->st);
+	char		 lim[24];
+	const char	*p[2] = { store_table_names[tb], lim };
+	PGresult	*r;
+	enum store_rc	 rc;
+	int		 i, n;
+
+	snprintf(lim, sizeof(lim), "%zu", max);
+	if ((r = exec(st, S_SCAN_HEAD, p, NULL, NULL, &rc, "scan")) == NULL)
+		return rc;
+	n = PQntuples(r);
+	for (i = 0; i < n; i++)
+		if (fn(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+		    (size_t)PQgetlength(r, i, 1), arg) != 0)
+			break;
+	PQclear(r);
+	return STORE_OK;
+}
+
+static enum store_rc
+pg_stats(struct store_txn *bt, struct store_stats *s)
+{
+	struct pg	*st = PG(bt->st);
+	PGresult	*r;
+	enum store_rc	 rc;
+
+	if ((r = exec(st, S_SIZE, NULL, NULL, NULL, &rc, "size")) == NULL)
+		return rc;
+	if (PQntuples(r) == 1)
+		s->bytes = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return STORE_OK;
+}
+
+static enum store_rc
 pg_del_prefix(struct store_txn *bt, enum store_table tb, const char *prefix,
     size_t *count)
 {
@@ -1249,6 +1293,6 @@ static const struct store_ops pg_ops = {
 	.commit = pg_commit, .abort = pg_abort, .get = pg_get,
 	.fetch = pg_fetch, .prefetch = pg_prefetch,
 	.put = pg_put, .create = pg_create, .del = pg_del, .drop = pg_drop,
-	.scan = pg_scan,
+	.scan = pg_scan, .scan_head = pg_scan_head, .stats = pg_stats,
 	.del_prefix = pg_del_prefix,
 };
