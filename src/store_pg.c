@@ -1255,8 +1255,18 @@ pg_stats(struct store_txn *bt, struct store_stats *s)
 
 	if ((r = exec(st, S_SIZE, NULL, NULL, NULL, &rc, "size")) == NULL)
 		return rc;
-	if (PQntuples(r) == 1)
-		s->bytes = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	/* Results come in binary: an int8 is 8 bytes, most significant
+	 * first. */
+	if (PQntuples(r) == 1 && PQgetlength(r, 0, 0) == 8) {
+		const unsigned char *b = (const unsigned char *)PQgetvalue(r,
+		    0, 0);
+		unsigned long long v = 0;
+		int i;
+
+		for (i = 0; i < 8; i++)
+			v = v << 8 | b[i];
+		s->bytes = (long long)v;
+	}
 	PQclear(r);
 	return STORE_OK;
 }
