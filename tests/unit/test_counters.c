@@ -80,6 +80,7 @@ main(void)
 
 	/* Forked children each map the file anew and add concurrently. */
 	counters_close();
+	fflush(stdout);		/* or each child prints it again */
 	for (i = 0; i < CHILDREN; i++) {
 		if ((pids[i] = fork()) == 0) {
 			char err[256];
@@ -147,7 +148,8 @@ main(void)
 			fd = open(path, O_RDONLY);
 			CHECK(fd != -1 && read(fd, magic, 8) == 8 &&
 			    memcmp(magic, COUNTERS_MAGIC, 8) == 0,
-			    "... with the header");
+			    "%s: the new file has the header",
+			    bad[i].what);
 			if (fd != -1)
 				close(fd);
 			counters_add(C_HOOK_FAILURES, 7);
