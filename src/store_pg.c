@@ -1197,22 +1197,14 @@ prefix_stmt(enum store_table tb, const char *prefix, char *hi, size_t hilen,
 	return upper_bound(prefix, hi, hilen) ? range : from;
 }
 
+/* A scan's rows (key, value) to fn until it returns non-zero; r is
+ * cleared. */
 static enum store_rc
-pg_scan(struct store_txn *bt, enum store_table tb, const char *prefix,
-    int (*fn)(const char *, const char *, size_t, void *), void *arg)
+deliver(PGresult *r, int (*fn)(const char *, const char *, size_t, void *),
+    void *arg)
 {
-	struct pg	*st = PG(bt->st);
-	const char	*p[3];
-	char		 hi[OSB_MAX_PATH];
-	PGresult	*r;
-	enum store_rc	 rc;
-	enum stmt	 s;
-	int		 i, n;
+	int i, n;
 
-	s = prefix_stmt(tb, prefix, hi, sizeof(hi), p, S_SCAN_RANGE,
-	    S_SCAN_FROM, S_SCAN_ALL);
-	if ((r = exec(st, s, p, NULL, NULL, &rc, "scan")) == NULL)
-		return rc;
 	/* libpq terminates every value with a NUL, binary ones too. */
 	n = PQntuples(r);
 	for (i = 0; i < n; i++)
@@ -1224,6 +1216,24 @@ pg_scan(struct store_txn *bt, enum store_table tb, const char *prefix,
 }
 
 static enum store_rc
+pg_scan(struct store_txn *bt, enum store_table tb, const char *prefix,
+    int (*fn)(const char *, const char *, size_t, void *), void *arg)
+{
+	struct pg	*st = PG(bt->st);
+	const char	*p[3];
+	char		 hi[OSB_MAX_PATH];
+	PGresult	*r;
+	enum store_rc	 rc;
+	enum stmt	 s;
+
+	s = prefix_stmt(tb, prefix, hi, sizeof(hi), p, S_SCAN_RANGE,
+	    S_SCAN_FROM, S_SCAN_ALL);
+	if ((r = exec(st, s, p, NULL, NULL, &rc, "scan")) == NULL)
+		return rc;
+	return deliver(r, fn, arg);
+}
+
+static enum store_rc
 pg_scan_head(struct store_txn *bt, enum store_table tb, size_t max,
     int (*fn)(const char *, const char *, size_t, void *), void *arg)
 {
@@ -1232,18 +1242,11 @@ pg_scan_head(struct store_txn *bt, enum store_table tb, size_t max,
 	const char	*p[2] = { store_table_names[tb], lim };
 	PGresult	*r;
 	enum store_rc	 rc;
-	int		 i, n;
 
 	snprintf(lim, sizeof(lim), "%zu", max);
 	if ((r = exec(st, S_SCAN_HEAD, p, NULL, NULL, &rc, "scan")) == NULL)
 		return rc;
-	n = PQntuples(r);
-	for (i = 0; i < n; i++)
-		if (fn(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
-		    (size_t)PQgetlength(r, i, 1), arg) != 0)
-			break;
-	PQclear(r);
-	return STORE_OK;
+	return deliver(r, fn, arg);
 }
 
 static enum store_rc

@@ -41,9 +41,9 @@ import sys
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (_shared_pg, CgiStack, check, check_logs, expect, finish_tmp,
-                     pg_store, ServeStack, store_snapshot, Tap)
-from test_operations import Ops, prepare
+from harness import (_shared_pg, CgiStack, check, expect, finish_tmp, pg_store,
+                     ServeStack, store_snapshot, Tap, wait_for)
+from test_operations import prepare, run_suite
 
 
 # --------------------------------------------------------------------------- parsing
@@ -82,19 +82,21 @@ def scrape(c):
     return r.body.decode(), parse(r.body.decode())
 
 
-def promtool(tap, name, text_of):
+def promtool_exe(tap, name):
+    """promtool, or None after a skip (not installed, and not root: make
+    check installs it as root, where its absence is a failure)."""
     exe = shutil.which('promtool')
     if exe is None and os.geteuid() != 0:
         tap.skip(name, 'promtool is not installed (apt-get install prometheus)')
-        return
+    return exe or (None if os.geteuid() != 0 else 'promtool')
 
-    def run():
-        check(exe, 'promtool is not installed (make check installs prometheus)')
-        p = subprocess.run([exe, 'check', 'metrics'], input=text_of().encode(),
-                           capture_output=True, timeout=60)
-        check(p.returncode == 0, 'promtool check metrics: exit %d: %s%s', p.returncode,
-              p.stdout.decode(errors='replace'), p.stderr.decode(errors='replace'))
-    tap.run(name, run)
+
+def promtool_check(exe, text):
+    check(shutil.which(exe), 'promtool is not installed (make check installs prometheus)')
+    p = subprocess.run([exe, 'check', 'metrics'], input=text.encode(),
+                       capture_output=True, timeout=60)
+    check(p.returncode == 0, 'promtool check metrics: exit %d: %s%s', p.returncode,
+          p.stdout.decode(errors='replace'), p.stderr.decode(errors='replace'))
 
 
 class Tally:
@@ -284,7 +286,6 @@ def pg_outage(stack):
             check(value(s, 'osbroker_store_up') == 0, 'store_up is not 0')
         finally:
             srv.start_again()
-        from harness import wait_for
         wait_for(lambda: c.get('/healthz', auth=False, version=None).status == 200, 30,
                  '/healthz to answer 200 again')
     return run
@@ -333,47 +334,38 @@ def cgi_counts(x, st):
 
 
 def run_part(tap, stack, hook_log, prefix, cgi):
-    x = None
     st = {}
-
-    def start():
-        nonlocal x
-        stack.start()
-        x = Ops(stack, hook_log)
-    if not tap.run('%sthe stack starts' % prefix, start, step=True):
-        stack.stop()
-        return
-    tap.run('%sGET /healthz without credentials: 200 ok' % prefix, healthz_ok, x.c)
-    tap.run('%sPOST /healthz: 405' % prefix, healthz_method, x.c)
-    tap.run('%sGET /metrics without the broker\'s credentials: 401' % prefix,
-            metrics_needs_credentials, x.c)
     conf = os.path.join(stack.run_dir, 'osbroker-cgi.conf' if cgi else 'osbroker.conf')
-    tap.run('%snginx keeps /metrics behind an allow-list' % prefix, nginx_allow_list(conf))
-    tap.run('%sthe counters file is 0600 with its header' % prefix, counters_file(stack))
-    if cgi:
-        tap.run('%scounters of separate CGI processes add up' % prefix, cgi_counts, x, st)
-    else:
-        tap.run('%scounters grow by exactly the workload sent' % prefix,
-                workload_counts, x, st)
-    tap.run('%sgauges match the store' % prefix, gauges_match_store, x, st)
-    promtool(tap, '%spromtool check metrics accepts the page' % prefix,
-             lambda: st.get('text') or scrape(x.c)[0])
+    cases = [
+        ('GET /healthz without credentials: 200 ok', lambda x: healthz_ok(x.c)),
+        ('POST /healthz: 405', lambda x: healthz_method(x.c)),
+        ('GET /metrics without the broker\'s credentials: 401',
+         lambda x: metrics_needs_credentials(x.c)),
+        ('nginx keeps /metrics behind an allow-list', lambda x: nginx_allow_list(conf)()),
+        ('the counters file is 0600 with its header', lambda x: counters_file(stack)()),
+        ('counters of separate CGI processes add up', lambda x: cgi_counts(x, st))
+        if cgi else
+        ('counters grow by exactly the workload sent', lambda x: workload_counts(x, st)),
+        ('gauges match the store', lambda x: gauges_match_store(x, st)),
+    ]
+    name = '%spromtool check metrics accepts the page' % prefix
+    exe = promtool_exe(tap, name)
+    if exe:
+        cases.append(('promtool check metrics accepts the page',
+                      lambda x: promtool_check(exe, st.get('text') or scrape(x.c)[0])))
     if pg_store():
-        tap.run('%sPostgreSQL stopped: /healthz 503, then 200' % prefix, pg_outage(stack))
+        cases.append(('PostgreSQL stopped: /healthz 503, then 200',
+                      lambda x: pg_outage(stack)()))
     elif cgi:
-        tap.run('%sa junk LMDB data file: /healthz 503, then 200' % prefix, lmdb_junk(stack))
+        cases.append(('a junk LMDB data file: /healthz 503, then 200',
+                      lambda x: lmdb_junk(stack)()))
     else:
         tap.skip('%sstore unreadable: /healthz 503' % prefix,
                  'a FastCGI worker keeps the LMDB store it mapped (the CGI part checks it)')
     if cgi:
-        tap.run('%sa foreign counters file is recreated' % prefix,
-                damaged_counters_recreated(stack))
-
-    def clean_stop():
-        problems = [p for p in stack.stop() if 'fcgiwrap had exited' not in p]
-        check(not problems, '; '.join(problems))
-    tap.run('%sthe stack stops cleanly' % prefix, clean_stop, step=True)
-    check_logs(tap, stack, x.secrets, prefix)
+        cases.append(('a foreign counters file is recreated',
+                      lambda x: damaged_counters_recreated(stack)()))
+    run_suite(tap, stack, hook_log, [(prefix + n, fn) for n, fn in cases], prefix)
 
 
 def main():

@@ -27,6 +27,16 @@ page(struct promtext *p)
 	return s;
 }
 
+/* Take the page, compare it with want, free it. */
+static void
+same_page(struct promtext *p, const char *want, const char *what)
+{
+	char *s = page(p);
+
+	CHECK_STR(s, want, "%s", what);
+	free(s);
+}
+
 int
 main(void)
 {
@@ -42,27 +52,21 @@ main(void)
 	promtext_family(&p, "osb_x_total", "counter", "Things.");
 	promtext_u64(&p, "osb_x_total", NULL, 18446744073709551615ULL);
 	promtext_u64(&p, "osb_x_total", lb, 0);
-	s = page(&p);
-	CHECK_STR(s, "# HELP osb_x_total Things.\n# TYPE osb_x_total counter\n"
+	same_page(&p, "# HELP osb_x_total Things.\n# TYPE osb_x_total counter\n"
 	    "osb_x_total 18446744073709551615\n"
 	    "osb_x_total{a=\"x\",b=\"y\"} 0\n",
 	    "a family, a sample without labels, one with two");
-	free(s);
 
 	promtext_init(&p);
 	promtext_u64(&p, "m", evil, 1);
-	s = page(&p);
-	CHECK_STR(s, "m{v=\"back\\\\slash \\\"quoted\\\"\\nnext line\"} 1\n",
+	same_page(&p, "m{v=\"back\\\\slash \\\"quoted\\\"\\nnext line\"} 1\n",
 	    "a label value's backslash, quote and newline are escaped");
-	free(s);
 
 	promtext_init(&p);
 	promtext_family(&p, "m", "gauge", "a \"quote\", a \\ and\na newline");
-	s = page(&p);
-	CHECK_STR(s, "# HELP m a \"quote\", a \\\\ and\\na newline\n"
+	same_page(&p, "# HELP m a \"quote\", a \\\\ and\\na newline\n"
 	    "# TYPE m gauge\n",
 	    "a help text escapes backslash and newline, not the quote");
-	free(s);
 
 	promtext_init(&p);
 	promtext_double(&p, "d", NULL, 0.25);
@@ -70,16 +74,12 @@ main(void)
 	promtext_double(&p, "d", NULL, -INFINITY);
 	promtext_double(&p, "d", NULL, NAN);
 	promtext_double(&p, "d", NULL, 1e6);
-	s = page(&p);
-	CHECK_STR(s, "d 0.25\nd +Inf\nd -Inf\nd NaN\nd 1000000\n",
+	same_page(&p, "d 0.25\nd +Inf\nd -Inf\nd NaN\nd 1000000\n",
 	    "floating values, infinities and NaN as the format spells them");
-	free(s);
 
 	promtext_init(&p);
 	promtext_u64(&p, "e", (const char *[]){ "k", "", NULL }, 2);
-	s = page(&p);
-	CHECK_STR(s, "e{k=\"\"} 2\n", "an empty label value stays quoted");
-	free(s);
+	same_page(&p, "e{k=\"\"} 2\n", "an empty label value stays quoted");
 
 	/* Past the bound: the whole page fails, nothing half-written. */
 	memset(big, 'a', sizeof(big) - 1);
