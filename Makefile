@@ -39,7 +39,7 @@ LAYERS := base adapter record op work mode handler front
 
 # base: no osbroker header below them; strings, logging, files, bounds.
 SRCS.base    := src/util.c src/log.c src/pfile.c src/action.c src/table.c \
-                src/credfile.c
+                src/credfile.c src/counters.c src/promtext.c
 HDRS.base    := src/limits.h
 # adapters: one library or one outside format each (LMDB, libyaml, cJSON
 # input, libfcgi/CGI, libcrypt, the environment, hooks' processes, HTTP).
@@ -59,7 +59,7 @@ SRCS.work    := src/work.c
 SRCS.mode    := src/runner.c src/verify.c src/xport.c src/ctl.c
 # OSBAPI handlers, one file per resource, and what only they share.
 SRCS.handler := src/backend.c src/h_common.c src/h_catalog.c src/h_instance.c \
-                src/h_binding.c
+                src/h_binding.c src/h_metrics.c src/h_health.c
 HDRS.handler := src/handlers.h
 # front: the request's way in and the programs' entries (osbroker's main.c,
 # osbrokerctl.c).

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "counters.h"
 #include "hook.h"
 #include "jsonin.h"
 #include "limits.h"
@@ -375,6 +376,9 @@ hook_run(const struct hook_run *h, struct hook_result *r)
 		}
 	}
 close:
+	counters_add(C_HOOK_RUNS, 1);
+	if (r->status != HOOK_OK)
+		counters_add(C_HOOK_FAILURES, 1);
 	if (o.p != NULL)
 		explicit_bzero(o.p, o.cap);
 	free(o.p);

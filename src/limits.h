@@ -154,6 +154,17 @@
                                                 for uniqueItems (sorted:
                                                 n log n) */
 
+/* GET /metrics (src/h_metrics.c): bounded in cost whatever the store holds */
+#define OSB_METRICS_MAX_SCAN    100000       /* records of each table read
+                                                for the per-plan gauges (the
+                                                first ones in key order;
+                                                osbroker_store_scan_truncated
+                                                says when there were more) */
+#define OSB_METRICS_MAX_SERIES  1024         /* distinct service and plan
+                                                pairs counted (more: under
+                                                plan_id "other") */
+#define OSB_METRICS_MAX_BYTES   (4 * 1024 * 1024) /* the page */
+
 /* API versions: the major we speak and the newest minor we implement. */
 #define OSB_API_MAJOR           2
 #define OSB_API_MINOR           17

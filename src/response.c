@@ -44,6 +44,20 @@ response_free(struct response *r)
 {
 	cJSON_Delete(r->body);
 	r->body = NULL;
+	free(r->owned);
+	r->owned = NULL;
+}
+
+void
+response_text(struct response *r, int status, const char *content_type,
+    char *body, size_t len)
+{
+	response_free(r);
+	r->status = status;
+	r->owned = body;
+	r->raw = body;
+	r->rawlen = len;
+	r->content_type = content_type;
 }
 
 void
@@ -52,7 +66,10 @@ response_json(struct response *r, int status, cJSON *body)
 	cJSON_Delete(r->body);
 	r->status = status;
 	r->body = body != NULL ? body : cJSON_CreateObject();
+	free(r->owned);
+	r->owned = NULL;
 	r->raw = NULL;
+	r->content_type = NULL;
 }
 
 void
@@ -147,8 +164,8 @@ response_render(const struct response *r, const char *request_identity,
 	/* libfcgi's printf cannot format %zu (the reply is cut and nginx
 	 * answers 502): every length is formatted here with snprintf. */
 	n = snprintf(head, hcap, "Status: %d %s\r\n"
-	    "Content-Type: application/json\r\n", r->status,
-	    response_reason(r->status));
+	    "Content-Type: %s\r\n", r->status, response_reason(r->status),
+	    r->content_type != NULL ? r->content_type : "application/json");
 	if (!r->no_body)
 		n += snprintf(head + n, hcap - (size_t)n,
 		    "Content-Length: %zu\r\n", blen);

@@ -48,6 +48,8 @@ struct response {
 	cJSON		*body;		/* owned; NULL with raw or no body */
 	const char	*raw;		/* borrowed pre-rendered JSON, or NULL */
 	size_t		 rawlen;
+	char		*owned;		/* response_text()'s body, owned */
+	const char	*content_type;	/* NULL: application/json */
 	int		 no_body;	/* 304: headers only */
 	int		 nheaders;
 	struct {
@@ -62,6 +64,11 @@ void response_free(struct response *);
 
 /* Status with a JSON body (takes ownership of body; NULL means "{}"). */
 void response_json(struct response *, int status, cJSON *body);
+
+/* Status with a body that is not JSON (GET /metrics, GET /healthz): takes
+ * ownership of body (malloc'ed, len bytes); content_type is a constant. */
+void response_text(struct response *, int status, const char *content_type,
+    char *body, size_t len);
 
 /* An error response built from the table: {"error"?: ..., "description": ...}. */
 void response_error(struct response *, enum osb_err, const char *fmt, ...)

@@ -53,9 +53,17 @@ route_match(const struct request *r, struct route *rt, struct response *err)
 	const char *allow;
 
 	memset(rt, 0, sizeof(*rt));
-	if (r->bad_path || r->path_too_deep || !seg_is(r, 0, "v2"))
+	if (r->bad_path || r->path_too_deep)
 		goto notfound;
-	if (r->nseg == 2 && seg_is(r, 1, "catalog")) {
+	if (r->nseg == 1 && seg_is(r, 0, "metrics")) {
+		rt->id = R_METRICS;
+		allow = "GET";
+	} else if (r->nseg == 1 && seg_is(r, 0, "healthz")) {
+		rt->id = R_HEALTHZ;
+		allow = "GET";
+	} else if (!seg_is(r, 0, "v2"))
+		goto notfound;
+	else if (r->nseg == 2 && seg_is(r, 1, "catalog")) {
 		rt->id = R_CATALOG;
 		allow = "GET";
 	} else if (r->nseg >= 3 && seg_is(r, 1, "service_instances")) {
@@ -104,4 +112,70 @@ notfound:
 	    util_utf8_valid(r->path, strlen(r->path)) ? r->path :
 	    "(path not shown)");
 	return -1;
+}
+
+int
+route_public(const struct request *r)
+{
+	return !r->bad_path && !r->path_too_deep && r->nseg == 1 &&
+	    seg_is(r, 0, "healthz");
+}
+
+enum route_endpoint
+route_endpoint(const struct request *r)
+{
+	struct route	 rt;
+	struct response	 scratch;
+	enum route_endpoint ep = EP_OTHER;
+
+	response_init(&scratch);
+	if (route_match(r, &rt, &scratch) == 0)
+		switch (rt.id) {
+		case R_CATALOG:
+			ep = EP_CATALOG;
+			break;
+		case R_INSTANCE:
+			ep = r->method == M_PUT ? EP_PROVISION :
+			    r->method == M_PATCH ? EP_UPDATE :
+			    r->method == M_DELETE ? EP_DEPROVISION :
+			    EP_INSTANCE_FETCH;
+			break;
+		case R_INSTANCE_LASTOP:
+			ep = EP_INSTANCE_LASTOP;
+			break;
+		case R_BINDING:
+			ep = r->method == M_PUT ? EP_BIND :
+			    r->method == M_DELETE ? EP_UNBIND :
+			    EP_BINDING_FETCH;
+			break;
+		case R_BINDING_LASTOP:
+			ep = EP_BINDING_LASTOP;
+			break;
+		case R_METRICS:
+			ep = EP_METRICS;
+			break;
+		case R_HEALTHZ:
+			ep = EP_HEALTHZ;
+			break;
+		}
+	response_free(&scratch);
+	return ep;
+}
+
+const char *
+route_endpoint_name(enum route_endpoint ep)
+{
+	static const char *const names[EP__COUNT] = {
+		[EP_CATALOG] = "catalog", [EP_PROVISION] = "provision",
+		[EP_UPDATE] = "update", [EP_DEPROVISION] = "deprovision",
+		[EP_INSTANCE_FETCH] = "instance_fetch",
+		[EP_INSTANCE_LASTOP] = "instance_last_operation",
+		[EP_BIND] = "bind", [EP_UNBIND] = "unbind",
+		[EP_BINDING_FETCH] = "binding_fetch",
+		[EP_BINDING_LASTOP] = "binding_last_operation",
+		[EP_METRICS] = "metrics", [EP_HEALTHZ] = "healthz",
+		[EP_OTHER] = "other",
+	};
+
+	return (unsigned)ep < EP__COUNT ? names[ep] : "other";
 }

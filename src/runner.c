@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "catcache.h"
+#include "counters.h"
 #include "limits.h"
 #include "log.h"
 #include "op.h"
@@ -273,6 +274,9 @@ runner_main(const char *table, const char *key, const char *opid)
 	}
 	(void)op_set_host(cfg.host_id, OP_MACHINE_ID, store_shared(st),
 	    cfg.request_timeout);
+	/* The hook's run counts on this host (GET /metrics). */
+	if (counters_open(cfg.state_dir, err, sizeof(err)) == -1)
+		log_msg("runner: counters: %s", err);
 	if ((erc = check_in(st, tb, key, opid, &rec)) == STORE_NOTFOUND) {
 		log_msg("runner: operation %s of %s is no longer in progress",
 		    opid, key);
@@ -328,6 +332,7 @@ runner_main(const char *table, const char *key, const char *opid)
 	}
 out:
 	heartbeat_stop(hb);
+	counters_close();
 	cJSON_Delete(hr.out);
 	cJSON_Delete(final);
 	cJSON_Delete(inst);

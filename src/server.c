@@ -11,6 +11,7 @@
 
 #include "audit.h"
 #include "catcache.h"
+#include "counters.h"
 #include "handlers.h"
 #include "identity.h"
 #include "io.h"
@@ -107,6 +108,10 @@ server_open(struct server *b, char *err, size_t errlen)
 		return -1;
 	}
 	log_catalog_warnings(b->catalog);
+	/* The host's counters (GET /metrics); without them the broker
+	 * serves, uncounted. */
+	if (counters_open(b->cfg.state_dir, err, errlen) == -1)
+		log_msg("counters: %s; requests are not counted", err);
 	if ((b->auth = auth_load(b->cfg.credentials_path, err, errlen)) == NULL)
 		return -1;
 #ifdef OSB_BENCH_NO_AUTH
@@ -132,6 +137,7 @@ server_close(struct server *b)
 	catalog_free(b->catalog);
 	auth_free(b->auth);
 	store_close(b->store);
+	counters_close();
 	memset(b, 0, sizeof(*b));
 }
 
@@ -192,6 +198,8 @@ dispatch(struct ctx *c, struct response *resp)
 		[R_BINDING]	   = { 0, h_binding_get, 0, h_binding_put, 0,
 				       h_binding_delete },
 		[R_BINDING_LASTOP] = { 0, h_binding_lastop },
+		[R_METRICS]	   = { 0, h_metrics_get },
+		[R_HEALTHZ]	   = { 0, h_health_get },
 	};
 	void (*h)(struct ctx *, struct response *);
 
@@ -222,16 +230,10 @@ identity_note(const cJSON *identity, char *out, size_t outlen)
 
 static void
 log_request(const struct request *r, const struct response *resp,
-    const char *user, const cJSON *identity, const struct timespec *t0)
+    const char *user, const cJSON *identity, double ms)
 {
-	struct timespec	 t1;
 	char		 path[256], rid[OSB_MAX_LOG_ID_LEN + 1], note[160];
 	char		 origin[256], clean[256];
-	double		 ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	ms = (double)(t1.tv_sec - t0->tv_sec) * 1e3 +
-	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 	log_clean(path, sizeof(path), r->path != NULL ? r->path : "-");
 	log_clean(rid, sizeof(rid), r->request_identity != NULL ?
 	    r->request_identity : "-");
@@ -300,28 +302,40 @@ server_handle(struct io *io, void *arg)
 	struct response	 resp;
 	struct route	 rt;
 	struct ctx	 c;
-	struct timespec	 t0;
+	struct timespec	 t0, t1;
 	cJSON		*identity = NULL;
 	const char	*user = NULL;
-	int		 minor;
+	int		 minor = 0, got;
+	double		 ms;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	response_init(&resp);
-	if (request_read(&req, io, &b->cfg, &resp) == -1)
+	if ((got = request_read(&req, io, &b->cfg, &resp)) == -1)
 		goto out;
+	/* GET /healthz: the load balancer's probe, without credentials. */
+	if (route_public(&req)) {
+		if (route_match(&req, &rt, &resp) == -1)
+			goto out;
+		goto handle;
+	}
 	auth_reload_if_changed(&b->auth, b->cfg.credentials_path);
 	if (!auth_check(b->auth, req.authorization, &user)) {
 		response_error(&resp, OSB_ERR_UNAUTHORIZED,
 		    "valid broker credentials are required (HTTP Basic)");
 		response_header(&resp, "WWW-Authenticate",
 		    "Basic realm=\"osbroker\"");
+		counters_add(C_AUTH_FAILURES, 1);
 		goto out;
 	}
 	if (route_match(&req, &rt, &resp) == -1 ||
-	    id_lengths(&b->cfg, &rt, &resp) == -1 ||
-	    version_check(req.api_version, rt.min_minor, &minor, &resp) == -1 ||
-	    identity_decode(req.originating_identity, &identity, &resp) == -1)
+	    id_lengths(&b->cfg, &rt, &resp) == -1)
 		goto out;
+	/* The operator's endpoints are not OSBAPI's: no version header. */
+	if (rt.id != R_METRICS && (version_check(req.api_version,
+	    rt.min_minor, &minor, &resp) == -1 ||
+	    identity_decode(req.originating_identity, &identity, &resp) == -1))
+		goto out;
+handle:
 	catalog_refresh(b);
 	c.cfg = &b->cfg;
 	c.catalog = b->catalog;
@@ -334,7 +348,12 @@ server_handle(struct io *io, void *arg)
 	dispatch(&c, &resp);
 out:
 	send_response(io, &req, &resp);
-	log_request(&req, &resp, user, identity, &t0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	counters_request(got == -1 ? EP_OTHER : route_endpoint(&req),
+	    resp.status, (uint64_t)(ms * 1e3));
+	log_request(&req, &resp, user, identity, ms);
 	cJSON_Delete(identity);
 	response_free(&resp);
 	request_free(&req);

@@ -211,6 +211,25 @@ store_scan(struct store_txn *t, enum store_table tb, const char *prefix,
 }
 
 enum store_rc
+store_scan_head(struct store_txn *t, enum store_table tb, size_t max,
+    int (*fn)(const char *, const char *, size_t, void *), void *arg)
+{
+	/* store_scan_from()'s limit 0 is "no limit". */
+	return max == 0 ? STORE_OK : store_scan_from(t, tb, "", max, fn, arg);
+}
+
+enum store_rc
+store_stats(struct store_txn *t, struct store_stats *s)
+{
+	int i;
+
+	s->bytes = s->map_bytes = s->used_bytes = -1;
+	for (i = 0; i < T__COUNT; i++)
+		s->records[i] = -1;
+	return t->st->ops->stats(t, s);
+}
+
+enum store_rc
 store_del_prefix(struct store_txn *t, enum store_table tb, const char *prefix,
     size_t *count)
 {

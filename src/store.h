@@ -189,6 +189,29 @@ enum store_rc store_scan_from(struct store_txn *, enum store_table,
                   int (*fn)(const char *key, const char *val, size_t len,
                       void *arg), void *arg);
 
+/* store_scan() of the whole of tb, its first max keys only: what a report
+ * whose cost must not grow with the store reads (GET /metrics);
+ * store_scan_from(t, tb, "", max, ...), so PostgreSQL fetches only those
+ * rows. */
+enum store_rc store_scan_head(struct store_txn *, enum store_table,
+                  size_t max,
+                  int (*fn)(const char *key, const char *val, size_t len,
+                      void *arg), void *arg);
+
+/* What is cheap to know about the store's size, for GET /metrics; -1 for
+ * what the backend cannot tell cheaply. */
+struct store_stats {
+	long long	 bytes;		/* LMDB: the data file; PostgreSQL:
+					 * osbroker_records, indexes and
+					 * TOAST included */
+	long long	 map_bytes;	/* LMDB: OSBROKER_MAP_SIZE in force */
+	long long	 used_bytes;	/* LMDB: the map's pages in use */
+	long long	 records[T__COUNT]; /* LMDB: exact (the B-trees keep
+					 * the count); PostgreSQL: -1 (a
+					 * count would scan) */
+};
+enum store_rc store_stats(struct store_txn *, struct store_stats *);
+
 /* Delete every key starting with prefix; *count (optional) gets how many. */
 enum store_rc store_del_prefix(struct store_txn *, enum store_table,
                   const char *prefix, size_t *count);

@@ -51,6 +51,7 @@ struct store_ops {
 			    const char *, size_t *);
 	/* NULL: store_copy() is refused (store_copyable() 0) */
 	enum store_rc	 (*copy)(struct store *, int);
+	enum store_rc	 (*stats)(struct store_txn *, struct store_stats *);
 };
 
 struct store {

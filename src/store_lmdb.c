@@ -634,6 +634,32 @@ lmdb_del_prefix(struct store_txn *bt, enum store_table tb, const char *prefix,
 	return rc;
 }
 
+static enum store_rc
+lmdb_stats(struct store_txn *bt, struct store_stats *s)
+{
+	struct lmdb	*st = LM(bt->st);
+	MDB_envinfo	 info;
+	MDB_stat	 ms;
+	struct stat	 sb;
+	mdb_filehandle_t fd;
+	int		 i, e;
+
+	if ((e = mdb_env_info(st->env, &info)) != 0 ||
+	    (e = mdb_env_stat(st->env, &ms)) != 0)
+		return fail(st, "stat", e);
+	s->map_bytes = (long long)info.me_mapsize;
+	s->used_bytes = (long long)(info.me_last_pgno + 1) * ms.ms_psize;
+	if (mdb_env_get_fd(st->env, &fd) == 0 && fstat(fd, &sb) == 0)
+		s->bytes = (long long)sb.st_size;
+	for (i = 0; i < T__COUNT; i++) {
+		if (st->missing[i])
+			s->records[i] = 0;
+		else if (mdb_stat(LT(bt)->txn, st->dbi[i], &ms) == 0)
+			s->records[i] = (long long)ms.ms_entries;
+	}
+	return STORE_OK;
+}
+
 static const struct store_ops lmdb_ops = {
 	.kind = "lmdb", .shared = 0,
 	.close = lmdb_close, .readonly = lmdb_readonly,
@@ -643,5 +669,5 @@ static const struct store_ops lmdb_ops = {
 	.put = lmdb_put, .create = lmdb_create, .del = lmdb_del,
 	.drop = lmdb_drop,
 	.scan = lmdb_scan, .scan_from = lmdb_scan_from,
-	.del_prefix = lmdb_del_prefix, .copy = lmdb_copy,
+	.del_prefix = lmdb_del_prefix, .copy = lmdb_copy, .stats = lmdb_stats,
 };

@@ -164,7 +164,7 @@ pq_load(char *err, size_t errlen)
 #define OSB_PG_LOCK_SCHEMA	2	/* creating the schema */
 
 enum stmt { S_GET, S_PUT, S_CREATE, S_DEL, S_SCAN_ALL, S_SCAN_RANGE, S_SCAN_FROM,
-	S_SCAN_PAGE,
+	S_SCAN_PAGE, S_SIZE,
 	S_DEL_RANGE, S_DEL_FROM, S_BEGIN_READ, S_BEGIN, S_LOCK_ALL,
 	S_LOCK_SCOPE, S_LOCK_KEY, S_COMMIT, S_ROLLBACK, S__COUNT };
 
@@ -207,6 +207,9 @@ static const struct {
 	[S_SCAN_PAGE] = { "osb_scan_page", "SELECT key, value FROM "
 	    "osbroker_records WHERE tbl = $1 AND key >= $2 ORDER BY key "
 	    "LIMIT $3", 3, "scan" },
+	/* The catalog's figure, no scan: what GET /metrics can afford. */
+	[S_SIZE] = { "osb_size", "SELECT "
+	    "pg_total_relation_size('osbroker_records')", 0, "size" },
 	[S_DEL_RANGE] = { "osb_del_range", "DELETE FROM osbroker_records "
 	    "WHERE tbl = $1 AND key >= $2 AND key < $3", 3, "delete" },
 	[S_DEL_FROM] = { "osb_del_from", "DELETE FROM osbroker_records "
@@ -1260,6 +1263,31 @@ pg_scan_from(struct store_txn *bt, enum store_table tb, const char *from,
 }
 
 static enum store_rc
+pg_stats(struct store_txn *bt, struct store_stats *s)
+{
+	struct pg	*st = PG(bt->st);
+	PGresult	*r;
+	enum store_rc	 rc;
+
+	if ((r = exec(st, S_SIZE, NULL, NULL, NULL, &rc, "size")) == NULL)
+		return rc;
+	/* Results come in binary: an int8 is 8 bytes, most significant
+	 * first. */
+	if (PQntuples(r) == 1 && PQgetlength(r, 0, 0) == 8) {
+		const unsigned char *b = (const unsigned char *)PQgetvalue(r,
+		    0, 0);
+		unsigned long long v = 0;
+		int i;
+
+		for (i = 0; i < 8; i++)
+			v = v << 8 | b[i];
+		s->bytes = (long long)v;
+	}
+	PQclear(r);
+	return STORE_OK;
+}
+
+static enum store_rc
 pg_del_prefix(struct store_txn *bt, enum store_table tb, const char *prefix,
     size_t *count)
 {
@@ -1291,6 +1319,6 @@ static const struct store_ops pg_ops = {
 	.commit = pg_commit, .abort = pg_abort, .get = pg_get,
 	.fetch = pg_fetch, .prefetch = pg_prefetch,
 	.put = pg_put, .create = pg_create, .del = pg_del, .drop = pg_drop,
-	.scan = pg_scan, .scan_from = pg_scan_from,
+	.scan = pg_scan, .scan_from = pg_scan_from, .stats = pg_stats,
 	.del_prefix = pg_del_prefix,
 };

@@ -231,6 +231,62 @@ test_bad_ids(void)
 	refuses("PUT", uri, 400, NULL);
 }
 
+/* The operator's endpoints: /metrics and /healthz route (GET only),
+ * /healthz alone is public, and every request has the endpoint its
+ * counters are kept under. */
+static void
+test_operator(void)
+{
+	static const struct {
+		const char		*method, *uri;
+		enum route_endpoint	 ep;
+		int			 pub;
+	} t[] = {
+		{ "GET", "/v2/catalog", EP_CATALOG, 0 },
+		{ "PUT", "/v2/service_instances/i", EP_PROVISION, 0 },
+		{ "PATCH", "/v2/service_instances/i", EP_UPDATE, 0 },
+		{ "DELETE", "/v2/service_instances/i", EP_DEPROVISION, 0 },
+		{ "GET", "/v2/service_instances/i", EP_INSTANCE_FETCH, 0 },
+		{ "GET", "/v2/service_instances/i/last_operation",
+		    EP_INSTANCE_LASTOP, 0 },
+		{ "PUT", "/v2/service_instances/i/service_bindings/b", EP_BIND,
+		    0 },
+		{ "DELETE", "/v2/service_instances/i/service_bindings/b",
+		    EP_UNBIND, 0 },
+		{ "GET", "/v2/service_instances/i/service_bindings/b",
+		    EP_BINDING_FETCH, 0 },
+		{ "GET", "/v2/service_instances/i/service_bindings/b/"
+		    "last_operation", EP_BINDING_LASTOP, 0 },
+		{ "GET", "/metrics", EP_METRICS, 0 },
+		{ "GET", "/healthz", EP_HEALTHZ, 1 },
+		{ "POST", "/healthz", EP_OTHER, 1 },
+		{ "GET", "/healthz/x", EP_OTHER, 0 },
+		{ "GET", "/v2/healthz", EP_OTHER, 0 },
+		{ "POST", "/v2/catalog", EP_OTHER, 0 },
+		{ "GET", "/nowhere", EP_OTHER, 0 },
+	};
+	struct request	 r;
+	struct route	 rt;
+	struct response	 err;
+	size_t		 i;
+
+	matches("GET", "/metrics", R_METRICS, NULL, NULL, 0);
+	matches("GET", "/healthz", R_HEALTHZ, NULL, NULL, 0);
+	refuses("PUT", "/metrics", 405, "GET");
+	refuses("POST", "/healthz", 405, "GET");
+	refuses("GET", "/metrics/x", 404, NULL);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		(void)route(t[i].method, t[i].uri, &r, &rt, &err);
+		CHECK(route_endpoint(&r) == t[i].ep && route_public(&r) ==
+		    t[i].pub, "%s %s counts as %s%s", t[i].method, t[i].uri,
+		    route_endpoint_name(t[i].ep), t[i].pub ? ", public" : "");
+		request_free(&r);
+		response_free(&err);
+	}
+	CHECK_STR(route_endpoint_name(EP__COUNT), "other",
+	    "an endpoint out of range is named other");
+}
+
 int
 main(void)
 {
@@ -239,5 +295,6 @@ main(void)
 	test_not_found();
 	test_method_not_allowed();
 	test_bad_ids();
+	test_operator();
 	return tap_done();
 }

@@ -531,6 +531,70 @@ test_open_errors(void)
 
 /* A process with a small map keeps working after one with a larger map
  * (a later OSBROKER_MAP_SIZE) has grown the data past it. */
+static int
+count_key(const char *key, const char *val, size_t len, void *arg)
+{
+	size_t *n = arg;
+
+	(void)key;
+	(void)val;
+	(void)len;
+	(*n)++;
+	return 0;
+}
+
+/* store_scan_head() reads at most max keys of a table; store_stats()
+ * gives LMDB's file and map sizes and exact counts per table. */
+static void
+test_head_stats(void)
+{
+	struct store		*st = NULL;
+	struct store_txn	*t;
+	struct store_stats	 ss;
+	char			 d[64], key[32];
+	size_t			 n;
+	int			 i, ok = 1;
+
+	snprintf(d, sizeof(d), "%s/head", dir);
+	if (mkdir(d, 0700) == -1 || store_open(NULL, d, 4 * 1024 * 1024,
+	    &st) != STORE_OK || store_begin(st, STORE_WRITE, NULL, &t) !=
+	    STORE_OK) {
+		CHECK(0, "open a store for scan_head and stats");
+		store_close(st);
+		return;
+	}
+	for (i = 0; i < 50; i++) {
+		snprintf(key, sizeof(key), "k%02d", i);
+		ok &= store_put(t, T_INSTANCES, key, "{}", 2) == STORE_OK;
+	}
+	ok &= store_put(t, T_BINDINGS, "k00/b", "{}", 2) == STORE_OK;
+	CHECK(ok && store_commit(t) == STORE_OK, "50 instances, 1 binding");
+	if (store_begin(st, STORE_READ, NULL, &t) != STORE_OK) {
+		CHECK(0, "a read transaction");
+		store_close(st);
+		return;
+	}
+	n = 0;
+	CHECK(store_scan_head(t, T_INSTANCES, 7, count_key, &n) == STORE_OK &&
+	    n == 7, "scan_head(7) reads 7 keys of 50 (%zu)", n);
+	n = 0;
+	CHECK(store_scan_head(t, T_INSTANCES, 100, count_key, &n) ==
+	    STORE_OK && n == 50, "scan_head(100) reads all 50 (%zu)", n);
+	n = 0;
+	CHECK(store_scan_head(t, T_INSTANCES, 0, count_key, &n) == STORE_OK &&
+	    n == 0, "scan_head(0) reads none");
+	CHECK(store_stats(t, &ss) == STORE_OK &&
+	    ss.records[T_INSTANCES] == 50 && ss.records[T_BINDINGS] == 1 &&
+	    ss.records[T_GONE] == 0, "stats: exact counts per table");
+	CHECK(ss.map_bytes == 4 * 1024 * 1024 && ss.bytes > 0 &&
+	    ss.used_bytes > 0 && ss.used_bytes <= ss.map_bytes,
+	    "stats: file %lld, map %lld, used %lld", ss.bytes, ss.map_bytes,
+	    ss.used_bytes);
+	store_abort(t);
+	store_close(st);
+	rm_env(d);
+}
+
 static void
 test_grown(void)
 {
@@ -812,6 +876,7 @@ main(int argc, char *argv[])
 	test_prefix();
 	test_full();
 	test_grown();
+	test_head_stats();
 	test_release();
 	test_open_during_write(argv[0]);
 	test_open_errors();
