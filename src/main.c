@@ -112,6 +112,8 @@ read_json(const char *path)
 		goto out;
 	}
 	len = fread(buf, 1, OSB_DEFAULT_MAX_BODY + 1, f);
+	/* cJSON stops at len; what follows it is looked at up to a NUL. */
+	buf[len <= OSB_DEFAULT_MAX_BODY ? len : OSB_DEFAULT_MAX_BODY] = '\0';
 	if (ferror(f))
 		fprintf(stderr, "osbroker: %s: %s\n", name, strerror(errno));
 	else if (len > OSB_DEFAULT_MAX_BODY)
