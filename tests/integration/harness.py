@@ -113,11 +113,23 @@ def group_alive(pgid):
 
 
 def children(pid):
-    try:
-        with open('/proc/%d/task/%d/children' % (pid, pid)) as f:
-            return [int(x) for x in f.read().split()]
-    except OSError:
-        return []
+    """The live (not zombie) child processes of pid, from every process's
+    /proc/PID/stat: /proc/PID/task/TID/children can miss a child while
+    another is being forked (proc(5)), which made a replaced worker
+    vanish from one look to the next."""
+    out = []
+    for d in os.listdir('/proc'):
+        if not d.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % d) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        rest = stat[stat.rindex(')') + 2:].split()
+        if len(rest) > 1 and rest[0] != 'Z' and int(rest[1]) == pid:
+            out.append(int(d))
+    return out
 
 
 def make_tmpdir(tag):
