@@ -9,6 +9,7 @@
 
 #include "audit.h"
 #include "limits.h"
+#include "records.h"
 #include "util.h"
 
 /* Scope of the pruning transactions: not an instance's, so that pruning
@@ -93,14 +94,6 @@ audit_record(struct store_txn *t, const struct audit_event *e)
 	return rc;
 }
 
-static const char *
-str(const cJSON *o, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 enum store_rc
 audit_outcome(struct store_txn *t, const char *key, const cJSON *rec,
     const char *action, const char *opid, const char *outcome,
@@ -116,9 +109,9 @@ audit_outcome(struct store_txn *t, const char *key, const cJSON *rec,
 	return audit_record(t, &(struct audit_event){
 	    .action = action, .outcome = outcome, .instance_id = iid,
 	    .binding_id = slash != NULL ? slash + 1 : NULL,
-	    .service_id = str(rec, "service_id"),
-	    .plan_id = str(rec, "plan_id"), .operation = opid,
-	    .request_identity = str(op, "request_identity"),
+	    .service_id = records_str(rec, "service_id"),
+	    .plan_id = records_str(rec, "plan_id"), .operation = opid,
+	    .request_identity = records_str(op, "request_identity"),
 	    .originating_identity = cJSON_GetObjectItemCaseSensitive(op,
 	    "originating_identity"), .description = description });
 }

@@ -267,8 +267,8 @@ send_response(struct io *io, const struct request *r,
 
 /* At a worker's first request and every OSB_AUDIT_PRUNE_EVERY after it (a
  * CGI process: with a chance of one in as many), after the answer: the
- * audit entries past
- * OSBROKER_AUDIT_DAYS go, a few short transactions at most (audit.h). */
+ * audit entries past OSBROKER_AUDIT_DAYS go, a few short transactions at
+ * most (audit.h). */
 static void
 prune_audit(struct server *b)
 {
