@@ -12,6 +12,8 @@
 #   make fuzz     the libFuzzer targets for FUZZ_SECONDS each (docs/fuzzing.md)
 #   make mutate   break src/ one line at a time, see which test notices
 #                 (docs/testing.md)
+#   make deb      build/osbroker_VERSION_ARCH.deb (debian/, README "Install
+#                 from the package")
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -22,7 +24,12 @@ PKGS    := fcgi libcjson yaml-0.1 lmdb libxcrypt
 # process) pays for loading it and the twenty libraries it needs.
 PKGS_DL := libpq
 CFLAGS  ?= -O2 -g
-override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+# CPPFLAGS, CFLAGS and LDFLAGS from the environment or the command line reach
+# every compile and link (a distribution's hardening flags: debian/rules).
+# -Werror is the developers' default; WERROR=0 drops it for a build with
+# another compiler or other flags, which may warn where ours does not.
+WERROR  ?= 1
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(PKGS_DL) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
@@ -106,7 +113,7 @@ ifneq ($(PKG_MISSING),)
 endif
 
 $(B)/obj/%.o: src/%.c $(wildcard src/*.h) | $(B)/obj pkg-check
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
 # The meta-schemas of JSON Schema drafts 04, 06 and 07 (src/metaschema/,
 # docs/json-schema.md says where they come from) as C strings: one
@@ -169,7 +176,7 @@ $(B)/tests/%: tests/unit/%.c tests/unit/tap.h tests/unit/resp_desc.h tests/unit/
     $$(call test_libs,$$*) | $(B)/tests
 	@test -n "$(call test_libs,$*)" || { echo "$<: its module is in no \
 	    layer (tests/unit/test_<module>.c tests src/<module>.c)" >&2; exit 1; }
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Isrc -o $@ $< $(call test_libs,$*) \
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -Isrc -o $@ $< $(call test_libs,$*) \
 	    $(PKG_LIBS)
 
 $(B)/obj $(B)/tests $(B)/lib $(B)/gen:
@@ -180,7 +187,7 @@ unit: $(UNIT_BINS) $(B)/tests/jsonschema-suite
 # The JSON-Schema-Test-Suite runner (tests/jsonschema/suite.c): the
 # jsonschema module's layer and below, as its unit test links.
 $(B)/tests/jsonschema-suite: tests/jsonschema/suite.c $$(call test_libs,jsonschema) | $(B)/tests
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Isrc -o $@ $< $(call test_libs,jsonschema) \
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -Isrc -o $@ $< $(call test_libs,jsonschema) \
 	    $(PKG_LIBS)
 
 # Print "<layer> <file>" for every source and header (tests/check-layers).
@@ -206,6 +213,13 @@ check:
 	@$(if $(NO_DEPS),:,$(MAKE) --no-print-directory deps DEPS=test)
 	@$(MAKE) --no-print-directory all unit
 	@tests/run
+
+# `make deb`: build/osbroker_VERSION_ARCH.deb (debian/, README "Install from
+# the package"), built by dpkg-buildpackage in a copy of the tree under
+# build/deb/ (scripts/build-deb); nothing when nothing changed.
+deb:
+	@$(if $(NO_DEPS),:,$(MAKE) --no-print-directory deps DEPS=deb)
+	@scripts/build-deb
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 \
@@ -308,5 +322,5 @@ bench-scale:
 	@$(MAKE) --no-print-directory all build/bench/scale-load
 	@bench/scale
 
-.PHONY: all unit deps run check install clean fuzz fuzz-build fuzz-smoke \
+.PHONY: all unit deps run check deb install clean fuzz fuzz-build fuzz-smoke \
 	bench bench-build bench-scale pkg-check print-layers mutate
