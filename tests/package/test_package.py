@@ -334,9 +334,10 @@ def main():
                '(401 without credentials, 200 with)', serve_start):
         tap.run('FastCGI: an asynchronous provision runs the installed demo hook to succeeded',
                 lambda: async_provision(serve.client(), ctx['doc']))
-    problems = serve.stop()
-    tap.run('FastCGI: the stack stops cleanly', lambda: check(not problems, '; '.join(problems)),
-            step=True)
+    if serve.proc is not None:
+        problems = serve.stop()
+        tap.run('FastCGI: the stack stops cleanly',
+                lambda: check(not problems, '; '.join(problems)), step=True)
 
     cgi = CgiStack(tmp=os.path.join(tmp, 'cgi'), catalog=catalog,
                    binary=pkg.path('usr/lib/cgi-bin/osbroker.cgi'))
@@ -344,13 +345,15 @@ def main():
     tap.stacks.append(cgi)
 
     def cgi_start():
+        ctx['cgi'] = True
         cgi.start()
         catalog_answers(cgi.client(), service_ids)
     tap.run('CGI: the installed /usr/lib/cgi-bin/osbroker.cgi answers through nginx + fcgiwrap',
             cgi_start)
-    problems = cgi.stop()
-    tap.run('CGI: the stack stops cleanly', lambda: check(not problems, '; '.join(problems)),
-            step=True)
+    if ctx.get('cgi'):
+        problems = cgi.stop()
+        tap.run('CGI: the stack stops cleanly',
+                lambda: check(not problems, '; '.join(problems)), step=True)
 
     rc = tap.done()
     if rc == 0 and not os.environ.get('OSBROKER_KEEP_TMP'):
