@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: ISC
 """The Debian package that `make deb` built (build/osbroker_*.deb, or
-$OSB_DEB), as a host would get it: unpacked with dpkg-deb -x into a
-throwaway root, its user and state directory made there by the same
-systemd-sysusers and systemd-tmpfiles calls its postinst makes, its
-programs run from there against real requests: /usr/sbin/osbroker as
+$OSB_DEB), as a host would get it: installed by dpkg into a throwaway root
+(--root, its maintainer scripts run with DPKG_ROOT: the osbroker user and
+/var/lib/osbroker made there), upgraded, removed and purged; and unpacked
+with dpkg-deb -x into another, its programs run from there against real
+requests: /usr/sbin/osbroker as
 FastCGI workers (scripts/osbroker-serve: nginx, spawn-fcgi, multiwatch)
 with the installed catalog, whose asynchronous plan runs the installed demo
 hook, and /usr/lib/cgi-bin/osbroker.cgi behind nginx + fcgiwrap.  Then
@@ -219,6 +220,66 @@ def t_sysusers_tmpfiles(pkg):
     check(st.st_uid == uid, '/var/lib/osbroker belongs to uid %d, want %d', st.st_uid, uid)
 
 
+def dpkg(root, *args):
+    """dpkg on the throwaway root: its own database there, the maintainer
+    scripts run here with DPKG_ROOT=root (what debhelper's snippets and
+    systemd-sysusers, systemd-tmpfiles and deb-systemd-helper honour), the
+    package's dependencies taken as given (they are this host's)."""
+    env = dict(os.environ)
+    env.pop('DPKG_ROOT', None)
+    return run(['dpkg', '--root=' + root, '--force-script-chrootless', '--force-depends',
+                '--log=/dev/null'] + list(args), env=env)
+
+
+def t_dpkg(pkg):
+    root = os.path.join(pkg.tmp, 'dpkg-root')
+    admin = os.path.join(root, 'var', 'lib', 'dpkg')
+    for d in ('info', 'updates', 'triggers'):
+        os.makedirs(os.path.join(admin, d))
+    for f in ('status', 'available'):
+        open(os.path.join(admin, f), 'w').close()
+    os.makedirs(os.path.join(root, 'etc'))
+
+    def status():
+        p = run(['dpkg-query', '--admindir=' + admin, '-W', '-f=${Status} ${Version}', 'osbroker'])
+        return p.stdout.strip()
+
+    def ok(p, what):
+        check(p.returncode == 0, '%s: exit %d: %s%s', what, p.returncode, p.stdout, p.stderr)
+
+    ok(dpkg(root, '-i', pkg.deb), 'dpkg -i')
+    check(status() == 'install ok installed ' + pkg.field['Version'], 'after -i: %r', status())
+    pw = passwd_entry(root, 'osbroker')
+    check(pw, 'the postinst made no osbroker user')
+    st = os.stat(os.path.join(root, 'var/lib/osbroker'))
+    check(st.st_mode & 0o7777 == 0o700 and st.st_uid == int(pw[2]),
+          'the postinst made /var/lib/osbroker mode %o uid %d, want 700 and %s',
+          st.st_mode & 0o7777, st.st_uid, pw[2])
+    check(os.path.exists(os.path.join(
+        root, 'var/lib/systemd/deb-systemd-helper-enabled/osbroker.service.dsh-also')),
+        'deb-systemd-helper did not record the unit')
+    wants = os.path.join(root, 'etc/systemd/system/multi-user.target.wants/osbroker.service')
+    check(not os.path.lexists(wants), 'the unit was enabled on installation')
+
+    # An upgrade (the same version again) keeps a local edit of the conffile.
+    conf = os.path.join(root, 'etc/osbroker/catalog.yml')
+    with open(conf, 'a') as f:
+        f.write('# a local edit\n')
+    ok(dpkg(root, '-i', pkg.deb), 'dpkg -i again')
+    with open(conf) as f:
+        check(f.read().endswith('# a local edit\n'), 'the conffile lost its local edit')
+
+    ok(dpkg(root, '-r', 'osbroker'), 'dpkg -r')
+    check(status() == 'deinstall ok config-files ' + pkg.field['Version'], 'after -r: %r', status())
+    check(not os.path.exists(os.path.join(root, 'usr/sbin/osbroker')), 'dpkg -r left the program')
+    check(os.path.exists(conf), 'dpkg -r removed the conffile')
+    ok(dpkg(root, '-P', 'osbroker'), 'dpkg -P')
+    check(not os.path.exists(conf), 'dpkg -P left the conffile')
+    # The state (every instance's) and its user stay, as the README says.
+    check(os.path.isdir(os.path.join(root, 'var/lib/osbroker')) and passwd_entry(root, 'osbroker'),
+          'dpkg -P removed /var/lib/osbroker or the osbroker user')
+
+
 def t_unit(pkg):
     with open(pkg.path('lib/systemd/system/osbroker.service')) as f:
         unit = f.read().replace('\\\n', ' ')
@@ -310,12 +371,22 @@ def main():
                                          'installs it)' % tool))
         else:
             tap.skip(name, '%s is not installed (as root: apt-get install %s)' % (tool, tool))
-    name = ('the postinst\'s systemd-sysusers and systemd-tmpfiles make the osbroker user '
-            'and /var/lib/osbroker (0700)')
-    if os.geteuid() == 0:
-        tap.run(name, t_sysusers_tmpfiles, pkg)
-    else:
+    # A real installation into a throwaway root, when dpkg's maintainer
+    # scripts can run without touching this host: the postinst's
+    # `systemctl daemon-reload` is not guarded by DPKG_ROOT, so not where
+    # systemd runs; then the postinst's two calls that matter, alone.
+    name = ('dpkg --root installs the package (the postinst makes the osbroker user and '
+            '/var/lib/osbroker 0700, enables nothing), an upgrade keeps an edited '
+            'conffile, remove and purge')
+    name_alone = ('the postinst\'s systemd-sysusers and systemd-tmpfiles make the osbroker '
+                  'user and /var/lib/osbroker (0700)')
+    if os.geteuid() != 0:
         tap.skip(name, 'only root can give /var/lib/osbroker to the osbroker user')
+    elif os.path.isdir('/run/systemd/system'):
+        tap.skip(name, 'systemd runs here: the postinst would reload it')
+        tap.run(name_alone, t_sysusers_tmpfiles, pkg)
+    else:
+        tap.run(name, t_dpkg, pkg)
     tap.run('the systemd unit runs the installed /usr/sbin/osbroker as osbroker', t_unit, pkg)
     tap.run('osbroker and osbrokerctl --version print the package\'s version', t_version, pkg)
 
@@ -328,10 +399,10 @@ def main():
     serve = ServeStack(tmp=os.path.join(tmp, 'serve'), catalog=catalog,
                        binary=pkg.path('usr/sbin/osbroker'))
     os.makedirs(serve.tmp, mode=0o711)
-    tap.stacks.append(serve)
     ctx = {}
 
     def serve_start():
+        tap.stacks.append(serve)    # its logs are shown if a case fails
         serve.start()
         ctx['doc'] = catalog_answers(serve.client(), service_ids)
     if tap.run('FastCGI: the installed /usr/sbin/osbroker serves the installed catalog '
@@ -346,10 +417,10 @@ def main():
     cgi = CgiStack(tmp=os.path.join(tmp, 'cgi'), catalog=catalog,
                    binary=pkg.path('usr/lib/cgi-bin/osbroker.cgi'))
     os.makedirs(cgi.tmp, mode=0o711)
-    tap.stacks.append(cgi)
 
     def cgi_start():
         ctx['cgi'] = True
+        tap.stacks.append(cgi)
         cgi.start()
         catalog_answers(cgi.client(), service_ids)
     tap.run('CGI: the installed /usr/lib/cgi-bin/osbroker.cgi answers through nginx + fcgiwrap',
