@@ -7,8 +7,8 @@
 #   make install  PREFIX=/usr/local DESTDIR=
 #   make bench    install what is missing (+ wrk), build, measure (bench/README.md)
 #   make bench-scale  the same at 1,000,000 instances and 2,000,000 bindings
-#   make deps     only the installing step (DEPS=test|bench); NO_DEPS=1 skips
-#                 it in run, check and bench
+#   make deps     only the installing step (DEPS=test|bench|deb); NO_DEPS=1 skips
+#                 it in run, check, bench and deb
 #   make fuzz     the libFuzzer targets for FUZZ_SECONDS each (docs/fuzzing.md)
 #   make mutate   break src/ one line at a time, see which test notices
 #                 (docs/testing.md)
