@@ -31,8 +31,8 @@ import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 'integration'))
-from harness import (REPO, CgiStack, ServeStack, Tap, check, expect, make_tmpdir,
-                     wait_for)
+from harness import (REPO, CgiStack, ServeStack, Tap, check, expect, free_port,
+                     make_tmpdir, wait_for)
 
 # What the package must hold (besides its documentation), and the modes.
 PROGRAMS = ('usr/sbin/osbroker', 'usr/sbin/osbrokerctl', 'usr/lib/cgi-bin/osbroker.cgi',
@@ -298,6 +298,30 @@ def t_unit(pkg):
           'the unit does not load /etc/osbroker/catalog.yml')
 
 
+def t_nginx_example(pkg, port):
+    # Filled in as README "Install from the package" says, then nginx -t on
+    # it inside an http {} block, as /etc/nginx/conf.d/ files are.
+    with open(pkg.path('usr/share/doc/osbroker/examples/nginx/osbroker.conf')) as f:
+        conf = f.read()
+    for k, v in (('@LISTEN@', '127.0.0.1'), ('@PORT@', str(port)),
+                 ('@SOCKET@', '/run/osbroker/osbroker.sock'), ('@CLIENT_MAX_BODY@', '1114112')):
+        conf = conf.replace(k, v)
+    left = set(re.findall(r'@[A-Z_]+@', conf))
+    check(not left, 'placeholders the README does not fill: %s', sorted(left))
+    d = os.path.join(pkg.tmp, 'nginx-example')
+    os.makedirs(d)
+    with open(os.path.join(d, 'osbroker.conf'), 'w') as f:
+        f.write(conf)
+    with open(os.path.join(d, 'nginx.conf'), 'w') as f:
+        f.write('pid %s/nginx.pid;\nerror_log %s/error.log;\nevents { }\nhttp {\n'
+                '  access_log off;\n  client_body_temp_path %s/body;\n'
+                '  fastcgi_temp_path %s/fastcgi;\n  include %s/osbroker.conf;\n}\n'
+                % (d, d, d, d, d))
+    p = run([shutil.which('nginx') or '/usr/sbin/nginx', '-t', '-q', '-p', d,
+             '-e', os.path.join(d, 'error.log'), '-c', os.path.join(d, 'nginx.conf')])
+    check(p.returncode == 0, 'nginx -t: exit %d: %s%s', p.returncode, p.stdout, p.stderr)
+
+
 def t_version(pkg):
     upstream = re.match(r'[0-9.]+', pkg.field['Version']).group(0)
     for prog in ('osbroker', 'osbrokerctl'):
@@ -389,6 +413,11 @@ def main():
         tap.run(name, t_dpkg, pkg)
     tap.run('the systemd unit runs the installed /usr/sbin/osbroker as osbroker', t_unit, pkg)
     tap.run('osbroker and osbrokerctl --version print the package\'s version', t_version, pkg)
+    name = ('the nginx example, filled in as the README says, passes nginx -t')
+    if shutil.which('nginx') or os.path.exists('/usr/sbin/nginx'):
+        tap.run(name, t_nginx_example, pkg, free_port())
+    else:
+        tap.skip(name, 'nginx is not installed')
 
     catalog, service_ids = pkg.catalog_here()
     tap.run('the installed osbroker accepts the installed catalog (--check-catalog)',
