@@ -5,14 +5,15 @@ $OSB_DEB), as a host would get it: installed by dpkg into a throwaway root
 (--root, its maintainer scripts run with DPKG_ROOT: the osbroker user and
 /var/lib/osbroker made there), upgraded, removed and purged; and unpacked
 with dpkg-deb -x into another, its programs run from there against real
-requests: /usr/sbin/osbroker as
-FastCGI workers (scripts/osbroker-serve: nginx, spawn-fcgi, multiwatch)
-with the installed catalog, whose asynchronous plan runs the installed demo
-hook, and /usr/lib/cgi-bin/osbroker.cgi behind nginx + fcgiwrap.  Then
-what Debian checks: lintian with no error and no warning, the build log's
-compile and link lines through blhc (dpkg-buildflags' hardening flags
-reached every one of them), the hardening in the ELF files, no static copy
-of a library.  tests/run's `package` part runs it after `make deb`.
+requests: /usr/sbin/osbroker as FastCGI workers (scripts/osbroker-serve:
+nginx, spawn-fcgi, multiwatch) with the installed catalog, whose
+asynchronous plan runs the installed demo hook, and
+/usr/lib/cgi-bin/osbroker.cgi behind nginx + fcgiwrap.  Then what Debian
+checks: lintian with no error and no warning, the build log's compile and
+link lines through blhc (dpkg-buildflags' hardening flags reached every one
+of them), the hardening in the ELF files, no static copy of a library; and
+the unit and the nginx example through systemd-analyze and nginx -t.
+tests/run's `package` part runs it after `make deb`.
 
 Nothing is installed on this host: the package's files stay under a
 temporary directory; the broker's catalog there names its hook by the path
@@ -45,7 +46,8 @@ FILES = ('etc/osbroker/catalog.yml', 'lib/systemd/system/osbroker.service',
          'usr/share/doc/osbroker/examples/nginx/osbroker-cgi.conf',
          'usr/share/doc/osbroker/examples/nginx/osbroker-lb.conf')
 # The libraries the brokers use, each of which must be a shared object the
-# program loads (a static copy is a lintian error and misses security fixes).
+# program loads: a static copy misses the distribution's security updates
+# (lintian knows some libraries' code: embedded-library, an error).
 SHARED = ('libfcgi.so.0', 'libyaml-0.so.2', 'liblmdb.so.0', 'libcrypt.so.1', 'libcjson.so.1')
 HOOK_DIR = '/usr/lib/osbroker'
 
