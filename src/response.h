@@ -40,6 +40,10 @@ enum osb_err {
 	"for asynchronous service operations."
 #define OSB_CONCURRENCY_TEXT	"The Service Broker does not support " \
 	"concurrent requests that mutate the same resource."
+/* The 503 of a broker that cannot start or open its store: the reason is
+ * for the operator's log only. */
+#define OSB_NOT_CONFIGURED_TEXT	"the broker is not configured correctly; " \
+	"its operator can find the reason in the web server's error log"
 
 #define RESPONSE_MAX_HEADERS 8
 

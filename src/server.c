@@ -63,23 +63,19 @@ log_catalog_warnings(const struct catalog *cat)
 		log_msg("catalog: %zu more warnings not shown", total - n);
 }
 
-int
-server_open(struct server *b, char *err, size_t errlen)
+/* Open the store (and what depends on it): 0, or -1 with err.  A
+ * database that cannot be reached now may be back for the next request:
+ * serve 503 until then rather than exit (multiwatch would restart the
+ * worker into the same failure until it gives up); `osbroker
+ * --check-store` is the start-time check. */
+static int
+open_store(struct server *b, char *err, size_t errlen)
 {
-	struct catalog_error	ce;
-	enum store_rc		rc;
-	const char		*host;
+	enum store_rc	 rc;
+	const char	*host;
 
-	memset(b, 0, sizeof(*b));
-	b->unpruned = OSB_AUDIT_PRUNE_EVERY - 1;	/* at the first request */
-	if (config_load(&b->cfg, err, errlen) == -1)
-		return -1;
 	rc = store_open(b->cfg.store, b->cfg.state_dir, b->cfg.map_size,
 	    &b->store);
-	/* A database that cannot be reached now may be back for the next
-	 * request: serve 503 until then rather than exit (multiwatch would
-	 * restart the worker into the same failure until it gives up).
-	 * `osbroker --check-store` is the start-time check. */
 	if (rc == STORE_UNAVAILABLE)
 		log_msg("state store: %s; answering 503 until it can be "
 		    "reached", store_strerror(b->store));
@@ -98,8 +94,36 @@ server_open(struct server *b, char *err, size_t errlen)
 		log_msg("state directory %s is not writable: serving reads only, "
 		    "changes get 503 until it is writable and the broker is "
 		    "restarted", b->cfg.state_dir);
-	/* After store_open(): the compiled catalog is only read from a
-	 * state directory that has been checked (catcache.h). */
+	if (b->cfg.fastcgi && store_shared(b->store) && *host == '\0')
+		log_msg("this host has no identity (neither OSBROKER_HOST_ID "
+		    "nor %s): every asynchronous operation, this host's too, "
+		    "is judged by its lease (up to %d s to notice a dead "
+		    "runner)", OP_MACHINE_ID, OP_LEASE);
+	return 0;
+}
+
+int
+server_open(struct server *b, char *err, size_t errlen)
+{
+	struct catalog_error	ce;
+
+	memset(b, 0, sizeof(*b));
+	b->unpruned = OSB_AUDIT_PRUNE_EVERY - 1;	/* at the first request */
+	if (config_load(&b->cfg, err, errlen) == -1)
+		return -1;
+	b->cfg.fastcgi = io_is_fastcgi();
+	/* A CGI process serves one request: when that is the catalog, it
+	 * needs no store, and opening one (LMDB's lock file and map, or a
+	 * connection to PostgreSQL) would be most of its cost.  It checks
+	 * the state directory, which the compiled catalog is read from, and
+	 * opens the store when a request needs it (server_handle()). */
+	if (b->cfg.fastcgi) {
+		if (open_store(b, err, errlen) == -1)
+			return -1;
+	} else if (store_check_dir(b->cfg.state_dir, err, errlen) == -1)
+		return -1;
+	/* After the state directory has been checked: the compiled catalog
+	 * is only read from one that has been (catcache.h). */
 	if (stat(b->cfg.catalog_path, &b->catalog_st) == -1)
 		memset(&b->catalog_st, 0, sizeof(b->catalog_st));
 	if (catcache_load(b->cfg.catalog_path, b->cfg.state_dir, &b->catalog,
@@ -120,12 +144,6 @@ server_open(struct server *b, char *err, size_t errlen)
 #endif
 	/* A FastCGI worker remembers verified passwords itself; a CGI
 	 * process lives for one request and needs the shared cache. */
-	b->cfg.fastcgi = io_is_fastcgi();
-	if (b->cfg.fastcgi && store_shared(b->store) && *host == '\0')
-		log_msg("this host has no identity (neither OSBROKER_HOST_ID "
-		    "nor %s): every asynchronous operation, this host's too, "
-		    "is judged by its lease (up to %d s to notice a dead "
-		    "runner)", OP_MACHINE_ID, OP_LEASE);
 	if (!b->cfg.fastcgi)
 		auth_share_cache(b->auth, b->cfg.state_dir);
 	return 0;
@@ -276,7 +294,7 @@ prune_audit(struct server *b)
 	unsigned	 r;
 	int		 more = 1, i;
 
-	if (b->cfg.audit_days == 0)
+	if (b->cfg.audit_days == 0 || b->store == NULL)
 		return;
 	if (b->cfg.fastcgi) {
 		if (++b->unpruned < OSB_AUDIT_PRUNE_EVERY)
@@ -336,6 +354,17 @@ server_handle(struct io *io, void *arg)
 	    identity_decode(req.originating_identity, &identity, &resp) == -1))
 		goto out;
 handle:
+	/* A CGI process opens the store for the requests that need it. */
+	if (b->store == NULL && rt.id != R_CATALOG) {
+		char err[512];
+
+		if (open_store(b, err, sizeof(err)) == -1) {
+			log_msg("%s", err);
+			response_error(&resp, OSB_ERR_UNAVAILABLE,
+			    OSB_NOT_CONFIGURED_TEXT);
+			goto out;
+		}
+	}
 	catalog_refresh(b);
 	c.cfg = &b->cfg;
 	c.catalog = b->catalog;
@@ -373,9 +402,7 @@ server_unavailable(struct io *io, void *arg)
 	(void)arg;
 	memset(&req, 0, sizeof(req));
 	response_init(&resp);
-	response_error(&resp, OSB_ERR_UNAVAILABLE, "the broker is not "
-	    "configured correctly; its operator can find the reason in the "
-	    "web server's error log");
+	response_error(&resp, OSB_ERR_UNAVAILABLE, OSB_NOT_CONFIGURED_TEXT);
 	send_response(io, &req, &resp);
 	response_free(&resp);
 }

@@ -77,6 +77,12 @@ enum store_rc store_open(const char *spec, const char *dir, size_t map_size,
                   struct store **out);
 void          store_close(struct store *);
 
+/* The state directory check store_open() makes, alone, for a process
+ * that needs the directory but not (yet) the store: created 0700 when
+ * missing, refused when others may write to it (they could replace a file
+ * the broker trusts).  0, or -1 with err set. */
+int           store_check_dir(const char *dir, char *err, size_t errlen);
+
 /* "lmdb" or "postgresql". */
 const char   *store_kind(const struct store *);
 

@@ -72,9 +72,4 @@ enum store_rc store_lmdb_open_copy(const char *path, struct store **out);
 enum store_rc store_pg_open(const char *conninfo, const char *dir,
                   struct store **out);
 
-/* The state directory, which holds the broker's own files (and LMDB's):
- * created 0700 when missing, refused when others may write to it (they
- * could replace a file the broker trusts).  0, or -1 with err set. */
-int           store_check_dir(const char *dir, char *err, size_t errlen);
-
 #endif

@@ -44,6 +44,7 @@ struct lmdb {
 struct lmdb_txn {
 	struct store_txn base;		/* first */
 	MDB_txn		*txn;
+	int		 write;		/* a write transaction: synced */
 };
 
 #define LM(s)	((struct lmdb *)(void *)(s))
@@ -127,8 +128,10 @@ open_tables(struct lmdb *st, int create)
 			return e;
 		}
 	}
-	/* Committed, not aborted: the handles stay valid afterwards. */
-	if ((e = mdb_txn_commit(txn)) != 0)
+	/* Committed, not aborted: the handles stay valid afterwards.  A
+	 * write transaction is synced as lmdb_commit() syncs. */
+	if ((e = mdb_txn_commit(txn)) != 0 ||
+	    (create && (e = mdb_env_sync(st->env, 1)) != 0))
 		return e;
 	return notfound ? MDB_NOTFOUND : 0;
 }
@@ -146,8 +149,9 @@ open_env(struct lmdb *st)
 	st->readonly = 0;
 	memset(st->missing, 0, sizeof(st->missing));
 	/* MDB_NOTLS: reader slots belong to the transaction, not the
-	 * thread; harmless for our single-threaded workers. */
-	e = env_open(st, MDB_NOTLS);
+	 * thread; harmless for our single-threaded workers.  MDB_NOMETASYNC:
+	 * lmdb_commit() says why. */
+	e = env_open(st, MDB_NOTLS | MDB_NOMETASYNC);
 	if (e == EACCES || e == EROFS) {
 		int e2 = env_open(st, MDB_NOTLS | MDB_RDONLY);
 
@@ -416,6 +420,7 @@ lmdb_begin(struct store *s, int write, const char *scope,
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return STORE_ERROR;
 	t->base.st = s;
+	t->write = write;
 	st->txns++;
 	e = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
 	/* Another process (one started with a larger OSBROKER_MAP_SIZE) grew
@@ -432,15 +437,42 @@ lmdb_begin(struct store *s, int write, const char *scope,
 	return STORE_OK;
 }
 
+/*
+ * A write transaction is durable when this returns STORE_OK, and its
+ * answer is sent only after that, but its syncs are shared.  LMDB's
+ * default commit syncs twice while holding the writers' lock: the data
+ * pages (fdatasync), then the meta page that makes them current (a write
+ * through a descriptor opened O_DSYNC), so every durable write waits for
+ * the disk twice behind all the others.  The environment is opened with
+ * MDB_NOMETASYNC instead, which lmdb.h describes as "Flush system buffers
+ * to disk only once per transaction, omit the metadata flush. Defer that
+ * until the system flushes files to disk, or next non-MDB_RDONLY commit
+ * or mdb_env_sync(). This optimization maintains database integrity, but
+ * a system crash may undo the last committed transaction. I.e. it
+ * preserves the ACI (atomicity, consistency, isolation) but not D
+ * (durability)": the data pages are still synced before the meta page is
+ * written, so a crash can never leave a meta page pointing at pages that
+ * are not on disk.  The D comes back from mdb_env_sync(env, 1), an
+ * fdatasync() of the data file that covers the meta page just written,
+ * called after mdb_txn_commit() has released the writers' lock: the next
+ * writer commits while this one waits for the disk, and one sync covers
+ * every meta page written before it, so concurrent writers share it.
+ * Only then does the caller answer; a failed sync is an error (the
+ * change may be lost in a crash, so it is not acknowledged).
+ */
 static enum store_rc
 lmdb_commit(struct store_txn *bt)
 {
 	struct lmdb_txn	*t = LT(bt);
 	struct lmdb	*st = LM(bt->st);
-	int		 e = mdb_txn_commit(t->txn);
+	int		 e = mdb_txn_commit(t->txn), write = t->write;
 
 	free(t);
-	return e == 0 ? STORE_OK : fail(st, "commit", e);
+	if (e != 0)
+		return fail(st, "commit", e);
+	if (write && (e = mdb_env_sync(st->env, 1)) != 0)
+		return fail(st, "sync", e);
+	return STORE_OK;
 }
 
 static void

@@ -1120,6 +1120,10 @@ def store_snapshot(state_dir):
     database (store_for), the same shape."""
     if pg_store():
         return _pg_snapshot(state_dir)
+    # A CGI broker that has answered only requests without the store (the
+    # catalog, refused ones) has not created it yet: an empty store.
+    if not os.path.exists(os.path.join(state_dir, 'data.mdb')):
+        return {}
     exe = shutil.which('mdb_dump')
     if not exe:
         raise AssertionError('mdb_dump not installed (lmdb-utils): cannot look into the store')
