@@ -676,7 +676,7 @@ static void
 test_describe(void)
 {
 	static const char *const words[ACT__COUNT] = { "provisioned",
-	    "updated", "deprovisioned", "bound", "unbound" };
+	    "updated", "deprovisioned", "bound", "unbound", "upgraded" };
 	struct hook_result	 hr;
 	char			 d[OSB_MAX_HOOK_DESC + 200], *big;
 	int			 a;
