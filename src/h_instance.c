@@ -283,17 +283,23 @@ upgrade_done(const cJSON *rec, const struct catalog_plan *p)
 	    strcmp(records_str(mi, "version"), p->maintenance_version) == 0;
 }
 
-/* 1 when merging params would change rec's parameters. */
+/* 1 when merging params would change rec's parameters (none and {} are
+ * the same: Cloud Controller sends "parameters": {} with an upgrade). */
 static int
 params_change(const cJSON *rec, const cJSON *params)
 {
-	cJSON	*after = cJSON_Duplicate(rec, 1);
+	cJSON	*before = cJSON_CreateObject(), *after;
 	int	 changed;
 
+	records_copy(before, rec, "parameters");
+	if (cJSON_GetObjectItemCaseSensitive(before, "parameters") == NULL)
+		cJSON_AddObjectToObject(before, "parameters");
+	after = cJSON_Duplicate(before, 1);
 	merge_parameters(after, params);
-	changed = !records_same_all(rec, after, (const char *const[]){
+	changed = !records_same_all(before, after, (const char *const[]){
 	    "parameters", NULL });
 	cJSON_Delete(after);
+	cJSON_Delete(before);
 	return changed;
 }
 

@@ -145,6 +145,7 @@ make_input(struct store *st, const struct catalog *cat, enum action a,
 	if (a == ACT_PROVISION) {
 		add_copy(in, "organization_guid", rec, "organization_guid", 0);
 		add_copy(in, "space_guid", rec, "space_guid", 0);
+		add_maintenance(in, "maintenance_info", rec);
 	}
 	add_copy(in, "originating_identity", op, "originating_identity", 0);
 	if (p->cfg->settings != NULL)

@@ -60,10 +60,12 @@ class Up:
 
     def provision(self, plan, **params):
         iid = new_id()
-        expect(self.c.put(self.ipath(iid), {
-            'service_id': self.sid, 'plan_id': self.plans[plan],
-            'organization_guid': 'org', 'space_guid': 'space',
-            'context': {'platform': 'cloudfoundry'}, 'parameters': params}), 201)
+        body = {'service_id': self.sid, 'plan_id': self.plans[plan],
+                'organization_guid': 'org', 'space_guid': 'space',
+                'context': {'platform': 'cloudfoundry'}}
+        if params:      # none at all otherwise: the upgrade's {} changes nothing
+            body['parameters'] = params
+        expect(self.c.put(self.ipath(iid), body), 201)
         return iid
 
     def upgrade_body(self, plan, version, old=None, **kw):
