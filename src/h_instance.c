@@ -296,8 +296,9 @@ params_change(const cJSON *rec, const cJSON *params)
 		cJSON_AddObjectToObject(before, "parameters");
 	after = cJSON_Duplicate(before, 1);
 	merge_parameters(after, params);
-	changed = !records_same_all(before, after, (const char *const[]){
-	    "parameters", NULL });
+	changed = !cJSON_Compare(cJSON_GetObjectItemCaseSensitive(before,
+	    "parameters"), cJSON_GetObjectItemCaseSensitive(after,
+	    "parameters"), 1);
 	cJSON_Delete(after);
 	cJSON_Delete(before);
 	return changed;
