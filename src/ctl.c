@@ -514,7 +514,8 @@ ctl_instances(struct ctl *c, const struct ctl_filter *f)
 	rc = store_scan(il.l.t, T_BINDINGS, "", count_binding, &il.b);
 	il.l.failed |= il.b.failed;
 	if (rc == STORE_OK && !il.l.failed) {
-		qsort(il.b.v, il.b.n, sizeof(*il.b.v), bcount_cmp);
+		if (il.b.n > 0)		/* qsort(NULL, 0, ...) is undefined */
+			qsort(il.b.v, il.b.n, sizeof(*il.b.v), bcount_cmp);
 		rc = store_scan(il.l.t, T_INSTANCES, "", list_instance, &il);
 	}
 	bcounts_free(&il.b);
