@@ -12,6 +12,7 @@ static const char *const action_names[ACT__COUNT] = {
 	[ACT_DEPROVISION]	= "deprovision",
 	[ACT_BIND]		= "bind",
 	[ACT_UNBIND]		= "unbind",
+	[ACT_UPGRADE]		= "upgrade",
 };
 
 const char *

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * action: the five OSBAPI state changes a platform asks of a broker
- * (provision, update, deprovision, bind, unbind) and their names.
+ * action: the OSBAPI state changes a platform asks of a broker
+ * (provision, update, deprovision, bind, unbind) and their names; upgrade
+ * is the update that moves an instance to its plan's current
+ * maintenance_info.version (docs/hooks.md "Upgrades"), an action of its own
+ * so a plan can give it a hook and an async setting of its own.
  *
  * Why a module: the verb indexes plan settings (plancfg.h: which action
  * runs a hook, which is asynchronous), names operations in records (op.h)
@@ -16,6 +19,7 @@ enum action {
 	ACT_DEPROVISION,
 	ACT_BIND,
 	ACT_UNBIND,
+	ACT_UPGRADE,
 	ACT__COUNT
 };
 

@@ -2,14 +2,15 @@
 /*
  * audit: the trail of state changes, for operators (osbrokerctl audit).
  *
- * Every change a platform or an operator makes (provision, update, bind,
- * unbind, deprovision, purge) and every outcome of an operation is one
+ * Every change a platform or an operator makes (provision, update, upgrade,
+ * bind, unbind, deprovision, purge) and every outcome of an operation is one
  * entry of the T_AUDIT table, written in the same transaction as the
  * change itself: the trail holds exactly what was committed.  An entry is a
  * JSON object:
  *
  *   at                  the time, ISO 8601 UTC with microseconds
- *   action              provision, update, deprovision, bind, unbind, purge
+ *   action              provision, update, upgrade, deprovision, bind,
+ *                       unbind, purge
  *   outcome             succeeded, failed or "in progress" (an operation
  *                       begun; its outcome is an entry of its own)
  *   instance_id, binding_id (bindings only), service_id, plan_id

@@ -195,9 +195,27 @@ matches(const char *want, const char *id, const char *name)
 }
 
 int
+ctl_outdated(const struct catalog *cat, const cJSON *rec,
+    const char **plan_version)
+{
+	struct catalog_plan p;
+
+	*plan_version = NULL;
+	if (cat == NULL || catalog_lookup(cat, records_str(rec, "service_id"),
+	    records_str(rec, "plan_id"), &p) != CATALOG_FOUND ||
+	    p.maintenance_version == NULL)
+		return 0;
+	*plan_version = p.maintenance_version;
+	return strcmp(records_str(cJSON_GetObjectItemCaseSensitive(rec,
+	    "maintenance_info"), "version"), p.maintenance_version) != 0;
+}
+
+int
 ctl_match(const struct catalog *cat, const cJSON *rec,
     const struct ctl_filter *f)
 {
+	const char	*pv;
+
 	const char	*sname, *pname;
 	enum op_state	 s = op_state(rec);
 
@@ -206,7 +224,8 @@ ctl_match(const struct catalog *cat, const cJSON *rec,
 		s = OPS_SUCCEEDED;
 	return matches(f->service, records_str(rec, "service_id"), sname) &&
 	    matches(f->plan, records_str(rec, "plan_id"), pname) &&
-	    (f->state < 0 || f->state == (int)s);
+	    (f->state < 0 || f->state == (int)s) &&
+	    (!f->outdated || ctl_outdated(cat, rec, &pv));
 }
 
 static void
@@ -424,9 +443,9 @@ list_instance(const char *key, const char *val, size_t len, void *arg)
 	struct ilist	*il = arg;
 	struct ctl	*c = il->l.c;
 	cJSON		*rec = live(c, val, len), *o = NULL;
-	const char	*sname, *pname, *op, *st;
-	char		 nb[32];
-	int		 stop;
+	const char	*sname, *pname, *op, *st, *pv, *iv;
+	char		 nb[32], ver[2 * OSB_MAX_TABLE_CELL];
+	int		 stop, outdated;
 
 	if (rec == NULL || !ctl_match(c->cat, rec, il->f)) {
 		cJSON_Delete(rec);
@@ -435,6 +454,13 @@ list_instance(const char *key, const char *val, size_t len, void *arg)
 	names(c->cat, rec, &sname, &pname);
 	op = op_last(rec) != NULL ? records_str(op_last(rec), "type") : NULL;
 	st = state_of(rec);
+	/* osbrokerctl(8): the instance's version, "<" and the plan's when
+	 * the plan offers another. */
+	outdated = ctl_outdated(c->cat, rec, &pv);
+	iv = records_str(cJSON_GetObjectItemCaseSensitive(rec,
+	    "maintenance_info"), "version");
+	snprintf(ver, sizeof(ver), "%s%s%s", *iv != '\0' ? iv : "-",
+	    outdated ? "<" : "", outdated ? pv : "");
 	if (c->json) {
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "instance_id", key);
@@ -450,13 +476,16 @@ list_instance(const char *key, const char *val, size_t len, void *arg)
 		    key));
 		add_str(o, "created_at", records_str(rec, "created_at"));
 		add_str(o, "updated_at", records_str(rec, "updated_at"));
+		add_str(o, "maintenance_version", iv);
+		add_str(o, "plan_maintenance_version", pv);
+		cJSON_AddBoolToObject(o, "outdated", outdated);
 	}
 	snprintf(nb, sizeof(nb), "%ld", bcount_of(&il->b, key));
 	{
 		const char *const row[] = { key, sname != NULL ? sname :
 		    records_str(rec, "service_id"), pname != NULL ? pname :
 		    records_str(rec, "plan_id"), st, op, nb,
-		    records_str(rec, "created_at") };
+		    records_str(rec, "created_at"), ver };
 
 		stop = listing_add(&il->l, row, o);
 	}
@@ -468,19 +497,25 @@ enum ctl_rc
 ctl_instances(struct ctl *c, const struct ctl_filter *f)
 {
 	static const char *const head[] = { "INSTANCE", "SERVICE", "PLAN",
-	    "STATE", "OPERATION", "BINDINGS", "CREATED" };
+	    "STATE", "OPERATION", "BINDINGS", "CREATED", "VERSION" };
 	struct ilist	 il;
 	enum store_rc	 rc;
 	enum ctl_rc	 out;
 
 	memset(&il, 0, sizeof(il));
 	il.f = f;
-	if ((out = listing_start(&il.l, c, 7, head)) != CTL_OK)
+	if (f->outdated && c->cat == NULL) {
+		say("--outdated needs the catalog (the plans' "
+		    "maintenance_info.version)");
+		return CTL_FAIL;
+	}
+	if ((out = listing_start(&il.l, c, 8, head)) != CTL_OK)
 		return out;
 	rc = store_scan(il.l.t, T_BINDINGS, "", count_binding, &il.b);
 	il.l.failed |= il.b.failed;
 	if (rc == STORE_OK && !il.l.failed) {
-		qsort(il.b.v, il.b.n, sizeof(*il.b.v), bcount_cmp);
+		if (il.b.n > 0)		/* qsort(NULL, 0, ...) is undefined */
+			qsort(il.b.v, il.b.n, sizeof(*il.b.v), bcount_cmp);
 		rc = store_scan(il.l.t, T_INSTANCES, "", list_instance, &il);
 	}
 	bcounts_free(&il.b);
@@ -642,6 +677,23 @@ binding_table(FILE *out, const cJSON *bindings)
 	return 0;
 }
 
+/* The instance's maintenance_info.version, and the plan's when it is
+ * behind it. */
+static void
+show_version(const struct ctl *c, FILE *out, const cJSON *inst)
+{
+	const char	*pv, *iv = records_str(cJSON_GetObjectItemCaseSensitive(
+			    inst, "maintenance_info"), "version");
+	char		 line[OSB_MAX_TABLE_CELL];
+
+	if (ctl_outdated(c->cat, inst, &pv))
+		snprintf(line, sizeof(line), "%s (outdated: the plan is at %s)",
+		    *iv != '\0' ? iv : "none", pv);
+	else
+		snprintf(line, sizeof(line), "%s", iv);
+	field(out, "version", line);
+}
+
 static void
 show_human(struct ctl *c, const char *iid, const cJSON *inst,
     const cJSON *bindings, int creds)
@@ -669,6 +721,7 @@ show_human(struct ctl *c, const char *iid, const cJSON *inst,
 		field(out, "created", records_str(inst, "created_at"));
 		field(out, "updated", records_str(inst, "updated_at"));
 		field(out, "dashboard_url", records_str(inst, "dashboard_url"));
+		show_version(c, out, inst);
 		field_json(out, "context", cJSON_GetObjectItemCaseSensitive(inst,
 		    "context"));
 		field_json(out, "parameters", cJSON_GetObjectItemCaseSensitive(

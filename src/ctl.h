@@ -72,7 +72,18 @@ struct ctl_filter {
 	const char	*plan;
 	int		 state;		/* enum op_state; a record without an
 					   operation counts as succeeded */
+	int		 outdated;	/* 1: only instances behind their
+					   plan's maintenance_info.version
+					   (ctl_outdated(); needs the
+					   catalog) */
 };
+
+/* 1 when instance rec is not on its plan's current maintenance_info.version
+ * (cat's plan has one; the instance has another or none), with the plan's
+ * version in *plan_version (else NULL).  0 without a catalog or when the
+ * plan is not in it. */
+int  ctl_outdated(const struct catalog *cat, const cJSON *rec,
+         const char **plan_version);
 
 /* 1 when the instance record rec passes f (cat may be NULL). */
 int  ctl_match(const struct catalog *cat, const cJSON *rec,

@@ -46,7 +46,9 @@ plan_error(struct response *resp, enum catalog_lookup_result lr,
 }
 
 /* maintenance_info in a request must name the plan's current version
- * (spec.md "Provisioning", "Updating": 422 MaintenanceInfoConflict). */
+ * (spec.md "Provisioning", "Updating": 422 MaintenanceInfoConflict): also
+ * the version an outdated instance is on, since the catalog has changed
+ * and a newer one is available ("Updating", maintenance_info). */
 static int
 check_maintenance(const cJSON *body, const struct catalog_plan *p,
     struct response *resp)
@@ -235,7 +237,8 @@ h_instance_get(struct ctx *c, struct response *resp)
 		cJSON_Delete(rec);
 		return;
 	}
-	if (op_is(rec, ACT_UPDATE, OPS_IN_PROGRESS)) {
+	if (op_is(rec, ACT_UPDATE, OPS_IN_PROGRESS) ||
+	    op_is(rec, ACT_UPGRADE, OPS_IN_PROGRESS)) {
 		h_common_busy(resp, "instance", c->rt->instance_id, rec);
 		cJSON_Delete(rec);
 		return;
@@ -269,12 +272,46 @@ merge_parameters(cJSON *rec, const cJSON *params)
 	}
 }
 
+/* 1 when instance rec is on plan p's current maintenance_info.version. */
+static int
+upgrade_done(const cJSON *rec, const struct catalog_plan *p)
+{
+	const cJSON *mi = cJSON_GetObjectItemCaseSensitive(rec,
+	    "maintenance_info");
+
+	return p->maintenance_version == NULL ||
+	    strcmp(records_str(mi, "version"), p->maintenance_version) == 0;
+}
+
+/* 1 when merging params would change rec's parameters (none and {} are
+ * the same: Cloud Controller sends "parameters": {} with an upgrade). */
+static int
+params_change(const cJSON *rec, const cJSON *params)
+{
+	cJSON	*before = cJSON_CreateObject(), *after;
+	int	 changed;
+
+	records_copy(before, rec, "parameters");
+	if (cJSON_GetObjectItemCaseSensitive(before, "parameters") == NULL)
+		cJSON_AddObjectToObject(before, "parameters");
+	after = cJSON_Duplicate(before, 1);
+	merge_parameters(after, params);
+	changed = !cJSON_Compare(cJSON_GetObjectItemCaseSensitive(before,
+	    "parameters"), cJSON_GetObjectItemCaseSensitive(after,
+	    "parameters"), 1);
+	cJSON_Delete(after);
+	cJSON_Delete(before);
+	return changed;
+}
+
 /* Validate an update against the stored instance and apply it to rec.
+ * *upgrade: 1 when it moves the instance to its plan's current
+ * maintenance_info.version (docs/hooks.md "Upgrades").
  * Returns 0, or -1 with the error in resp (rec may be half-changed then, and
  * is discarded). */
 static int
 apply_update(struct ctx *c, const cJSON *body, cJSON *rec,
-    struct catalog_plan *target_out, struct response *resp)
+    struct catalog_plan *target_out, int *upgrade, struct response *resp)
 {
 	const cJSON		*context, *params, *mi, *prev;
 	const char		*service_id, *plan_id, *cur_plan;
@@ -330,6 +367,18 @@ apply_update(struct ctx *c, const cJSON *body, cJSON *rec,
 		response_error(resp, OSB_ERR_UNPROCESSABLE, "service \"%s\" does "
 		    "not accept context-only updates (allow_context_updates)",
 		    target.service_name);
+		return -1;
+	}
+
+	/* An upgrade: the plan's current version (checked above), which the
+	 * instance is not on yet.  A plan change records the new plan's
+	 * version and is an update (its hook moves the instance). */
+	*upgrade = mi != NULL && !plan_change && !upgrade_done(rec, &target);
+	if (*upgrade && params != NULL && params_change(rec, params)) {
+		response_error(resp, OSB_ERR_UNPROCESSABLE, "a maintenance "
+		    "upgrade (maintenance_info.version %s) cannot change "
+		    "parameters too; send them in an update of their own",
+		    target.maintenance_version);
 		return -1;
 	}
 
@@ -395,6 +444,9 @@ h_instance_patch(struct ctx *c, struct response *resp)
 	struct h_change		 ch;
 	struct op_who		 who = h_common_who(c);
 	enum store_rc		 rc;
+	enum action		 a;
+	int			 upgrade = 0;
+	char			 done_desc[64 + OSB_MAX_QUOTED];
 
 	if ((body = h_common_body(c, resp)) == NULL)
 		return;
@@ -408,37 +460,45 @@ h_instance_patch(struct ctx *c, struct response *resp)
 		goto done;
 	next = cJSON_Duplicate(rec, 1);
 	cJSON_DeleteItemFromObjectCaseSensitive(next, "last_operation");
-	if (apply_update(c, body, next, &target, resp) == -1 ||
-	    h_common_check_async(c, &target, ACT_UPDATE, resp) == -1)
+	if (apply_update(c, body, next, &target, &upgrade, resp) == -1)
+		goto done;
+	/* An upgrade runs the plan's upgrade hook with its own settings;
+	 * without one, the new version is just recorded (docs/hooks.md). */
+	a = upgrade ? ACT_UPGRADE : ACT_UPDATE;
+	if (h_common_check_async(c, &target, a, resp) == -1)
 		goto done;
 	ch = (struct h_change){ .p = &target, .tb = T_INSTANCES, .key = iid,
-	    .async = target.cfg->async[ACT_UPDATE], .status = 200,
-	    .act = ACT_UPDATE,
+	    .async = target.cfg->async[a], .status = 200,
+	    .act = a,
 	    .params = cJSON_GetObjectItemCaseSensitive(body, "parameters") };
 	/* The same update sent again while it runs: the same operation. */
 	pending = op_pending(rec);
-	if (op_is(rec, ACT_UPDATE, OPS_IN_PROGRESS) && ch.async &&
+	if (op_is(rec, a, OPS_IN_PROGRESS) && ch.async &&
 	    pending != NULL && records_same_all(pending, next, same_update)) {
 		h_common_accepted(resp, op_id(rec));
 		goto done;
 	}
 	if (instance_ready(c, &tx, rec, 1, resp) == -1)
 		goto done;
-	if (target.cfg->hook[ACT_UPDATE] == NULL && !ch.async &&
+	if (target.cfg->hook[a] == NULL && !ch.async &&
 	    records_same_all(rec, next, same_update)) {
 		/* The same update again: nothing to do, nothing to store (a
 		 * plan with an update hook runs it again, as asked). */
 		response_json(resp, 200, NULL);
 		goto done;
 	}
-	if (target.cfg->hook[ACT_UPDATE] == NULL && !ch.async) {
+	if (target.cfg->hook[a] == NULL && !ch.async) {
 		/* Complete at once: the answer is {}. */
-		op_done(next, ACT_UPDATE, "updated", &who);
+		if (upgrade)
+			snprintf(done_desc, sizeof(done_desc), "upgraded to "
+			    "maintenance_info.version %.*s", OSB_MAX_QUOTED,
+			    target.maintenance_version);
+		op_done(next, a, upgrade ? done_desc : "updated", &who);
 		ch.rec = next;
 	} else {
 		/* The record keeps its values until the operation succeeds;
 		 * the update waits in last_operation.pending. */
-		ch.opid = op_begin(rec, ACT_UPDATE, ch.async, &target, next,
+		ch.opid = op_begin(rec, a, ch.async, &target, next,
 		    &who);
 		ch.rec = rec;
 		ch.reply = update_reply;

@@ -4,7 +4,8 @@
  * API (ctl.h) and the same configuration (the OSBROKER_* environment).
  * Safe to run while the broker serves.  See osbrokerctl(8).
  *
- *   osbrokerctl instances [--service S] [--plan P] [--state STATE] [--json]
+ *   osbrokerctl instances [--service S] [--plan P] [--state STATE]
+ *       [--outdated] [--json]
  *   osbrokerctl show INSTANCE [--show-credentials] [--json]
  *   osbrokerctl bindings INSTANCE [--json]
  *   osbrokerctl operations [--json]
@@ -41,7 +42,7 @@ static int
 usage(void)
 {
 	fprintf(stderr, "usage: osbrokerctl instances [--service S] [--plan P] "
-	    "[--state in-progress|failed|succeeded] [--json]\n"
+	    "[--state in-progress|failed|succeeded] [--outdated] [--json]\n"
 	    "       osbrokerctl show INSTANCE [--show-credentials] [--json]\n"
 	    "       osbrokerctl bindings INSTANCE [--json]\n"
 	    "       osbrokerctl operations [--json]\n"
@@ -58,7 +59,7 @@ usage(void)
 struct opts {
 	const char	*arg;		/* the one operand, or NULL */
 	const char	*service, *plan, *state, *remove, *instance, *since;
-	int		 json, creds, yes, force, operands;
+	int		 json, creds, yes, force, outdated, operands;
 };
 
 /* 0, or -1 after a usage line for an unknown option or a missing value.
@@ -110,6 +111,8 @@ parse(int argc, char **argv, const char *allowed, struct opts *o)
 			o->yes = 1;
 		else if (strcmp(argv[i], "--force") == 0)
 			o->force = 1;
+		else if (strcmp(argv[i], "--outdated") == 0)
+			o->outdated = 1;
 		else {
 			fprintf(stderr, "osbrokerctl: unknown option %s\n",
 			    argv[i]);
@@ -176,7 +179,8 @@ static int
 on_store(const char *cmd, const struct opts *o)
 {
 	struct ctl		 c;
-	struct ctl_filter	 f = { o->service, o->plan, state_arg(o->state) };
+	struct ctl_filter	 f = { o->service, o->plan, state_arg(o->state),
+				    o->outdated };
 	int			 flags = 0, rc;
 
 	if (f.state == -2) {
@@ -472,7 +476,7 @@ static const struct {
 	const char	*options;
 	int		 operand;	/* 1: exactly one, 0: none */
 } cmds[] = {
-	{ "instances",	"--service --plan --state --json", 0 },
+	{ "instances",	"--service --plan --state --outdated --json", 0 },
 	{ "show",	"--show-credentials --json", 1 },
 	{ "bindings",	"--json", 1 },
 	{ "operations",	"--json", 0 },

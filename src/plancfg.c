@@ -104,7 +104,7 @@ parse_async(struct plancfg *p, const cJSON *v, char *err, size_t errlen)
 	return 0;
 bad:
 	snprintf(err, errlen, "osbroker: async must be true, false or a list "
-	    "of provision, update, deprovision, bind, unbind");
+	    "of provision, update, deprovision, bind, unbind, upgrade");
 	return -1;
 }
 
@@ -129,7 +129,7 @@ parse_hooks(struct plancfg *p, const cJSON *v, const char *base_dir,
 		if ((k = (int)action_parse(h->string)) == ACT__COUNT) {
 			snprintf(err, errlen, "osbroker: hooks: \"%.64s\" is not "
 			    "an action (provision, update, deprovision, bind, "
-			    "unbind)", h->string);
+			    "unbind, upgrade)", h->string);
 			return -1;
 		}
 		path = cJSON_GetStringValue(h);

@@ -19,7 +19,7 @@
 static const char *const done_words[ACT__COUNT] = {
 	[ACT_PROVISION] = "provisioned", [ACT_UPDATE] = "updated",
 	[ACT_DEPROVISION] = "deprovisioned", [ACT_BIND] = "bound",
-	[ACT_UNBIND] = "unbound"
+	[ACT_UNBIND] = "unbound", [ACT_UPGRADE] = "upgraded"
 };
 
 static void
@@ -54,6 +54,19 @@ instance_view(const cJSON *inst)
 	add_copy(o, "context", inst, "context", 1);
 	add_copy(o, "dashboard_url", inst, "dashboard_url", 0);
 	return o;
+}
+
+/* rec's maintenance_info as name, or null. */
+static void
+add_maintenance(cJSON *dst, const char *name, const cJSON *rec)
+{
+	const cJSON *mi = cJSON_GetObjectItemCaseSensitive(rec,
+	    "maintenance_info");
+
+	if (cJSON_IsObject(mi))
+		cJSON_AddItemToObject(dst, name, cJSON_Duplicate(mi, 1));
+	else
+		cJSON_AddNullToObject(dst, name);
 }
 
 struct bl {
@@ -118,13 +131,21 @@ make_input(struct store *st, const struct catalog *cat, enum action a,
 			    records_str(rec, "plan_id"));
 		}
 	}
-	if (a == ACT_PROVISION || a == ACT_UPDATE || a == ACT_BIND) {
+	if (a == ACT_PROVISION || a == ACT_UPDATE || a == ACT_UPGRADE ||
+	    a == ACT_BIND) {
 		add_copy(in, "parameters", src, "parameters", 1);
 		add_copy(in, "context", src, "context", 1);
+	}
+	/* docs/hooks.md "Upgrades": the version the instance is on (null
+	 * when it has none) and the one it moves to. */
+	if (a == ACT_UPGRADE) {
+		add_maintenance(in, "previous_maintenance_info", rec);
+		add_maintenance(in, "maintenance_info", src);
 	}
 	if (a == ACT_PROVISION) {
 		add_copy(in, "organization_guid", rec, "organization_guid", 0);
 		add_copy(in, "space_guid", rec, "space_guid", 0);
+		add_maintenance(in, "maintenance_info", rec);
 	}
 	add_copy(in, "originating_identity", op, "originating_identity", 0);
 	if (p->cfg->settings != NULL)
@@ -333,7 +354,7 @@ apply_output(enum action a, cJSON *rec, const cJSON *out)
 			}
 		return;
 	}
-	if (a != ACT_PROVISION && a != ACT_UPDATE)
+	if (a != ACT_PROVISION && a != ACT_UPDATE && a != ACT_UPGRADE)
 		return;
 	if (cJSON_GetObjectItemCaseSensitive(out, "dashboard_url") != NULL) {
 		cJSON_DeleteItemFromObjectCaseSensitive(rec, "dashboard_url");
@@ -487,8 +508,9 @@ work_record(struct store *st, enum store_table tb, const char *key,
 		if (rc == STORE_OK && async)
 			rc = op_gone_put(t, key, opid);
 	} else if (hr->status == HOOK_OK) {
-		if (a == ACT_UPDATE && (next = cJSON_DetachItemFromObjectCaseSensitive(
-		    op, "pending")) != NULL) {
+		if ((a == ACT_UPDATE || a == ACT_UPGRADE) &&
+		    (next = cJSON_DetachItemFromObjectCaseSensitive(op,
+		    "pending")) != NULL) {
 			cJSON_AddItemToObject(next, "last_operation",
 			    cJSON_DetachItemFromObjectCaseSensitive(rec,
 			    "last_operation"));
@@ -512,10 +534,10 @@ work_record(struct store *st, enum store_table tb, const char *key,
 		}
 	} else {
 		op_finish(rec, OPS_FAILED, desc);
-		for (i = 0; i < 2 && (a == ACT_UPDATE || a == ACT_DEPROVISION);
-		    i++)
+		for (i = 0; i < 2 && (a == ACT_UPDATE || a == ACT_UPGRADE ||
+		    a == ACT_DEPROVISION); i++)
 			if (cJSON_IsBool(v = cJSON_GetObjectItemCaseSensitive(
-			    hr->out, flags[i])) && (i == 0 || a == ACT_UPDATE))
+			    hr->out, flags[i])) && (i == 0 || a != ACT_DEPROVISION))
 				cJSON_AddBoolToObject(op, flags[i],
 				    cJSON_IsTrue(v));
 	}

@@ -109,7 +109,7 @@ def t_instances(w):
     p = w.ctl(['instances'], want=0)
     lines = p.out.splitlines()
     check(lines[0].split() == ['INSTANCE', 'SERVICE', 'PLAN', 'STATE', 'OPERATION', 'BINDINGS',
-                               'CREATED'], 'header %r', lines[0])
+                               'CREATED', 'VERSION'], 'header %r', lines[0])
     check(len(lines) == 5, 'want 4 instances: %s', p.out)
     col = lines[0].index('SERVICE')
     check(all(l[col:].startswith('itest-ops ') for l in lines[1:]),
@@ -121,7 +121,8 @@ def t_instances(w):
     by = {d['instance_id']: d for d in doc}
     check(set(by) == {ids[k] for k in ('sync', 'done', 'failed', 'running')}, 'ids %r', sorted(by))
     fields = {'instance_id', 'service_id', 'service_name', 'plan_id', 'plan_name', 'state',
-              'operation', 'description', 'bindings', 'created_at', 'updated_at'}
+              'operation', 'description', 'bindings', 'created_at', 'updated_at',
+              'maintenance_version', 'plan_maintenance_version', 'outdated'}
     check(all(set(d) == fields for d in doc), 'fields %r', [sorted(d) for d in doc])
     check(by[ids['running']]['state'] == 'in progress' and
           by[ids['failed']]['state'] == 'failed' and by[ids['sync']]['bindings'] == 2 and

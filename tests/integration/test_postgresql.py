@@ -27,7 +27,7 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (check, check_logs, expect, expect_error, finish_tmp, make_tmpdir,
                      pg_bindir_or_skip, PgServer, REPO, scan_files, secrets_of, ServeStack,
-                     tail, Tap)
+                     tail, Tap, wait_for)
 
 EXAMPLE = os.path.join(REPO, 'examples', 'postgresql')
 POLL_LIMIT = 60             # seconds an asynchronous operation may take here
@@ -357,6 +357,86 @@ def suite(tap, bindir, pg, stack, secrets):
 
     plan_flow(tap, Flow(c, bindir, pg, secrets, svc, plans['shared-async'], True),
               'shared-async')
+
+    def upgrades():
+        with open(stack.catalog) as fh:
+            current = fh.read()
+        check(current.count('version: 1.1.0') == 2, 'the example catalog no longer has '
+              'maintenance_info 1.1.0 in both plans (update this test)')
+
+        def serve_version(text, v):
+            with open(stack.catalog + '.new', 'w') as fh:
+                fh.write(text)
+            os.replace(stack.catalog + '.new', stack.catalog)
+            wait_for(lambda: all((p.get('maintenance_info') or {}).get('version') == v
+                                 for s in expect(c.get('/v2/catalog'), 200)['services']
+                                 for p in s['plans']), 20, 'the catalog at %s' % v)
+
+        def pgcrypto(f):
+            return pg.admin("SELECT extname FROM pg_extension WHERE extname = 'pgcrypto'",
+                            database=f.db) == [['pgcrypto']]
+
+        def versions(f):
+            return [r[0] for r in pg.admin('SELECT version FROM osbroker_maintenance ORDER BY 1',
+                                           database=f.db)]
+
+        def version(f):
+            return (expect(c.get(f.ipath()), 200).get('maintenance_info') or {}).get('version')
+
+        # instances made while the plans were at 1.0.0 (no migration yet)
+        serve_version(current.replace('version: 1.1.0', 'version: 1.0.0'), '1.0.0')
+        fs = Flow(c, bindir, pg, secrets, svc, plans['shared'], False)
+        fa = Flow(c, bindir, pg, secrets, svc, plans['shared-async'], True)
+        ff = Flow(c, bindir, pg, secrets, svc, plans['shared'], False)
+        for f in (fs, fa, ff):
+            f.provision()
+            check(version(f) == '1.0.0' and versions(f) == ['1.0.0'] and not pgcrypto(f),
+                  'an instance made at 1.0.0: %r, %r, pgcrypto %r', version(f), versions(f),
+                  pgcrypto(f))
+        # the operator raises the version: the instances stay where they are
+        serve_version(current, '1.1.0')
+        check(version(fs) == '1.0.0', 'a catalog change alone upgraded an instance')
+        body = {'service_id': svc['id'], 'plan_id': plans['shared']['id'], 'parameters': {},
+                'maintenance_info': {'version': '1.1.0'},
+                'previous_values': {'maintenance_info': {'version': '1.0.0'}}}
+        expect_error(c.patch(fs.ipath(), dict(body, maintenance_info={'version': '1.0.0'})),
+                     422, 'MaintenanceInfoConflict')
+        # synchronous: the migration ran in the instance's database
+        expect(c.patch(fs.ipath(), body), 200)
+        check(version(fs) == '1.1.0', 'GET after the upgrade: %r', version(fs))
+        check(pgcrypto(fs) and versions(fs) == ['1.0.0', '1.1.0'],
+              'the migration did not run: pgcrypto %r, versions %r', pgcrypto(fs), versions(fs))
+        lo = expect(c.get(fs.ipath('/last_operation')), 200)
+        check(lo['state'] == 'succeeded' and 'pgcrypto' in lo.get('description', ''),
+              'last_operation %r', lo)
+        creds = fs.bind('app')
+        out = app_ok(bindir, creds, "SELECT encode(digest('abc', 'sha256'), 'hex')")
+        check(out == 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+              'pgcrypto as the application: %r', out)
+        # asynchronous: 202, polled
+        doc = expect(c.patch(fa.ipath('?accepts_incomplete=true'),
+                             dict(body, plan_id=plans['shared-async']['id'])), 202)
+        fa.wait(fa.ipath(), doc['operation'])
+        check(version(fa) == '1.1.0' and pgcrypto(fa), 'async upgrade: %r, pgcrypto %r',
+              version(fa), pgcrypto(fa))
+        # a failing migration: the old version stays, failed with the hook's description
+        pg.admin('DROP DATABASE %s' % ff.db)        # behind the broker's back
+        d = expect_error(c.patch(ff.ipath(), body), 500)
+        check(d['description'] == "the instance's database does not exist", 'error %r', d)
+        check(version(ff) == '1.0.0', 'a failed upgrade recorded %r', version(ff))
+        lo = expect(c.get(ff.ipath('/last_operation')), 200)
+        check(lo == {'state': 'failed', 'description': "the instance's database does not exist"},
+              'last_operation %r', lo)
+        # a new instance starts at the plan's version
+        fn = Flow(c, bindir, pg, secrets, svc, plans['shared'], False)
+        fn.provision()
+        check(version(fn) == '1.1.0' and pgcrypto(fn) and versions(fn) == ['1.1.0'],
+              'a new instance: %r, pgcrypto %r, %r', version(fn), pgcrypto(fn), versions(fn))
+        for f in (fs, fa, ff, fn):
+            f.deprovision()
+    tap.run('upgrades: the operator raises maintenance_info to 1.1.0; the upgrade hook '
+            'migrates (pgcrypto) sync and async; a failed one keeps 1.0.0; new instances '
+            'start at 1.1.0', upgrades)
 
     def failures():
         f = Flow(c, bindir, pg, secrets, svc, plans['shared'], False)

@@ -20,7 +20,7 @@ main(void)
 	} names[] = {
 		{ ACT_PROVISION, "provision" }, { ACT_UPDATE, "update" },
 		{ ACT_DEPROVISION, "deprovision" }, { ACT_BIND, "bind" },
-		{ ACT_UNBIND, "unbind" },
+		{ ACT_UNBIND, "unbind" }, { ACT_UPGRADE, "upgrade" },
 	};
 	size_t i;
 

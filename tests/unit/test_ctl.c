@@ -22,7 +22,8 @@ static const char yml[] =
 "  bindable: true\n"
 "  plans:\n"
 "  - {id: p-small, name: small, description: d}\n"
-"  - {id: p-big, name: big, description: d}\n"
+"  - {id: p-big, name: big, description: d,\n"
+"     maintenance_info: {version: 2.0.0}}\n"
 "- id: s-cache\n"
 "  name: cache\n"
 "  description: d\n"
@@ -34,9 +35,43 @@ static int
 m(const struct catalog *cat, const cJSON *rec, const char *s, const char *p,
     int state)
 {
-	struct ctl_filter f = { s, p, state };
+	struct ctl_filter f = { s, p, state, 0 };
 
 	return ctl_match(cat, rec, &f);
+}
+
+/* ctl_outdated() and --outdated: p-big is at 2.0.0, p-c-small has no
+ * maintenance_info. */
+static void
+test_outdated(const struct catalog *cat, const cJSON *no_version,
+    const cJSON *unversioned_plan, const cJSON *gone)
+{
+	struct ctl_filter	 f = { NULL, NULL, -1, 1 };
+	const char		*pv;
+	cJSON			*old, *cur;
+
+	old = cJSON_Parse("{\"service_id\":\"s-db\",\"plan_id\":\"p-big\","
+	    "\"maintenance_info\":{\"version\":\"1.0.0\"}}");
+	cur = cJSON_Parse("{\"service_id\":\"s-db\",\"plan_id\":\"p-big\","
+	    "\"maintenance_info\":{\"version\":\"2.0.0\"}}");
+	CHECK(ctl_outdated(cat, old, &pv) == 1 && pv != NULL &&
+	    strcmp(pv, "2.0.0") == 0, "an instance at 1.0.0 of a plan at "
+	    "2.0.0 is outdated, the plan's version given");
+	CHECK(ctl_outdated(cat, no_version, &pv) == 1,
+	    "an instance without a version, of a plan with one: outdated");
+	CHECK(ctl_outdated(cat, cur, &pv) == 0 && pv != NULL,
+	    "an instance on its plan's version is not outdated");
+	CHECK(ctl_outdated(cat, unversioned_plan, &pv) == 0 && pv == NULL,
+	    "a plan without maintenance_info: never outdated");
+	CHECK(ctl_outdated(cat, gone, &pv) == 0 && pv == NULL,
+	    "a plan no longer in the catalog: not outdated");
+	CHECK(ctl_outdated(NULL, old, &pv) == 0 && pv == NULL,
+	    "without a catalog: not outdated");
+	CHECK(ctl_match(cat, old, &f) && !ctl_match(cat, cur, &f) &&
+	    !ctl_match(cat, unversioned_plan, &f),
+	    "--outdated passes outdated instances only");
+	cJSON_Delete(old);
+	cJSON_Delete(cur);
 }
 
 int
@@ -61,6 +96,7 @@ main(void)
 	    "\"in progress\"}}");
 
 	CHECK(m(cat, rec, NULL, NULL, -1), "no filter passes everything");
+	test_outdated(cat, rec, none, gone);
 	CHECK(m(cat, rec, "s-db", NULL, -1) && m(cat, rec, "db", NULL, -1),
 	    "--service by id and by name");
 	CHECK(!m(cat, rec, "cache", NULL, -1) && !m(cat, rec, "s-cache", NULL,

@@ -266,21 +266,23 @@ async_is(const char *plan_text, const char *svc_text, const char *want,
 static void
 test_async(void)
 {
-	/* Order: provision update deprovision bind unbind. */
-	async_is("{\"async\":true}", NULL, "11111", "async true");
-	async_is("{\"async\":false}", NULL, "00000", "async false");
-	async_is("{\"async\":[\"provision\",\"deprovision\"]}", NULL, "10100",
+	/* Order: provision update deprovision bind unbind upgrade. */
+	async_is("{\"async\":true}", NULL, "111111", "async true");
+	async_is("{\"async\":false}", NULL, "000000", "async false");
+	async_is("{\"async\":[\"provision\",\"deprovision\"]}", NULL, "101000",
 	    "async [provision, deprovision]");
 	async_is("{\"async\":[\"bind\",\"unbind\",\"update\"]}", NULL,
-	    "01011", "async [bind, unbind, update]");
-	async_is("{\"async\":[\"bind\",\"bind\"]}", NULL, "00010",
+	    "010110", "async [bind, unbind, update]");
+	async_is("{\"async\":[\"bind\",\"bind\"]}", NULL, "000100",
 	    "async with a repeated action");
-	async_is("{\"async\":[]}", NULL, "00000", "async []");
-	async_is("{\"async\":false}", "{\"async\":true}", "00000",
+	async_is("{\"async\":[]}", NULL, "000000", "async []");
+	async_is("{\"async\":[\"upgrade\"]}", NULL, "000001",
+	    "async [upgrade]");
+	async_is("{\"async\":false}", "{\"async\":true}", "000000",
 	    "the plan's false overrides the service's true");
-	async_is("{\"async\":[\"bind\"]}", "{\"async\":true}", "00010",
+	async_is("{\"async\":[\"bind\"]}", "{\"async\":true}", "000100",
 	    "the plan's list replaces the service's true");
-	async_is("{}", "{\"async\":[\"provision\"]}", "10000",
+	async_is("{}", "{\"async\":[\"provision\"]}", "100000",
 	    "the service's list when the plan has none");
 
 	PLAN_REJECTS("{\"async\":[\"bindd\"]}", "async", "async unknown action");

@@ -19,6 +19,8 @@
  *     update_repeatable as the hook said (deprovision: instance_usable only);
  *   - bind: the hook's credentials are merged over the built-in ones;
  *   - update: the pending record replaces the instance;
+ *   - upgrade: the same, the hook's input with the old and new
+ *     maintenance_info; a failed one keeps the old version;
  *   - deprovision: the record and its bindings are removed, with a
  *     tombstone when it ran asynchronously; unbind without a hook;
  *   - work_record() of an operation that is no longer the record's;
@@ -85,13 +87,14 @@ static const char catalog_yml[] =
 "  plans:\n"
 "  - {id: p-ok, name: ok, description: d, osbroker: {hooks: {"
     "provision: @/provision, update: @/quiet, deprovision: @/quiet, "
-    "bind: @/bind}}}\n"
+    "bind: @/bind, upgrade: @/quiet}}}\n"
 "  - {id: p-reject, name: reject, description: d, osbroker: {hooks: {"
     "provision: @/reject, update: @/reject, bind: @/reject}}}\n"
 "  - {id: p-reject-async, name: reject-async, description: d, osbroker: {"
     "async: true, hooks: {provision: @/reject}}}\n"
 "  - {id: p-fail, name: fail, description: d, osbroker: {hooks: {"
-    "provision: @/fail, update: @/fail-flags, deprovision: @/fail-flags}}}\n"
+    "provision: @/fail, update: @/fail-flags, deprovision: @/fail-flags, "
+    "upgrade: @/fail-flags}}}\n"
 "  - {id: p-fail-quiet, name: fail-quiet, description: d, osbroker: {"
     "hooks: {provision: @/fail-quiet}}}\n"
 "  - {id: p-nonjson, name: nonjson, description: d, osbroker: {hooks: {"
@@ -630,6 +633,91 @@ test_update_delete(void)
 	run_free(&r);
 }
 
+/* An instance record of plan pid at maintenance version v (NULL: none). */
+static cJSON *
+versioned(const char *pid, const char *v)
+{
+	cJSON *rec = instance(pid), *mi;
+
+	if (v != NULL) {
+		mi = cJSON_AddObjectToObject(rec, "maintenance_info");
+		cJSON_AddStringToObject(mi, "version", v);
+	}
+	return rec;
+}
+
+static void
+test_upgrade(void)
+{
+	struct run	 r;
+	cJSON		*rec, *pending, *in;
+
+	/* A provision's input names the version it makes. */
+	run(&r, "p-ok", T_INSTANCES, "i-vp", versioned("p-ok", "1.0.0"),
+	    ACT_PROVISION, 0, NULL, NULL);
+	run_free(&r);
+	in = hook_input("provision");
+	CHECK(field_is(in, "maintenance_info", "{\"version\":\"1.0.0\"}"),
+	    "input: a provision's maintenance_info");
+	cJSON_Delete(in);
+
+	rec = versioned("p-ok", "1.0.0");
+	op_done(rec, ACT_PROVISION, "provisioned", NULL);
+	pending = versioned("p-ok", "2.0.0");
+	run(&r, "p-ok", T_INSTANCES, "i-up", rec, ACT_UPGRADE, 0, pending,
+	    NULL);
+	CHECK(r.rc == STORE_OK && op_is(r.final, ACT_UPGRADE, OPS_SUCCEEDED) &&
+	    field_is(r.final, "maintenance_info", "{\"version\":\"2.0.0\"}") &&
+	    cJSON_GetObjectItemCaseSensitive(op_last(r.final), "pending") ==
+	    NULL, "upgrade succeeds: the new version is recorded");
+	CHECK(strcmp(desc(r.final), "upgraded") == 0,
+	    "... described as upgraded");
+	run_free(&r);
+	in = hook_input("quiet");
+	CHECK(field_is(in, "action", "\"upgrade\"") &&
+	    field_is(in, "previous_maintenance_info",
+	    "{\"version\":\"1.0.0\"}") && field_is(in, "maintenance_info",
+	    "{\"version\":\"2.0.0\"}"),
+	    "input: upgrade, the old and the new maintenance_info");
+	CHECK(field_is(in, "parameters", "{\"size\":\"s\"}") &&
+	    field_is(in, "context", "{\"platform\":\"test\"}") &&
+	    cJSON_GetObjectItemCaseSensitive(in, "previous_plan") == NULL,
+	    "input: the instance's parameters and context, no previous_plan");
+	cJSON_Delete(in);
+	cJSON_Delete(pending);
+
+	/* From no version: previous_maintenance_info is null. */
+	rec = versioned("p-ok", NULL);
+	op_done(rec, ACT_PROVISION, "provisioned", NULL);
+	pending = versioned("p-ok", "2.0.0");
+	run(&r, "p-ok", T_INSTANCES, "i-up0", rec, ACT_UPGRADE, 1, pending,
+	    NULL);
+	run_free(&r);
+	in = hook_input("quiet");
+	CHECK(field_is(in, "previous_maintenance_info", "null") &&
+	    field_is(in, "async", "true"),
+	    "input: an instance without a version: previous null");
+	cJSON_Delete(in);
+	cJSON_Delete(pending);
+
+	/* A failed upgrade keeps the old version, with the hook's words. */
+	rec = versioned("p-fail", "1.0.0");
+	op_done(rec, ACT_PROVISION, "provisioned", NULL);
+	pending = versioned("p-fail", "2.0.0");
+	run(&r, "p-fail", T_INSTANCES, "i-upf", rec, ACT_UPGRADE, 0, pending,
+	    NULL);
+	CHECK(op_is(r.final, ACT_UPGRADE, OPS_FAILED) &&
+	    strcmp(desc(r.final), "half done") == 0 &&
+	    field_is(r.final, "maintenance_info", "{\"version\":\"1.0.0\"}"),
+	    "upgrade fails: the old version stays, failed, the hook's "
+	    "description");
+	CHECK(field_is(op_last(r.final), "instance_usable", "false") &&
+	    field_is(op_last(r.final), "update_repeatable", "true"),
+	    "... with instance_usable and update_repeatable as the hook said");
+	run_free(&r);
+	cJSON_Delete(pending);
+}
+
 static void
 test_record(void)
 {
@@ -676,7 +764,7 @@ static void
 test_describe(void)
 {
 	static const char *const words[ACT__COUNT] = { "provisioned",
-	    "updated", "deprovisioned", "bound", "unbound" };
+	    "updated", "deprovisioned", "bound", "unbound", "upgraded" };
 	struct hook_result	 hr;
 	char			 d[OSB_MAX_HOOK_DESC + 200], *big;
 	int			 a;
@@ -746,6 +834,7 @@ main(void)
 	test_failed();
 	test_bind();
 	test_update_delete();
+	test_upgrade();
 	test_record();
 	test_describe();
 	store_close(st);

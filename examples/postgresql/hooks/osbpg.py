@@ -69,6 +69,53 @@ def psql(sql, variables, database=None):
     return p.stdout
 
 
+# Maintenance (docs/hooks.md "Upgrades"): what each plan version brings to an
+# instance's database, in version order.  The catalog's
+# maintenance_info.version says which of these a new instance gets
+# (provision) and which an upgrade adds (upgrade hook: every step above the
+# instance's version, up to the plan's).  Each step runs in the instance's
+# database as the admin role and is idempotent, so a failed upgrade can be
+# tried again.
+MIGRATIONS = [
+    ('1.1.0', 'pgcrypto for applications (gen_random_uuid, crypt, digest)',
+     'CREATE EXTENSION IF NOT EXISTS pgcrypto;'),
+]
+
+# The versions an instance's database went through, readable by its bindings.
+VERSIONS_SQL = """
+CREATE TABLE IF NOT EXISTS osbroker_maintenance (
+    version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());
+REVOKE ALL ON osbroker_maintenance FROM PUBLIC;
+GRANT SELECT ON osbroker_maintenance TO :"owner";
+INSERT INTO osbroker_maintenance (version) VALUES (:'version') ON CONFLICT DO NOTHING;
+"""
+
+SEMVER = re.compile(r'^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(?:[-+].*)?$')
+
+
+def version_key(v):
+    """A semantic version's order (pre-release and build ignored)."""
+    m = SEMVER.match(v or '')
+    if not m:
+        raise Failure('maintenance_info.version %r is not a semantic version' % (v,),
+                      'not a semantic version: %r' % (v,), EX_USAGE)
+    return tuple(int(x) for x in m.groups())
+
+
+def migrate(db, owner, old, new):
+    """Bring database db from version old (None: a new database) to new:
+    the MIGRATIONS steps in between, then new recorded in
+    osbroker_maintenance.  Returns the steps' descriptions."""
+    lo, hi = (version_key(old) if old else None), version_key(new)
+    done = []
+    for version, what, sql in MIGRATIONS:
+        if (lo is None or version_key(version) > lo) and version_key(version) <= hi:
+            psql(sql, {'owner': owner, 'version': version}, database=db)
+            done.append('%s: %s' % (version, what))
+    psql(VERSIONS_SQL, {'owner': owner, 'version': new}, database=db)
+    return done
+
+
 def flags(sql, variables):
     """psql's answer to a query of one row of booleans, as a list of bools."""
     return [f == 't' for f in psql(sql, variables).strip().split('|')]
