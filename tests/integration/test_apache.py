@@ -19,9 +19,10 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (AUTH_FAILURES_FOR_TESTS, FIXTURES, REPO, Client, Stack, Tap, broker_bin, check, check_logs,
-                     expect, expect_error, files_under, finish_tmp, free_port, group_alive,
-                     hash_password, make_tmpdir, port_open, store_for, tail, wait_for)
+from harness import (AUTH_FAILURES_FOR_TESTS, FIXTURES, REPO, Client, Stack, Tap, broker_bin,
+                     check, check_logs, expect, expect_error, files_under, finish_tmp,
+                     free_port, group_alive, hash_password, make_tmpdir, port_open, store_for,
+                     tail, wait_for)
 from cases import CASES, Ctx
 
 # Cases about what nginx itself does (its own error pages, its handling of
