@@ -171,12 +171,16 @@ class Stack:
         except OSError:
             return 0
 
-    def statuses_since(self, offset):
-        """{status: count} of the access log lines written after offset."""
+    def statuses_since(self, offset, skip_client=None):
+        """{status: count} of the access log lines written after offset, but
+        those of skip_client (an address: the flood row's requests)."""
         counts = {}
+        skip = skip_client.encode() + b' ' if skip_client else None
         with open(self.access_log, 'rb') as f:
             f.seek(offset)
             for line in f:
+                if skip and line.startswith(skip):
+                    continue
                 m = re.search(rb'\] "[^"]*" (\d{3}) ', line)
                 key = int(m.group(1)) if m else 'unparsed'
                 counts[key] = counts.get(key, 0) + 1
