@@ -46,6 +46,7 @@ LAYERS := base adapter record op work mode handler front
 
 # base: no osbroker header below them; strings, logging, files, bounds.
 SRCS.base    := src/util.c src/log.c src/pfile.c src/action.c src/table.c \
+                src/mapfile.c src/throttle.c \
                 src/credfile.c src/counters.c src/promtext.c
 HDRS.base    := src/limits.h
 # adapters: one library or one outside format each (LMDB, libyaml, cJSON

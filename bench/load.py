@@ -94,14 +94,15 @@ def run_wrk(stack, script, env, c, seconds, timeout, tag):
     return r
 
 
-def run_checked(stack, script, env, c, seconds, timeout, tag, expect):
+def run_checked(stack, script, env, c, seconds, timeout, tag, expect, skip_client=None):
     """One wrk run and its checks; the result has 'errors' (empty when fine),
-    'statuses' (from the access log) and 'cpu' (the machine meanwhile)."""
+    'statuses' (from the access log, but skip_client's lines: the flood
+    row's other client) and 'cpu' (the machine meanwhile)."""
     offset = stack.access_log_size()
     cpu0 = cpu_times()
     r = run_wrk(stack, script, env, c, seconds, timeout, tag)
     cpu1 = cpu_times()
-    statuses = stack.statuses_since(offset)
+    statuses = stack.statuses_since(offset, skip_client)
     errors = []
     if r['status_errors']:
         errors.append('wrk counted %d answers with a status >= 400' % r['status_errors'])

@@ -122,5 +122,13 @@ config_load(struct config *c, char *err, size_t errlen)
 	    OSB_MAX_AUDIT_DAYS, err, errlen) == -1)
 		return -1;
 	c->audit_days = (long)n;
+	if (count_var(&n, "OSBROKER_AUTH_FAILURES", OSB_DEFAULT_AUTH_FAILURES,
+	    0, OSB_MAX_AUTH_FAILURES, err, errlen) == -1)
+		return -1;
+	c->auth_failures = (unsigned)n;
+	if (count_var(&n, "OSBROKER_AUTH_WINDOW", OSB_DEFAULT_AUTH_WINDOW, 1,
+	    OSB_MAX_AUTH_WINDOW, err, errlen) == -1)
+		return -1;
+	c->auth_window = (unsigned)n;
 	return 0;
 }

@@ -36,6 +36,12 @@ struct config {
 	long		 request_timeout;	/* OSBROKER_REQUEST_TIMEOUT, s */
 	long		 audit_days;		/* OSBROKER_AUDIT_DAYS: audit
 						   entries kept; 0: forever */
+	unsigned	 auth_failures;		/* OSBROKER_AUTH_FAILURES: failed
+						   authentications an address
+						   may make at once; 0: none
+						   counted (throttle.h) */
+	unsigned	 auth_window;		/* OSBROKER_AUTH_WINDOW, s: in
+						   which they all come back */
 	int		 fastcgi;		/* set by main: not plain CGI */
 };
 

@@ -2,17 +2,10 @@
 /*
  * counters: see counters.h.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "counters.h"
-#include "limits.h"
+#include "mapfile.h"
 
 struct header {
 	char		magic[8];
@@ -47,116 +40,24 @@ image(struct header *h)
 	h->nslots = COUNTERS_NSLOTS;
 }
 
-/* A fresh file at path: written beside it, then linked (keep = 1: a file
- * another process created meanwhile wins) or renamed over it. */
-static int
-fresh(const char *dir, const char *path, int keep, char *err, size_t errlen)
-{
-	char		 tmp[OSB_MAX_PATH];
-	struct header	 h;
-	int		 fd, ok;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir,
-	    OSB_COUNTERS_FILE) >= sizeof(tmp)) {
-		snprintf(err, errlen, "%s: name too long", dir);
-		return -1;
-	}
-	if ((fd = mkstemp(tmp)) == -1) {	/* 0600 */
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		return -1;
-	}
-	image(&h);
-	ok = write(fd, &h, sizeof(h)) == (ssize_t)sizeof(h) &&
-	    ftruncate(fd, (off_t)FILE_SIZE) == 0;
-	close(fd);
-	if (ok)
-		ok = keep ? link(tmp, path) == 0 || errno == EEXIST :
-		    rename(tmp, path) == 0;
-	if (!ok)
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-	unlink(tmp);	/* after link(); after rename() there is none */
-	return ok ? 0 : -1;
-}
-
-/* 1 when fd is a counters file of ours, of this version. */
-static int
-valid(int fd)
-{
-	struct stat	sb;
-	struct header	h, want;
-
-	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
-	    sb.st_uid != geteuid() || (sb.st_mode & 077) != 0 ||
-	    sb.st_size != (off_t)FILE_SIZE)
-		return 0;
-	image(&want);
-	return pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
-	    memcmp(h.magic, want.magic, sizeof(h.magic)) == 0 &&
-	    h.version == want.version && h.nslots == want.nslots;
-}
-
 int
 counters_open(const char *dir, char *err, size_t errlen)
 {
-	char		 path[OSB_MAX_PATH];
-	struct stat	 a, b;
-	void		*m;
-	int		 fd, tries;
+	struct header	 h;
 
 	counters_close();
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
-	    OSB_COUNTERS_FILE) >= sizeof(path)) {
-		snprintf(err, errlen, "%s: name too long", dir);
+	image(&h);
+	if ((map = mapfile_open(dir, OSB_COUNTERS_FILE, FILE_SIZE, &h,
+	    sizeof(h), sizeof(h), err, errlen)) == NULL)
 		return -1;
-	}
-	/* Another process may replace the file between our open and our
-	 * mapping: map, then check the name still leads to what we mapped. */
-	for (tries = 0; tries < 5; tries++) {
-		fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-		if (fd == -1 && errno == ENOENT) {
-			if (fresh(dir, path, 1, err, errlen) == -1)
-				return -1;
-			continue;
-		}
-		if (fd == -1 && errno != ELOOP) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			return -1;
-		}
-		if (fd == -1 || !valid(fd)) {
-			if (fd != -1)
-				close(fd);
-			if (fresh(dir, path, 0, err, errlen) == -1)
-				return -1;
-			continue;
-		}
-		m = mmap(NULL, FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
-		    fd, 0);
-		if (m == MAP_FAILED) {
-			snprintf(err, errlen, "%s: mmap: %s", path,
-			    strerror(errno));
-			close(fd);
-			return -1;
-		}
-		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
-		    a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
-			close(fd);
-			map = m;
-			slots = (uint64_t *)((char *)m + sizeof(struct header));
-			return 0;
-		}
-		munmap(m, FILE_SIZE);
-		close(fd);
-	}
-	snprintf(err, errlen, "%s: replaced by another process too often",
-	    path);
-	return -1;
+	slots = (uint64_t *)((char *)map + sizeof(struct header));
+	return 0;
 }
 
 void
 counters_close(void)
 {
-	if (map != NULL)
-		munmap(map, FILE_SIZE);
+	mapfile_close(map, FILE_SIZE);
 	map = NULL;
 	slots = NULL;
 }

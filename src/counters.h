@@ -48,6 +48,8 @@ enum counters_slot {
 	C_HOOK_RUNS,
 	C_HOOK_FAILURES,	/* a run whose outcome was not success */
 	C_AUTH_FAILURES,	/* 401s */
+	C_AUTH_THROTTLED,	/* 429s: over the failed-authentication
+				   budget (throttle.h) */
 	C__SINGLE = 16		/* room to grow within version 1 */
 };
 

@@ -205,6 +205,11 @@ singles(struct promtext *p)
 	    "Requests refused for missing or wrong credentials (401).");
 	promtext_u64(p, "osbroker_auth_failures_total", NULL,
 	    counters_get(C_AUTH_FAILURES));
+	promtext_family(p, "osbroker_auth_throttled_total", "counter",
+	    "Requests refused unchecked (429) from addresses over their "
+	    "budget of failed authentications.");
+	promtext_u64(p, "osbroker_auth_throttled_total", NULL,
+	    counters_get(C_AUTH_THROTTLED));
 }
 
 static void

@@ -165,6 +165,25 @@
                                                 plan_id "other") */
 #define OSB_METRICS_MAX_BYTES   (4 * 1024 * 1024) /* the page */
 
+/* The budget of failed authentications per client address (src/throttle.c) */
+#define OSB_THROTTLE_SLOTS      16384        /* addresses remembered by the
+                                                host (a power of two; 16
+                                                bytes each in the file) */
+#define OSB_THROTTLE_PROBE      8            /* slots one address may use:
+                                                a full group forgets its
+                                                least spent address */
+#define OSB_THROTTLE_MAX_ADDR   64           /* bytes of a REMOTE_ADDR that
+                                                is no IP address, hashed */
+#define OSB_DEFAULT_AUTH_FAILURES 20         /* OSBROKER_AUTH_FAILURES
+                                                default: failures an address
+                                                may make at once (0: no
+                                                budget) */
+#define OSB_MAX_AUTH_FAILURES   100000
+#define OSB_DEFAULT_AUTH_WINDOW 60           /* OSBROKER_AUTH_WINDOW default:
+                                                seconds in which the whole
+                                                budget comes back */
+#define OSB_MAX_AUTH_WINDOW     86400
+
 /* API versions: the major we speak and the newest minor we implement. */
 #define OSB_API_MAJOR           2
 #define OSB_API_MINOR           17

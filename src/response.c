@@ -30,6 +30,7 @@ static const struct {
 	[OSB_ERR_MAINTENANCE_INFO]	= { 422, "MaintenanceInfoConflict" },
 	[OSB_ERR_INTERNAL]		= { 500, NULL },
 	[OSB_ERR_UNAVAILABLE]		= { 503, NULL },
+	[OSB_ERR_TOO_MANY]		= { 429, NULL },
 };
 
 void
@@ -127,6 +128,7 @@ response_reason(int status)
 	case 412: return "Precondition Failed";
 	case 413: return "Payload Too Large";
 	case 422: return "Unprocessable Entity";
+	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
 	default:  return "Unknown";

@@ -31,6 +31,8 @@ enum osb_err {
 	OSB_ERR_MAINTENANCE_INFO,	/* 422 MaintenanceInfoConflict */
 	OSB_ERR_INTERNAL,		/* 500 */
 	OSB_ERR_UNAVAILABLE,		/* 503: storage full or unwritable */
+	OSB_ERR_TOO_MANY,		/* 429: an address over its budget of
+					   failed authentications */
 	OSB_ERR__COUNT
 };
 

@@ -136,6 +136,13 @@ server_open(struct server *b, char *err, size_t errlen)
 	 * serves, uncounted. */
 	if (counters_open(b->cfg.state_dir, err, errlen) == -1)
 		log_msg("counters: %s; requests are not counted", err);
+	/* The budget of failed authentications per address; without its
+	 * file the broker serves, every wrong password checked in full. */
+	if (b->cfg.auth_failures > 0 && (b->throttle = throttle_open(
+	    b->cfg.state_dir, b->cfg.auth_failures, b->cfg.auth_window, err,
+	    errlen)) == NULL)
+		log_msg("authentication budget: %s; failed authentications "
+		    "are not limited", err);
 	if ((b->auth = auth_load(b->cfg.credentials_path, err, errlen)) == NULL)
 		return -1;
 #ifdef OSB_BENCH_NO_AUTH
@@ -155,6 +162,7 @@ server_close(struct server *b)
 	catalog_free(b->catalog);
 	auth_free(b->auth);
 	store_close(b->store);
+	throttle_close(b->throttle);
 	counters_close();
 	memset(b, 0, sizeof(*b));
 }
@@ -263,6 +271,37 @@ log_request(const struct request *r, const struct response *resp,
 	    note[0] ? " -- " : "", note);
 }
 
+/*
+ * An address over its budget of failed authentications (throttle.h) gets
+ * 429 before its password is looked at, a right one too: else a guesser
+ * over budget would still learn for free which guess is right (a verified
+ * password is remembered and costs nothing to recognise).  Logged once per
+ * address and minute, not per request, so a flood cannot fill the log.
+ */
+static int
+over_budget(struct server *b, const struct request *r, struct response *resp)
+{
+	uint64_t	 now;
+	unsigned	 wait, n;
+
+	if (b->throttle == NULL)
+		return 0;
+	now = throttle_now();
+	if ((wait = throttle_wait(b->throttle, r->remote, now)) == 0)
+		return 0;
+	response_error(resp, OSB_ERR_TOO_MANY, "too many failed "
+	    "authentications from this address; try again in %u s", wait);
+	response_header(resp, "Retry-After", "%u", wait);
+	counters_add(C_AUTH_THROTTLED, 1);
+	if (throttle_refused(b->throttle, r->remote, now, &n))
+		log_msg("auth: %s is over its budget of %u failed "
+		    "authentications in %u s: refused unchecked for %u s "
+		    "(%u refused since the last line about it)",
+		    r->remote[0] != '\0' ? r->remote : "-",
+		    b->cfg.auth_failures, b->cfg.auth_window, wait, n);
+	return 1;
+}
+
 static void
 send_response(struct io *io, const struct request *r,
     const struct response *resp)
@@ -323,7 +362,7 @@ server_handle(struct io *io, void *arg)
 	struct timespec	 t0, t1;
 	cJSON		*identity = NULL;
 	const char	*user = NULL;
-	int		 minor = 0, got;
+	int		 minor = 0, got, quiet = 0;
 	double		 ms;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -336,6 +375,10 @@ server_handle(struct io *io, void *arg)
 			goto out;
 		goto handle;
 	}
+	if (over_budget(b, &req, &resp)) {
+		quiet = 1;	/* logged once a minute, by over_budget() */
+		goto out;
+	}
 	auth_reload_if_changed(&b->auth, b->cfg.credentials_path);
 	if (!auth_check(b->auth, req.authorization, &user)) {
 		response_error(&resp, OSB_ERR_UNAUTHORIZED,
@@ -343,6 +386,7 @@ server_handle(struct io *io, void *arg)
 		response_header(&resp, "WWW-Authenticate",
 		    "Basic realm=\"osbroker\"");
 		counters_add(C_AUTH_FAILURES, 1);
+		throttle_failed(b->throttle, req.remote, throttle_now());
 		goto out;
 	}
 	if (route_match(&req, &rt, &resp) == -1 ||
@@ -382,7 +426,8 @@ out:
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	counters_request(got == -1 ? EP_OTHER : route_endpoint(&req),
 	    resp.status, (uint64_t)(ms * 1e3));
-	log_request(&req, &resp, user, identity, ms);
+	if (!quiet)
+		log_request(&req, &resp, user, identity, ms);
 	cJSON_Delete(identity);
 	response_free(&resp);
 	request_free(&req);

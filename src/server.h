@@ -19,6 +19,7 @@
 #include "config.h"
 #include "io.h"
 #include "store.h"
+#include "throttle.h"
 
 struct server {
 	struct config	 cfg;
@@ -26,6 +27,7 @@ struct server {
 	struct stat	 catalog_st;	/* of the last load attempt */
 	struct auth	*auth;
 	struct store	*store;
+	struct throttle	*throttle;	/* NULL: no budget (config.h) */
 	unsigned	 served;	/* requests since store_release() */
 	unsigned	 unpruned;	/* requests since audit_prune() */
 };

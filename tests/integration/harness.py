@@ -58,6 +58,13 @@ BAD_LOG_PATTERNS = ('AddressSanitizer', 'LeakSanitizer', 'runtime error:',
                     'UndefinedBehaviorSanitizer', 'Segmentation fault')
 
 
+# OSBROKER_AUTH_FAILURES of the stacks unless a suite sets it: the suites
+# send many wrong passwords from 127.0.0.1 on purpose, and a broker over
+# its budget would answer their next requests 429 (test_throttle.py tests
+# the budget).
+AUTH_FAILURES_FOR_TESTS = '100000'
+
+
 def broker_bin(cgi=False):
     b = os.environ.get('OSBROKER_BIN')
     if b:
@@ -194,9 +201,12 @@ class Response:
 
 
 class Client:
-    def __init__(self, port, username, password, host='127.0.0.1'):
+    def __init__(self, port, username, password, host='127.0.0.1', source=None):
+        """source: the local address to connect from (another loopback
+        address, 127.0.0.2, is another client to the broker)."""
         self.host, self.port = host, port
         self.username, self.password = username, password
+        self.source = source
 
     def auth_header(self, username=None, password=None):
         u = self.username if username is None else username
@@ -223,7 +233,9 @@ class Client:
                 h.pop(k, None)
             else:
                 h[k] = v
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        conn = http.client.HTTPConnection(
+            self.host, self.port, timeout=timeout,
+            source_address=(self.source, 0) if self.source else None)
         try:
             conn.putrequest(method, path, skip_accept_encoding=True)
             for k, v in h.items():
@@ -321,6 +333,9 @@ class ServeStack(Stack):
         if self.username is not None:
             e['OSBROKER_USERNAME'] = self.username
             e['OSBROKER_PASSWORD'] = self.password
+        # The suites send many wrong passwords from 127.0.0.1 on purpose;
+        # the budget itself is test_throttle.py's (extra_env sets it).
+        e['OSBROKER_AUTH_FAILURES'] = AUTH_FAILURES_FOR_TESTS
         e.update(self.extra_env)
         return e
 
@@ -427,7 +442,7 @@ class CgiStack(Stack):
     """nginx + fcgiwrap (both started here) running the broker as a CGI program."""
 
     def __init__(self, tmp=None, catalog=None, username='itest-cgi', password=None,
-                 max_body=None, binary=None, store=None):
+                 max_body=None, binary=None, store=None, params=None):
         self.tmp = tmp or make_tmpdir('cgi')
         self.state_dir = os.path.join(self.tmp, 'state')
         self.run_dir = os.path.join(self.tmp, 'run')
@@ -437,6 +452,10 @@ class CgiStack(Stack):
         self.max_body = max_body or 1048576
         self.binary = binary or broker_bin(cgi=True)
         self.store = store          # OSBROKER_STORE; None: store_for(state_dir)
+        # More fastcgi_params for the CGI program (its environment); the
+        # budget of failed authentications as ServeStack's unless given.
+        self.params = dict({'OSBROKER_AUTH_FAILURES': AUTH_FAILURES_FOR_TESTS},
+                           **(params or {}))
         self.port = None
         self.nginx = self.spawner = None
 
@@ -476,6 +495,7 @@ class CgiStack(Stack):
         store = self.store if self.store is not None else store_for(self.state_dir)
         if store:
             params.append(('OSBROKER_STORE', store))
+        params += sorted(self.params.items())
         extra = ''.join('        fastcgi_param %s "%s";\n' % kv for kv in params)
         server = server.replace('        fastcgi_intercept_errors off;\n',
                                 extra + '        fastcgi_intercept_errors off;\n', 1)

@@ -19,9 +19,10 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (FIXTURES, REPO, Client, Stack, Tap, broker_bin, check, check_logs,
-                     expect, expect_error, files_under, finish_tmp, free_port, group_alive,
-                     hash_password, make_tmpdir, port_open, store_for, tail, wait_for)
+from harness import (AUTH_FAILURES_FOR_TESTS, FIXTURES, REPO, Client, Stack, Tap, broker_bin,
+                     check, check_logs, expect, expect_error, files_under, finish_tmp,
+                     free_port, group_alive, hash_password, make_tmpdir, port_open, store_for,
+                     tail, wait_for)
 from cases import CASES, Ctx
 
 # Cases about what nginx itself does (its own error pages, its handling of
@@ -99,6 +100,8 @@ class ApacheStack(Stack):
             store = store_for(self.state_dir)
             if store:           # OSB_STORE=postgresql (harness.py)
                 f.write('SetEnv OSBROKER_STORE %s\n' % store)
+            # The cases send many wrong passwords (harness.py)
+            f.write('SetEnv OSBROKER_AUTH_FAILURES %s\n' % AUTH_FAILURES_FOR_TESTS)
             f.write('TypesConfig /etc/mime.types\n'
                     'DefaultRuntimeDir %s\nPidFile %s/httpd.pid\n'
                     'Listen 127.0.0.1:%d\nServerName localhost\n'

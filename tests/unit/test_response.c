@@ -41,6 +41,7 @@ test_errors(void)
 		{ OSB_ERR_MAINTENANCE_INFO, 422, "MaintenanceInfoConflict" },
 		{ OSB_ERR_INTERNAL, 500, NULL },
 		{ OSB_ERR_UNAVAILABLE, 503, NULL },
+		{ OSB_ERR_TOO_MANY, 429, NULL },
 	};
 	struct response	 r;
 	char		 longfmt[3000];
@@ -108,6 +109,7 @@ test_errors(void)
 	CHECK_STR(response_reason(304), "Not Modified", "reason 304");
 	CHECK_STR(response_reason(412), "Precondition Failed", "reason 412");
 	CHECK_STR(response_reason(422), "Unprocessable Entity", "reason 422");
+	CHECK_STR(response_reason(429), "Too Many Requests", "reason 429");
 	CHECK(response_reason(299) != NULL && response_reason(299)[0] != '\0',
 	    "an unknown status still has a reason");
 }
