@@ -319,7 +319,8 @@ def t_nginx_example(pkg, port):
     with open(pkg.path('usr/share/doc/osbroker/examples/nginx/osbroker.conf')) as f:
         conf = f.read()
     for k, v in (('@LISTEN@', '127.0.0.1'), ('@PORT@', str(port)),
-                 ('@SOCKET@', '/run/osbroker/osbroker.sock'), ('@CLIENT_MAX_BODY@', '1114112')):
+                 ('@SOCKET@', '/run/osbroker/osbroker.sock'), ('@CLIENT_MAX_BODY@', '1114112'),
+                 ('@LIMIT_RATE@', '100r/s'), ('@LIMIT_BURST@', '200')):
         conf = conf.replace(k, v)
     left = set(re.findall(r'@[A-Z_]+@', conf))
     check(not left, 'placeholders the README does not fill: %s', sorted(left))
