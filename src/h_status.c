@@ -77,7 +77,8 @@ static const char style[] =
     ".scroll{overflow-x:auto}"
     "table{border-collapse:collapse;width:100%}"
     "th,td{text-align:left;padding:.25em .5em;border-bottom:1px solid #eee;"
-    "vertical-align:top;overflow-wrap:anywhere}"
+    "vertical-align:top;overflow-wrap:break-word}"
+    "td.w{overflow-wrap:anywhere;min-width:8em}.nw{white-space:nowrap}"
     "th{background:#f4f4f4}td.n{text-align:right;font-variant-numeric:"
     "tabular-nums}"
     ".ok{color:#176317}.bad{color:#a40000;font-weight:bold}"
@@ -406,9 +407,10 @@ health(struct html *h, const struct ctx *c, enum store_rc rc,
 		}
 		if (ss->records[T_INSTANCES] >= 0) {
 			html_raw(h, "</tr><tr><th>records</th>");
-			html_rawf(h, "<td><span id=\"store-instances\">%lld"
-			    "</span> instances, <span id=\"store-bindings\">"
-			    "%lld</span> bindings, %lld audit entries</td>",
+			html_rawf(h, "<td>instances <span id=\"store-"
+			    "instances\">%lld</span>, bindings <span id=\""
+			    "store-bindings\">%lld</span>, audit entries %lld"
+			    "</td>",
 			    ss->records[T_INSTANCES], ss->records[T_BINDINGS],
 			    ss->records[T_AUDIT]);
 		}
@@ -559,13 +561,13 @@ operations(struct html *h, const struct ctx *c, const struct rows *r,
 		html_raw(h, "<tr data-key=\"");
 		html_text(h, r->key[i]);
 		html_raw(h, "\">");
-		cell(h, r->key[i]);
+		cell_class(h, "w", r->key[i]);
 		cell(h, plan_name(c, r->row[i]));
-		cell(h, records_str(op, "type"));
-		cell_class(h, op_state(r->row[i]) == OPS_FAILED ? "bad" : "ok",
-		    records_str(op, "state"));
-		cell(h, records_str(op, "at"));
-		cell(h, records_str(op, "description"));
+		cell_class(h, "nw", records_str(op, "type"));
+		cell_class(h, op_state(r->row[i]) == OPS_FAILED ? "bad nw" :
+		    "ok nw", records_str(op, "state"));
+		cell_class(h, "nw", records_str(op, "at"));
+		cell_class(h, "w", records_str(op, "description"));
 		html_raw(h, "</tr>");
 	}
 	if (r->n == 0)
@@ -586,7 +588,7 @@ who(struct html *h, const cJSON *e)
 	const cJSON	*oi, *v;
 	const char	*u;
 
-	html_raw(h, "<td>");
+	html_raw(h, "<td class=\"w\">");
 	html_text_max(h, records_str(e, "user"), OSB_STATUS_MAX_CELL);
 	oi = cJSON_GetObjectItemCaseSensitive(e, "originating_identity");
 	if (cJSON_IsObject(oi)) {
@@ -642,11 +644,11 @@ audit_table(struct html *h, const char *id, const char *title,
 		html_raw(h, "<tr data-key=\"");
 		html_text(h, r->key[i]);
 		html_raw(h, "\">");
-		cell(h, records_str(e, "at"));
-		cell(h, records_str(e, "action"));
+		cell_class(h, "nw", records_str(e, "at"));
+		cell_class(h, "nw", records_str(e, "action"));
 		cell_class(h, strcmp(records_str(e, "outcome"), "failed") == 0 ?
-		    "bad" : "ok", records_str(e, "outcome"));
-		html_raw(h, "<td>");
+		    "bad nw" : "ok nw", records_str(e, "outcome"));
+		html_raw(h, "<td class=\"w\">");
 		html_text_max(h, records_str(e, "instance_id"),
 		    OSB_STATUS_MAX_CELL);
 		if (*(b = records_str(e, "binding_id")) != '\0') {
@@ -656,7 +658,7 @@ audit_table(struct html *h, const char *id, const char *title,
 		html_raw(h, "</td>");
 		who(h, e);
 		param_names(h, e);
-		cell(h, records_str(e, "description"));
+		cell_class(h, "w", records_str(e, "description"));
 		html_raw(h, "</tr>");
 	}
 	if (r->n == 0)
