@@ -16,7 +16,7 @@
  *
  * Bounded cost, whatever the store holds: every section shows at most
  * OSB_STATUS_ROWS rows and links to its next page by a query parameter of
- * its own (the other sections stay on their first page):
+ * its own:
  *
  *   plans_from=N         services and plans from the N-th row
  *   ops_table=T, ops_after=KEY
@@ -28,6 +28,9 @@
  *                        entries read
  *   audit_before=KEY     audit entries before KEY, newest first
  *
+ * A later page shows the health section and the sections its parameters
+ * name only, and reads only what they need: following the operations'
+ * links does not count every plan again.
  * The counts per plan are h_tally's (the first OSB_METRICS_MAX_SCAN records
  * of each table, as GET /metrics counts them), and the page says when a
  * table had more.  Everything is read in one read transaction; the page
@@ -47,8 +50,18 @@
 #include "records.h"
 #include "util.h"
 
-/* Where each section's page starts (the request's query, checked). */
+/* The sections, as bits of struct cursor's show. */
+#define S_PLANS		0x1
+#define S_OPS		0x2
+#define S_FAILURES	0x4
+#define S_AUDIT		0x8
+#define S_ALL		0xf
+
+/* Where each section's page starts (the request's query, checked), and
+ * which sections to show: all on the first page, only those a paging
+ * parameter names on a later one (their cost, not every section's). */
 struct cursor {
+	int		 show;
 	long		 plans_from;
 	enum store_table ops_table;
 	const char	*ops_after;		/* "" from the first */
@@ -169,11 +182,13 @@ read_cursor(const struct ctx *c, struct cursor *cu, struct response *resp)
 	cu->ops_table = T_INSTANCES;
 	cu->ops_after = cu->failures_before = cu->audit_before = "";
 	if ((v = request_query(c->req, "plans_from")) != NULL) {
+		cu->show |= S_PLANS;
 		cu->plans_from = strtol(v, &end, 10);
 		if (*v < '0' || *v > '9' || *end != '\0' || strlen(v) > 9)
 			goto bad;
 	}
 	if ((v = request_query(c->req, "ops_table")) != NULL) {
+		cu->show |= S_OPS;
 		if (strcmp(v, "bindings") == 0)
 			cu->ops_table = T_BINDINGS;
 		else if (strcmp(v, "instances") != 0)
@@ -182,18 +197,23 @@ read_cursor(const struct ctx *c, struct cursor *cu, struct response *resp)
 	if ((v = request_query(c->req, "ops_after")) != NULL) {
 		if (*v != '\0' && !record_key_valid(v))
 			goto bad;
+		cu->show |= S_OPS;
 		cu->ops_after = v;
 	}
 	if ((v = request_query(c->req, "failures_before")) != NULL) {
 		if (!audit_key_valid(v))
 			goto bad;
+		cu->show |= S_FAILURES;
 		cu->failures_before = v;
 	}
 	if ((v = request_query(c->req, "audit_before")) != NULL) {
 		if (!audit_key_valid(v))
 			goto bad;
+		cu->show |= S_AUDIT;
 		cu->audit_before = v;
 	}
+	if (cu->show == 0)
+		cu->show = S_ALL;
 	return 0;
 bad:
 	response_error(resp, OSB_ERR_BAD_REQUEST, "GET /status takes "
@@ -377,7 +397,7 @@ health(struct html *h, const struct ctx *c, enum store_rc rc,
 	size_t	 nwarn = 0;
 
 	html_raw(h, "<h2 id=\"health\">Health</h2><div class=\"scroll\">"
-	    "<table><tbody>");
+	    "<table id=\"health-table\"><tbody>");
 	html_raw(h, "<tr><th>store</th>");
 	if (rc == STORE_OK)
 		cell_class(h, "ok", "answers");
@@ -690,11 +710,15 @@ read_all(struct store *st, const struct cursor *cu, struct reads *rd)
 	if ((rc = store_begin(st, STORE_READ, NULL, &t)) != STORE_OK)
 		return rc;
 	rd->failures.failures_only = 1;
-	if ((rc = store_stats(t, &rd->ss)) == STORE_OK &&
-	    (rc = h_tally_scan(t, &rd->tally)) == STORE_OK &&
-	    (rc = read_ops(t, cu, &rd->ops, &rd->ops_end)) == STORE_OK &&
-	    (rc = read_audit(t, cu->failures_before, OSB_STATUS_MAX_SCAN,
-	    &rd->failures)) == STORE_OK)
+	rc = store_stats(t, &rd->ss);
+	if (rc == STORE_OK && (cu->show & S_PLANS))
+		rc = h_tally_scan(t, &rd->tally);
+	if (rc == STORE_OK && (cu->show & S_OPS))
+		rc = read_ops(t, cu, &rd->ops, &rd->ops_end);
+	if (rc == STORE_OK && (cu->show & S_FAILURES))
+		rc = read_audit(t, cu->failures_before, OSB_STATUS_MAX_SCAN,
+		    &rd->failures);
+	if (rc == STORE_OK && (cu->show & S_AUDIT))
 		rc = read_audit(t, cu->audit_before, OSB_STATUS_ROWS,
 		    &rd->audit);
 	store_abort(t);
@@ -724,14 +748,16 @@ h_status_get(struct ctx *c, struct response *resp)
 	html_init(&h, OSB_STATUS_MAX_BYTES);
 	head(&h);
 	health(&h, c, rc, &rd.ss);
-	if (rc == STORE_OK) {
+	if (rc == STORE_OK && (cu.show & S_PLANS))
 		plans(&h, c, &rd.tally, cu.plans_from);
+	if (rc == STORE_OK && (cu.show & S_OPS))
 		operations(&h, c, &rd.ops, rd.ops_end);
+	if (rc == STORE_OK && (cu.show & S_FAILURES))
 		audit_table(&h, "failures", "Recent failures", &rd.failures,
 		    "failures_before", "older failures");
+	if (rc == STORE_OK && (cu.show & S_AUDIT))
 		audit_table(&h, "audit", "Recent audit entries", &rd.audit,
 		    "audit_before", "older entries");
-	}
 	html_raw(&h, "</body></html>\n");
 	h_tally_free(&rd.tally);
 	rows_free(&rd.ops);

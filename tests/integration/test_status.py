@@ -53,7 +53,7 @@ import tempfile
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (CgiStack, check, expect, finish_tmp, pg_store, pid_alive,
+from harness import (_shared_pg, CgiStack, check, expect, finish_tmp, pg_store, pid_alive,
                      REPO, ServeStack, store_snapshot, Tap, wait_for)
 from test_operations import find_runner, prepare, run_suite
 
@@ -274,6 +274,9 @@ def html_answer(c):
           all(h.startswith('status') for h in page.links if h is not None),
           'the page refers to something outside itself: %r', page.links)
     check(page.title == TITLE, 'title %r', page.title)
+    check(['store', 'answers'] in page.rows('health-table') and
+          ['catalog', 'loaded'] in page.rows('health-table'),
+          'health: %r', page.rows('health-table'))
 
 
 def workload(x, st):
@@ -447,6 +450,22 @@ def paging_ops(x, st):
     check(all('/' in k for k in keys), 'ops_table=bindings shows %r', keys)
 
 
+def pg_outage(x):
+    """PostgreSQL stopped: 503, and the page says the store does not answer."""
+    srv = _shared_pg.get()
+    srv.stop()
+    try:
+        r = x.c.get('/status', version=None)
+        check(r.status == 503, 'PostgreSQL stopped: %s', r.what())
+        page = Page(r.body.decode())
+        check(page.title == TITLE and ['store', 'does not answer'] in page.rows('health-table'),
+              'the page does not say the store does not answer: %r', page.rows('health-table'))
+    finally:
+        srv.start_again()
+    wait_for(lambda: x.c.get('/status', version=None).status == 200, 30,
+             '/status to answer 200 again')
+
+
 def end_hang(hook_log, st):
     """The hanging runner and its hook go (the stack's stop would not),
     whichever cases ran."""
@@ -498,6 +517,8 @@ def run_part(tap, stack, hook_log, prefix, cgi):
     ]
     if not cgi:
         cases.append(('paging: the audit links lead through every entry once', paging_audit))
+    if pg_store():
+        cases.append(('PostgreSQL stopped: 503, the page says so, then 200', pg_outage))
     try:
         run_suite(tap, stack, hook_log, [(prefix + n, fn) for n, fn in cases], prefix)
     finally:

@@ -247,6 +247,10 @@ main(void)
 	    strstr(p, "00000009\"") != NULL && strstr(p, "00000010\"") ==
 	    NULL && strstr(p, "audit_before=") == NULL,
 	    "the next page: the 10 older entries, no further link");
+	CHECK(strstr(page, "<h2 id=\"plans\">") == NULL && strstr(page,
+	    "<h2 id=\"operations\">") == NULL && strstr(page,
+	    "<h2 id=\"health\">") != NULL, "a later page shows its section "
+	    "and the health only");
 	response_free(&resp);
 
 	get("ops_after=inst-025", &resp);
