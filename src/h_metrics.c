@@ -255,7 +255,7 @@ read_store(struct store *st, struct h_tally *t, struct store_stats *ss)
 	if ((rc = store_begin(st, STORE_READ, NULL, &txn)) != STORE_OK)
 		return rc;
 	if ((rc = store_stats(txn, ss)) == STORE_OK)
-		rc = h_tally_scan(txn, t);
+		rc = h_tally_scan(txn, t, 1);
 	store_abort(txn);
 	return rc;
 }

@@ -3,7 +3,7 @@
  * h_status: GET /status, the operator's page: one server-rendered HTML
  * document (no script, no external asset, inline CSS that reads on a
  * laptop and a phone) with the store's and the catalog's health, the
- * services and plans with their instance and binding counts, the
+ * services and plans with their instance counts, the
  * operations in progress or failed, the recent failures and the recent
  * audit entries.
  *
@@ -31,9 +31,10 @@
  * A later page shows the health section and the sections its parameters
  * name only, and reads only what they need: following the operations'
  * links does not count every plan again.
- * The counts per plan are h_tally's (the first OSB_METRICS_MAX_SCAN records
- * of each table, as GET /metrics counts them), and the page says when a
- * table had more.  Everything is read in one read transaction; the page
+ *
+ * The counts per plan are h_tally's (the first OSB_METRICS_MAX_SCAN
+ * instances, as GET /metrics counts them; not the bindings, which would
+ * double the first page's cost), and the page says when there were more.  Everything is read in one read transaction; the page
  * changes nothing (an operation whose runner died shows "in progress"
  * until a request reaps it).
  */
@@ -474,7 +475,6 @@ plan_row(struct html *h, const char *sname, const char *pname,
 	cell_class(h, "wide", sid);
 	cell_class(h, "wide", pid);
 	cell_u64(h, s != NULL ? s->n[0] : 0);
-	cell_u64(h, s != NULL ? s->n[1] : 0);
 	html_raw(h, "</tr>");
 }
 
@@ -490,16 +490,15 @@ plans(struct html *h, const struct ctx *c, const struct h_tally *t,
 	int		 more = 0;
 
 	html_raw(h, "<h2 id=\"plans\">Services and plans</h2>");
-	if (t->read[0] >= OSB_METRICS_MAX_SCAN ||
-	    t->read[1] >= OSB_METRICS_MAX_SCAN)
+	if (t->read[0] >= OSB_METRICS_MAX_SCAN)
 		html_rawf(h, "<p class=\"note\" id=\"plans-capped\">Counts "
-		    "are capped: they cover the first %d records of each table "
-		    "(in key order), not all of them; the health section has "
-		    "the whole counts.</p>", OSB_METRICS_MAX_SCAN);
+		    "are capped: they cover the first %d instances (in key "
+		    "order), not all of them; the health section has the whole "
+		    "count.</p>", OSB_METRICS_MAX_SCAN);
 	html_raw(h, "<div class=\"scroll\"><table id=\"plans-table\"><thead>"
 	    "<tr><th>service</th><th>plan</th><th class=\"wide\">service id"
 	    "</th><th class=\"wide\">plan id</th><th>instances</th>"
-	    "<th>bindings</th></tr></thead><tbody>");
+	    "</tr></thead><tbody>");
 	if (c->catalog != NULL) {
 		json = catalog_json(c->catalog, &len);
 		doc = cJSON_ParseWithLength(json, len);
@@ -712,7 +711,7 @@ read_all(struct store *st, const struct cursor *cu, struct reads *rd)
 	rd->failures.failures_only = 1;
 	rc = store_stats(t, &rd->ss);
 	if (rc == STORE_OK && (cu->show & S_PLANS))
-		rc = h_tally_scan(t, &rd->tally);
+		rc = h_tally_scan(t, &rd->tally, 0);
 	if (rc == STORE_OK && (cu->show & S_OPS))
 		rc = read_ops(t, cu, &rd->ops, &rd->ops_end);
 	if (rc == STORE_OK && (cu->show & S_FAILURES))

@@ -91,7 +91,7 @@ h_tally_free(struct h_tally *t)
 }
 
 enum store_rc
-h_tally_scan(struct store_txn *txn, struct h_tally *t)
+h_tally_scan(struct store_txn *txn, struct h_tally *t, int bindings)
 {
 	enum store_rc rc;
 
@@ -99,7 +99,7 @@ h_tally_scan(struct store_txn *txn, struct h_tally *t)
 	rc = store_scan_head(txn, T_INSTANCES, OSB_METRICS_MAX_SCAN,
 	    count_one, t);
 	t->kind = 1;
-	if (rc == STORE_OK && !t->oom)
+	if (rc == STORE_OK && !t->oom && bindings)
 		rc = store_scan_head(txn, T_BINDINGS, OSB_METRICS_MAX_SCAN,
 		    count_one, t);
 	if (rc == STORE_OK && t->oom)

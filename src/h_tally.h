@@ -34,10 +34,12 @@ struct h_tally {
 	int		 oom;
 };
 
-/* Count the first records of the instances and bindings tables in t (a
- * transaction), into *ty (zeroed by the caller).  STORE_OK, or the
- * store's failure, or STORE_ERROR out of memory. */
-enum store_rc h_tally_scan(struct store_txn *t, struct h_tally *ty);
+/* Count the first records of the instances table in t (a transaction),
+ * and of the bindings table when bindings is 1, into *ty (zeroed by the
+ * caller).  STORE_OK, or the store's failure, or STORE_ERROR out of
+ * memory. */
+enum store_rc h_tally_scan(struct store_txn *t, struct h_tally *ty,
+    int bindings);
 
 /* The counts of the pair, or NULL when it was not counted. */
 const struct h_tally_series *h_tally_find(const struct h_tally *,

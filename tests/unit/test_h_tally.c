@@ -40,8 +40,7 @@ main(void)
 		printf("Bail out! a read transaction\n");
 		return 2;
 	}
-	CHECK(h_tally_scan(t, &ty) == STORE_OK, "scan");
-	store_abort(t);
+	CHECK(h_tally_scan(t, &ty, 1) == STORE_OK, "scan");
 	CHECK(ty.read[0] == 5 && ty.read[1] == 1, "read 5 instances and 1 "
 	    "binding (%zu, %zu)", ty.read[0], ty.read[1]);
 	s = h_tally_find(&ty, "s", "p");
@@ -55,6 +54,13 @@ main(void)
 	CHECK(ty.ops[0][OPS_IN_PROGRESS] == 1 && ty.ops[0][OPS_FAILED] == 1 &&
 	    ty.ops[1][OPS_SUCCEEDED] == 1, "operations by table and state");
 	h_tally_free(&ty);
+	memset(&ty, 0, sizeof(ty));
+	CHECK(h_tally_scan(t, &ty, 0) == STORE_OK && ty.read[1] == 0 &&
+	    h_tally_find(&ty, "s", "p")->n[0] == 2 &&
+	    h_tally_find(&ty, "s", "p")->n[1] == 0,
+	    "instances only: no binding read");
+	h_tally_free(&ty);
+	store_abort(t);
 	store_close(st);
 	tmp_remove(dir);
 	return tap_done();
