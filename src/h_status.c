@@ -98,8 +98,29 @@ static const char style[] =
     ".ok{color:#176317}.bad{color:#a40000;font-weight:bold}"
     ".note{color:#555;font-size:.9em}code{font-size:.9em}"
     "nav a{display:inline-block;margin:.3em 0}"
+    /* A phone: the plans stay a table (their ids hidden); operations and
+     * audit entries become one card per row, each cell labelled. */
     "@media (max-width:40em){body{font-size:14px;padding:.3em .5em}"
-    "th,td{padding:.2em .3em}.wide{display:none}}";
+    "th,td{padding:.2em .3em}.wide{display:none}"
+    ".cards thead{display:none}.cards tr{display:block;padding:.3em 0;"
+    "border-bottom:2px solid #ccc}.cards td,.cards td.wide{display:block;"
+    "border:none;padding:.05em .3em;min-width:0}"
+    ".cards td::before{font-weight:bold;color:#555}"
+    "#ops-table td:nth-child(1)::before{content:\"record: \"}"
+    "#ops-table td:nth-child(2)::before{content:\"plan: \"}"
+    "#ops-table td:nth-child(3)::before{content:\"operation: \"}"
+    "#ops-table td:nth-child(4)::before{content:\"state: \"}"
+    "#ops-table td:nth-child(5)::before{content:\"since: \"}"
+    "#ops-table td:nth-child(6)::before{content:\"description: \"}"
+    ".audit td:nth-child(1)::before{content:\"at: \"}"
+    ".audit td:nth-child(2)::before{content:\"action: \"}"
+    ".audit td:nth-child(3)::before{content:\"outcome: \"}"
+    ".audit td:nth-child(4)::before{content:\"instance / binding: \"}"
+    ".audit td:nth-child(5)::before{content:\"who: \"}"
+    ".audit td:nth-child(6)::before{content:\"parameters: \"}"
+    ".audit td:nth-child(7)::before{content:\"description: \"}"
+    "#ops-table td[colspan]::before,.audit td[colspan]::before{content:none}"
+    "}";
 
 static void
 cell(struct html *h, const char *text)
@@ -571,7 +592,7 @@ operations(struct html *h, const struct ctx *c, const struct rows *r,
 	size_t		 i;
 
 	html_raw(h, "<h2 id=\"operations\">Operations in progress or failed"
-	    "</h2><div class=\"scroll\"><table id=\"ops-table\"><thead><tr>"
+	    "</h2><div class=\"scroll\"><table id=\"ops-table\" class=\"cards\"><thead><tr>"
 	    "<th>record</th><th>plan</th><th>operation</th><th>state</th>"
 	    "<th>since</th><th>description</th></tr></thead><tbody>");
 	for (i = 0; i < r->n; i++) {
@@ -654,7 +675,8 @@ audit_table(struct html *h, const char *id, const char *title,
 
 	html_rawf(h, "<h2 id=\"%s\">", id);
 	html_raw(h, title);
-	html_rawf(h, "</h2><div class=\"scroll\"><table id=\"%s-table\">", id);
+	html_rawf(h, "</h2><div class=\"scroll\"><table id=\"%s-table\" "
+	    "class=\"cards audit\">", id);
 	html_raw(h, "<thead><tr><th>at</th><th>action</th><th>outcome</th>"
 	    "<th>instance / binding</th><th>who</th><th class=\"wide\">"
 	    "parameters</th><th>description</th></tr></thead><tbody>");
