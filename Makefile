@@ -49,6 +49,8 @@ SRCS.base    := src/util.c src/log.c src/pfile.c src/action.c src/table.c \
                 src/mapfile.c src/throttle.c \
                 src/credfile.c src/counters.c src/promtext.c
 HDRS.base    := src/limits.h
+# the status page's HTML and its escaping
+SRCS.base    += src/html.c
 # adapters: one library or one outside format each (LMDB, libyaml, cJSON
 # input, libfcgi/CGI, libcrypt, the environment, hooks' processes, HTTP).
 SRCS.adapter := src/store.c src/store_lmdb.c src/store_pg.c src/jsonin.c src/catload.c src/catalog.c src/catcache.c \
@@ -69,6 +71,7 @@ SRCS.mode    := src/runner.c src/verify.c src/xport.c src/ctl.c
 SRCS.handler := src/backend.c src/h_common.c src/h_catalog.c src/h_instance.c \
                 src/h_binding.c src/h_metrics.c src/h_health.c
 HDRS.handler := src/handlers.h
+SRCS.handler += src/h_tally.c src/h_status.c
 # front: the request's way in and the programs' entries (osbroker's main.c,
 # osbrokerctl.c).
 MAINS        := src/main.c src/osbrokerctl.c

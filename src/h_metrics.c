@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "counters.h"
+#include "h_tally.h"
 #include "handlers.h"
 #include "limits.h"
 #include "log.h"
@@ -32,91 +33,6 @@
 
 _Static_assert(EP__COUNT <= COUNTERS_ENDPOINTS,
     "every endpoint has its counters");
-
-struct series {
-	char		*service_id, *plan_id;
-	uint64_t	 n[2];			/* instances, bindings */
-};
-
-struct tally {
-	struct series	*s;
-	size_t		 ns;
-	size_t		 read[2];		/* records read, per table */
-	uint64_t	 ops[2][4];		/* [table][enum op_state] */
-	int		 kind;			/* 0 instances, 1 bindings */
-	int		 oom;
-};
-
-static struct series *
-series_for(struct tally *t, const char *service_id, const char *plan_id)
-{
-	struct series	*n;
-	size_t		 i;
-
-	for (i = 0; i < t->ns; i++)
-		if (strcmp(t->s[i].plan_id, plan_id) == 0 &&
-		    strcmp(t->s[i].service_id, service_id) == 0)
-			return &t->s[i];
-	if (t->ns >= OSB_METRICS_MAX_SERIES) {
-		service_id = plan_id = "other";
-		for (i = 0; i < t->ns; i++)
-			if (strcmp(t->s[i].plan_id, "other") == 0 &&
-			    strcmp(t->s[i].service_id, "other") == 0)
-				return &t->s[i];
-	}
-	if ((n = realloc(t->s, (t->ns + 1) * sizeof(*n))) == NULL)
-		return NULL;
-	t->s = n;
-	n = &t->s[t->ns];
-	memset(n, 0, sizeof(*n));
-	n->service_id = strdup(service_id);
-	n->plan_id = strdup(plan_id);
-	if (n->service_id == NULL || n->plan_id == NULL) {
-		free(n->service_id);
-		free(n->plan_id);
-		return NULL;
-	}
-	t->ns++;
-	return n;
-}
-
-static int
-count_one(const char *key, const char *val, size_t len, void *arg)
-{
-	struct tally	*t = arg;
-	struct series	*s;
-	cJSON		*rec;
-	const cJSON	*sid, *pid;
-
-	(void)key;
-	t->read[t->kind]++;
-	if ((rec = cJSON_ParseWithLength(val, len)) == NULL)
-		return 0;	/* --verify's business, not the scrape's */
-	sid = cJSON_GetObjectItemCaseSensitive(rec, "service_id");
-	pid = cJSON_GetObjectItemCaseSensitive(rec, "plan_id");
-	if (cJSON_IsString(sid) && cJSON_IsString(pid)) {
-		if ((s = series_for(t, sid->valuestring, pid->valuestring)) ==
-		    NULL)
-			t->oom = 1;
-		else
-			s->n[t->kind]++;
-	}
-	t->ops[t->kind][op_state(rec)]++;
-	cJSON_Delete(rec);
-	return t->oom;
-}
-
-static void
-tally_free(struct tally *t)
-{
-	size_t i;
-
-	for (i = 0; i < t->ns; i++) {
-		free(t->s[i].service_id);
-		free(t->s[i].plan_id);
-	}
-	free(t->s);
-}
 
 static void
 requests(struct promtext *p)
@@ -228,7 +144,7 @@ catalog_info(struct promtext *p, const struct catalog *cat)
 
 static void
 plan_gauges(struct promtext *p, const struct catalog *cat,
-    const struct tally *t)
+    const struct h_tally *t)
 {
 	static const char *const names[2] = { "osbroker_instances",
 	    "osbroker_bindings" };
@@ -263,7 +179,7 @@ plan_gauges(struct promtext *p, const struct catalog *cat,
 }
 
 static void
-op_gauges(struct promtext *p, const struct tally *t)
+op_gauges(struct promtext *p, const struct h_tally *t)
 {
 	static const char *const kind[2] = { "instance", "binding" };
 	static const char *const state[4] = { [OPS_IN_PROGRESS] =
@@ -288,7 +204,7 @@ op_gauges(struct promtext *p, const struct tally *t)
 
 static void
 store_gauges(struct promtext *p, const struct store_stats *ss,
-    const struct tally *t, const char *kind)
+    const struct h_tally *t, const char *kind)
 {
 	static const char *const tables[2] = { "instances", "bindings" };
 	const char	*lb[3];
@@ -336,7 +252,7 @@ store_gauges(struct promtext *p, const struct store_stats *ss,
 
 /* The gauges of the store, read in one transaction. */
 static enum store_rc
-read_store(struct store *st, struct tally *t, struct store_stats *ss)
+read_store(struct store *st, struct h_tally *t, struct store_stats *ss)
 {
 	struct store_txn	*txn;
 	enum store_rc		 rc;
@@ -344,15 +260,8 @@ read_store(struct store *st, struct tally *t, struct store_stats *ss)
 	if ((rc = store_begin(st, STORE_READ, NULL, &txn)) != STORE_OK)
 		return rc;
 	if ((rc = store_stats(txn, ss)) == STORE_OK)
-		rc = store_scan_head(txn, T_INSTANCES, OSB_METRICS_MAX_SCAN,
-		    count_one, t);
-	t->kind = 1;
-	if (rc == STORE_OK && !t->oom)
-		rc = store_scan_head(txn, T_BINDINGS, OSB_METRICS_MAX_SCAN,
-		    count_one, t);
+		rc = h_tally_scan(txn, t, 1);
 	store_abort(txn);
-	if (rc == STORE_OK && t->oom)
-		rc = STORE_ERROR;
 	return rc;
 }
 
@@ -360,7 +269,7 @@ void
 h_metrics_get(struct ctx *c, struct response *resp)
 {
 	struct promtext		 p;
-	struct tally		 t;
+	struct h_tally		 t;
 	struct store_stats	 ss;
 	enum store_rc		 rc;
 	char			*page;
@@ -383,7 +292,7 @@ h_metrics_get(struct ctx *c, struct response *resp)
 	} else
 		snprintf(resp->log_note, sizeof(resp->log_note),
 		    "store: %.140s", store_strerror(c->store));
-	tally_free(&t);
+	h_tally_free(&t);
 	if ((page = promtext_take(&p, &len)) == NULL) {
 		response_error(resp, OSB_ERR_INTERNAL, "out of memory");
 		return;

@@ -40,5 +40,6 @@ void h_binding_delete(struct ctx *, struct response *);
 void h_binding_lastop(struct ctx *, struct response *);
 void h_metrics_get(struct ctx *, struct response *);
 void h_health_get(struct ctx *, struct response *);
+void h_status_get(struct ctx *, struct response *);
 
 #endif

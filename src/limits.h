@@ -184,6 +184,21 @@
                                                 budget comes back */
 #define OSB_MAX_AUTH_WINDOW     86400
 
+/* GET /status (src/h_status.c): a page of bounded cost whatever the store
+ * holds; each section shows at most OSB_STATUS_ROWS rows and links to the
+ * next page of that section */
+#define OSB_STATUS_ROWS         50           /* rows of one section */
+#define OSB_STATUS_MAX_SCAN     20000        /* records (instances, then
+                                                bindings) or audit entries
+                                                read for one page of the
+                                                operations or failures
+                                                section; the per-plan counts
+                                                read OSB_METRICS_MAX_SCAN */
+#define OSB_STATUS_MAX_BYTES    (2 * 1024 * 1024) /* the page */
+#define OSB_STATUS_MAX_CELL     300          /* bytes of one cell shown (a
+                                                longer text is cut, at a
+                                                character boundary) */
+
 /* API versions: the major we speak and the newest minor we implement. */
 #define OSB_API_MAJOR           2
 #define OSB_API_MINOR           17

@@ -61,6 +61,9 @@ route_match(const struct request *r, struct route *rt, struct response *err)
 	} else if (r->nseg == 1 && seg_is(r, 0, "healthz")) {
 		rt->id = R_HEALTHZ;
 		allow = "GET";
+	} else if (r->nseg == 1 && seg_is(r, 0, "status")) {
+		rt->id = R_STATUS;
+		allow = "GET";
 	} else if (!seg_is(r, 0, "v2"))
 		goto notfound;
 	else if (r->nseg == 2 && seg_is(r, 1, "catalog")) {
@@ -157,6 +160,9 @@ route_endpoint(const struct request *r)
 		case R_HEALTHZ:
 			ep = EP_HEALTHZ;
 			break;
+		case R_STATUS:
+			ep = EP_STATUS;
+			break;
 		}
 	response_free(&scratch);
 	return ep;
@@ -174,7 +180,7 @@ route_endpoint_name(enum route_endpoint ep)
 		[EP_BINDING_FETCH] = "binding_fetch",
 		[EP_BINDING_LASTOP] = "binding_last_operation",
 		[EP_METRICS] = "metrics", [EP_HEALTHZ] = "healthz",
-		[EP_OTHER] = "other",
+		[EP_OTHER] = "other", [EP_STATUS] = "status",
 	};
 
 	return (unsigned)ep < EP__COUNT ? names[ep] : "other";

@@ -5,9 +5,9 @@
  * Routes (spec.md): GET /v2/catalog; PUT|GET|PATCH|DELETE
  * /v2/service_instances/:iid; GET .../:iid/last_operation; PUT|GET|DELETE
  * .../:iid/service_bindings/:bid; GET .../:bid/last_operation.  And the
- * operator's two, outside /v2: GET /metrics and GET /healthz (README
- * "Metrics and health"); /healthz is the one path served without
- * credentials (route_public()).
+ * operator's, outside /v2: GET /metrics and GET /healthz (README
+ * "Metrics and health"), GET /status (README "Status page"); /healthz is
+ * the one path served without credentials (route_public()).
  */
 #ifndef OSB_ROUTE_H
 #define OSB_ROUTE_H
@@ -22,7 +22,8 @@ enum route_id {
 	R_BINDING,
 	R_BINDING_LASTOP,
 	R_METRICS,
-	R_HEALTHZ
+	R_HEALTHZ,
+	R_STATUS
 };
 
 /* What GET /metrics counts requests by: the route and the method as the
@@ -32,6 +33,8 @@ enum route_endpoint {
 	EP_INSTANCE_LASTOP, EP_BIND, EP_UNBIND, EP_BINDING_FETCH,
 	EP_BINDING_LASTOP, EP_METRICS, EP_HEALTHZ,
 	EP_OTHER,		/* no route, or a method it does not have */
+	EP_STATUS,		/* after EP_OTHER: the counters file's
+				   slots of the others stay where they were */
 	EP__COUNT
 };
 

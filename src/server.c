@@ -226,6 +226,7 @@ dispatch(struct ctx *c, struct response *resp)
 		[R_BINDING_LASTOP] = { 0, h_binding_lastop },
 		[R_METRICS]	   = { 0, h_metrics_get },
 		[R_HEALTHZ]	   = { 0, h_health_get },
+		[R_STATUS]	   = { 0, h_status_get },
 	};
 	void (*h)(struct ctx *, struct response *);
 
@@ -393,8 +394,8 @@ server_handle(struct io *io, void *arg)
 	    id_lengths(&b->cfg, &rt, &resp) == -1)
 		goto out;
 	/* The operator's endpoints are not OSBAPI's: no version header. */
-	if (rt.id != R_METRICS && (version_check(req.api_version,
-	    rt.min_minor, &minor, &resp) == -1 ||
+	if (rt.id != R_METRICS && rt.id != R_STATUS &&
+	    (version_check(req.api_version, rt.min_minor, &minor, &resp) == -1 ||
 	    identity_decode(req.originating_identity, &identity, &resp) == -1))
 		goto out;
 handle:

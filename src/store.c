@@ -211,6 +211,15 @@ store_scan(struct store_txn *t, enum store_table tb, const char *prefix,
 }
 
 enum store_rc
+store_scan_back(struct store_txn *t, enum store_table tb, const char *before,
+    size_t limit, int (*fn)(const char *, const char *, size_t, void *),
+    void *arg)
+{
+	return limit == 0 ? STORE_OK :
+	    t->st->ops->scan_back(t, tb, before, limit, fn, arg);
+}
+
+enum store_rc
 store_scan_head(struct store_txn *t, enum store_table tb, size_t max,
     int (*fn)(const char *, const char *, size_t, void *), void *arg)
 {

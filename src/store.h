@@ -195,6 +195,15 @@ enum store_rc store_scan_from(struct store_txn *, enum store_table,
                   int (*fn)(const char *key, const char *val, size_t len,
                       void *arg), void *arg);
 
+/* Call fn for the keys of tb before key before ("" from the last), in
+ * descending key order, at most limit of them (0: none), until fn returns
+ * non-zero: the newest entries of a table kept in time order (the audit
+ * trail, for GET /status) without reading the older ones. */
+enum store_rc store_scan_back(struct store_txn *, enum store_table,
+                  const char *before, size_t limit,
+                  int (*fn)(const char *key, const char *val, size_t len,
+                      void *arg), void *arg);
+
 /* store_scan() of the whole of tb, its first max keys only: what a report
  * whose cost must not grow with the store reads (GET /metrics);
  * store_scan_from(t, tb, "", max, ...), so PostgreSQL fetches only those

@@ -52,6 +52,9 @@ struct store_ops {
 	/* NULL: store_copy() is refused (store_copyable() 0) */
 	enum store_rc	 (*copy)(struct store *, int);
 	enum store_rc	 (*stats)(struct store_txn *, struct store_stats *);
+	enum store_rc	 (*scan_back)(struct store_txn *, enum store_table,
+			    const char *, size_t, int (*)(const char *,
+			    const char *, size_t, void *), void *);
 };
 
 struct store {

@@ -632,6 +632,50 @@ lmdb_scan_from(struct store_txn *bt, enum store_table tb, const char *from,
 	return scan(bt, tb, from, "", 0, limit, fn, arg);
 }
 
+/* The keys before before ("": from the last), last first, at most limit. */
+static enum store_rc
+lmdb_scan_back(struct store_txn *bt, enum store_table tb, const char *before,
+    size_t limit, int (*fn)(const char *, const char *, size_t, void *),
+    void *arg)
+{
+	struct lmdb_txn	*t = LT(bt);
+	struct lmdb	*st = LM(bt->st);
+	MDB_cursor	*c;
+	MDB_val		 k = keyval(before), v;
+	char		*key;
+	size_t		 seen = 0;
+	int		 e, stop = 0;
+	enum store_rc	 rc = STORE_OK;
+
+	if (st->missing[tb])
+		return STORE_OK;
+	if ((e = mdb_cursor_open(t->txn, st->dbi[tb], &c)) != 0)
+		return fail(st, "cursor", e);
+	/* The first key at or after before, and the one before it; none at
+	 * or after it (or before ""): the last key is the first to give. */
+	if (*before == '\0' ||
+	    (e = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)) == MDB_NOTFOUND)
+		e = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	else if (e == 0)
+		e = mdb_cursor_get(c, &k, &v, MDB_PREV);
+	while (e == 0 && !stop && seen++ < limit) {
+		if ((key = malloc(k.mv_size + 1)) == NULL) {
+			rc = STORE_ERROR;
+			break;
+		}
+		memcpy(key, k.mv_data, k.mv_size);
+		key[k.mv_size] = '\0';
+		stop = fn(key, v.mv_data, v.mv_size, arg);
+		free(key);
+		if (!stop && seen < limit)
+			e = mdb_cursor_get(c, &k, &v, MDB_PREV);
+	}
+	if (e != 0 && e != MDB_NOTFOUND && rc == STORE_OK)
+		rc = fail(st, "scan", e);
+	mdb_cursor_close(c);
+	return rc;
+}
+
 static enum store_rc
 lmdb_del_prefix(struct store_txn *bt, enum store_table tb, const char *prefix,
     size_t *count)
@@ -701,5 +745,6 @@ static const struct store_ops lmdb_ops = {
 	.put = lmdb_put, .create = lmdb_create, .del = lmdb_del,
 	.drop = lmdb_drop,
 	.scan = lmdb_scan, .scan_from = lmdb_scan_from,
+	.scan_back = lmdb_scan_back,
 	.del_prefix = lmdb_del_prefix, .copy = lmdb_copy, .stats = lmdb_stats,
 };

@@ -164,7 +164,7 @@ pq_load(char *err, size_t errlen)
 #define OSB_PG_LOCK_SCHEMA	2	/* creating the schema */
 
 enum stmt { S_GET, S_PUT, S_CREATE, S_DEL, S_SCAN_ALL, S_SCAN_RANGE, S_SCAN_FROM,
-	S_SCAN_PAGE, S_SIZE,
+	S_SCAN_PAGE, S_SIZE, S_SCAN_BACK,
 	S_DEL_RANGE, S_DEL_FROM, S_BEGIN_READ, S_BEGIN, S_LOCK_ALL,
 	S_LOCK_SCOPE, S_LOCK_KEY, S_COMMIT, S_ROLLBACK, S__COUNT };
 
@@ -207,6 +207,10 @@ static const struct {
 	[S_SCAN_PAGE] = { "osb_scan_page", "SELECT key, value FROM "
 	    "osbroker_records WHERE tbl = $1 AND key >= $2 ORDER BY key "
 	    "LIMIT $3", 3, "scan" },
+	/* $2 "": from the last key. */
+	[S_SCAN_BACK] = { "osb_scan_back", "SELECT key, value FROM "
+	    "osbroker_records WHERE tbl = $1 AND ($2 = '' OR key < $2) "
+	    "ORDER BY key DESC LIMIT $3", 3, "scan" },
 	/* The catalog's figure, no scan: what GET /metrics can afford. */
 	[S_SIZE] = { "osb_size", "SELECT "
 	    "pg_total_relation_size('osbroker_records')", 0, "size" },
@@ -1263,6 +1267,23 @@ pg_scan_from(struct store_txn *bt, enum store_table tb, const char *from,
 }
 
 static enum store_rc
+pg_scan_back(struct store_txn *bt, enum store_table tb, const char *before,
+    size_t limit, int (*fn)(const char *, const char *, size_t, void *),
+    void *arg)
+{
+	struct pg	*st = PG(bt->st);
+	char		 lim[24];
+	const char	*p[3] = { store_table_names[tb], before, lim };
+	PGresult	*r;
+	enum store_rc	 rc;
+
+	snprintf(lim, sizeof(lim), "%zu", limit);
+	if ((r = exec(st, S_SCAN_BACK, p, NULL, NULL, &rc, "scan")) == NULL)
+		return rc;
+	return rows(r, fn, arg);
+}
+
+static enum store_rc
 pg_stats(struct store_txn *bt, struct store_stats *s)
 {
 	struct pg	*st = PG(bt->st);
@@ -1320,5 +1341,6 @@ static const struct store_ops pg_ops = {
 	.fetch = pg_fetch, .prefetch = pg_prefetch,
 	.put = pg_put, .create = pg_create, .del = pg_del, .drop = pg_drop,
 	.scan = pg_scan, .scan_from = pg_scan_from, .stats = pg_stats,
+	.scan_back = pg_scan_back,
 	.del_prefix = pg_del_prefix,
 };

@@ -231,7 +231,7 @@ test_bad_ids(void)
 	refuses("PUT", uri, 400, NULL);
 }
 
-/* The operator's endpoints: /metrics and /healthz route (GET only),
+/* The operator's endpoints: /metrics, /healthz and /status route (GET only),
  * /healthz alone is public, and every request has the endpoint its
  * counters are kept under. */
 static void
@@ -259,6 +259,9 @@ test_operator(void)
 		    "last_operation", EP_BINDING_LASTOP, 0 },
 		{ "GET", "/metrics", EP_METRICS, 0 },
 		{ "GET", "/healthz", EP_HEALTHZ, 1 },
+		{ "GET", "/status", EP_STATUS, 0 },
+		{ "POST", "/status", EP_OTHER, 0 },
+		{ "GET", "/status/x", EP_OTHER, 0 },
 		{ "POST", "/healthz", EP_OTHER, 1 },
 		{ "GET", "/healthz/x", EP_OTHER, 0 },
 		{ "GET", "/v2/healthz", EP_OTHER, 0 },
@@ -272,7 +275,9 @@ test_operator(void)
 
 	matches("GET", "/metrics", R_METRICS, NULL, NULL, 0);
 	matches("GET", "/healthz", R_HEALTHZ, NULL, NULL, 0);
+	matches("GET", "/status", R_STATUS, NULL, NULL, 0);
 	refuses("PUT", "/metrics", 405, "GET");
+	refuses("DELETE", "/status", 405, "GET");
 	refuses("POST", "/healthz", 405, "GET");
 	refuses("GET", "/metrics/x", 404, NULL);
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {

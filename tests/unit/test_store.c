@@ -543,6 +543,63 @@ count_key(const char *key, const char *val, size_t len, void *arg)
 	return 0;
 }
 
+/* The keys store_scan_back() gives, joined with ',' into buf. */
+struct keys {
+	char	 buf[256];
+	size_t	 n, stop;	/* stop: return 1 at the n-th, 0 never */
+};
+
+static int
+join_key(const char *key, const char *val, size_t len, void *arg)
+{
+	struct keys *k = arg;
+	size_t used = strlen(k->buf);
+
+	(void)val;
+	(void)len;
+	snprintf(k->buf + used, sizeof(k->buf) - used, "%s%s",
+	    used ? "," : "", key);
+	return ++k->n == k->stop;
+}
+
+/* store_scan_back() on the 50 keys k00..k49 of test_head_stats(). */
+static void
+back_checks(struct store_txn *t)
+{
+	struct keys k;
+
+	memset(&k, 0, sizeof(k));
+	CHECK(store_scan_back(t, T_INSTANCES, "", 3, join_key, &k) ==
+	    STORE_OK, "scan_back from the last");
+	CHECK_STR(k.buf, "k49,k48,k47", "scan_back(\"\", 3): the last three, "
+	    "last first");
+	memset(&k, 0, sizeof(k));
+	store_scan_back(t, T_INSTANCES, "k10", 3, join_key, &k);
+	CHECK_STR(k.buf, "k09,k08,k07", "scan_back(k10): keys before it only");
+	memset(&k, 0, sizeof(k));
+	store_scan_back(t, T_INSTANCES, "k105", 2, join_key, &k);
+	CHECK_STR(k.buf, "k10,k09", "scan_back from a key not stored");
+	memset(&k, 0, sizeof(k));
+	store_scan_back(t, T_INSTANCES, "z", 1, join_key, &k);
+	CHECK_STR(k.buf, "k49", "scan_back from after the last key");
+	memset(&k, 0, sizeof(k));
+	store_scan_back(t, T_INSTANCES, "k02", 10, join_key, &k);
+	CHECK_STR(k.buf, "k01,k00", "scan_back stops at the first key");
+	memset(&k, 0, sizeof(k));
+	store_scan_back(t, T_INSTANCES, "k00", 10, join_key, &k);
+	CHECK_STR(k.buf, "", "scan_back before the first key gives none");
+	memset(&k, 0, sizeof(k));
+	k.stop = 2;
+	store_scan_back(t, T_INSTANCES, "", 10, join_key, &k);
+	CHECK_STR(k.buf, "k49,k48", "scan_back stops when fn says so");
+	memset(&k, 0, sizeof(k));
+	store_scan_back(t, T_INSTANCES, "", 0, join_key, &k);
+	CHECK_STR(k.buf, "", "scan_back(0) reads none");
+	memset(&k, 0, sizeof(k));
+	store_scan_back(t, T_GONE, "", 5, join_key, &k);
+	CHECK_STR(k.buf, "", "scan_back of an empty table");
+}
+
 /* store_scan_head() reads at most max keys of a table; store_stats()
  * gives LMDB's file and map sizes and exact counts per table. */
 static void
@@ -583,6 +640,7 @@ test_head_stats(void)
 	n = 0;
 	CHECK(store_scan_head(t, T_INSTANCES, 0, count_key, &n) == STORE_OK &&
 	    n == 0, "scan_head(0) reads none");
+	back_checks(t);
 	CHECK(store_stats(t, &ss) == STORE_OK &&
 	    ss.records[T_INSTANCES] == 50 && ss.records[T_BINDINGS] == 1 &&
 	    ss.records[T_GONE] == 0, "stats: exact counts per table");
