@@ -63,6 +63,89 @@ log_catalog_warnings(const struct catalog *cat)
 		log_msg("catalog: %zu more warnings not shown", total - n);
 }
 
+/*
+ * A credentials line's plans= field must name services and plans of the
+ * catalog: a broker that would serve a platform less than its operator
+ * meant refuses to start, naming the line (osbroker(8), "CREDENTIALS").
+ */
+static int
+check_plansets(const struct server *b, char *err, size_t errlen)
+{
+	struct planset	*ps;
+	const char	*plans, *name;
+	char		 why[400];
+	int		 i, lineno;
+
+	for (i = 0; i < auth_nusers(b->auth); i++) {
+		name = auth_user(b->auth, i, &plans, &lineno);
+		if (plans == NULL)
+			continue;
+		if (planset_resolve(b->catalog, plans, 1, &ps, why,
+		    sizeof(why)) == -1) {
+			snprintf(err, errlen, "%s:%d: user \"%s\": %s",
+			    b->cfg.credentials_path, lineno, name, why);
+			return -1;
+		}
+		planset_free(ps);
+	}
+	return 0;
+}
+
+static void
+plansets_clear(struct server *b)
+{
+	int i;
+
+	for (i = 0; i < SERVER_PLANSETS; i++) {
+		free(b->plansets[i].field);
+		planset_free(b->plansets[i].ps);
+		b->plansets[i].field = NULL;
+		b->plansets[i].ps = NULL;
+	}
+}
+
+/*
+ * The set of the request's user in the current catalog, *out NULL for a
+ * user who sees it all.  Resolved once per worker and catalog.  After an
+ * edit of either file a running worker does not stop: an entry that names
+ * nothing grants nothing, and is logged when the set is resolved.  -1 when
+ * out of memory.
+ */
+static int
+user_planset(struct server *b, const char *user, const struct planset **out)
+{
+	const char		*field = auth_plans(b->auth, user);
+	struct server_planset	*e;
+	char			 why[400];
+	int			 i;
+
+	*out = NULL;
+	if (field == NULL)
+		return 0;
+	for (i = 0; i < SERVER_PLANSETS; i++)
+		if (b->plansets[i].field != NULL &&
+		    strcmp(b->plansets[i].field, field) == 0) {
+			*out = b->plansets[i].ps;
+			return 0;
+		}
+	e = &b->plansets[b->plansets_next++ % SERVER_PLANSETS];
+	free(e->field);
+	planset_free(e->ps);
+	e->ps = NULL;
+	if ((e->field = strdup(field)) == NULL ||
+	    planset_resolve(b->catalog, field, 0, &e->ps, why,
+	    sizeof(why)) == -1) {
+		free(e->field);
+		e->field = NULL;
+		return -1;
+	}
+	if (why[0] != '\0')
+		log_msg("credentials: user \"%s\": %s; that entry grants "
+		    "nothing", user, why);
+	*out = e->ps;
+	return 0;
+}
+
 int
 server_open(struct server *b, char *err, size_t errlen)
 {
@@ -114,6 +197,8 @@ server_open(struct server *b, char *err, size_t errlen)
 		log_msg("counters: %s; requests are not counted", err);
 	if ((b->auth = auth_load(b->cfg.credentials_path, err, errlen)) == NULL)
 		return -1;
+	if (check_plansets(b, err, errlen) == -1)
+		return -1;
 #ifdef OSB_BENCH_NO_AUTH
 	log_msg("built with OSB_BENCH_NO_AUTH: requests are not "
 	    "authenticated; a benchmark build, never to be deployed");
@@ -134,6 +219,7 @@ server_open(struct server *b, char *err, size_t errlen)
 void
 server_close(struct server *b)
 {
+	plansets_clear(b);
 	catalog_free(b->catalog);
 	auth_free(b->auth);
 	store_close(b->store);
@@ -162,6 +248,7 @@ catalog_refresh(struct server *b)
 		    "good one: %s", msg);
 		return;
 	}
+	plansets_clear(b);
 	catalog_free(b->catalog);
 	b->catalog = n;
 	log_msg("catalog reloaded from %s", b->cfg.catalog_path);
@@ -337,6 +424,17 @@ server_handle(struct io *io, void *arg)
 		goto out;
 handle:
 	catalog_refresh(b);
+	if (user_planset(b, user, &c.plans) == -1) {
+		response_error(&resp, OSB_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	/* The operator's counters are about every platform's instances:
+	 * a restricted user is answered as for a path that is not there. */
+	if (c.plans != NULL && rt.id == R_METRICS) {
+		response_error(&resp, OSB_ERR_NOT_FOUND, "no such endpoint: %s",
+		    req.path);
+		goto out;
+	}
 	c.cfg = &b->cfg;
 	c.catalog = b->catalog;
 	c.store = b->store;
