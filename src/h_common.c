@@ -269,9 +269,11 @@ h_common_create(struct ctx *c, struct h_txn *tx, struct h_change *ch,
     cJSON *rec, enum action a, const char *done, struct response *resp)
 {
 	if (tx->hidden) {
-		response_error(resp, OSB_ERR_CONFLICT, "%s \"%s\" already "
-		    "exists with different attributes", ch->bid != NULL ?
-		    "binding" : "instance", ch->bid != NULL ? ch->bid : ch->key);
+		/* The words of h_common_existing()'s 409. */
+		response_error(resp, OSB_ERR_CONFLICT,
+		    "%s \"%s\" already exists with different attributes",
+		    ch->bid != NULL ? "binding" : "instance",
+		    ch->bid != NULL ? ch->bid : ch->key);
 		return;
 	}
 	if ((tx->rc = store_drop(tx->t, T_GONE, ch->key)) != STORE_OK)
