@@ -1461,9 +1461,9 @@ def _credentials_file(stack):
 
 
 @contextlib.contextmanager
-def _platforms(x):
-    """{name: Client} for the three users of PLAT_*, while they are in the
-    credentials file."""
+def _platforms(x, users=(PLAT_A, PLAT_B, PLAT_ADMIN)):
+    """{name: Client} for users ((name, plans= field or None), ...), while
+    they are in the credentials file."""
     from harness import Client, broker_bin, hash_password
     path = _credentials_file(x.stack)
     with open(path) as f:
@@ -1473,12 +1473,11 @@ def _platforms(x):
         x.plat_hash = hash_password(getattr(x.stack, 'binary', None) or broker_bin(), x.plat_pw)
         x.secrets.append(x.plat_pw)
     lines = [original.rstrip('\n')]
-    for name, plans in (PLAT_A, PLAT_B, PLAT_ADMIN):
+    for name, plans in users:
         lines.append('%s:%s%s' % (name, x.plat_hash, ':' + plans if plans else ''))
     _write_catalog(path, '\n'.join(lines) + '\n', 5)
     try:
-        yield {name: Client(x.c.port, name, x.plat_pw, host=x.c.host)
-               for name in (PLAT_A[0], PLAT_B[0], PLAT_ADMIN[0])}
+        yield {name: Client(x.c.port, name, x.plat_pw, host=x.c.host) for name, _ in users}
     finally:
         _write_catalog(path, original, 10)
 
