@@ -1614,11 +1614,16 @@ def t_platforms_foreign(x):
 @case('platforms: /metrics is not there for a restricted user')
 def t_platforms_metrics(x):
     with _platforms(x) as u:
+        r = u['plat-admin'].get('/metrics', version=None)
+        if r.status != 200:
+            # a front end that passes only /v2/ to the broker (the Apache
+            # setup): nobody reaches the counters through it
+            check(u['plat-a'].get('/metrics', version=None).status == r.status,
+                  'the front end answers /metrics differently for a restricted user')
+            return
         r1 = u['plat-a'].get('/metrics', version=None)
         r2 = u['plat-a'].get('/metricz', version=None)
         expect_error(r1, 404)
         expect_error(r2, 404)
         check(r1.body.replace(b'/metrics', b'P') == r2.body.replace(b'/metricz', b'P'),
               '%r vs %r', r1.body, r2.body)
-        r = u['plat-admin'].get('/metrics', version=None)
-        check(r.status == 200, 'an unrestricted user: %r', r)

@@ -161,7 +161,7 @@ def t_show(w):
     i1 = w.ids['sync']
     p = w.ctl(['show', i1], want=0)
     for want in ('instance      %s' % i1, 'itest-ops (%s)' % w.x.sid, 'sync (', '2 bindings',
-                 'BINDING', w.bids[0], w.bids[1], 'succeeded'):
+                 'BINDING', w.bids[0], w.bids[1], 'succeeded', 'owner         %s' % w.s.username):
         check(want in p.out, 'show lacks %r:\n%s', want, p.out)
     secrets = [s for s in w.x.secrets if s != w.s.password]
     check(secrets and not any(s in p.out for s in secrets), 'show printed a credential')
