@@ -340,7 +340,6 @@ plans_field(const struct config *cfg, const char *list, char *field,
 {
 	struct catalog		*cat = NULL;
 	struct catalog_error	 ce;
-	struct planset		*ps = NULL;
 	char			 why[400];
 
 	if ((size_t)snprintf(field, fieldlen, "%s%s", strncmp(list,
@@ -356,13 +355,12 @@ plans_field(const struct config *cfg, const char *list, char *field,
 		    "%s:%d: %s\n", ce.file, ce.line, ce.message);
 		return -1;
 	}
-	if (planset_resolve(cat, field, 1, &ps, why, sizeof(why)) == -1) {
+	if (planset_check(cat, field, why, sizeof(why)) == -1) {
 		fprintf(stderr, "osbrokerctl: --plans: %s (%s)\n", why,
 		    cfg->catalog_path);
 		catalog_free(cat);
 		return -1;
 	}
-	planset_free(ps);
 	catalog_free(cat);
 	return 0;
 }

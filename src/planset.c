@@ -149,8 +149,10 @@ fail:
 	return -1;
 }
 
-int
-planset_resolve(const struct catalog *cat, const char *field, int strict,
+/* planset_resolve(), and the document rendered only when out is not
+ * NULL (planset_check()). */
+static int
+resolve(const struct catalog *cat, const char *field, int strict,
     struct planset **out, char *err, size_t errlen)
 {
 	const struct catalog_plan *plans;
@@ -159,7 +161,8 @@ planset_resolve(const struct catalog *cat, const char *field, int strict,
 	size_t		 n, entry = 1;
 	int		 svc_found;
 
-	*out = NULL;
+	if (out != NULL)
+		*out = NULL;
 	if (planset_syntax(field, err, errlen) == -1)
 		return -1;
 	err[0] = '\0';
@@ -192,6 +195,10 @@ planset_resolve(const struct catalog *cat, const char *field, int strict,
 		}
 		p = *end == ',' ? end + 1 : end;
 	}
+	if (out == NULL) {
+		planset_free(ps);
+		return 0;
+	}
 	if (render(ps, plans) == -1)
 		goto oom;
 	*out = ps;
@@ -201,6 +208,20 @@ oom:
 fail:
 	planset_free(ps);
 	return -1;
+}
+
+int
+planset_resolve(const struct catalog *cat, const char *field, int strict,
+    struct planset **out, char *err, size_t errlen)
+{
+	return resolve(cat, field, strict, out, err, errlen);
+}
+
+int
+planset_check(const struct catalog *cat, const char *field, char *err,
+    size_t errlen)
+{
+	return resolve(cat, field, 1, NULL, err, errlen);
 }
 
 void

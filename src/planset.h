@@ -48,6 +48,11 @@ int  planset_resolve(const struct catalog *cat, const char *field,
          int strict, struct planset **out, char *err, size_t errlen);
 void planset_free(struct planset *);
 
+/* planset_resolve() strict, for its verdict alone: no set is kept (a
+ * check of every user at start costs no rendering). */
+int  planset_check(const struct catalog *cat, const char *field, char *err,
+         size_t errlen);
+
 /* catalog_lookup() in the set: a plan outside it is CATALOG_NO_PLAN, and
  * a service none of whose plans are in it CATALOG_NO_SERVICE.  A NULL set
  * is the whole catalog. */

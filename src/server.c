@@ -71,7 +71,6 @@ log_catalog_warnings(const struct catalog *cat)
 static int
 check_plansets(const struct server *b, char *err, size_t errlen)
 {
-	struct planset	*ps;
 	const char	*plans, *name;
 	char		 why[400];
 	int		 i, lineno;
@@ -80,13 +79,11 @@ check_plansets(const struct server *b, char *err, size_t errlen)
 		name = auth_user(b->auth, i, &plans, &lineno);
 		if (plans == NULL)
 			continue;
-		if (planset_resolve(b->catalog, plans, 1, &ps, why,
-		    sizeof(why)) == -1) {
+		if (planset_check(b->catalog, plans, why, sizeof(why)) == -1) {
 			snprintf(err, errlen, "%s:%d: user \"%s\": %s",
 			    b->cfg.credentials_path, lineno, name, why);
 			return -1;
 		}
-		planset_free(ps);
 	}
 	return 0;
 }

@@ -159,6 +159,13 @@ refuse(const struct catalog *cat)
 	    "strict: a plan of another service is refused (%s)", err);
 	CHECK(planset_resolve(cat, "plans=svc-a/", 1, &ps, err,
 	    sizeof(err)) == -1, "strict: bad syntax is refused");
+	CHECK(planset_check(cat, "plans=svc-a/small,svc-b", err,
+	    sizeof(err)) == 0, "check: a good field");
+	CHECK(planset_check(cat, "plans=svc-a/small,svc-c", err,
+	    sizeof(err)) == -1 && strstr(err, "entry 2") != NULL,
+	    "check: an unknown entry, named");
+	CHECK(planset_check(cat, "plans=,", err, sizeof(err)) == -1,
+	    "check: bad syntax");
 	CHECK(planset_resolve(cat, "plans=svc-c,svc-a/small", 0, &ps, err,
 	    sizeof(err)) == 0 && ps != NULL && planset_count(ps) == 1 &&
 	    strstr(err, "svc-c") != NULL, "lenient: an unknown entry grants "
