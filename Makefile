@@ -58,6 +58,8 @@ SRCS.adapter := src/store.c src/store_lmdb.c src/store_pg.c src/jsonin.c src/cat
                 src/io.c src/request.c src/response.c src/route.c src/version.c \
                 src/identity.c src/jsregex.c src/jsformat.c src/jsonschema.c
 HDRS.adapter := src/catalog_int.h src/store_int.h
+# a user's services and plans (credentials file) over the catalog.
+SRCS.adapter += src/planset.c
 # record codec: the stored JSON documents.
 SRCS.record  := src/records.c src/audit.c
 # operation: last_operation, liveness, reaping, tombstones.

@@ -13,6 +13,7 @@
 #include "limits.h"
 #include "log.h"
 #include "pfile.h"
+#include "planset.h"
 #include "util.h"
 
 #define AUTH_CACHE 8
@@ -26,6 +27,8 @@
 struct user {
 	char	*name;
 	char	*hash;
+	char	*plans;		/* "plans=..." (planset.h), or NULL */
+	int	 lineno;
 };
 
 struct auth {
@@ -59,6 +62,7 @@ auth_free(struct auth *a)
 	for (i = 0; i < a->nusers; i++) {
 		free(a->users[i].name);
 		free(a->users[i].hash);
+		free(a->users[i].plans);
 	}
 	for (i = 0; i < AUTH_CACHE; i++)
 		wipe_free(a->cache[i]);
@@ -69,7 +73,7 @@ static int
 parse_line(struct auth *a, char *line, int lineno, const char *path,
     char *err, size_t errlen)
 {
-	char	*colon, *hash;
+	char	*colon, *hash, *plans, why[200];
 	size_t	 len = strcspn(line, "\r\n");
 
 	line[len] = '\0';
@@ -82,6 +86,15 @@ parse_line(struct auth *a, char *line, int lineno, const char *path,
 	}
 	*colon = '\0';
 	hash = colon + 1;
+	/* An optional third field: the user's services and plans. */
+	if ((plans = strchr(hash, ':')) != NULL) {
+		*plans++ = '\0';
+		if (planset_syntax(plans, why, sizeof(why)) == -1) {
+			snprintf(err, errlen, "%s:%d: user \"%s\": %s", path,
+			    lineno, line, why);
+			return -1;
+		}
+	}
 	/* crypt(3) hashes start with "$id$"; anything else is plaintext or a
 	 * DES hash, and both are refused. */
 	if (hash[0] != '$' || strchr(hash + 1, '$') == NULL ||
@@ -98,9 +111,12 @@ parse_line(struct auth *a, char *line, int lineno, const char *path,
 	}
 	a->users[a->nusers].name = strdup(line);
 	a->users[a->nusers].hash = strdup(hash);
+	a->users[a->nusers].plans = plans != NULL ? strdup(plans) : NULL;
+	a->users[a->nusers].lineno = lineno;
 	a->nusers++;
 	if (a->users[a->nusers - 1].name == NULL ||
-	    a->users[a->nusers - 1].hash == NULL) {
+	    a->users[a->nusers - 1].hash == NULL ||
+	    (plans != NULL && a->users[a->nusers - 1].plans == NULL)) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -389,6 +405,33 @@ done:
 		free(dec);
 	}
 	return ok;
+}
+
+int
+auth_nusers(const struct auth *a)
+{
+	return a->nusers;
+}
+
+const char *
+auth_user(const struct auth *a, int i, const char **plans, int *lineno)
+{
+	if (plans != NULL)
+		*plans = a->users[i].plans;
+	if (lineno != NULL)
+		*lineno = a->users[i].lineno;
+	return a->users[i].name;
+}
+
+const char *
+auth_plans(const struct auth *a, const char *user)
+{
+	int i;
+
+	for (i = 0; user != NULL && i < a->nusers; i++)
+		if (strcmp(a->users[i].name, user) == 0)
+			return a->users[i].plans;
+	return NULL;
 }
 
 char *

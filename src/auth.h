@@ -4,7 +4,9 @@
  *
  * The credentials file has one "username:hash" line per user ('#' comments,
  * blank lines allowed); several users make password rotation possible without
- * downtime.  Plaintext is refused: every hash must be a crypt(3) hash
+ * downtime.  A line may end in a third field, ":plans=...", the services
+ * and plans that user may see (planset.h); its syntax is checked here, what
+ * it names by the caller, against the catalog.  Plaintext is refused: every hash must be a crypt(3) hash
  * ("$y$..." yescrypt, "$2b$..." bcrypt, ...), and so is a file that other
  * users may read, or anyone but its owner may change.  The broker never sees or stores a
  * plaintext password except transiently while checking a request.
@@ -53,6 +55,15 @@ void         auth_share_cache(struct auth *, const char *dir);
  * *user (optional) points at the user name, owned by the struct auth. */
 int          auth_check(struct auth *, const char *authorization,
                  const char **user);
+
+/* The users in file order: user i's name, its "plans=..." field (NULL
+ * when it may see the whole catalog) and line number. */
+int          auth_nusers(const struct auth *);
+const char  *auth_user(const struct auth *, int i, const char **plans,
+                 int *lineno);
+
+/* The "plans=..." field of the user auth_check() named, or NULL. */
+const char  *auth_plans(const struct auth *, const char *user);
 
 /* Hash a password for the credentials file (yescrypt, fresh salt); returns a
  * malloc'ed string or NULL. */

@@ -33,7 +33,8 @@ struct catalog {
 	cJSON		*brokers;	/* array owning the "osbroker" objects */
 	char		*json;
 	size_t		 jsonlen;
-	char		 etag[20];	/* quote, 16 hex digits, quote, NUL */
+	char		 etag[CATALOG_ETAG_LEN]; /* quote, 16 hex digits,
+						   quote, NUL */
 	time_t		 mtime;
 	struct catalog_service *svcs;
 	size_t		 nsvcs;
@@ -283,8 +284,7 @@ catalog_assemble(struct catalog_parts *c, cJSON **root, struct catalog **out)
 		goto fail;
 	}
 	cat->jsonlen = strlen(cat->json);
-	snprintf(cat->etag, sizeof(cat->etag), "\"%016" PRIx64 "\"",
-	    fnv1a(cat->json, cat->jsonlen));
+	catalog_etag_of(cat->json, cat->jsonlen, cat->etag);
 	*out = cat;
 	return 0;
 fail:
@@ -448,6 +448,13 @@ catalog_json(const struct catalog *cat, size_t *len)
 	if (len != NULL)
 		*len = cat->jsonlen;
 	return cat->json;
+}
+
+void
+catalog_etag_of(const char *json, size_t len, char *out)
+{
+	snprintf(out, CATALOG_ETAG_LEN, "\"%016" PRIx64 "\"",
+	    fnv1a(json, len));
 }
 
 const char *

@@ -101,6 +101,14 @@ const char *catalog_json(const struct catalog *, size_t *len);
 /* A strong ETag for catalog_json(), with its quotes, e.g. "\"3f2a...\"". */
 const char *catalog_etag(const struct catalog *);
 
+/* The plans in the served order (grouped by offering), *n of them. */
+const struct catalog_plan *catalog_plans(const struct catalog *, size_t *n);
+
+/* The strong ETag catalog_etag() gives a served document of len bytes,
+ * into out (at least CATALOG_ETAG_LEN bytes). */
+#define CATALOG_ETAG_LEN 20
+void catalog_etag_of(const char *json, size_t len, char *out);
+
 /* The catalog file's modification time (0 for buffers). */
 time_t catalog_mtime(const struct catalog *);
 

@@ -82,9 +82,8 @@ int	catalog_assemble(struct catalog_parts *, cJSON **root,
 	    struct catalog **out);
 void	catalog_parts_free(struct catalog_parts *);
 
-/* The served tree, and the plans in its order (grouped by offering). */
+/* The served tree (its plans: catalog_plans(), catalog.h). */
 const cJSON *catalog_doc(const struct catalog *);
-const struct catalog_plan *catalog_plans(const struct catalog *, size_t *n);
 void	catalog_set_mtime(struct catalog *, time_t mtime);
 /* Hand the catalog the n warnings kept (malloc'd; it frees them) of the
  * total found. */

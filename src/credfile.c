@@ -73,17 +73,52 @@ edit(const char *text, const char *user, const char *repl, int *found)
 	return out;
 }
 
+/* The third field of a line of len bytes at p (after the second ':',
+ * without a final '\r') into out; "" when it has none. */
+static void
+third_field(const char *p, size_t len, char *out, size_t outlen)
+{
+	const char	*c1, *c2;
+	size_t		 n;
+
+	out[0] = '\0';
+	if ((c1 = memchr(p, ':', len)) == NULL ||
+	    (c2 = memchr(c1 + 1, ':', len - (size_t)(c1 + 1 - p))) == NULL)
+		return;
+	n = len - (size_t)(c2 + 1 - p);
+	if (n > 0 && c2[n] == '\r')
+		n--;
+	if (n >= outlen)
+		n = outlen - 1;
+	memcpy(out, c2 + 1, n);
+	out[n] = '\0';
+}
+
 char *
 credfile_set(const char *text, const char *user, const char *hash,
-    int *replaced)
+    const char *plans, int *replaced)
 {
-	char	*line, *out;
-	size_t	 len = strlen(user) + strlen(hash) + 2;
-	int	 found;
+	char		*line, *out, kept[OSB_MAX_CREDENTIAL_LINE];
+	const char	*p, *nl;
+	size_t		 len, n;
+	int		 found;
 
+	kept[0] = '\0';
+	for (p = text; plans == NULL && *p != '\0'; p += n + (nl != NULL)) {
+		nl = strchr(p, '\n');
+		n = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		if (line_of(p, n, user)) {
+			third_field(p, n, kept, sizeof(kept));
+			break;
+		}
+	}
+	if (plans == NULL)
+		plans = kept;
+	len = strlen(user) + strlen(hash) + strlen(plans) + 3;
 	if ((line = malloc(len)) == NULL)
 		return NULL;
-	snprintf(line, len, "%s:%s", user, hash);
+	snprintf(line, len, "%s:%s%s%s", user, hash, *plans ? ":" : "",
+	    plans);
 	out = edit(text, user, line, &found);
 	explicit_bzero(line, len);
 	free(line);
@@ -98,11 +133,12 @@ credfile_remove(const char *text, const char *user, int *removed)
 }
 
 int
-credfile_users(const char *text, void (*fn)(const char *, void *),
-    void *arg)
+credfile_users(const char *text, void (*fn)(const char *, const char *,
+    void *), void *arg)
 {
 	const char	*p = text, *nl, *colon;
 	char		 name[OSB_MAX_CREDENTIAL_LINE];
+	char		 plans[OSB_MAX_CREDENTIAL_LINE];
 	size_t		 len;
 	int		 n = 0;
 
@@ -114,7 +150,8 @@ credfile_users(const char *text, void (*fn)(const char *, void *),
 		    (size_t)(colon - p) < sizeof(name)) {
 			memcpy(name, p, (size_t)(colon - p));
 			name[colon - p] = '\0';
-			fn(name, arg);
+			third_field(p, len, plans, sizeof(plans));
+			fn(name, plans[0] != '\0' ? plans : NULL, arg);
 			n++;
 		}
 		p += len + (nl != NULL);

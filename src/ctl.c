@@ -718,6 +718,10 @@ show_human(struct ctl *c, const char *iid, const cJSON *inst,
 		field(out, "organization", records_str(inst,
 		    "organization_guid"));
 		field(out, "space", records_str(inst, "space_guid"));
+		/* The broker user that provisioned it (osbroker(8),
+		 * CREDENTIALS); none before owners were kept. */
+		field(out, "owner", *records_str(inst, "owner") != '\0' ?
+		    records_str(inst, "owner") : "-");
 		field(out, "created", records_str(inst, "created_at"));
 		field(out, "updated", records_str(inst, "updated_at"));
 		field(out, "dashboard_url", records_str(inst, "dashboard_url"));

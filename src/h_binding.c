@@ -114,7 +114,7 @@ check_against_instance(struct ctx *c, cJSON *rec, const cJSON *inst,
 		    "plan of instance \"%s\"", c->rt->instance_id);
 		return -1;
 	}
-	if (catalog_lookup(c->catalog, sid, pid, p) != CATALOG_FOUND) {
+	if (h_common_lookup(c, sid, pid, p) != CATALOG_FOUND) {
 		response_error(resp, OSB_ERR_UNPROCESSABLE, "the plan of instance "
 		    "\"%s\" is no longer in the catalog", c->rt->instance_id);
 		return -1;

@@ -5,6 +5,11 @@
  * The document was rendered once when catalog.yml was loaded; here we only
  * add validators.  Since v2.16 a broker may send ETag and honour
  * If-None-Match / If-Modified-Since with 304.
+ *
+ * A user restricted to some services and plans (planset.h) gets the
+ * document of its set, with the set's ETag, and no Last-Modified: its
+ * document also changes with the credentials file, whose time the
+ * catalog's does not tell, so only the ETag validates it.
  */
 #include <string.h>
 
@@ -37,8 +42,10 @@ etag_listed(const char *list, const char *etag)
 void
 h_catalog(struct ctx *c, struct response *resp)
 {
-	const char	*etag = catalog_etag(c->catalog);
-	time_t		 mtime = catalog_mtime(c->catalog), since;
+	const char	*etag = c->plans != NULL ? planset_etag(c->plans) :
+			    catalog_etag(c->catalog);
+	time_t		 mtime = c->plans != NULL ? 0 :
+			    catalog_mtime(c->catalog), since;
 	char		 date[64];
 	size_t		 len;
 	int		 fresh = 0;
@@ -51,7 +58,8 @@ h_catalog(struct ctx *c, struct response *resp)
 
 	resp->status = fresh ? 304 : 200;
 	resp->no_body = fresh;
-	resp->raw = catalog_json(c->catalog, &len);
+	resp->raw = c->plans != NULL ? planset_json(c->plans, &len) :
+	    catalog_json(c->catalog, &len);
 	resp->rawlen = len;
 	response_header(resp, "ETag", "%s", etag);
 	if (mtime > 0) {

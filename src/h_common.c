@@ -110,10 +110,26 @@ static int
 begin(struct ctx *c, struct h_txn *tx, int write, const char *scope)
 {
 	tx->key_only = write == STORE_WRITE_KEY;
+	tx->c = c;
+	tx->hidden = 0;
 	tx->rc = store_begin(c->store, write, scope, &tx->t);
 	if (tx->rc != STORE_OK)
 		tx->t = NULL;
 	return tx->rc == STORE_OK ? 0 : -1;
+}
+
+int
+h_common_visible(const struct ctx *c, const cJSON *rec)
+{
+	return c->plans == NULL || (c->user != NULL &&
+	    strcmp(records_str(rec, "owner"), c->user) == 0);
+}
+
+enum catalog_lookup_result
+h_common_lookup(const struct ctx *c, const char *service_id,
+    const char *plan_id, struct catalog_plan *out)
+{
+	return planset_lookup(c->plans, c->catalog, service_id, plan_id, out);
 }
 
 int
@@ -138,6 +154,12 @@ h_common_load(struct h_txn *tx, enum store_table tb, const char *key,
 
 	if (rc != STORE_OK && rc != STORE_NOTFOUND)
 		tx->rc = rc;
+	if (rc == STORE_OK && tx->c != NULL && !h_common_visible(tx->c, *out)) {
+		cJSON_Delete(*out);
+		*out = NULL;
+		tx->hidden = 1;
+		rc = STORE_NOTFOUND;
+	}
 	return rc;
 }
 
@@ -228,8 +250,13 @@ static void
 start_change(struct ctx *c, struct h_change *ch, cJSON *rec, enum action a,
     const char *done)
 {
-	struct op_who who = h_common_who(c);
+	struct op_who	 who = h_common_who(c);
+	const char	*owner = ch->tb == T_BINDINGS ?
+			    records_str(ch->inst, "owner") : c->user;
 
+	cJSON_DeleteItemFromObjectCaseSensitive(rec, "owner");
+	if (owner != NULL && *owner != '\0')
+		cJSON_AddStringToObject(rec, "owner", owner);
 	if (ch->p->cfg->hook[a] == NULL && !ch->async)
 		op_done(rec, a, done, &who);
 	else
@@ -241,6 +268,14 @@ void
 h_common_create(struct ctx *c, struct h_txn *tx, struct h_change *ch,
     cJSON *rec, enum action a, const char *done, struct response *resp)
 {
+	if (tx->hidden) {
+		/* The words of h_common_existing()'s 409. */
+		response_error(resp, OSB_ERR_CONFLICT,
+		    "%s \"%s\" already exists with different attributes",
+		    ch->bid != NULL ? "binding" : "instance",
+		    ch->bid != NULL ? ch->bid : ch->key);
+		return;
+	}
 	if ((tx->rc = store_drop(tx->t, T_GONE, ch->key)) != STORE_OK)
 		return;
 	start_change(c, ch, rec, a, done);
@@ -280,6 +315,7 @@ h_common_create_new(struct ctx *c, struct h_txn *tx, struct h_change *ch,
 	*tx = (struct h_txn)H_TXN_INIT;
 	/* rec as it came, for the comparison or a create after all. */
 	cJSON_DeleteItemFromObjectCaseSensitive(rec, "last_operation");
+	cJSON_DeleteItemFromObjectCaseSensitive(rec, "owner");
 	ch->opid = NULL;
 	ch->rec = NULL;
 	return 1;
@@ -307,6 +343,11 @@ h_common_read(struct ctx *c, enum store_table tb, const char *key,
 
 	if (rc != STORE_OK && rc != STORE_NOTFOUND)
 		store_failed(c, rc, resp);
+	if (rc == STORE_OK && !h_common_visible(c, *out)) {
+		cJSON_Delete(*out);
+		*out = NULL;
+		rc = STORE_NOTFOUND;
+	}
 	return rc;
 }
 
@@ -471,16 +512,19 @@ h_common_lastop(struct ctx *c, enum store_table tb, const char *key,
 {
 	struct store_txn	*t;
 	const char		*want = request_query(c->req, "operation");
-	cJSON			*rec = NULL;
+	cJSON			*rec = NULL, *tomb = NULL;
 	enum store_rc		 rc;
 	int			 gone = 0;
 
 	rc = h_common_read(c, tb, key, &rec, resp);
 	if (rc == STORE_NOTFOUND) {
 		/* spec.md "Polling Last Operation": 410 Gone with {} once an
-		 * asynchronous delete has finished. */
+		 * asynchronous delete has finished (of a record this user
+		 * could see: the tombstone keeps its owner). */
 		if (store_begin(c->store, 0, NULL, &t) == STORE_OK) {
-			gone = op_gone_get(t, key);
+			gone = records_load(t, T_GONE, key, &tomb) ==
+			    STORE_OK && h_common_visible(c, tomb);
+			cJSON_Delete(tomb);
 			store_abort(t);
 		}
 		if (gone)

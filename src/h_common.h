@@ -43,9 +43,12 @@ struct h_txn {
 					   even when refusing (op_load_live) */
 	enum store_rc		 rc;	/* the store failure met, or STORE_OK */
 	int			 key_only; /* h_common_begin_key() */
+	const struct ctx	*c;	/* whose request (h_common_visible()) */
+	int			 hidden;	/* h_common_load() hid a record
+					   of another user */
 };
 
-#define H_TXN_INIT	{ NULL, 0, STORE_OK, 0 }
+#define H_TXN_INIT	{ NULL, 0, STORE_OK, 0, NULL, 0 }
 
 /* How a change just saved in the transaction goes on (h_common_commit). */
 struct h_change {
@@ -77,6 +80,20 @@ int  h_common_check_params(const struct catalog_plan *,
     enum catalog_schema which, const cJSON *params, int absent_is_empty,
     struct response *);
 
+/* 1 when the request's user may see record rec (an instance, a binding,
+ * a tombstone): a user restricted to some plans (c->plans) sees only what
+ * it created, the records whose "owner" it is; any other user sees them
+ * all, those made before records had owners too (docs/architecture.md,
+ * "Several platforms").  What a user may not see is not found, on every
+ * endpoint, as an unknown id is. */
+int  h_common_visible(const struct ctx *, const cJSON *rec);
+
+/* catalog_lookup() within the request user's plans (planset_lookup()):
+ * a provision, an update or a bind of a plan outside them is refused as
+ * that of a plan that is not in the catalog. */
+enum catalog_lookup_result h_common_lookup(const struct ctx *,
+    const char *service_id, const char *plan_id, struct catalog_plan *out);
+
 /* Open the write transaction.  0, or -1 with tx->rc set. */
 int  h_common_begin(struct ctx *, struct h_txn *);
 
@@ -88,7 +105,8 @@ int  h_common_begin(struct ctx *, struct h_txn *);
  * reaping may write.  0, or -1 with tx->rc set. */
 int  h_common_begin_key(struct ctx *, struct h_txn *, const char *key);
 
-/* op_load_live() in tx: STORE_OK with *out or STORE_NOTFOUND; a failure is
+/* op_load_live() in tx: STORE_OK with *out or STORE_NOTFOUND (also for a
+ * record the request's user may not see: tx->hidden); a failure is
  * also kept in tx->rc.  The instance in a transaction of
  * h_common_begin_key() is only read (records_load()). */
 enum store_rc h_common_load(struct h_txn *, enum store_table,
@@ -102,7 +120,11 @@ void h_common_commit(struct ctx *, struct h_txn *, const struct h_change *,
 /* A PUT that creates record rec at ch->key in ch->tb (ch->rec is set to
  * it): forget a tombstone of that key (a new record under a deleted one's
  * id), record action a as complete (no hook and synchronous: description
- * done) or begun (ch->opid), save, and h_common_commit(). */
+ * done) or begun (ch->opid), and who owns it (an instance: the request's
+ * user; a binding: its instance's owner), save, and h_common_commit().
+ * When the key holds a record the user may not see (tx->hidden), 409 as
+ * for an existing record with other attributes: the one answer that
+ * shows an id is taken, since two records cannot share it. */
 void h_common_create(struct ctx *, struct h_txn *, struct h_change *,
     cJSON *rec, enum action a, const char *done, struct response *);
 
@@ -119,8 +141,8 @@ int  h_common_create_new(struct ctx *, struct h_txn *, struct h_change *,
 void h_common_end(struct ctx *, struct h_txn *, struct response *);
 
 /* A record for a read-only endpoint (op_read_live).  STORE_OK with *out,
- * STORE_NOTFOUND (the caller says what is missing), or a failure with the
- * 500/503 in resp. */
+ * STORE_NOTFOUND (the caller says what is missing; also for a record the
+ * user may not see), or a failure with the 500/503 in resp. */
 enum store_rc h_common_read(struct ctx *, enum store_table, const char *key,
     cJSON **out, struct response *);
 

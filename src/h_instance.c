@@ -152,7 +152,7 @@ h_instance_put(struct ctx *c, struct response *resp)
 	    resp) == -1 ||
 	    jsonin_object(body, "parameters", 0, &params, resp) == -1)
 		goto done;
-	if ((lr = catalog_lookup(c->catalog, service_id, plan_id, &p)) !=
+	if ((lr = h_common_lookup(c, service_id, plan_id, &p)) !=
 	    CATALOG_FOUND) {
 		plan_error(resp, lr, service_id, plan_id);
 		goto done;
@@ -334,11 +334,11 @@ apply_update(struct ctx *c, const cJSON *body, cJSON *rec,
 		return -1;
 	}
 	cur_plan = records_str(rec, "plan_id");
-	have_cur = catalog_lookup(c->catalog, service_id, cur_plan, &cur) ==
+	have_cur = h_common_lookup(c, service_id, cur_plan, &cur) ==
 	    CATALOG_FOUND;
 	plan_change = plan_id != NULL && strcmp(plan_id, cur_plan) != 0;
 	if (plan_change) {
-		lr = catalog_lookup(c->catalog, service_id, plan_id, &target);
+		lr = h_common_lookup(c, service_id, plan_id, &target);
 		if (lr != CATALOG_FOUND) {
 			plan_error(resp, lr, service_id, plan_id);
 			return -1;

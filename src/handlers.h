@@ -11,6 +11,7 @@
 
 #include "catalog.h"
 #include "config.h"
+#include "planset.h"
 #include "request.h"
 #include "response.h"
 #include "route.h"
@@ -25,6 +26,10 @@ struct ctx {
 	const struct route	*rt;
 	const cJSON		*identity;	/* decoded Originating-Identity */
 	const char		*user;		/* the broker user (auth.h) */
+	const struct planset	*plans;		/* the services and plans it may
+						   see, NULL: all (planset.h);
+						   such a user sees only the
+						   instances it created */
 	int			 minor;		/* API minor of the request */
 };
 

@@ -401,7 +401,8 @@ old_tombstone(const char *key, const char *val, size_t len, void *arg)
 }
 
 enum store_rc
-op_gone_put(struct store_txn *t, const char *key, const char *opid)
+op_gone_put(struct store_txn *t, const char *key, const char *opid,
+    const char *owner)
 {
 	struct prune	 pr = { time(NULL), { 0 }, 0 };
 	cJSON		*g = cJSON_CreateObject();
@@ -419,6 +420,8 @@ op_gone_put(struct store_txn *t, const char *key, const char *opid)
 	if (rc == STORE_NOTFOUND)
 		rc = STORE_OK;
 	cJSON_AddStringToObject(g, "operation", opid);
+	if (owner != NULL && *owner != '\0')
+		cJSON_AddStringToObject(g, "owner", owner);
 	cJSON_AddNumberToObject(g, "at", (double)time(NULL));
 	if (rc == STORE_OK)
 		rc = records_save(t, T_GONE, key, g);

@@ -147,7 +147,8 @@ void op_finish(cJSON *rec, enum op_state s, const char *description);
 
 /* Tombstones for asynchronous deletes. */
 enum store_rc op_gone_put(struct store_txn *, const char *key,
-         const char *opid);
+         const char *opid, const char *owner);	/* owner: the deleted
+						   record's, or "" */
 int  op_gone_get(struct store_txn *, const char *key);	/* 1 when there */
 
 /* ---- records read with their operation's liveness ---- */

@@ -12,7 +12,8 @@
  *   osbrokerctl purge INSTANCE [--yes]
  *   osbrokerctl backup FILE | restore [--force] FILE
  *   osbrokerctl export FILE | import FILE | verify
- *   osbrokerctl passwd USER | users [--json] | users --remove USER
+ *   osbrokerctl passwd USER [--plans LIST | --all-plans]
+ *   osbrokerctl users [--json] | users --remove USER
  *
  * This file is the command line and the terminal: arguments, questions,
  * passwords read with echo off; the work is ctl.c's (the store) and
@@ -35,6 +36,7 @@
 #include "limits.h"
 #include "op.h"
 #include "pfile.h"
+#include "planset.h"
 #include "table.h"
 #include "version.h"
 
@@ -50,8 +52,8 @@ usage(void)
 	    "       osbrokerctl backup FILE\n"
 	    "       osbrokerctl restore [--force] FILE\n"
 	    "       osbrokerctl export FILE | import FILE | verify\n"
-	    "       osbrokerctl passwd USER | users [--json] | "
-	    "users --remove USER\n");
+	    "       osbrokerctl passwd USER [--plans LIST | --all-plans]\n"
+	    "       osbrokerctl users [--json] | users --remove USER\n");
 	return CTL_USAGE;
 }
 
@@ -59,7 +61,9 @@ usage(void)
 struct opts {
 	const char	*arg;		/* the one operand, or NULL */
 	const char	*service, *plan, *state, *remove, *instance, *since;
-	int		 json, creds, yes, force, outdated, operands;
+	const char	*plans;
+	int		 json, creds, yes, force, outdated, all_plans,
+			 operands;
 };
 
 /* 0, or -1 after a usage line for an unknown option or a missing value.
@@ -68,8 +72,8 @@ static int
 parse(int argc, char **argv, const char *allowed, struct opts *o)
 {
 	static const char *const valued[] = { "--service", "--plan", "--state",
-	    "--remove", "--instance", "--since" };
-	const char	**slot[6];
+	    "--remove", "--instance", "--since", "--plans" };
+	const char	**slot[7];
 	int		  i, k;
 
 	memset(o, 0, sizeof(*o));
@@ -79,6 +83,7 @@ parse(int argc, char **argv, const char *allowed, struct opts *o)
 	slot[3] = &o->remove;
 	slot[4] = &o->instance;
 	slot[5] = &o->since;
+	slot[6] = &o->plans;
 	for (i = 0; i < argc; i++) {
 		if (strncmp(argv[i], "--", 2) != 0 || strcmp(argv[i], "--") == 0) {
 			if (strcmp(argv[i], "--") == 0 && ++i >= argc)
@@ -93,10 +98,10 @@ parse(int argc, char **argv, const char *allowed, struct opts *o)
 			    argv[i]);
 			return -1;
 		}
-		for (k = 0; k < 6; k++)
+		for (k = 0; k < 7; k++)
 			if (strcmp(argv[i], valued[k]) == 0)
 				break;
-		if (k < 6) {
+		if (k < 7) {
 			if (++i >= argc) {
 				fprintf(stderr, "osbrokerctl: %s needs a value\n",
 				    argv[i - 1]);
@@ -113,6 +118,8 @@ parse(int argc, char **argv, const char *allowed, struct opts *o)
 			o->force = 1;
 		else if (strcmp(argv[i], "--outdated") == 0)
 			o->outdated = 1;
+		else if (strcmp(argv[i], "--all-plans") == 0)
+			o->all_plans = 1;
 		else {
 			fprintf(stderr, "osbrokerctl: unknown option %s\n",
 			    argv[i]);
@@ -322,17 +329,55 @@ write_credentials(const char *path, const char *text)
 }
 
 static void
-count_user(const char *name, void *arg)
+count_user(const char *name, const char *plans, void *arg)
 {
 	(void)name;
+	(void)plans;
 	(*(int *)arg)++;
 }
 
+/* passwd --plans LIST: the field "plans=LIST", its syntax checked and
+ * what it names found in the catalog (the broker would refuse to start
+ * otherwise).  0, or -1 after a message. */
 static int
-passwd(const char *path, const char *user)
+plans_field(const struct config *cfg, const char *list, char *field,
+    size_t fieldlen)
 {
+	struct catalog		*cat = NULL;
+	struct catalog_error	 ce;
+	char			 why[400];
+
+	if ((size_t)snprintf(field, fieldlen, "%s%s", strncmp(list,
+	    PLANSET_PREFIX, strlen(PLANSET_PREFIX)) == 0 ? "" :
+	    PLANSET_PREFIX, list) >= fieldlen ||
+	    planset_syntax(field, why, sizeof(why)) == -1) {
+		fprintf(stderr, "osbrokerctl: --plans: %s\n", strlen(field) + 1 >=
+		    fieldlen ? "too long" : why);
+		return -1;
+	}
+	if (catalog_load(cfg->catalog_path, &cat, &ce) == -1) {
+		fprintf(stderr, "osbrokerctl: --plans: cannot check them: "
+		    "%s:%d: %s\n", ce.file, ce.line, ce.message);
+		return -1;
+	}
+	if (planset_check(cat, field, why, sizeof(why)) == -1) {
+		fprintf(stderr, "osbrokerctl: --plans: %s (%s)\n", why,
+		    cfg->catalog_path);
+		catalog_free(cat);
+		return -1;
+	}
+	catalog_free(cat);
+	return 0;
+}
+
+static int
+passwd(const struct config *cfg, const struct opts *o)
+{
+	const char *path = cfg->credentials_path, *user = o->arg;
 	char	 pw[OSB_MAX_PASSWORD + 2], again[OSB_MAX_PASSWORD + 2];
 	char	*text = NULL, *next = NULL, *hash = NULL;
+	char	 field[OSB_MAX_CREDENTIAL_LINE];
+	const char *plans = NULL;
 	int	 rc = CTL_FAIL, exists, replaced, n = 0;
 
 	if (!credfile_user_valid(user)) {
@@ -341,6 +386,17 @@ passwd(const char *path, const char *user)
 		    "'#'\n", OSB_MAX_USER_NAME);
 		return CTL_USAGE;
 	}
+	if (o->plans != NULL && o->all_plans) {
+		fprintf(stderr, "osbrokerctl: --plans or --all-plans, not "
+		    "both\n");
+		return CTL_USAGE;
+	}
+	if (o->plans != NULL) {
+		if (plans_field(cfg, o->plans, field, sizeof(field)) == -1)
+			return CTL_USAGE;
+		plans = field;
+	} else if (o->all_plans)
+		plans = "";
 	if ((text = read_credentials(path, &exists)) == NULL)
 		return CTL_FAIL;
 	if (credfile_users(text, count_user, &n) >= OSB_MAX_CREDENTIAL_USERS) {
@@ -363,13 +419,16 @@ passwd(const char *path, const char *user)
 		fprintf(stderr, "osbrokerctl: crypt(3) failed\n");
 		goto out;
 	}
-	if ((next = credfile_set(text, user, hash, &replaced)) == NULL) {
+	if ((next = credfile_set(text, user, hash, plans, &replaced)) ==
+	    NULL) {
 		fprintf(stderr, "osbrokerctl: out of memory\n");
 		goto out;
 	}
 	if (write_credentials(path, next) == 0) {
-		printf("ok: %s %s in %s\n", replaced ? "new password for" :
-		    "added user", user, path);
+		printf("ok: %s %s in %s%s%s\n", replaced ? "new password for" :
+		    "added user", user, path, plans == NULL ? "" : *plans ?
+		    ", restricted to " : ", all plans", plans != NULL &&
+		    *plans ? plans + strlen(PLANSET_PREFIX) : "");
 		rc = CTL_OK;
 	}
 out:
@@ -387,10 +446,13 @@ struct listed {
 };
 
 static void
-list_user(const char *name, void *arg)
+list_user(const char *name, const char *plans, void *arg)
 {
 	struct listed	*l = arg;
-	const char	*row[1] = { name };
+	const char	*row[2] = { name, plans == NULL ? "(all)" :
+			    strncmp(plans, PLANSET_PREFIX,
+			    strlen(PLANSET_PREFIX)) == 0 ? plans +
+			    strlen(PLANSET_PREFIX) : plans };
 
 	if (l->j != NULL)
 		cJSON_AddItemToArray(l->j, cJSON_CreateString(name));
@@ -401,7 +463,7 @@ list_user(const char *name, void *arg)
 static int
 users(const char *path, const struct opts *o)
 {
-	static const char *const head[] = { "USER" };
+	static const char *const head[] = { "USER", "PLANS" };
 	struct listed	 l = { NULL, NULL };
 	char		*text, *next, *s;
 	int		 exists, removed, n = 0, rc = CTL_OK;
@@ -435,7 +497,7 @@ users(const char *path, const struct opts *o)
 	if (o->json)
 		l.j = cJSON_CreateArray();
 	else
-		l.t = table_new(1, head);
+		l.t = table_new(2, head);
 	if (l.j == NULL && l.t == NULL) {
 		free(text);
 		return CTL_FAIL;
@@ -465,7 +527,7 @@ on_credentials(const char *cmd, const struct opts *o)
 		return CTL_FAIL;
 	}
 	if (strcmp(cmd, "passwd") == 0)
-		return passwd(cfg.credentials_path, o->arg);
+		return passwd(&cfg, o);
 	return users(cfg.credentials_path, o);
 }
 
@@ -487,7 +549,7 @@ static const struct {
 	{ "export",	"", 1 },
 	{ "import",	"", 1 },
 	{ "verify",	"", 0 },
-	{ "passwd",	"", 1 },
+	{ "passwd",	"--plans --all-plans", 1 },
 	{ "users",	"--remove --json", 0 },
 };
 

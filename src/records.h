@@ -7,11 +7,13 @@
  * Instance record (table instances, key instance_id):
  *   service_id, plan_id, organization_guid, space_guid, context, parameters,
  *   maintenance_info, dashboard_url, metadata {labels, attributes},
- *   created_at, updated_at, last_operation.
+ *   created_at, updated_at, last_operation,
+ *   owner (the broker user that provisioned it; absent in records made
+ *   before owners were kept).
  * Binding record (table bindings, key "<instance_id>/<binding_id>"):
  *   service_id, plan_id, app_guid, bind_resource, context, parameters,
  *   predecessor_binding_id, credentials, metadata {expires_at, renew_before},
- *   created_at, last_operation.
+ *   created_at, last_operation, owner (its instance's).
  * last_operation is the operation's (op.h).
  *
  * Ownership: records_load() returns a tree the caller frees (cJSON_Delete);

@@ -63,6 +63,86 @@ log_catalog_warnings(const struct catalog *cat)
 		log_msg("catalog: %zu more warnings not shown", total - n);
 }
 
+/*
+ * A credentials line's plans= field must name services and plans of the
+ * catalog: a broker that would serve a platform less than its operator
+ * meant refuses to start, naming the line (osbroker(8), "CREDENTIALS").
+ */
+static int
+check_plansets(const struct server *b, char *err, size_t errlen)
+{
+	const char	*plans, *name;
+	char		 why[400];
+	int		 i, lineno;
+
+	for (i = 0; i < auth_nusers(b->auth); i++) {
+		name = auth_user(b->auth, i, &plans, &lineno);
+		if (plans == NULL)
+			continue;
+		if (planset_check(b->catalog, plans, why, sizeof(why)) == -1) {
+			snprintf(err, errlen, "%s:%d: user \"%s\": %s",
+			    b->cfg.credentials_path, lineno, name, why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+plansets_clear(struct server *b)
+{
+	int i;
+
+	for (i = 0; i < SERVER_PLANSETS; i++) {
+		free(b->plansets[i].field);
+		planset_free(b->plansets[i].ps);
+		b->plansets[i].field = NULL;
+		b->plansets[i].ps = NULL;
+	}
+}
+
+/*
+ * The set of the request's user in the current catalog, *out NULL for a
+ * user who sees it all.  Resolved once per worker and catalog.  After an
+ * edit of either file a running worker does not stop: an entry that names
+ * nothing grants nothing, and is logged when the set is resolved.  -1 when
+ * out of memory.
+ */
+static int
+user_planset(struct server *b, const char *user, const struct planset **out)
+{
+	const char		*field = auth_plans(b->auth, user);
+	struct server_planset	*e;
+	char			 why[400];
+	int			 i;
+
+	*out = NULL;
+	if (field == NULL)
+		return 0;
+	for (i = 0; i < SERVER_PLANSETS; i++)
+		if (b->plansets[i].field != NULL &&
+		    strcmp(b->plansets[i].field, field) == 0) {
+			*out = b->plansets[i].ps;
+			return 0;
+		}
+	e = &b->plansets[b->plansets_next++ % SERVER_PLANSETS];
+	free(e->field);
+	planset_free(e->ps);
+	e->ps = NULL;
+	if ((e->field = strdup(field)) == NULL ||
+	    planset_resolve(b->catalog, field, 0, &e->ps, why,
+	    sizeof(why)) == -1) {
+		free(e->field);
+		e->field = NULL;
+		return -1;
+	}
+	if (why[0] != '\0')
+		log_msg("credentials: user \"%s\": %s; that entry grants "
+		    "nothing", user, why);
+	*out = e->ps;
+	return 0;
+}
+
 /* Open the store (and what depends on it): 0, or -1 with err.  A
  * database that cannot be reached now may be back for the next request:
  * serve 503 until then rather than exit (multiwatch would restart the
@@ -145,6 +225,8 @@ server_open(struct server *b, char *err, size_t errlen)
 		    "are not limited", err);
 	if ((b->auth = auth_load(b->cfg.credentials_path, err, errlen)) == NULL)
 		return -1;
+	if (check_plansets(b, err, errlen) == -1)
+		return -1;
 #ifdef OSB_BENCH_NO_AUTH
 	log_msg("built with OSB_BENCH_NO_AUTH: requests are not "
 	    "authenticated; a benchmark build, never to be deployed");
@@ -159,6 +241,7 @@ server_open(struct server *b, char *err, size_t errlen)
 void
 server_close(struct server *b)
 {
+	plansets_clear(b);
 	catalog_free(b->catalog);
 	auth_free(b->auth);
 	store_close(b->store);
@@ -188,6 +271,7 @@ catalog_refresh(struct server *b)
 		    "good one: %s", msg);
 		return;
 	}
+	plansets_clear(b);
 	catalog_free(b->catalog);
 	b->catalog = n;
 	log_msg("catalog reloaded from %s", b->cfg.catalog_path);
@@ -399,6 +483,19 @@ server_handle(struct io *io, void *arg)
 	    identity_decode(req.originating_identity, &identity, &resp) == -1))
 		goto out;
 handle:
+	catalog_refresh(b);
+	if (user_planset(b, user, &c.plans) == -1) {
+		response_error(&resp, OSB_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	/* The operator's counters and status page are about every
+	 * platform's instances: a restricted user is answered as for a path
+	 * that is not there. */
+	if (c.plans != NULL && (rt.id == R_METRICS || rt.id == R_STATUS)) {
+		response_error(&resp, OSB_ERR_NOT_FOUND, "no such endpoint: %s",
+		    req.path);
+		goto out;
+	}
 	/* A CGI process opens the store for the requests that need it. */
 	if (b->store == NULL && rt.id != R_CATALOG) {
 		char err[512];
@@ -410,7 +507,6 @@ handle:
 			goto out;
 		}
 	}
-	catalog_refresh(b);
 	c.cfg = &b->cfg;
 	c.catalog = b->catalog;
 	c.store = b->store;

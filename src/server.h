@@ -18,8 +18,17 @@
 #include "catalog.h"
 #include "config.h"
 #include "io.h"
+#include "planset.h"
 #include "store.h"
 #include "throttle.h"
+
+/* The sets of restricted users (planset.h) a worker resolved against its
+ * catalog, by their field's text; dropped when the catalog changes. */
+#define SERVER_PLANSETS	8
+struct server_planset {
+	char		*field;
+	struct planset	*ps;
+};
 
 struct server {
 	struct config	 cfg;
@@ -30,6 +39,8 @@ struct server {
 	struct throttle	*throttle;	/* NULL: no budget (config.h) */
 	unsigned	 served;	/* requests since store_release() */
 	unsigned	 unpruned;	/* requests since audit_prune() */
+	struct server_planset plansets[SERVER_PLANSETS];
+	unsigned	 plansets_next;
 };
 
 /* Load configuration, catalog, credentials and open the store.  Returns 0,

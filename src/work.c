@@ -506,7 +506,8 @@ work_record(struct store *st, enum store_table tb, const char *key,
 		if (rc == STORE_OK)
 			rc = store_del(t, tb, key);
 		if (rc == STORE_OK && async)
-			rc = op_gone_put(t, key, opid);
+			rc = op_gone_put(t, key, opid,
+			    records_str(rec, "owner"));
 	} else if (hr->status == HOOK_OK) {
 		if ((a == ACT_UPDATE || a == ACT_UPGRADE) &&
 		    (next = cJSON_DetachItemFromObjectCaseSensitive(op,

@@ -85,6 +85,31 @@ def main():
     tap.run('cgi: catalog.cache and auth-cache are private, hold no password, follow their sources',
             caches)
 
+    def unknown_plan():
+        # A plans= entry that names nothing in the catalog (osbroker(8)
+        # CREDENTIALS): refused at start, naming the line; under CGI every
+        # request is a start, answered 503 until the line is fixed.
+        creds = os.path.join(stack.tmp, 'credentials')
+        with open(creds) as fh:
+            text = fh.read()
+        line = text.count('\n') + 1
+        with open(stack.cgi_log, 'rb') as fh:
+            seen = len(fh.read())
+        try:
+            _write_catalog(creds, text + 'plat-x:$y$j9T$%s:plans=itest-db/no-such-plan\n'
+                           % ('x' * 43), 5)
+            expect(ctx.c.get('/v2/catalog'), 503)
+            with open(stack.cgi_log, 'rb') as fh:
+                log = fh.read()[seen:].decode('utf-8', 'replace')
+            want = '%s:%d: user "plat-x": plans=: entry 1: service "itest-db" has no plan ' \
+                '"no-such-plan"' % (creds, line)
+            check(want in log, 'the log does not say %r: %r', want, log[-600:])
+        finally:
+            _write_catalog(creds, text, 10)
+        expect(ctx.c.get('/v2/catalog'), 200)
+    tap.run('cgi: a credentials line naming a plan not in the catalog -> 503, its line logged',
+            unknown_plan)
+
     keep = {}
 
     def before_restart():

@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (FIXTURES, CgiStack, ServeStack, Tap, check, check_logs, expect,
                      expect_error, finish_tmp, make_tmpdir, pid_alive, secrets_of, store_secrets,
                      store_snapshot, wait_for)
-from cases import new_id
+from cases import _platforms, new_id
 
 
 # The spec's descriptions (2.13), which client libraries compare.
@@ -489,6 +489,37 @@ def t_async_lifecycle(x):
     expect_error(x.c.delete(x.ipath(iid, x.q('async', '&accepts_incomplete=true'))), 410)
 
 
+def t_async_gone_owner(x):
+    """The tombstone of an asynchronous delete keeps its owner: 410 on
+    last_operation for the user that could see the record (and unrestricted
+    ones), 404 as for an unknown id for another restricted user."""
+    users = (('ops-a', 'plans=itest-ops'), ('ops-b', 'plans=itest-ops'))
+    with _platforms(x, users) as u:
+        a, b = u['ops-a'], u['ops-b']
+        iid, bid = new_id(), new_id('b')
+        q = x.q('async', '&accepts_incomplete=true')
+        x.c, main = a, x.c
+        try:
+            x.poll(x.ipath(iid), 'succeeded', op=x.async_put(x.ipath(iid), x.body('async'))['operation'])
+            x.poll(x.bpath(iid, bid), 'succeeded',
+                   op=x.async_put(x.bpath(iid, bid), x.body('async'))['operation'])
+            x.creds(expect(a.get(x.bpath(iid, bid)), 200))
+            expect(a.delete(x.bpath(iid, bid, q)), 202)
+            check(x.poll(x.bpath(iid, bid), None)[0] == 410, 'the owner: no 410 after the unbind')
+            expect(a.delete(x.ipath(iid, q)), 202)
+            check(x.poll(x.ipath(iid), None)[0] == 410, 'the owner: no 410 after the deprovision')
+        finally:
+            x.c = main
+        for path in (x.ipath(iid), x.bpath(iid, bid)):
+            r = x.c.get(path + '/last_operation')
+            check(r.status == 410 and r.json == {}, 'an unrestricted user: %r', r)
+            other = b.get(path + '/last_operation')
+            fake = b.get(path.replace(iid, 'itest-unknown-0') + '/last_operation')
+            expect(other, 404)
+            check(other.body.replace(iid.encode(), b'ID') == fake.body.replace(b'itest-unknown-0', b'ID'),
+                  'another user\'s tombstone: %r, an unknown id: %r', other.body, fake.body)
+
+
 def t_async_binding_busy(x):
     iid, b1, b2 = new_id(), new_id('b'), new_id('b')
     x.poll(x.ipath(iid), 'succeeded', op=x.async_put(x.ipath(iid), x.body('async'))['operation'])
@@ -649,6 +680,7 @@ SERVE_CASES = [
     ('async plan without accepts_incomplete, existing instance or binding -> 200 or 409',
      t_async_required_existing),
     ('async provision/update/bind/unbind/deprovision: 202, polling, concurrency, 410', t_async_lifecycle),
+    ('async deletes of a restricted user: 410 for it, 404 as unknown for another', t_async_gone_owner),
     ('async bind running: other bindings allowed, deprovision/update 422; deprovision lists bindings',
      t_async_binding_busy),
     ('async provision failing -> failed; orphan-mitigation DELETE -> 410', t_async_fail_orphan),
@@ -711,6 +743,8 @@ CGI_CASES = [
     ('cgi: the audit trail of a CGI request', t_audit_trail),
     ('cgi: async plan without accepts_incomplete -> 422 AsyncRequired', t_async_required),
     ('cgi: async provision/update/bind/unbind/deprovision with a detached runner', t_async_lifecycle),
+    ('cgi: async deletes of a restricted user: 410 for it, 404 as unknown for another',
+     t_async_gone_owner),
     ('cgi: async failure and orphan mitigation', t_async_fail_orphan),
     ('cgi: async update failing -> failed, instance unchanged', t_async_update_fail),
 ]

@@ -162,7 +162,7 @@ def t_show(w):
     i1 = w.ids['sync']
     p = w.ctl(['show', i1], want=0)
     for want in ('instance      %s' % i1, 'itest-ops (%s)' % w.x.sid, 'sync (', '2 bindings',
-                 'BINDING', w.bids[0], w.bids[1], 'succeeded'):
+                 'BINDING', w.bids[0], w.bids[1], 'succeeded', 'owner         %s' % w.s.username):
         check(want in p.out, 'show lacks %r:\n%s', want, p.out)
     secrets = [s for s in w.x.secrets if s != w.s.password]
     check(secrets and not any(s in p.out for s in secrets), 'show printed a credential')
@@ -371,7 +371,8 @@ def t_passwd(w):
 
 def t_users(w):
     p = w.ctl(['users'], want=0)
-    check(p.out.split() == ['USER', w.s.username, 'operator2'], 'users: %r', p.out)
+    check(p.out.split() == ['USER', 'PLANS', w.s.username, '(all)', 'operator2', '(all)'],
+          'users: %r', p.out)
     check(json.loads(w.ctl(['users', '--json'], want=0).out) == [w.s.username, 'operator2'],
           'users --json')
     w.ctl(['users', '--remove', 'operator2'], want=0)
@@ -382,6 +383,44 @@ def t_users(w):
     r = c.request('GET', '/v2/catalog', headers={'Authorization':
                                                   c.auth_header('operator2', 'second-pw-123')})
     check(r.status == 401, 'a removed user: %d', r.status)
+
+
+def t_passwd_plans(w):
+    """passwd --plans restricts a user (osbroker(8) CREDENTIALS), a new
+    password keeps the restriction, --all-plans lifts it; users shows it."""
+    c = w.s.client()
+    doc = expect(c.get('/v2/catalog'), 200)
+    svc = doc['services'][0]
+    plan = svc['plans'][0]
+    creds = os.path.join(w.s.state_dir, 'run', 'credentials')
+
+    def catalog_of(pw):
+        r = c.request('GET', '/v2/catalog', headers={'Authorization': c.auth_header('platform3', pw)})
+        return {s['name']: [p['name'] for p in s['plans']] for s in expect(r, 200)['services']}
+    w.x.secrets.extend(['third-pw-123', 'third-pw-456'])
+    want = '%s/%s' % (svc['name'], plan['name'])
+    p = w.ctl(['passwd', 'platform3', '--plans', want], stdin=b'third-pw-123\n', want=0)
+    check('restricted to ' + want in p.out, 'passwd said %r', p.out)
+    check(catalog_of('third-pw-123') == {svc['name']: [plan['name']]}, 'its catalog: %r',
+          catalog_of('third-pw-123'))
+    rows = [l.split() for l in w.ctl(['users'], want=0).out.splitlines()]
+    check(['platform3', want] in rows, 'users: %r', rows)
+    # a new password keeps the plans
+    w.ctl(['passwd', 'platform3'], stdin=b'third-pw-456\n', want=0)
+    check(':plans=' + want in open(creds).read(), 'the rotation dropped the plans')
+    check(catalog_of('third-pw-456') == {svc['name']: [plan['name']]}, 'after the rotation: %r',
+          catalog_of('third-pw-456'))
+    # what the broker would refuse at start is refused here, the file unchanged
+    before = open(creds).read()
+    for bad in (svc['name'] + '/no-such-plan', 'no-such-service', svc['name'] + '/', ''):
+        p = w.ctl(['passwd', 'platform3', '--plans', bad], stdin=b'x-pw-789\n', want=2)
+        check(p.err.startswith('osbrokerctl: --plans: '), '--plans %r: %r', bad, p.err)
+    w.ctl(['passwd', 'platform3', '--plans', want, '--all-plans'], stdin=b'x\n', want=2)
+    check(open(creds).read() == before, 'a refused --plans changed the file')
+    w.ctl(['passwd', 'platform3', '--all-plans'], stdin=b'third-pw-456\n', want=0)
+    check(len(catalog_of('third-pw-456')) == len(doc['services']), '--all-plans: %r',
+          catalog_of('third-pw-456'))
+    w.ctl(['users', '--remove', 'platform3'], want=0)
 
 
 def t_bad_input(w):
@@ -453,6 +492,8 @@ def suite(tap, w):
             ('verify', t_verify),
             ('passwd: adds and rotates, the broker takes it at once', t_passwd),
             ('users: list, --json, --remove, never the last one', t_users),
+            ('passwd --plans: a restricted user, kept by a new password, --all-plans',
+             t_passwd_plans),
             ('bad input: usage, missing or foreign state directory', t_bad_input),
             ('a store of a newer format: refused in one line, unchanged', t_newer_format)]:
         tap.run(name, fn, w)

@@ -208,6 +208,52 @@ shared_cache(const char *cred, const char *sdir)
 	unlink(file);
 }
 
+/* A third field, plans=...: kept per user with its line; its syntax
+ * checked at load; two-field lines as before. */
+static void
+plans_field(const char *ha, const char *hb)
+{
+	struct auth	*a;
+	char		 text[1024], err[512] = "";
+	const char	*plans = "x", *name;
+	int		 lineno = 0;
+
+	snprintf(text, sizeof(text), "# two platforms\nalice:%s:plans="
+	    "svc-a/small,svc-b\nbob:%s\r\n", ha, hb);
+	write_file("plans", text);
+	snprintf(path, sizeof(path), "%s/plans", dir);
+	a = auth_load(path, err, sizeof(err));
+	CHECK(a != NULL, "plans=: a line with a third field loads");
+	if (a == NULL) {
+		printf("#   %s\n", err);
+		return;
+	}
+	checks(a, basic("alice:pw-alice"), 1, "alice", "a user with plans=");
+	checks(a, basic("bob:pw-bob"), 1, "bob", "a user without plans=");
+	CHECK(auth_nusers(a) == 2, "plans=: two users");
+	name = auth_user(a, 0, &plans, &lineno);
+	CHECK(strcmp(name, "alice") == 0 && plans != NULL &&
+	    strcmp(plans, "plans=svc-a/small,svc-b") == 0 && lineno == 2,
+	    "plans=: the field and its line are kept");
+	name = auth_user(a, 1, &plans, &lineno);
+	CHECK(strcmp(name, "bob") == 0 && plans == NULL && lineno == 3,
+	    "plans=: none for a two-field line");
+	CHECK(auth_plans(a, "alice") != NULL && auth_plans(a, "bob") == NULL &&
+	    auth_plans(a, "carol") == NULL && auth_plans(a, NULL) == NULL,
+	    "auth_plans: by user name");
+	auth_free(a);
+
+	snprintf(text, sizeof(text), "alice:%s\nbob:%s:plans=\n", ha, hb);
+	load_fails(text, ":2:", "an empty plans= field");
+	snprintf(text, sizeof(text), "alice:%s:services=svc-a\n", ha);
+	load_fails(text, ":1: user \"alice\"", "a third field that is not "
+	    "plans=");
+	snprintf(text, sizeof(text), "alice:%s:plans=svc-a/small/x\n", ha);
+	load_fails(text, "entry 1", "a plans= entry with two slashes");
+	snprintf(text, sizeof(text), "alice:%s:plans=a:b\n", ha);
+	load_fails(text, ":1:", "a fourth field");
+}
+
 int
 main(void)
 {
@@ -280,6 +326,7 @@ main(void)
 	load_fails("no colon here\n", ":1:", "a line without a colon");
 	load_fails("", "no users", "an empty file");
 	load_fails("# only\n\n# comments\n", "no users", "comments only");
+	plans_field(ha, hb);
 	snprintf(path, sizeof(path), "%s/missing", dir);
 	err[0] = '\0';
 	CHECK(auth_load(path, err, sizeof(err)) == NULL &&
@@ -365,6 +412,8 @@ out:
 	snprintf(path, sizeof(path), "%s/bad", dir);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/modes", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/plans", dir);
 	unlink(path);
 	unlink(cred);
 	if (rmdir(dir) == -1)

@@ -12,10 +12,53 @@
 #include "tap.h"
 
 static void
-collect(const char *name, void *arg)
+collect(const char *name, const char *plans, void *arg)
 {
 	strcat(arg, name);
+	if (plans != NULL) {
+		strcat(arg, "[");
+		strcat(arg, plans);
+		strcat(arg, "]");
+	}
 	strcat(arg, ",");
+}
+
+/* The third field, plans=...: kept by a new password, set, dropped,
+ * listed. */
+static void
+plans_field(void)
+{
+	const char	*text = "alice:$y$old:plans=svc-a/small,svc-b\r\n"
+			    "bob:$y$b\nalicex:$y$x:plans=svc-c\n";
+	char		*out, names[256] = "";
+	int		 r;
+
+	out = credfile_set(text, "alice", "$y$new", NULL, &r);
+	CHECK_STR(out, "alice:$y$new:plans=svc-a/small,svc-b\n"
+	    "bob:$y$b\nalicex:$y$x:plans=svc-c\n", "plans: a new password "
+	    "keeps the user's plans");
+	free(out);
+	out = credfile_set(text, "bob", "$y$new", NULL, &r);
+	CHECK_STR(out, "alice:$y$old:plans=svc-a/small,svc-b\r\n"
+	    "bob:$y$new\nalicex:$y$x:plans=svc-c\n", "plans: and none stays "
+	    "none");
+	free(out);
+	out = credfile_set(text, "bob", "$y$new", "plans=svc-d", &r);
+	CHECK_STR(out, "alice:$y$old:plans=svc-a/small,svc-b\r\n"
+	    "bob:$y$new:plans=svc-d\nalicex:$y$x:plans=svc-c\n",
+	    "plans: set with the password");
+	free(out);
+	out = credfile_set(text, "alice", "$y$new", "", &r);
+	CHECK_STR(out, "alice:$y$new\nbob:$y$b\nalicex:$y$x:plans=svc-c\n",
+	    "plans: \"\" drops them");
+	free(out);
+	out = credfile_set(text, "carol", "$y$c", NULL, &r);
+	CHECK(r == 0 && strstr(out, "\ncarol:$y$c\n") != NULL,
+	    "plans: a new user without plans= has none");
+	free(out);
+	CHECK(credfile_users(text, collect, names) == 3, "plans: three users");
+	CHECK_STR(names, "alice[plans=svc-a/small,svc-b],bob,alicex[plans="
+	    "svc-c],", "plans: listed with each user");
 }
 
 int
@@ -26,21 +69,22 @@ main(void)
 	char		*out, *out2, names[256] = "", longname[OSB_MAX_USER_NAME + 2];
 	int		 r;
 
-	out = credfile_set(text, "alice", "$y$new", &r);
+	out = credfile_set(text, "alice", "$y$new", NULL, &r);
 	CHECK_STR(out, "# broker users\nalice:$y$new\n\nbob:$y$b\n"
 	    "alicex:$y$x\n", "set: the user's line replaced in place, the "
 	    "rest kept (a final newline added)");
 	CHECK(r == 1, "set: says it replaced");
 	free(out);
-	out = credfile_set(text, "carol", "$y$c", &r);
+	out = credfile_set(text, "carol", "$y$c", NULL, &r);
 	CHECK_STR(out, "# broker users\nalice:$y$old\n\nbob:$y$b\n"
 	    "alicex:$y$x\ncarol:$y$c\n", "set: a new user appended");
 	CHECK(r == 0, "set: says it added");
 	free(out);
-	out = credfile_set("", "dave", "$y$d", &r);
+	out = credfile_set("", "dave", "$y$d", NULL, &r);
 	CHECK_STR(out, "dave:$y$d\n", "set: into an empty file");
 	free(out);
-	out = credfile_set("#alice:commented\n", "alice", "$y$a", &r);
+	out = credfile_set("#alice:commented\n", "alice", "$y$a", NULL,
+	    &r);
 	CHECK_STR(out, "#alice:commented\nalice:$y$a\n",
 	    "set: a comment that looks like the user is not the user");
 	free(out);
@@ -61,6 +105,7 @@ main(void)
 	CHECK(credfile_users(text, collect, names) == 3, "users: three");
 	CHECK_STR(names, "alice,bob,alicex,", "users: in file order");
 
+	plans_field();
 	CHECK(credfile_user_valid("broker-1.ops@example"), "a plain name");
 	CHECK(!credfile_user_valid("") && !credfile_user_valid("a:b") &&
 	    !credfile_user_valid("a b") && !credfile_user_valid("#a") &&

@@ -706,7 +706,7 @@ test_gone(struct store *st)
 
 	t = begin_write(st);
 	CHECK(op_gone_get(t, "g-1") == 0, "op_gone_get: no tombstone, 0");
-	CHECK(op_gone_put(t, "g-1", "deprovision-1") == STORE_OK,
+	CHECK(op_gone_put(t, "g-1", "deprovision-1", "") == STORE_OK,
 	    "op_gone_put: STORE_OK");
 	if (store_commit(t) != STORE_OK)
 		exit(2);
@@ -727,7 +727,7 @@ test_gone(struct store *st)
 	    (long long)(now - OP_GONE_KEEP + 600));
 	tmp_put(st, T_GONE, "g-week", old);
 	t = begin_write(st);
-	if (op_gone_put(t, "g-2", "deprovision-2") != STORE_OK ||
+	if (op_gone_put(t, "g-2", "deprovision-2", "") != STORE_OK ||
 	    store_commit(t) != STORE_OK)
 		exit(2);
 	t = begin_write(st);
