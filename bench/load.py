@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: ISC
-"""load: wrk runs, their checks, and the sum of a measurement's runs.
+"""load: wrk runs, their checks, and a measurement from its runs (their
+median requests/s, its spread, the CPU time stolen and taken by others
+meanwhile, and whether that makes it noisy).
 
 A measurement (one request kind at one concurrency) is a warm-up wrk run
 (not counted) and BENCH_ROUNDS counted runs, spread over the bench so that
