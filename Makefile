@@ -293,7 +293,7 @@ fuzz-smoke: fuzz-build
 # with -DOSB_BENCH_NO_AUTH (auth check always passes) into build/bench-noauth/
 # measures the cost of authentication.
 #
-#   make bench           BENCH_SECONDS=8 per measurement; knobs in bench/README.md
+#   make bench           BENCH_SECONDS=10 per measurement; knobs in bench/README.md
 #   make bench-build     only build build/bench/* and build/bench-noauth/osbroker
 BENCH_PROGS := build/bench/limit-fcgi build/bench/limit-lmdb build/bench/limit-cgi \
                build/bench/limit-pg

@@ -6,7 +6,9 @@
  * start and answers every request with those bytes as application/json.  Run
  * under spawn-fcgi + multiwatch behind the same nginx configuration as
  * osbroker, it is what a catalog GET could cost at best: nginx, the FastCGI
- * socket and libfcgi, and nothing of the broker.
+ * socket and libfcgi, and nothing of the broker (limit (b)).  Behind a lean
+ * nginx (no access log, nginx's defaults), it is limit (b0): the same without
+ * the cost of the shipped configuration.
  */
 #include <fcgi_stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: ISC
-"""load: wrk runs, their checks, and the sum of a measurement's runs.
+"""load: wrk runs, their checks, and a measurement from its runs (their
+median requests/s, its spread, the CPU time stolen and taken by others
+meanwhile, and whether that makes it noisy).
 
 A measurement (one request kind at one concurrency) is a warm-up wrk run
 (not counted) and BENCH_ROUNDS counted runs, spread over the bench so that
@@ -121,8 +123,40 @@ def run_checked(stack, script, env, c, seconds, timeout, tag, expect, skip_clien
     others = sum(max(0, t - cpu0[3].get(pid, 0)) for pid, t in cpu1[3].items())
     r.update(tag=tag, statuses=statuses, errors=errors,
              cpu={'busy': d[0] / d[2] if d[2] else 0, 'steal': d[1] / d[2] if d[2] else 0,
-                  'others': min(1.0, others / d[2]) if d[2] else 0})
+                  'others': min(1.0, others / d[2]) if d[2] else 0,
+                  'ticks': {'total': d[2], 'steal': d[1], 'others': others}})
     return r
+
+
+def quantile(values, p):
+    """The p-quantile (0 <= p <= 1) of values, linear between the two
+    nearest (the "inclusive" method: the median of 2 is their mean)."""
+    v = sorted(values)
+    pos = p * (len(v) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(v) - 1)
+    return v[lo] + (v[hi] - v[lo]) * (pos - lo)
+
+
+def steadiness(runs, noise=None):
+    """How far a measurement's figure can be trusted, from its counted runs:
+    the median and spread of their requests/s, and the share of the
+    machine's CPU time (/proc/stat) stolen by other virtual machines and
+    taken by processes the bench did not start, over all of them together.
+    noise: thresholds in % {'spread', 'steal', 'others'}; 'noisy' lists
+    those passed (empty: steady)."""
+    rates = [r['requests_per_s'] for r in runs]
+    med = quantile(rates, 0.5)
+    spread = (quantile(rates, 0.75) - quantile(rates, 0.25)) / med if med else 0.0
+    ticks = {k: sum(r['cpu']['ticks'][k] for r in runs) for k in ('total', 'steal', 'others')}
+    steal = ticks['steal'] / ticks['total'] if ticks['total'] else 0.0
+    others = min(1.0, ticks['others'] / ticks['total']) if ticks['total'] else 0.0
+    noisy = []
+    for name, value in (('spread', spread), ('steal', steal), ('others', others)):
+        if noise is not None and 100 * value > noise[name]:
+            noisy.append('%s %.1f%% > %g%%' % (name, 100 * value, noise[name]))
+    return {'median': med, 'min': min(rates), 'max': max(rates), 'spread': spread,
+            'steal': steal, 'others': others, 'noisy': noisy}
 
 
 def pooled_percentile(runs, p):
@@ -139,19 +173,30 @@ def pooled_percentile(runs, p):
     return samples[-1][0] if samples else 0
 
 
-def combine(key, c, expect, runs, checked):
+def combine(key, c, expect, runs, checked, noise=None):
     """One measurement from its counted runs; checked: every run made for it
-    (warm-up, counted, discarded), whose statuses and errors count too."""
+    (warm-up, counted, discarded), whose statuses and errors count too.
+    Its requests/s is the median of the runs' (steadiness(); noise: its
+    thresholds), the percentiles are those of all their requests."""
     requests = sum(r['requests'] for r in runs)
     duration = sum(r['duration_us'] for r in runs) / 1e6
     statuses = {}
     for r in checked:
         for k, v in r['statuses'].items():
             statuses[str(k)] = statuses.get(str(k), 0) + v
+    st = steadiness(runs, noise)
     return {
         'key': key, 'concurrency': c, 'threads': threads_for(c),
         'requests': requests, 'duration_s': round(duration, 3),
-        'requests_per_s': round(requests / duration, 1) if duration else 0.0,
+        'requests_per_s': round(st['median'], 1),
+        'mean_requests_per_s': round(requests / duration, 1) if duration else 0.0,
+        'min_requests_per_s': round(st['min'], 1),
+        'max_requests_per_s': round(st['max'], 1),
+        'spread': round(st['spread'], 4),
+        'cpu_steal': round(st['steal'], 4),
+        'cpu_others': round(st['others'], 4),
+        'noisy': bool(st['noisy']),
+        'noise': st['noisy'],
         'p50_ms': round(pooled_percentile(runs, 50) / 1000, 3),
         'p99_ms': round(pooled_percentile(runs, 99) / 1000, 3),
         'rounds': [{'requests_per_s': round(r['requests_per_s'], 1),

@@ -63,17 +63,25 @@ def _num(v, fmt):
 
 def table(rows):
     """rows: dicts with label, c, rps, p50, p99, vs, ratio (text), target (text),
-    ok (True, False: MISS, None: no target, 'error': a wrong status seen)."""
-    head = ('measurement', 'c', 'requests/s', 'p50 ms', 'p99 ms', 'limit', 'ratio',
-            'target', 'ok')
+    ok (True, False: MISS, None: no target, 'error': a wrong status seen,
+    'noisy': no verdict, see load.steadiness()); and, when any row has them,
+    spread, steal, others (fractions): three more columns after requests/s."""
+    noise = any('spread' in r for r in rows)
+    head = ('measurement', 'c', 'requests/s') + (
+        ('spread', 'steal', 'others') if noise else ()) + (
+        'p50 ms', 'p99 ms', 'limit', 'ratio', 'target', 'ok')
     cells = [head]
     for r in rows:
-        cells.append((r['label'], _num(r.get('c'), '%d'), _num(r.get('rps'), '%.0f'),
-                      _num(r.get('p50'), '%.2f'), _num(r.get('p99'), '%.2f'),
-                      r.get('vs') or '', r.get('ratio') or '', r.get('target') or '',
-                      {True: 'ok', False: 'MISS', None: '', 'error': 'ERROR'}[r.get('ok')]))
+        cells.append((r['label'], _num(r.get('c'), '%d'), _num(r.get('rps'), '%.0f')) + (
+            tuple(_num(None if r.get(k) is None else 100 * r[k], '%.1f%%')
+                  for k in ('spread', 'steal', 'others')) if noise else ()) + (
+            _num(r.get('p50'), '%.2f'), _num(r.get('p99'), '%.2f'),
+            r.get('vs') or '', r.get('ratio') or '', r.get('target') or '',
+            {True: 'ok', False: 'MISS', None: '', 'error': 'ERROR',
+             'noisy': 'noisy'}[r.get('ok')]))
     widths = [max(len(row[i]) for row in cells) for i in range(len(head))]
-    right = {1, 2, 3, 4, 6}     # numbers are right-aligned
+    # numbers are right-aligned
+    right = {i for i, h in enumerate(head) if h not in ('measurement', 'limit', 'target', 'ok')}
     lines = []
     for n, row in enumerate(cells):
         lines.append('  '.join(c.rjust(w) if i in right else c.ljust(w)

@@ -12,7 +12,13 @@ the repository's server blocks:
   static    a server block of our own that answers every path with one file
 
 so osbroker and the minimal programs it is compared with sit behind exactly
-the same nginx and socket setup.  broker_env() and make_credentials() set
+the same nginx and socket setup.  One part is the exception on purpose:
+
+  lean      a server block of our own (nginx's defaults, the standard
+            fastcgi_params, no access log)  + spawn-fcgi + multiwatch
+
+what a FastCGI responder gets from nginx without the shipped configuration,
+so that bench/run can show what that configuration costs.  broker_env() and make_credentials() set
 the broker up the same way for bench/run and bench/scale.
 """
 
@@ -28,6 +34,22 @@ import procs
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAX_BODY = 1048576          # OSBROKER_MAX_BODY's default, as osbroker-serve uses
+NGINX_WORKERS = 2           # worker_processes of the nginx.conf osbroker-serve writes
+# The lean part's request parameters: the standard set of nginx's own
+# fastcgi_params file (what `include fastcgi_params;` gives), spelled out so
+# that the part does not depend on where a distribution keeps that file.
+LEAN_PARAMS = (
+    ('QUERY_STRING', '$query_string'), ('REQUEST_METHOD', '$request_method'),
+    ('CONTENT_TYPE', '$content_type'), ('CONTENT_LENGTH', '$content_length'),
+    ('SCRIPT_NAME', '$fastcgi_script_name'), ('REQUEST_URI', '$request_uri'),
+    ('DOCUMENT_URI', '$document_uri'), ('DOCUMENT_ROOT', '$document_root'),
+    ('SERVER_PROTOCOL', '$server_protocol'), ('REQUEST_SCHEME', '$scheme'),
+    ('HTTPS', '$https if_not_empty'), ('GATEWAY_INTERFACE', 'CGI/1.1'),
+    ('SERVER_SOFTWARE', 'nginx/$nginx_version'), ('REMOTE_ADDR', '$remote_addr'),
+    ('REMOTE_PORT', '$remote_port'), ('REMOTE_USER', '$remote_user'),
+    ('SERVER_ADDR', '$server_addr'),
+    ('SERVER_PORT', '$server_port'), ('SERVER_NAME', '$server_name'),
+    ('REDIRECT_STATUS', '200'))
 
 
 def _web_user():
@@ -69,6 +91,9 @@ class Stack:
         self.access_log = os.path.join(self.dir, 'nginx-access.log')
         self.nginx = self.backend = None
         self.web = _web_user()
+        self.nginx_workers = NGINX_WORKERS
+        # Every request logged; lean_fastcgi() logs only the unexpected ones.
+        self.access_log_line = 'access_log %s;' % self.access_log
 
     # ---------------------------------------------------------- backends
 
@@ -93,6 +118,23 @@ class Stack:
             '@LISTEN@': '127.0.0.1', '@PORT@': str(self.port), '@SOCKET@': self.sock,
             '@CLIENT_MAX_BODY@': str(MAX_BODY + 65536),
             '@LIMIT_RATE@': '100000r/s', '@LIMIT_BURST@': '100000'})
+
+    def lean_fastcgi(self, argv, env=None, workers=2, nginx_workers=NGINX_WORKERS):
+        """argv as start_fastcgi() runs it, behind a lean nginx: a server
+        block with nginx's defaults (buffers, timeouts, fastcgi_keep_conn
+        off, no error pages) and the standard request parameters, and no
+        access log for the answers the bench expects.  Only an answer with
+        another status than 200 is logged (access_log if=, nothing written
+        otherwise), so that load.run_checked() still sees a wrong one."""
+        self.start_fastcgi(argv, env, workers)
+        self.nginx_workers = nginx_workers
+        self.access_log_line = 'access_log %s combined if=$bench_unexpected;' % self.access_log
+        self.server_block = (
+            'map $status $bench_unexpected {\n    200 0;\n    default 1;\n}\n'
+            'server {\n    listen 127.0.0.1:%d;\n    server_name _;\n'
+            '    location / {\n        fastcgi_pass unix:%s;\n%s    }\n}\n'
+            % (self.port, self.sock, ''.join('        fastcgi_param %s %s;\n' % p
+                                             for p in LEAN_PARAMS)))
 
     def start_cgi(self, script, state_dir, catalog, credentials, children=2, store=None):
         """fcgiwrap with `children` preforked children; nginx hands the
@@ -135,14 +177,14 @@ class Stack:
         with open(conf, 'w') as f:
             if self.web:
                 f.write('user %s %s;\n' % self.web)
-            f.write('daemon off;\nmaster_process on;\nworker_processes 2;\n'
+            f.write('daemon off;\nmaster_process on;\nworker_processes {w};\n'
                     'pid {d}/nginx.pid;\nerror_log {d}/nginx-error.log warn;\n'
                     'events {{\n    worker_connections 512;\n}}\n'
-                    'http {{\n    access_log {d}/nginx-access.log;\n    server_tokens off;\n'
+                    'http {{\n    {log}\n    server_tokens off;\n'
                     '    client_body_temp_path {t}/body;\n    fastcgi_temp_path {t}/fastcgi;\n'
                     '    proxy_temp_path {t}/proxy;\n    scgi_temp_path {t}/scgi;\n'
                     '    uwsgi_temp_path {t}/uwsgi;\n    include {d}/server.conf;\n}}\n'
-                    .format(d=self.dir, t=tmp))
+                    .format(d=self.dir, t=tmp, w=self.nginx_workers, log=self.access_log_line))
         nginx = shutil.which('nginx') or '/usr/sbin/nginx'
         self.nginx = procs.start([nginx, '-p', self.dir, '-c', conf, '-e', self.error_log],
                                  self.error_log)
