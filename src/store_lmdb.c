@@ -574,6 +574,25 @@ lmdb_create(struct store_txn *bt, enum store_table tb, const char *key,
 	return rc;
 }
 
+
+/* Call fn with a record of a cursor (its key NUL-terminated in a copy):
+ * 1 when fn says stop (non-zero), 0 when not, -1 when out of memory. */
+static int
+give(const MDB_val *k, const MDB_val *v,
+    int (*fn)(const char *, const char *, size_t, void *), void *arg)
+{
+	char	*key;
+	int	 stop;
+
+	if ((key = malloc(k->mv_size + 1)) == NULL)
+		return -1;
+	memcpy(key, k->mv_data, k->mv_size);
+	key[k->mv_size] = '\0';
+	stop = fn(key, v->mv_data, v->mv_size, arg) != 0;
+	free(key);
+	return stop;
+}
+
 /* The keys from seek on, while they start with prefix (plen bytes), at
  * most limit of them (0: all): fn for each, until it returns non-zero. */
 static enum store_rc
@@ -585,7 +604,6 @@ scan(struct store_txn *bt, enum store_table tb, const char *seek,
 	struct lmdb	*st = LM(bt->st);
 	MDB_cursor	*c;
 	MDB_val		 k = keyval(seek), v;
-	char		*key;
 	size_t		 seen = 0;
 	int		 e, op = MDB_SET_RANGE, stop = 0;
 	enum store_rc	 rc = STORE_OK;
@@ -602,14 +620,10 @@ scan(struct store_txn *bt, enum store_table tb, const char *seek,
 		op = MDB_NEXT;
 		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
 			break;
-		if ((key = malloc(k.mv_size + 1)) == NULL) {
+		if ((stop = give(&k, &v, fn, arg)) == -1) {
 			rc = STORE_ERROR;
 			break;
 		}
-		memcpy(key, k.mv_data, k.mv_size);
-		key[k.mv_size] = '\0';
-		stop = fn(key, v.mv_data, v.mv_size, arg);
-		free(key);
 	}
 	if (e != 0 && e != MDB_NOTFOUND)
 		rc = fail(st, "scan", e);
@@ -642,7 +656,6 @@ lmdb_scan_back(struct store_txn *bt, enum store_table tb, const char *before,
 	struct lmdb	*st = LM(bt->st);
 	MDB_cursor	*c;
 	MDB_val		 k = keyval(before), v;
-	char		*key;
 	size_t		 seen = 0;
 	int		 e, stop = 0;
 	enum store_rc	 rc = STORE_OK;
@@ -659,14 +672,10 @@ lmdb_scan_back(struct store_txn *bt, enum store_table tb, const char *before,
 	else if (e == 0)
 		e = mdb_cursor_get(c, &k, &v, MDB_PREV);
 	while (e == 0 && !stop && seen++ < limit) {
-		if ((key = malloc(k.mv_size + 1)) == NULL) {
+		if ((stop = give(&k, &v, fn, arg)) == -1) {
 			rc = STORE_ERROR;
 			break;
 		}
-		memcpy(key, k.mv_data, k.mv_size);
-		key[k.mv_size] = '\0';
-		stop = fn(key, v.mv_data, v.mv_size, arg);
-		free(key);
 		if (!stop && seen < limit)
 			e = mdb_cursor_get(c, &k, &v, MDB_PREV);
 	}
