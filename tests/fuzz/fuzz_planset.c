@@ -20,27 +20,7 @@
 #include "fuzz.h"
 #include "planset.h"
 
-static const char catalog_yml[] =
-	"services:\n"
-	"- id: svc-a-id\n"
-	"  name: svc-a\n"
-	"  description: d\n"
-	"  bindable: true\n"
-	"  plans:\n"
-	"  - id: a-small-id\n"
-	"    name: small\n"
-	"    description: d\n"
-	"  - id: a-large-id\n"
-	"    name: large\n"
-	"    description: d\n"
-	"- id: svc-b-id\n"
-	"  name: svc-b\n"
-	"  description: d\n"
-	"  bindable: true\n"
-	"  plans:\n"
-	"  - id: b-small-id\n"
-	"    name: small\n"
-	"    description: d\n";
+#include "../unit/two_offerings.h"
 
 static struct catalog *cat;
 

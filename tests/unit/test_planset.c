@@ -13,27 +13,7 @@
 #include "planset.h"
 #include "tap.h"
 
-static const char catalog_yml[] =
-	"services:\n"
-	"- id: svc-a-id\n"
-	"  name: svc-a\n"
-	"  description: d\n"
-	"  bindable: true\n"
-	"  plans:\n"
-	"  - id: a-small-id\n"
-	"    name: small\n"
-	"    description: d\n"
-	"  - id: a-large-id\n"
-	"    name: large\n"
-	"    description: d\n"
-	"- id: svc-b-id\n"
-	"  name: svc-b\n"
-	"  description: d\n"
-	"  bindable: true\n"
-	"  plans:\n"
-	"  - id: b-small-id\n"
-	"    name: small\n"
-	"    description: d\n";
+#include "two_offerings.h"
 
 static void
 syntax(void)
