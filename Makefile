@@ -179,6 +179,7 @@ cgi-bin/osbroker.cgi: $(OBJS) $(CGI_ARCHIVES)
 test_libs = $(call libs_upto,$(call layer_of,$(patsubst test_%,%,$(1))))
 .SECONDEXPANSION:
 $(B)/tests/%: tests/unit/%.c tests/unit/tap.h tests/unit/resp_desc.h tests/unit/tmpdir.h \
+    tests/unit/two_offerings.h \
     $$(call test_libs,$$*) | $(B)/tests
 	@test -n "$(call test_libs,$*)" || { echo "$<: its module is in no \
 	    layer (tests/unit/test_<module>.c tests src/<module>.c)" >&2; exit 1; }
@@ -271,7 +272,7 @@ fuzz-build:
 	    $(FUZZ_TARGETS:%=build/fuzz/%)
 
 # Only meaningful with B=build/fuzz and clang (fuzz-build above).
-$(B)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB_OBJS)
+$(B)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h tests/unit/two_offerings.h $(LIB_OBJS)
 	$(CC) $(CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -Isrc -o $@ $< \
 	    $(LIB_OBJS) $(PKG_LIBS)
 
