@@ -143,17 +143,18 @@ user_planset(struct server *b, const char *user, const struct planset **out)
 	return 0;
 }
 
-/* Open the store (and what depends on it): 0, or -1 with err.  A
- * database that cannot be reached now may be back for the next request:
+/* A database that cannot be reached now may be back for the next request:
  * serve 503 until then rather than exit (multiwatch would restart the
  * worker into the same failure until it gives up); `osbroker
  * --check-store` is the start-time check. */
-static int
-open_store(struct server *b, char *err, size_t errlen)
+int
+server_open_store(struct server *b, char *err, size_t errlen)
 {
 	enum store_rc	 rc;
 	const char	*host;
 
+	if (b->store != NULL)
+		return 0;
 	rc = store_open(b->cfg.store, b->cfg.state_dir, b->cfg.map_size,
 	    &b->store);
 	if (rc == STORE_UNAVAILABLE)
@@ -198,7 +199,7 @@ server_open(struct server *b, char *err, size_t errlen)
 	 * the state directory, which the compiled catalog is read from, and
 	 * opens the store when a request needs it (server_handle()). */
 	if (b->cfg.fastcgi) {
-		if (open_store(b, err, errlen) == -1)
+		if (server_open_store(b, err, errlen) == -1)
 			return -1;
 	} else if (store_check_dir(b->cfg.state_dir, err, errlen) == -1)
 		return -1;
@@ -500,7 +501,7 @@ handle:
 	if (b->store == NULL && rt.id != R_CATALOG) {
 		char err[512];
 
-		if (open_store(b, err, sizeof(err)) == -1) {
+		if (server_open_store(b, err, sizeof(err)) == -1) {
 			log_msg("%s", err);
 			response_error(&resp, OSB_ERR_UNAVAILABLE,
 			    OSB_NOT_CONFIGURED_TEXT);

@@ -43,10 +43,16 @@ struct server {
 	unsigned	 plansets_next;
 };
 
-/* Load configuration, catalog, credentials and open the store.  Returns 0,
+/* Load configuration, catalog, credentials and (FastCGI) open the store.  Returns 0,
  * or -1 with a one-line reason in err (naming the file and line). */
 int  server_open(struct server *, char *err, size_t errlen);
 void server_close(struct server *);
+
+/* Open the store if it is not open yet: server_open() does in a FastCGI
+ * worker; a CGI process, whose one request may not need it (the catalog),
+ * when a request does (server_handle()).  0, or -1 with a one-line reason
+ * in err. */
+int  server_open_store(struct server *, char *err, size_t errlen);
 
 /* Serve one request (an io_serve() callback; arg is the struct server). */
 void server_handle(struct io *, void *arg);

@@ -771,6 +771,10 @@ environment(void)
 	setenv_or_die("OSBROKER_CATALOG", catalog);
 	setenv_or_die("OSBROKER_MAX_BODY", "1024");
 	setenv_or_die("OSBROKER_MAP_SIZE", "8388608");
+	/* No budget of failed authentications: it would carry one input's
+	 * wrong passwords into the next (a 429 where the input alone would
+	 * get 401); tests/unit/test_throttle.c and test_throttle.py test it. */
+	setenv_or_die("OSBROKER_AUTH_FAILURES", "0");
 }
 
 /* The state directory's files (the store, the compiled catalog, the shared
@@ -844,6 +848,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		fuzz_die("/dev/null: %s", strerror(errno));
 	if (server_open(&srv, err, sizeof(err)) == -1)
 		fuzz_die("server_open: %s", err);
+	/* One process for every input, as a CGI one for one request: the
+	 * store it opens for the first that needs it, opened now. */
+	if (server_open_store(&srv, err, sizeof(err)) == -1)
+		fuzz_die("server_open_store: %s", err);
 	atexit(state_cleanup);
 	if (srv.cfg.max_body != MAX_BODY)
 		fuzz_die("OSBROKER_MAX_BODY not taken");
