@@ -2,6 +2,7 @@
 /*
  * log: see log.h.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,24 +13,49 @@
 
 static const char *prog = "osbroker";
 
+/* What every line starts with, kept from line to line: getpid() is a
+ * system call (glibc does not cache it), and a worker writes a line per
+ * request.  A forked child forgets it (log_forked()). */
+static int	 pid_cached;	/* log_init() could register log_forked() */
+static pid_t	 pid;		/* 0: not known yet */
+static time_t	 ts_when = (time_t)-1;
+static char	 ts[32];
+
+static void
+log_forked(void)
+{
+	pid = 0;
+}
+
 void
 log_init(const char *progname)
 {
 	prog = progname;
+	if (!pid_cached && pthread_atfork(NULL, NULL, log_forked) == 0)
+		pid_cached = 1;
 }
 
 void
 log_msg(const char *fmt, ...)
 {
-	char		 line[2048], ts[32];
+	char		 line[2048];
 	va_list		 ap;
 	time_t		 now = time(NULL);
 	struct tm	 tm;
+	pid_t		 me;
 	int		 n, m;
 
-	gmtime_r(&now, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	n = snprintf(line, sizeof(line), "%s %s[%ld]: ", ts, prog, (long)getpid());
+	if (now != ts_when) {
+		gmtime_r(&now, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		ts_when = now;
+	}
+	if (!pid_cached || (me = pid) == 0) {
+		me = getpid();
+		if (pid_cached)
+			pid = me;
+	}
+	n = snprintf(line, sizeof(line), "%s %s[%ld]: ", ts, prog, (long)me);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return;
 	va_start(ap, fmt);
