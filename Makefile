@@ -51,6 +51,7 @@ SRCS.base    := src/util.c src/log.c src/pfile.c src/action.c src/table.c \
 HDRS.base    := src/limits.h
 # the status page's HTML and its escaping
 SRCS.base    += src/html.c
+SRCS.base    += src/fwatch.c
 # adapters: one library or one outside format each (LMDB, libyaml, cJSON
 # input, libfcgi/CGI, libcrypt, the environment, hooks' processes, HTTP).
 SRCS.adapter := src/store.c src/store_lmdb.c src/store_pg.c src/jsonin.c src/catload.c src/catalog.c src/catcache.c \

@@ -12,6 +12,7 @@
 #include "audit.h"
 #include "catcache.h"
 #include "counters.h"
+#include "fwatch.h"
 #include "handlers.h"
 #include "identity.h"
 #include "io.h"
@@ -193,6 +194,16 @@ server_open(struct server *b, char *err, size_t errlen)
 	if (config_load(&b->cfg, err, errlen) == -1)
 		return -1;
 	b->cfg.fastcgi = io_is_fastcgi();
+	/* Before the files are read: an edit made while they are is seen. */
+	if (b->cfg.fastcgi) {
+		const char *files[] = { b->cfg.catalog_path,
+		    b->cfg.credentials_path };
+
+		if ((b->watch = fwatch_open(files, 2)) == NULL)
+			log_msg("inotify cannot watch the catalog's and the "
+			    "credentials file's directories (%s): both files "
+			    "are checked at every request", strerror(errno));
+	}
 	/* A CGI process serves one request: when that is the catalog, it
 	 * needs no store, and opening one (LMDB's lock file and map, or a
 	 * connection to PostgreSQL) would be most of its cost.  It checks
@@ -247,6 +258,7 @@ server_close(struct server *b)
 	auth_free(b->auth);
 	store_close(b->store);
 	throttle_close(b->throttle);
+	fwatch_close(b->watch);
 	counters_close();
 	memset(b, 0, sizeof(*b));
 }
@@ -448,13 +460,16 @@ server_handle(struct io *io, void *arg)
 	struct timespec	 t0, t1;
 	cJSON		*identity = NULL;
 	const char	*user = NULL;
-	int		 minor = 0, got, quiet = 0;
+	int		 minor = 0, got, quiet = 0, edited;
 	double		 ms;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	response_init(&resp);
 	if ((got = request_read(&req, io, &b->cfg, &resp)) == -1)
 		goto out;
+	/* Whether catalog.yml or the credentials file may have been edited
+	 * since the last request (a CGI process read them just now). */
+	edited = b->cfg.fastcgi && fwatch_changed(b->watch);
 	/* GET /healthz: the load balancer's probe, without credentials. */
 	if (route_public(&req)) {
 		if (route_match(&req, &rt, &resp) == -1)
@@ -465,7 +480,8 @@ server_handle(struct io *io, void *arg)
 		quiet = 1;	/* logged once a minute, by over_budget() */
 		goto out;
 	}
-	auth_reload_if_changed(&b->auth, b->cfg.credentials_path);
+	if (edited)
+		auth_reload_if_changed(&b->auth, b->cfg.credentials_path);
 	if (!auth_check(b->auth, req.authorization, &user)) {
 		response_error(&resp, OSB_ERR_UNAUTHORIZED,
 		    "valid broker credentials are required (HTTP Basic)");
@@ -484,7 +500,8 @@ server_handle(struct io *io, void *arg)
 	    identity_decode(req.originating_identity, &identity, &resp) == -1))
 		goto out;
 handle:
-	catalog_refresh(b);
+	if (edited)
+		catalog_refresh(b);
 	if (user_planset(b, user, &c.plans) == -1) {
 		response_error(&resp, OSB_ERR_INTERNAL, "out of memory");
 		goto out;

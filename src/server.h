@@ -19,6 +19,7 @@
 #include "config.h"
 #include "io.h"
 #include "planset.h"
+#include "fwatch.h"
 #include "store.h"
 #include "throttle.h"
 
@@ -37,6 +38,8 @@ struct server {
 	struct auth	*auth;
 	struct store	*store;
 	struct throttle	*throttle;	/* NULL: no budget (config.h) */
+	struct fwatch	*watch;		/* catalog and credentials files;
+					   NULL: stat() them every request */
 	unsigned	 served;	/* requests since store_release() */
 	unsigned	 unpruned;	/* requests since audit_prune() */
 	struct server_planset plansets[SERVER_PLANSETS];

@@ -274,6 +274,9 @@ def t_sync_worker_killed(x):
     os.kill(worker, signal.SIGKILL)
     th.join(30)
     check(out['r'].status == 502, 'the request of a killed worker: %r, want 502 from nginx', out['r'])
+    # nginx sees the worker's socket close while the worker is still
+    # exiting (not yet a zombie), when /proc still shows it running.
+    wait_for(lambda: not pid_alive(worker), 10, 'the killed worker to be gone')
     lo = expect(x.c.get(x.ipath(iid) + '/last_operation'), 200)
     check(lo['state'] == 'failed' and 'died' in lo.get('description', ''), 'last_operation %r', lo)
     wait_for(lambda: not pid_alive(hook_pid), 10, 'the hook of the killed worker to die')
