@@ -3,7 +3,6 @@
  * fwatch: see fwatch.h.
  */
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
@@ -11,56 +10,61 @@
 
 #include "fwatch.h"
 
-struct fwatch {
-	int	fd;
-	int	seen;		/* fwatch_changed() called once */
-};
-
+/* What changes a file: its bytes, its attributes (a link count that drops
+ * when it is replaced by rename(2) or removed included), its end. */
 #define FWATCH_EVENTS	(IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | \
-			 IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE | \
 			 IN_DELETE_SELF | IN_MOVE_SELF)
 
-/* Watch the directory of path: 0, or -1. */
-static int
-watch_dir_of(int fd, const char *path)
-{
-	char		 dir[PATH_MAX];
-	const char	*slash = strrchr(path, '/');
-	size_t		 len;
+struct fwatch {
+	int		 fd;
+	int		 seen;		/* fwatch_changed() called once */
+	int		 missing;	/* a path has no watch (no file) */
+	size_t		 n;
+	char		**paths;
+};
 
-	if (slash == NULL)
-		return inotify_add_watch(fd, ".", FWATCH_EVENTS) == -1 ? -1 : 0;
-	len = slash == path ? 1 : (size_t)(slash - path);
-	if (len >= sizeof(dir))
-		return -1;
-	memcpy(dir, path, len);
-	dir[len] = '\0';
-	return inotify_add_watch(fd, dir, FWATCH_EVENTS) == -1 ? -1 : 0;
+/* (Re)watch the file each path names now (a symbolic link followed):
+ * after a replacement the path names another file.  0, or -1 when inotify
+ * refuses for another reason than a missing file (then w->missing). */
+static int
+watch_all(struct fwatch *w)
+{
+	size_t i;
+
+	w->missing = 0;
+	for (i = 0; i < w->n; i++)
+		if (inotify_add_watch(w->fd, w->paths[i], FWATCH_EVENTS) ==
+		    -1) {
+			if (errno != ENOENT)
+				return -1;
+			w->missing = 1;
+		}
+	return 0;
 }
 
 struct fwatch *
 fwatch_open(const char *const *paths, size_t n)
 {
 	struct fwatch	*w;
-	char		 real[PATH_MAX];
 	size_t		 i;
 
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return NULL;
-	if ((w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1) {
-		free(w);
-		return NULL;
-	}
-	for (i = 0; i < n; i++) {
-		if (watch_dir_of(w->fd, paths[i]) == -1 ||
-		    (realpath(paths[i], real) != NULL &&
-		    strcmp(real, paths[i]) != 0 &&
-		    watch_dir_of(w->fd, real) == -1)) {
-			fwatch_close(w);
-			return NULL;
-		}
-	}
+	w->fd = -1;
+	if ((w->paths = calloc(n, sizeof(*w->paths))) == NULL)
+		goto fail;
+	for (w->n = 0; w->n < n; w->n++)
+		if ((w->paths[w->n] = strdup(paths[w->n])) == NULL)
+			goto fail;
+	if ((w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1 ||
+	    watch_all(w) == -1)
+		goto fail;
 	return w;
+fail:
+	i = errno;
+	fwatch_close(w);
+	errno = (int)i;
+	return NULL;
 }
 
 int
@@ -73,7 +77,7 @@ fwatch_changed(struct fwatch *w)
 
 	if (w == NULL)
 		return 1;
-	changed = !w->seen;
+	changed = !w->seen || w->missing;
 	w->seen = 1;
 	for (;;) {
 		got = read(w->fd, buf, sizeof(buf));
@@ -87,15 +91,26 @@ fwatch_changed(struct fwatch *w)
 		 * the caller stat()s as without a watcher. */
 		if (got == -1 && errno != EAGAIN)
 			changed = 1;
-		return changed;
+		break;
 	}
+	/* A file replaced or removed: watch what the path names now (the
+	 * watch of a file that is gone ends by itself). */
+	if (changed && watch_all(w) == -1)
+		w->missing = 1;		/* try again next time; say yes */
+	return changed;
 }
 
 void
 fwatch_close(struct fwatch *w)
 {
+	size_t i;
+
 	if (w == NULL)
 		return;
-	close(w->fd);
+	if (w->fd != -1)
+		close(w->fd);
+	for (i = 0; i < w->n; i++)
+		free(w->paths[i]);
+	free(w->paths);
 	free(w);
 }

@@ -4,19 +4,20 @@
  * long-lived worker that reloads them (catalog.yml, the credentials file)
  * and would otherwise stat() each of them at every request.
  *
- * inotify(7) on the directory of each path (and of the file a symbolic link
- * leads to, which is where an edit of its target happens), so that an edit
- * in place, a replacement by rename(2) (pfile_replace(), editors, a
- * Kubernetes ConfigMap's swap of its ..data link) or a removal is seen.
- * Events are queued by the system call that made the change, so a request
- * that follows the edit sees it.  Any event in those directories counts,
- * a change of another file too: the caller then stat()s its files as
- * before and finds nothing new.  A change inotify cannot see (a file on a
- * network filesystem edited by another host) is seen only by the stat()s
- * of a worker started afterwards; when inotify cannot be used at all (no
- * instance left: fs.inotify.max_user_instances), fwatch_open() returns
- * NULL and fwatch_changed(NULL) always says yes, which is the stat() at
- * every request again.
+ * inotify(7) on each file (the file a symbolic link leads to): an edit in
+ * place, a replacement by rename(2) (pfile_replace(), editors) or a
+ * removal of it is an event, queued by the system call that made it, so a
+ * request that follows the edit sees it.  After an event the paths are
+ * watched again, since a replaced path names another file.  While a path
+ * names no file (a replacement that removes before it creates), every look
+ * says "changed".  A change inotify cannot see (a file on a network
+ * filesystem edited by another host) is seen only by a worker started
+ * afterwards; nor does a symbolic link swapped to another target (a
+ * Kubernetes ConfigMap's ..data) count until the old target is removed,
+ * which the kubelet does right after the swap.  When inotify cannot be
+ * used at all (no instance left: fs.inotify.max_user_instances),
+ * fwatch_open() returns NULL and fwatch_changed(NULL) always says yes,
+ * which is the stat() at every request again.
  *
  * Ownership: fwatch_open() returns a watcher fwatch_close() frees; paths
  * are only read.
@@ -28,8 +29,9 @@
 
 struct fwatch;
 
-/* Watch the n paths (files that may not exist yet).  NULL when inotify
- * cannot watch one of their directories. */
+/* Watch the files of the n paths (copied).  NULL, with errno, when
+ * inotify cannot be used or cannot watch one of them for another reason
+ * than its absence. */
 struct fwatch	*fwatch_open(const char *const *paths, size_t n);
 
 /* 1 when something may have changed since the last call (the first call

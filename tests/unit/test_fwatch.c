@@ -3,7 +3,9 @@
  * test_fwatch: a watcher says "changed" after each kind of edit a worker
  * must notice (written in place, replaced by rename, removed, the target
  * of a symbolic link edited in another directory) and "unchanged" when
- * nothing happened; without a watcher it always says "changed".
+ * nothing happened to its files, other files of their directories written
+ * meanwhile (a log file beside them); while a file is missing it says
+ * "changed"; without a watcher it always does.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -67,12 +69,15 @@ main(void)
 
 	CHECK(fwatch_changed(NULL) == 1, "without a watcher: always changed");
 	CHECK((w = fwatch_open(files, 2)) != NULL, "inotify watches both "
-	    "directories");
+	    "files");
 	if (w == NULL)
 		return tap_done();
 	CHECK(fwatch_changed(w) == 1, "the first look says changed");
 	CHECK(fwatch_changed(w) == 0, "nothing done: unchanged");
-	CHECK(fwatch_changed(w) == 0, "and still unchanged");
+	put("beside.log", "a line\n");
+	put("other/beside.log", "a line\n");
+	CHECK(fwatch_changed(w) == 0, "another file of their directories "
+	    "written: unchanged");
 
 	put("credentials", "u:y\n");
 	CHECK(fwatch_changed(w) == 1, "a file written in place: changed");
@@ -88,16 +93,24 @@ main(void)
 	CHECK(fwatch_changed(w) == 1, "the target of a symbolic link, edited in "
 	    "its own directory: changed");
 
+	CHECK(fwatch_changed(w) == 0, "then unchanged again");
 	CHECK(unlink(creds) == 0 && fwatch_changed(w) == 1,
 	    "a file removed: changed");
-	CHECK(fwatch_changed(w) == 0, "then unchanged again");
+	CHECK(fwatch_changed(w) == 1, "while it is missing: changed, every time");
+	put("credentials", "u:w\n");
+	CHECK(fwatch_changed(w) == 1, "created again: changed");
+	CHECK(fwatch_changed(w) == 0, "then unchanged");
+	put("credentials", "u:v\n");
+	CHECK(fwatch_changed(w) == 1, "the new file written: changed (it is "
+	    "watched)");
 	fwatch_close(w);
 
-	files[1] = "/nonexistent-dir-of-osbroker/credentials";
-	CHECK(fwatch_open(files, 2) == NULL, "a directory that does not exist: "
-	    "no watcher (the caller stat()s at every request)");
-
 	unlink(cat);
+	unlink(creds);
+	at(tmp, sizeof(tmp), "beside.log");
+	unlink(tmp);
+	at(tmp, sizeof(tmp), "other/beside.log");
+	unlink(tmp);
 	at(tmp, sizeof(tmp), "other/target.yml");
 	unlink(tmp);
 	at(tmp, sizeof(tmp), "other");
