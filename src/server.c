@@ -460,16 +460,20 @@ server_handle(struct io *io, void *arg)
 	struct timespec	 t0, t1;
 	cJSON		*identity = NULL;
 	const char	*user = NULL;
-	int		 minor = 0, got, quiet = 0, edited;
+	int		 minor = 0, got, quiet = 0;
 	double		 ms;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	response_init(&resp);
 	if ((got = request_read(&req, io, &b->cfg, &resp)) == -1)
 		goto out;
-	/* Whether catalog.yml or the credentials file may have been edited
-	 * since the last request (a CGI process read them just now). */
-	edited = b->cfg.fastcgi && fwatch_changed(b->watch);
+	/* catalog.yml or the credentials file edited since the last request:
+	 * both looked at now, whatever this request turns out to be, since
+	 * the watcher says so once (a CGI process has just read them). */
+	if (b->cfg.fastcgi && fwatch_changed(b->watch)) {
+		auth_reload_if_changed(&b->auth, b->cfg.credentials_path);
+		catalog_refresh(b);
+	}
 	/* GET /healthz: the load balancer's probe, without credentials. */
 	if (route_public(&req)) {
 		if (route_match(&req, &rt, &resp) == -1)
@@ -480,8 +484,6 @@ server_handle(struct io *io, void *arg)
 		quiet = 1;	/* logged once a minute, by over_budget() */
 		goto out;
 	}
-	if (edited)
-		auth_reload_if_changed(&b->auth, b->cfg.credentials_path);
 	if (!auth_check(b->auth, req.authorization, &user)) {
 		response_error(&resp, OSB_ERR_UNAUTHORIZED,
 		    "valid broker credentials are required (HTTP Basic)");
@@ -500,8 +502,6 @@ server_handle(struct io *io, void *arg)
 	    identity_decode(req.originating_identity, &identity, &resp) == -1))
 		goto out;
 handle:
-	if (edited)
-		catalog_refresh(b);
 	if (user_planset(b, user, &c.plans) == -1) {
 		response_error(&resp, OSB_ERR_INTERNAL, "out of memory");
 		goto out;
