@@ -322,7 +322,9 @@ throttle_refused(struct throttle *t, const char *addr, uint64_t now_ms,
 	tag = tag_of(h);
 	if ((s = find(t, h, tag, &w)) == NULL)
 		return 1;	/* forgotten meanwhile: say it */
-	minute = (rel(t, now_ms) / 60000) & MIN_MASK;
+	/* The clock's minute (not one counted from the file's epoch): a
+	 * log line per address in each minute as the log's times show it. */
+	minute = (now_ms / 60000) & MIN_MASK;
 	w1 = __atomic_load_n(&s->w1, __ATOMIC_ACQUIRE);
 	for (;;) {
 		if (TAG(w1) == tag && (w1 >> 16 & MIN_MASK) == minute) {
