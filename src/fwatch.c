@@ -46,7 +46,7 @@ struct fwatch *
 fwatch_open(const char *const *paths, size_t n)
 {
 	struct fwatch	*w;
-	size_t		 i;
+	int		 e;
 
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return NULL;
@@ -61,9 +61,9 @@ fwatch_open(const char *const *paths, size_t n)
 		goto fail;
 	return w;
 fail:
-	i = errno;
+	e = errno;
 	fwatch_close(w);
-	errno = (int)i;
+	errno = e;
 	return NULL;
 }
 

@@ -200,9 +200,9 @@ server_open(struct server *b, char *err, size_t errlen)
 		    b->cfg.credentials_path };
 
 		if ((b->watch = fwatch_open(files, 2)) == NULL)
-			log_msg("inotify cannot watch the catalog's and the "
-			    "credentials file's directories (%s): both files "
-			    "are checked at every request", strerror(errno));
+			log_msg("inotify cannot watch the catalog and the "
+			    "credentials file (%s): both are checked at every "
+			    "request", strerror(errno));
 	}
 	/* A CGI process serves one request: when that is the catalog, it
 	 * needs no store, and opening one (LMDB's lock file and map, or a
