@@ -52,6 +52,8 @@ HDRS.base    := src/limits.h
 # the status page's HTML and its escaping
 SRCS.base    += src/html.c
 SRCS.base    += src/fwatch.c
+# the flushes of LMDB commits shared between the processes of a host
+SRCS.base    += src/syncshare.c
 # adapters: one library or one outside format each (LMDB, libyaml, cJSON
 # input, libfcgi/CGI, libcrypt, the environment, hooks' processes, HTTP).
 SRCS.adapter := src/store.c src/store_lmdb.c src/store_pg.c src/jsonin.c src/catload.c src/catalog.c src/catcache.c \

@@ -25,6 +25,7 @@
 #include "limits.h"
 #include "store.h"
 #include "store_int.h"
+#include "syncshare.h"
 
 struct lmdb {
 	struct store	 base;		/* first: store.c sees this */
@@ -38,6 +39,8 @@ struct lmdb {
 	char		 dir[OSB_MAX_PATH];
 	size_t		 map_size;
 	unsigned long	 txns;			/* since the last store_release() */
+	struct syncshare *ss;			/* shared flushes, or NULL:
+						   lmdb_commit() */
 	char		 err[256];
 };
 
@@ -45,6 +48,7 @@ struct lmdb_txn {
 	struct store_txn base;		/* first */
 	MDB_txn		*txn;
 	int		 write;		/* a write transaction: synced */
+	int		 dirty;		/* a put or delete succeeded in it */
 };
 
 #define LM(s)	((struct lmdb *)(void *)(s))
@@ -87,6 +91,8 @@ env_open(struct lmdb *st, unsigned flags)
 		mdb_env_close(st->env);
 		st->env = NULL;
 	}
+	syncshare_close(st->ss);
+	st->ss = NULL;
 	if ((e = mdb_env_create(&st->env)) != 0)
 		return e;
 	if ((e = mdb_env_set_mapsize(st->env, st->map_size)) != 0 ||
@@ -136,6 +142,22 @@ open_tables(struct lmdb *st, int create)
 	return notfound ? MDB_NOTFOUND : 0;
 }
 
+/* Commits share their flushes with the other processes of the host that
+ * write to this environment, through the file "lmdb.syncs" beside it
+ * (syncshare.h, lmdb_commit()).  Without it (it cannot be made) every
+ * commit flushes on its own: as durable, and slower. */
+static void
+share_syncs(struct lmdb *st)
+{
+	mdb_filehandle_t	 fd;
+	struct stat		 sb;
+	char			 err[256];
+
+	if (mdb_env_get_fd(st->env, &fd) == 0 && fstat(fd, &sb) == 0)
+		st->ss = syncshare_open(st->dir, sb.st_dev, sb.st_ino, err,
+		    sizeof(err));
+}
+
 /* Open the environment and its tables: read-write, or, when the storage
  * cannot be written (a disk remounted read-only after an error, modes),
  * read-only, so that reads are still served and changes get 503
@@ -164,8 +186,10 @@ open_env(struct lmdb *st)
 	}
 	if (e != 0)
 		return fail(st, st->dir, e);
-	if (!st->readonly)
+	if (!st->readonly) {
 		(void)mdb_reader_check(st->env, &dead);
+		share_syncs(st);
+	}
 	/* The tables exist once the store has been opened writable: then a
 	 * read transaction opens them without taking the writers' lock, so
 	 * a process start (every CGI request) never waits for a commit. */
@@ -341,6 +365,7 @@ lmdb_close(struct store *s)
 
 	if (st->env != NULL)
 		mdb_env_close(st->env);
+	syncshare_close(st->ss);
 	free(st);
 }
 
@@ -439,8 +464,8 @@ lmdb_begin(struct store *s, int write, const char *scope,
 
 /*
  * A write transaction is durable when this returns STORE_OK, and its
- * answer is sent only after that, but its syncs are shared.  LMDB's
- * default commit syncs twice while holding the writers' lock: the data
+ * answer is sent only after that, but its flushes are shared.  LMDB's
+ * default commit flushes twice while holding the writers' lock: the data
  * pages (fdatasync), then the meta page that makes them current (a write
  * through a descriptor opened O_DSYNC), so every durable write waits for
  * the disk twice behind all the others.  The environment is opened with
@@ -450,28 +475,74 @@ lmdb_begin(struct store *s, int write, const char *scope,
  * or mdb_env_sync(). This optimization maintains database integrity, but
  * a system crash may undo the last committed transaction. I.e. it
  * preserves the ACI (atomicity, consistency, isolation) but not D
- * (durability)": the data pages are still synced before the meta page is
+ * (durability)": the data pages are still flushed before the meta page is
  * written, so a crash can never leave a meta page pointing at pages that
- * are not on disk.  The D comes back from mdb_env_sync(env, 1), an
- * fdatasync() of the data file that covers the meta page just written,
- * called after mdb_txn_commit() has released the writers' lock: the next
- * writer commits while this one waits for the disk, and one sync covers
- * every meta page written before it, so concurrent writers share it.
- * Only then does the caller answer; a failed sync is an error (the
- * change may be lost in a crash, so it is not acknowledged).
+ * are not on disk.
+ *
+ * The D comes back from a flush of the data file (fdatasync) that starts
+ * after the meta page of commit W was written, i.e. after mdb_txn_commit()
+ * returned.  Two kinds of flush qualify, and syncshare.h lets processes
+ * count on each other's:
+ *
+ *   - the next writer's own data flush: it takes the writers' lock after
+ *     W's commit released it, so its flush, inside its mdb_txn_commit(),
+ *     covers W.  A writer whose transaction changed something (LMDB then
+ *     flushes: dirty) announces before committing that its flush covers
+ *     W - 1, its own id less one, and reports it done when its commit
+ *     returned 0.
+ *   - mdb_env_sync(env, 1), called after the commit: it covers every
+ *     commit up to the last one at its start (mdb_env_info(), whose
+ *     me_last_txnid LMDB sets after writing that commit's meta page).
+ *
+ * So after committing W a process waits while another's flush that covers
+ * W is under way (syncshare_wait()), and flushes itself only when none is,
+ * or when the one it waited for did not report within SHARE_WAIT_MS (its
+ * process died).  Under load one flush per commit is enough, the next
+ * writer's; alone, a commit flushes twice as before.  A transaction that
+ * changed nothing waits for (or makes) the flush that covers W too: its
+ * answer may rest on what the commit before it wrote.  Only then does the
+ * caller answer; a failed flush is an error (the change may be lost in a
+ * crash, so it is not acknowledged).
  */
+#define SHARE_WAIT_MS	500
+
 static enum store_rc
 lmdb_commit(struct store_txn *bt)
 {
 	struct lmdb_txn	*t = LT(bt);
 	struct lmdb	*st = LM(bt->st);
-	int		 e = mdb_txn_commit(t->txn), write = t->write;
+	MDB_envinfo	 info;
+	uint64_t	 w = 0;
+	int		 e, write = t->write, claim = 0;
 
+	if (write) {
+		w = (uint64_t)mdb_txn_id(t->txn);
+		if ((claim = st->ss != NULL && t->dirty && w > 1))
+			syncshare_covering(st->ss, w - 1);
+	}
+	e = mdb_txn_commit(t->txn);
 	free(t);
 	if (e != 0)
 		return fail(st, "commit", e);
-	if (write && (e = mdb_env_sync(st->env, 1)) != 0)
+	if (!write)
+		return STORE_OK;
+	if (st->ss != NULL) {
+		/* Numbers of a data file that started again (replaced
+		 * under the same inode): forget them. */
+		if (mdb_env_info(st->env, &info) == 0 &&
+		    syncshare_durable(st->ss) > (uint64_t)info.me_last_txnid)
+			syncshare_reset(st->ss);
+		else if (claim)
+			syncshare_synced(st->ss, w - 1);
+		if (syncshare_wait(st->ss, w, SHARE_WAIT_MS))
+			return STORE_OK;
+	}
+	if (st->ss == NULL || mdb_env_info(st->env, &info) != 0)
+		info.me_last_txnid = 0;		/* covers nothing to share */
+	if ((e = mdb_env_sync(st->env, 1)) != 0)
 		return fail(st, "sync", e);
+	if (st->ss != NULL && info.me_last_txnid > 0)
+		syncshare_synced(st->ss, (uint64_t)info.me_last_txnid);
 	return STORE_OK;
 }
 
@@ -529,6 +600,7 @@ put_flags(struct store_txn *bt, enum store_table tb, const char *key,
 	v.mv_size = len;
 	if ((e = mdb_put(t->txn, st->dbi[tb], &k, &v, flags)) != 0)
 		return e == MDB_KEYEXIST ? STORE_EXISTS : fail(st, "put", e);
+	t->dirty = 1;
 	return STORE_OK;
 }
 
@@ -549,6 +621,7 @@ lmdb_del(struct store_txn *bt, enum store_table tb, const char *key)
 
 	if ((e = mdb_del(t->txn, st->dbi[tb], &k, NULL)) != 0)
 		return e == MDB_NOTFOUND ? STORE_NOTFOUND : fail(st, "del", e);
+	t->dirty = 1;
 	return STORE_OK;
 }
 
@@ -705,6 +778,7 @@ lmdb_del_prefix(struct store_txn *bt, enum store_table tb, const char *prefix,
 			break;
 		if ((e = mdb_cursor_del(c, 0)) != 0)
 			break;
+		t->dirty = 1;
 		n++;
 		/* Seek again rather than trust the cursor's position after a
 		 * delete at the end of a page. */

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * syncshare: see syncshare.h.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mapfile.h"
+#include "syncshare.h"
+
+#define MAGIC		"osbsync\0"
+#define VERSION		1
+
+struct header {
+	char		magic[8];
+	uint32_t	version;
+	uint32_t	zero;
+	uint64_t	dev;		/* the data file this file is for */
+	uint64_t	ino;
+	uint64_t	reserved[5];	/* the numbers start 64 bytes in */
+};
+
+struct shared {
+	uint64_t	covering;
+	uint64_t	durable;
+	uint32_t	seq;		/* futex word: +1 at every report */
+	uint32_t	waiters;	/* processes in syncshare_wait() */
+};
+
+#define FILE_SIZE	4096
+
+struct syncshare {
+	void		*map;
+	struct shared	*sh;
+};
+
+struct syncshare *
+syncshare_open(const char *dir, dev_t dev, ino_t ino, char *err,
+    size_t errlen)
+{
+	struct syncshare	*s;
+	struct header		 h;
+
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, MAGIC, sizeof(h.magic));
+	h.version = VERSION;
+	h.dev = (uint64_t)dev;
+	h.ino = (uint64_t)ino;
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if ((s->map = mapfile_open(dir, OSB_SYNCSHARE_FILE, FILE_SIZE, &h,
+	    sizeof(h), sizeof(h), err, errlen)) == NULL) {
+		free(s);
+		return NULL;
+	}
+	s->sh = (struct shared *)(void *)((char *)s->map + sizeof(h));
+	return s;
+}
+
+void
+syncshare_close(struct syncshare *s)
+{
+	if (s == NULL)
+		return;
+	mapfile_close(s->map, FILE_SIZE);
+	free(s);
+}
+
+/* *p = max(*p, n) */
+static void
+raise_to(uint64_t *p, uint64_t n)
+{
+	uint64_t cur = __atomic_load_n(p, __ATOMIC_SEQ_CST);
+
+	while (cur < n && !__atomic_compare_exchange_n(p, &cur, n, 0,
+	    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		;
+}
+
+static void
+wake(struct shared *sh)
+{
+	__atomic_fetch_add(&sh->seq, 1, __ATOMIC_SEQ_CST);
+	/* A waiter counts itself before it reads the numbers, and this
+	 * reads its count after the numbers were written (both sequentially
+	 * consistent): either it sees the new numbers or it is woken. */
+	if (__atomic_load_n(&sh->waiters, __ATOMIC_SEQ_CST) != 0)
+		(void)syscall(SYS_futex, &sh->seq, FUTEX_WAKE, INT_MAX, NULL,
+		    NULL, 0);
+}
+
+static long
+ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000L +
+	    (t.tv_nsec - t0->tv_nsec) / 1000000L;
+}
+
+int
+syncshare_wait(struct syncshare *s, uint64_t t, int timeout_ms)
+{
+	struct shared	*sh = s->sh;
+	struct timespec	 t0, left;
+	uint32_t	 seq;
+	long		 ms;
+	int		 done = 0;
+
+	if (__atomic_load_n(&sh->durable, __ATOMIC_SEQ_CST) >= t)
+		return 1;
+	if (__atomic_load_n(&sh->covering, __ATOMIC_SEQ_CST) < t)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	__atomic_fetch_add(&sh->waiters, 1, __ATOMIC_SEQ_CST);
+	for (;;) {
+		seq = __atomic_load_n(&sh->seq, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&sh->durable, __ATOMIC_SEQ_CST) >= t) {
+			done = 1;
+			break;
+		}
+		if (__atomic_load_n(&sh->covering, __ATOMIC_SEQ_CST) < t ||
+		    (ms = timeout_ms - ms_since(&t0)) <= 0)
+			break;		/* reset, or the flusher is gone */
+		left.tv_sec = ms / 1000;
+		left.tv_nsec = (ms % 1000) * 1000000L;
+		/* Returns when woken, at once when seq moved since it was
+		 * read (EAGAIN), or at the timeout: the loop looks again. */
+		(void)syscall(SYS_futex, &sh->seq, FUTEX_WAIT, seq, &left,
+		    NULL, 0);
+	}
+	__atomic_fetch_sub(&sh->waiters, 1, __ATOMIC_SEQ_CST);
+	return done;
+}
+
+void
+syncshare_covering(struct syncshare *s, uint64_t n)
+{
+	raise_to(&s->sh->covering, n);
+}
+
+void
+syncshare_synced(struct syncshare *s, uint64_t n)
+{
+	raise_to(&s->sh->durable, n);
+	raise_to(&s->sh->covering, n);
+	wake(s->sh);
+}
+
+uint64_t
+syncshare_durable(const struct syncshare *s)
+{
+	return __atomic_load_n(&s->sh->durable, __ATOMIC_SEQ_CST);
+}
+
+uint64_t
+syncshare_covered(const struct syncshare *s)
+{
+	return __atomic_load_n(&s->sh->covering, __ATOMIC_SEQ_CST);
+}
+
+void
+syncshare_reset(struct syncshare *s)
+{
+	__atomic_store_n(&s->sh->durable, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&s->sh->covering, 0, __ATOMIC_SEQ_CST);
+	wake(s->sh);
+}
