@@ -48,14 +48,16 @@ static pid_t
 later(const char *dir, int ms, void (*fn)(struct syncshare *, uint64_t),
     uint64_t n)
 {
-	pid_t pid = fork();
+	pid_t pid;
 
-	if (pid == 0) {
+	fflush(stdout);		/* the child prints nothing of ours again */
+	if ((pid = fork()) == 0) {
 		struct syncshare *s = open_ok(dir, 7);
 
 		usleep((useconds_t)ms * 1000);
 		if (s != NULL && fn != NULL)
 			fn(s, n);
+		syncshare_close(s);
 		_exit(s == NULL);
 	}
 	return pid;
