@@ -243,13 +243,15 @@ h_instance_get(struct ctx *c, struct response *resp)
 		cJSON_Delete(rec);
 		return;
 	}
+	/* The answer's fields are moved out of the record, which is
+	 * freed next, rather than copied. */
 	out = cJSON_CreateObject();
-	records_copy(out, rec, "service_id");
-	records_copy(out, rec, "plan_id");
-	records_copy(out, rec, "dashboard_url");
-	records_copy(out, rec, "parameters");
-	records_copy(out, rec, "maintenance_info");
-	records_copy(out, rec, "metadata");
+	records_move(out, rec, "service_id");
+	records_move(out, rec, "plan_id");
+	records_move(out, rec, "dashboard_url");
+	records_move(out, rec, "parameters");
+	records_move(out, rec, "maintenance_info");
+	records_move(out, rec, "metadata");
 	response_json(resp, 200, out);
 	cJSON_Delete(rec);
 }

@@ -15,18 +15,59 @@
 
 /* ---- FastCGI ------------------------------------------------------- */
 
+/* A request's parameters, indexed once per request by their names'
+ * lengths: a request looks up a dozen names, and FCGX_GetParam() compares
+ * each with every parameter nginx sent.  More parameters than fit are
+ * looked up by FCGX_GetParam(). */
+#define FCGI_INDEXED	64
+
+struct fcgi {
+	FCGX_Request	 req;
+	struct {
+		const char	*name;		/* "NAME=value" */
+		size_t		 len;		/* of NAME */
+	}		 p[FCGI_INDEXED];
+	size_t		 n;
+	int		 more;			/* some not indexed */
+};
+
+static void
+fcgi_index(struct fcgi *f)
+{
+	char		**e;
+	const char	 *eq;
+
+	f->n = 0;
+	f->more = 0;
+	for (e = f->req.envp; e != NULL && *e != NULL; e++) {
+		if ((eq = strchr(*e, '=')) == NULL)
+			continue;
+		if (f->n == FCGI_INDEXED) {
+			f->more = 1;
+			break;
+		}
+		f->p[f->n].name = *e;
+		f->p[f->n].len = (size_t)(eq - *e);
+		f->n++;
+	}
+}
+
 static const char *
 fcgi_param(struct io *io, const char *name)
 {
-	FCGX_Request *r = io->ctx;
+	struct fcgi	*f = io->ctx;
+	size_t		 i, len = strlen(name);
 
-	return FCGX_GetParam(name, r->envp);
+	for (i = 0; i < f->n; i++)
+		if (f->p[i].len == len && memcmp(f->p[i].name, name, len) == 0)
+			return f->p[i].name + len + 1;
+	return f->more ? FCGX_GetParam(name, f->req.envp) : NULL;
 }
 
 static ssize_t
 fcgi_read(struct io *io, char *buf, size_t n)
 {
-	FCGX_Request	*r = io->ctx;
+	FCGX_Request	*r = &((struct fcgi *)io->ctx)->req;
 	int		 got;
 
 	if (n > (size_t)0x7fffffff)
@@ -40,7 +81,7 @@ fcgi_read(struct io *io, char *buf, size_t n)
 static int
 fcgi_write(struct io *io, const char *buf, size_t n)
 {
-	FCGX_Request *r = io->ctx;
+	FCGX_Request *r = &((struct fcgi *)io->ctx)->req;
 
 	while (n > 0) {
 		int chunk = n > 65536 ? 65536 : (int)n;
@@ -101,7 +142,7 @@ io_is_fastcgi(void)
 int
 io_serve(void (*handle)(struct io *, void *), void *arg)
 {
-	FCGX_Request	 req;
+	struct fcgi	 f;	/* the request being served */
 	struct io	 io;
 
 	if (!io_is_fastcgi()) {
@@ -115,18 +156,19 @@ io_serve(void (*handle)(struct io *, void *), void *arg)
 	/* nginx may close a connection before we answer; that must cost
 	 * the write, not the worker. */
 	signal(SIGPIPE, SIG_IGN);
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&req, 0, 0) != 0) {
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&f.req, 0, 0) != 0) {
 		log_msg("cannot initialise libfcgi");
 		return 1;
 	}
 	io.param = fcgi_param;
 	io.read = fcgi_read;
 	io.write = fcgi_write;
-	io.ctx = &req;
-	while (FCGX_Accept_r(&req) >= 0) {
+	io.ctx = &f;
+	while (FCGX_Accept_r(&f.req) >= 0) {
+		fcgi_index(&f);
 		handle(&io, arg);
-		FCGX_Finish_r(&req);
+		FCGX_Finish_r(&f.req);
 	}
-	FCGX_Free(&req, 1);
+	FCGX_Free(&f.req, 1);
 	return 0;
 }

@@ -13,13 +13,17 @@
 
 static const char *prog = "osbroker";
 
-/* What every line starts with, kept from line to line: getpid() is a
- * system call (glibc does not cache it), and a worker writes a line per
- * request.  A forked child forgets it (log_forked()). */
+/* What every line starts with ("2026-01-02T03:04:05Z osbroker[123]: "),
+ * kept from line to line and made again when the second or the process
+ * changes: getpid() is a system call (glibc does not cache it), and a
+ * worker writes a line per request.  A forked child forgets its pid
+ * (log_forked()). */
 static int	 pid_cached;	/* log_init() could register log_forked() */
 static pid_t	 pid;		/* 0: not known yet */
-static time_t	 ts_when = (time_t)-1;
-static char	 ts[32];
+static time_t	 head_when = (time_t)-1;
+static pid_t	 head_pid;
+static char	 head[160];
+static size_t	 head_len;
 
 static void
 log_forked(void)
@@ -31,6 +35,7 @@ void
 log_init(const char *progname)
 {
 	prog = progname;
+	head_when = (time_t)-1;
 	if (!pid_cached && pthread_atfork(NULL, NULL, log_forked) == 0)
 		pid_cached = 1;
 }
@@ -38,26 +43,31 @@ log_init(const char *progname)
 void
 log_msg(const char *fmt, ...)
 {
-	char		 line[2048];
+	char		 line[2048], ts[32];
 	va_list		 ap;
 	time_t		 now = time(NULL);
 	struct tm	 tm;
 	pid_t		 me;
 	int		 n, m;
 
-	if (now != ts_when) {
-		gmtime_r(&now, &tm);
-		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		ts_when = now;
-	}
 	if (!pid_cached || (me = pid) == 0) {
 		me = getpid();
 		if (pid_cached)
 			pid = me;
 	}
-	n = snprintf(line, sizeof(line), "%s %s[%ld]: ", ts, prog, (long)me);
-	if (n < 0 || (size_t)n >= sizeof(line))
-		return;
+	if (now != head_when || me != head_pid) {
+		gmtime_r(&now, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		n = snprintf(head, sizeof(head), "%s %s[%ld]: ", ts, prog,
+		    (long)me);
+		if (n < 0 || (size_t)n >= sizeof(head))
+			return;
+		head_len = (size_t)n;
+		head_when = now;
+		head_pid = me;
+	}
+	memcpy(line, head, head_len);
+	n = (int)head_len;
 	va_start(ap, fmt);
 	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);

@@ -85,6 +85,17 @@ records_copy(cJSON *dst, const cJSON *src, const char *name)
 		cJSON_AddItemToObject(dst, name, cJSON_Duplicate(v, 1));
 }
 
+void
+records_move(cJSON *dst, cJSON *src, const char *name)
+{
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(src, name);
+
+	if (v != NULL && !cJSON_IsNull(v)) {
+		cJSON_DetachItemViaPointer(src, v);
+		cJSON_AddItemToObject(dst, name, v);
+	}
+}
+
 int
 records_same(const cJSON *a, const cJSON *b, const char *name)
 {

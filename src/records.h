@@ -49,6 +49,9 @@ enum store_rc records_save(struct store_txn *, enum store_table,
 
 /* Copy field name of src (if present and not null) into dst. */
 void records_copy(cJSON *dst, const cJSON *src, const char *name);
+/* The same, but the field is moved: detached from src (which the caller
+ * still frees) and owned by dst, without copying. */
+void records_move(cJSON *dst, cJSON *src, const char *name);
 
 /* 1 when field name is equal (both absent counts as equal) in a and b. */
 int  records_same(const cJSON *a, const cJSON *b, const char *name);

@@ -4,6 +4,7 @@
  * our errors to HTTP statuses and OSBAPI error codes.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,20 +96,36 @@ response_error(struct response *r, enum osb_err e, const char *fmt, ...)
 	snprintf(r->log_note, sizeof(r->log_note), "%.150s", desc);
 }
 
+/* Copy src into dst (size n > 0), cut to fit, NUL-terminated. */
+static void
+copy_cut(char *dst, size_t n, const char *src)
+{
+	size_t len = strnlen(src, n - 1);
+
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
 void
 response_header(struct response *r, const char *name, const char *fmt, ...)
 {
-	va_list ap;
+	struct response_hdr	*h;
+	va_list			 ap;
 
 	if (r->nheaders >= RESPONSE_MAX_HEADERS)
 		return;
-	snprintf(r->headers[r->nheaders].name,
-	    sizeof(r->headers[r->nheaders].name), "%s", name);
+	h = &r->headers[r->nheaders++];
+	copy_cut(h->name, sizeof(h->name), name);
 	va_start(ap, fmt);
-	vsnprintf(r->headers[r->nheaders].value,
-	    sizeof(r->headers[r->nheaders].value), fmt, ap);
+	/* A header is written for most answers: a value that is a plain
+	 * string, or exactly one, is copied without printf. */
+	if (strchr(fmt, '%') == NULL)
+		copy_cut(h->value, sizeof(h->value), fmt);
+	else if (strcmp(fmt, "%s") == 0)
+		copy_cut(h->value, sizeof(h->value), va_arg(ap, const char *));
+	else
+		vsnprintf(h->value, sizeof(h->value), fmt, ap);
 	va_end(ap);
-	r->nheaders++;
 }
 
 const char *
@@ -135,60 +152,111 @@ response_reason(int status)
 	}
 }
 
+/* The head of an answer, appended to a buffer of known room: put()
+ * copies what fits and counts what did not (*over), so the caller checks
+ * once at the end. */
+struct head {
+	char	*p;
+	size_t	 len, cap;
+	int	 over;
+};
+
+static void
+put(struct head *h, const char *s, size_t n)
+{
+	if (h->over || n > h->cap - h->len) {
+		h->over = 1;
+		return;
+	}
+	memcpy(h->p + h->len, s, n);
+	h->len += n;
+}
+
+static void
+puts_(struct head *h, const char *s)
+{
+	put(h, s, strlen(s));
+}
+
+static void
+put_num(struct head *h, unsigned long long v)
+{
+	char	 d[24];
+	size_t	 i = sizeof(d);
+
+	do
+		d[--i] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	put(h, d + i, sizeof(d) - i);
+}
+
+static void
+put_header(struct head *h, const char *name, const char *value)
+{
+	puts_(h, name);
+	put(h, ": ", 2);
+	puts_(h, value);
+	put(h, "\r\n", 2);
+}
+
 char *
 response_render(const struct response *r, const char *request_identity,
     size_t *len)
 {
-	char		*body = NULL, *out = NULL, *head;
+	char		*body = NULL, *out = NULL;
 	const char	*b = "";
-	size_t		 blen = 0, hlen, hcap;
-	int		 i, n;
-
-	/* Room for the status line, RESPONSE_MAX_HEADERS bounded headers and
-	 * the echoed request identity (bounded by OSB_MAX_HEADER_LEN). */
-	hcap = 4096 + (request_identity != NULL ? strlen(request_identity) : 0);
-	if ((head = malloc(hcap)) == NULL)
-		return NULL;
+	size_t		 blen = 0;
+	struct head	 h;
+	int		 i;
 
 	if (!r->no_body) {
 		if (r->raw != NULL) {
 			b = r->raw;
 			blen = r->rawlen;
 		} else {
-			if ((body = cJSON_PrintUnformatted(r->body)) == NULL) {
-				free(head);
+			if ((body = cJSON_PrintUnformatted(r->body)) == NULL)
 				return NULL;
-			}
 			b = body;
 			blen = strlen(body);
 		}
 	}
-	/* libfcgi's printf cannot format %zu (the reply is cut and nginx
-	 * answers 502): every length is formatted here with snprintf. */
-	n = snprintf(head, hcap, "Status: %d %s\r\n"
-	    "Content-Type: %s\r\n", r->status, response_reason(r->status),
-	    r->content_type != NULL ? r->content_type : "application/json");
-	if (!r->no_body)
-		n += snprintf(head + n, hcap - (size_t)n,
-		    "Content-Length: %zu\r\n", blen);
-	for (i = 0; i < r->nheaders && (size_t)n < hcap; i++)
-		n += snprintf(head + n, hcap - (size_t)n, "%s: %s\r\n",
-		    r->headers[i].name, r->headers[i].value);
-	if (request_identity != NULL && (size_t)n < hcap)
-		n += snprintf(head + n, hcap - (size_t)n,
-		    "X-Broker-API-Request-Identity: %s\r\n", request_identity);
-	if ((size_t)n + 3 > hcap)
+	/* Room for the status line, RESPONSE_MAX_HEADERS bounded headers and
+	 * the echoed request identity (bounded by OSB_MAX_HEADER_LEN), then
+	 * the body.  (libfcgi's printf cannot format %zu: every length is
+	 * formatted here.) */
+	memset(&h, 0, sizeof(h));
+	h.cap = 4096 + (request_identity != NULL ? strlen(request_identity) : 0);
+	if (blen > SIZE_MAX - h.cap - 1 ||
+	    (out = malloc(h.cap + blen + 1)) == NULL)
 		goto done;
-	n += snprintf(head + n, hcap - (size_t)n, "\r\n");
-	hlen = (size_t)n;
-	if ((out = malloc(hlen + blen + 1)) == NULL)
+	h.p = out;
+	put(&h, "Status: ", 8);
+	put_num(&h, (unsigned)r->status);
+	put(&h, " ", 1);
+	puts_(&h, response_reason(r->status));
+	put(&h, "\r\n", 2);
+	put_header(&h, "Content-Type", r->content_type != NULL ?
+	    r->content_type : "application/json");
+	if (!r->no_body) {
+		put(&h, "Content-Length: ", 16);
+		put_num(&h, blen);
+		put(&h, "\r\n", 2);
+	}
+	for (i = 0; i < r->nheaders; i++)
+		put_header(&h, r->headers[i].name, r->headers[i].value);
+	if (request_identity != NULL)
+		put_header(&h, "X-Broker-API-Request-Identity",
+		    request_identity);
+	put(&h, "\r\n", 2);
+	if (h.over) {
+		free(out);
+		out = NULL;
 		goto done;
-	memcpy(out, head, hlen);
-	memcpy(out + hlen, b, blen);
-	out[hlen + blen] = '\0';
-	*len = hlen + blen;
+	}
+	memcpy(out + h.len, b, blen);
+	out[h.len + blen] = '\0';
+	*len = h.len + blen;
 done:
-	free(head);
 	free(body);
 	return out;
 }

@@ -49,6 +49,11 @@ enum osb_err {
 
 #define RESPONSE_MAX_HEADERS 8
 
+struct response_hdr {
+	char	 name[48];
+	char	 value[256];
+};
+
 struct response {
 	int		 status;
 	cJSON		*body;		/* owned; NULL with raw or no body */
@@ -58,10 +63,7 @@ struct response {
 	const char	*content_type;	/* NULL: application/json */
 	int		 no_body;	/* 304: headers only */
 	int		 nheaders;
-	struct {
-		char	 name[48];
-		char	 value[256];
-	} headers[RESPONSE_MAX_HEADERS];
+	struct response_hdr headers[RESPONSE_MAX_HEADERS];
 	char		 log_note[160];	/* short reason for the log line */
 };
 

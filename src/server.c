@@ -358,15 +358,20 @@ log_request(const struct request *r, const struct response *resp,
 {
 	char		 path[256], rid[OSB_MAX_LOG_ID_LEN + 1], note[160];
 	char		 origin[256], clean[256];
+	long long	 tenths;
+
 	log_clean(path, sizeof(path), r->path != NULL ? r->path : "-");
 	log_clean(rid, sizeof(rid), r->request_identity != NULL ?
 	    r->request_identity : "-");
 	log_clean(note, sizeof(note), resp->log_note);
 	identity_note(identity, origin, sizeof(origin));
 	log_clean(clean, sizeof(clean), origin);
-	log_msg("%s %s %d %.1fms rid=%s user=%s%s%s%s", r->method_name, path,
-	    resp->status, ms, rid, user != NULL ? user : "-", clean,
-	    note[0] ? " -- " : "", note);
+	/* Tenths of a millisecond as two integers: printf's %.1f costs
+	 * more than the rest of the line. */
+	tenths = ms > 0 && ms < 1e12 ? (long long)(ms * 10 + 0.5) : 0;
+	log_msg("%s %s %d %lld.%lldms rid=%s user=%s%s%s%s", r->method_name,
+	    path, resp->status, tenths / 10, tenths % 10, rid,
+	    user != NULL ? user : "-", clean, note[0] ? " -- " : "", note);
 }
 
 /*

@@ -41,6 +41,13 @@ struct lmdb {
 	unsigned long	 txns;			/* since the last store_release() */
 	struct syncshare *ss;			/* shared flushes, or NULL:
 						   lmdb_commit() */
+	unsigned long	 opens;			/* env_open() calls */
+	struct {				/* find_map()'s last answer */
+		unsigned long	 opens;
+		size_t		 mapsize;
+		void		*addr;
+		size_t		 len;
+	}		 map;
 	char		 err[256];
 };
 
@@ -93,6 +100,7 @@ env_open(struct lmdb *st, unsigned flags)
 	}
 	syncshare_close(st->ss);
 	st->ss = NULL;
+	st->opens++;
 	if ((e = mdb_env_create(&st->env)) != 0)
 		return e;
 	if ((e = mdb_env_set_mapsize(st->env, st->map_size)) != 0 ||
@@ -371,18 +379,28 @@ lmdb_close(struct store *s)
 
 /* Where the data file is mapped in this process: LMDB does not say
  * (mdb_env_info() gives the address only for MDB_FIXEDMAP), so find the
- * mapping of the file's inode in /proc/self/maps.  Looked up on every call:
- * a reopen or a grown map moves it. */
+ * mapping of the file's inode in /proc/self/maps.  The answer holds while
+ * the environment is the same one (no reopen) with the same map size (a
+ * grown map moves it): kept until either changes. */
 static int
 find_map(struct lmdb *st, void **addr, size_t *len)
 {
 	struct stat		 sb;
+	MDB_envinfo		 info;
 	FILE			*f;
 	char			 line[OSB_MAX_PROC_LINE];
 	unsigned long		 lo, hi, ino;
 	mdb_filehandle_t	 fd;
 	int			 found = 0;
 
+	if (mdb_env_info(st->env, &info) != 0)
+		return 0;
+	if (st->map.addr != NULL && st->map.opens == st->opens &&
+	    st->map.mapsize == info.me_mapsize) {
+		*addr = st->map.addr;
+		*len = st->map.len;
+		return 1;
+	}
 	if (mdb_env_get_fd(st->env, &fd) != 0 || fstat(fd, &sb) == -1 ||
 	    (f = fopen("/proc/self/maps", "re")) == NULL)
 		return 0;
@@ -395,6 +413,12 @@ find_map(struct lmdb *st, void **addr, size_t *len)
 			found = 1;
 		}
 	fclose(f);
+	if (found) {
+		st->map.opens = st->opens;
+		st->map.mapsize = info.me_mapsize;
+		st->map.addr = *addr;
+		st->map.len = *len;
+	}
 	return found;
 }
 

@@ -252,12 +252,28 @@ util_fmt_iso8601(time_t t, char *out, size_t outlen)
 void
 util_fmt_http_date(time_t t, char *out, size_t outlen)
 {
-	struct tm tm;
+	/* The last date formatted: a worker formats the catalog's
+	 * Last-Modified for every catalog request, always the same. */
+	static time_t	 last_t = (time_t)-1;
+	static char	 last[40];
+	struct tm	 tm;
+	size_t		 n;
 
-	gmtime_r(&t, &tm);
-	/* strftime's %a/%b follow the locale; we never call setlocale(), so
-	 * they are the C locale's English names that HTTP requires. */
-	strftime(out, outlen, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	if (outlen == 0)
+		return;
+	if (t != last_t) {
+		gmtime_r(&t, &tm);
+		/* strftime's %a/%b follow the locale; we never call
+		 * setlocale(), so they are the C locale's English names that
+		 * HTTP requires. */
+		if (strftime(last, sizeof(last), "%a, %d %b %Y %H:%M:%S GMT",
+		    &tm) == 0)
+			last[0] = '\0';
+		last_t = t;
+	}
+	n = strnlen(last, outlen - 1);
+	memcpy(out, last, n);
+	out[n] = '\0';
 }
 
 time_t
