@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "auth.h"
 #include "catalog.h"
@@ -334,6 +335,43 @@ usage(void)
 	    "--import FILE | --version]\n");
 }
 
+/*
+ * A FastCGI worker allocates and frees a few hundred small blocks per
+ * request (cJSON's nodes and strings).  glibc keeps at most 7 freed blocks
+ * of a size in its per-thread cache (tcache) and sends the rest through
+ * its slower bins; with a cache of OSB_TCACHE_COUNT a GET of an instance
+ * took about 20 % fewer instructions and its worker 12 % less CPU time
+ * (BENCHMARKS.md).  glibc takes that setting only from GLIBC_TUNABLES, and
+ * only when a program starts, so a worker started without it executes
+ * itself again, once, with it added.  An operator's own
+ * glibc.malloc.tcache_count is left alone; when the new start fails, the
+ * worker goes on as it is.
+ */
+#define OSB_TCACHE_COUNT	"128"
+
+static void
+tune_malloc(char *argv[])
+{
+	const char	*had = getenv("GLIBC_TUNABLES");
+	char		 want[1024];
+	int		 n;
+
+	if (had != NULL && strstr(had, "glibc.malloc.tcache_count") != NULL)
+		return;
+	n = snprintf(want, sizeof(want), "%s%sglibc.malloc.tcache_count="
+	    OSB_TCACHE_COUNT, had != NULL ? had : "",
+	    had != NULL && had[0] != '\0' ? ":" : "");
+	if (n < 0 || (size_t)n >= sizeof(want) ||
+	    setenv("GLIBC_TUNABLES", want, 1) == -1)
+		return;
+	execv("/proc/self/exe", argv);
+	/* Not started again: as we were. */
+	if (had != NULL)
+		(void)setenv("GLIBC_TUNABLES", had, 1);
+	else
+		(void)unsetenv("GLIBC_TUNABLES");
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -375,6 +413,8 @@ main(int argc, char *argv[])
 		usage();
 		return 2;
 	}
+	if (io_is_fastcgi())
+		tune_malloc(argv);
 	if (server_open(&b, err, sizeof(err)) == -1) {
 		log_msg("cannot start: %s", err);
 		server_close(&b);

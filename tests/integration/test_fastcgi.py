@@ -43,6 +43,45 @@ def main():
         check(len(workers_before) == 2, 'want 2 workers under multiwatch, found %s', workers_before)
     tap.run('two FastCGI workers run under multiwatch', workers_started)
 
+    def tunables(pid):
+        """GLIBC_TUNABLES as the worker's current program started with it
+        (glibc cuts the value at its first ':' in place: the first entry)."""
+        with open('/proc/%d/environ' % pid, 'rb') as f:
+            for e in f.read().split(b'\0'):
+                if e.startswith(b'GLIBC_TUNABLES='):
+                    return e.decode(errors='replace')[len('GLIBC_TUNABLES='):]
+        return None
+
+    def malloc_tuned():
+        check(os.environ.get('GLIBC_TUNABLES') is None,
+              'the test runs with GLIBC_TUNABLES set: %s', os.environ.get('GLIBC_TUNABLES'))
+        for pid in workers_before:
+            got = tunables(pid)
+            check(got == 'glibc.malloc.tcache_count=128',
+                  'worker %d runs with GLIBC_TUNABLES=%r, want glibc.malloc.tcache_count=128 '
+                  '(main.c, tune_malloc())', pid, got)
+    tap.run("a worker started without GLIBC_TUNABLES runs with glibc's larger cache of freed "
+            "blocks (it started itself again with glibc.malloc.tcache_count=128)", malloc_tuned)
+
+    def operators_tunables():
+        own = ServeStack(tmp=make_tmpdir('fastcgi-tunables'), catalog=catalog, workers=1,
+                         extra_env={'GLIBC_TUNABLES': 'glibc.malloc.tcache_count=7'})
+        tap.stacks.append(own)
+        try:
+            own.start()
+            pids = own.pids()['workers']
+            check(len(pids) == 1, 'want 1 worker, found %s', pids)
+            got = tunables(pids[0])
+            check(got == 'glibc.malloc.tcache_count=7',
+                  "the operator's GLIBC_TUNABLES became %r", got)
+            status = own.client().get('/v2/catalog').status
+            check(status == 200, 'GET /v2/catalog: %s', status)
+        finally:
+            problems = own.stop()
+        check(not problems, '; '.join(problems))
+    tap.run("an operator's own glibc.malloc.tcache_count is kept, and the worker serves",
+            operators_tunables)
+
     for name, fn, _ in CASES:
         tap.run(name, fn, ctx)
 
