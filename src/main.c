@@ -345,7 +345,9 @@ usage(void)
  * only when a program starts, so a worker started without it executes
  * itself again, once, with it added.  An operator's own
  * glibc.malloc.tcache_count is left alone; when the new start fails, the
- * worker goes on as it is.
+ * worker goes on as it is.  Not under valgrind (its preload library in
+ * LD_PRELOAD), which replaces malloc anyway and whose /proc/self/exe is
+ * valgrind itself.
  */
 #define OSB_TCACHE_COUNT	"128"
 
@@ -353,10 +355,12 @@ static void
 tune_malloc(char *argv[])
 {
 	const char	*had = getenv("GLIBC_TUNABLES");
+	const char	*pre = getenv("LD_PRELOAD");
 	char		 want[1024];
 	int		 n;
 
-	if (had != NULL && strstr(had, "glibc.malloc.tcache_count") != NULL)
+	if ((had != NULL && strstr(had, "glibc.malloc.tcache_count") != NULL) ||
+	    (pre != NULL && strstr(pre, "vgpreload") != NULL))
 		return;
 	n = snprintf(want, sizeof(want), "%s%sglibc.malloc.tcache_count="
 	    OSB_TCACHE_COUNT, had != NULL ? had : "",
