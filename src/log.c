@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "util.h"
 
 static const char *prog = "osbroker";
 
@@ -46,7 +47,7 @@ log_msg(const char *fmt, ...)
 	int		 n, m;
 
 	if (now != ts_when) {
-		gmtime_r(&now, &tm);
+		util_gmtime(now, &tm);
 		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		ts_when = now;
 	}
