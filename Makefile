@@ -32,7 +32,10 @@ WERROR  ?= 1
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(PKGS_DL) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+# No -lm: the two libm functions the code called (nearbyint, fmax) gave way
+# to libc's modf() (src/jsonschema.c), so a CGI process maps one shared
+# library less, about a tenth of its cost here (BENCHMARKS.md).
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 B := build
 
@@ -160,8 +163,12 @@ $(B)/osbrokerctl: $(B)/obj/osbrokerctl.o $(CTL_LIBS)
 # for every request, and loading four more shared libraries was a third of
 # its start (BENCHMARKS.md), so it is linked with the static archives of
 # libfcgi, libyaml, liblmdb and libcrypt (Debian ships them in the -dev
-# packages; libcjson has none).  It also runs on a host without those
-# libraries.  The archives are prerequisites: after an upgrade of one of
+# packages; libcjson has none, and glibc's libm.a cannot be linked into a
+# dynamic program, so no libm is used at all).  It also runs on a host
+# without those libraries.  Linking glibc statically too would save about
+# a fifth more of a CGI process (BENCHMARKS.md) but needs a static libcjson
+# and another way to reach libpq than dlopen(), which a static program
+# cannot use safely.  The archives are prerequisites: after an upgrade of one of
 # them, `make` links again.  CGI_STATIC=0 links like build/osbroker.
 CGI_STATIC  ?= 1
 STATIC_LIBS := -lfcgi -lyaml -llmdb -lcrypt

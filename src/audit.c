@@ -33,8 +33,8 @@ new_key(char *key, size_t keylen, char *at, size_t atlen)
 	char		 day[24], hex[9];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	if (gmtime_r(&ts.tv_sec, &tm) == NULL ||
-	    strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm) == 0 ||
+	util_gmtime(ts.tv_sec, &tm);
+	if (strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm) == 0 ||
 	    util_random_hex(hex, 4) == -1)
 		return -1;
 	snprintf(at, atlen, "%.19s.%06dZ", day, (int)(ts.tv_nsec / 1000 %
@@ -208,8 +208,8 @@ audit_prune(struct store *st, time_t before, size_t *deleted, int *more)
 	if (deleted != NULL)
 		*deleted = 0;
 	*more = 0;
-	if (gmtime_r(&before, &tm) == NULL ||
-	    strftime(o.cutoff, sizeof(o.cutoff), "%Y-%m-%dT%H:%M:%S",
+	util_gmtime(before, &tm);
+	if (strftime(o.cutoff, sizeof(o.cutoff), "%Y-%m-%dT%H:%M:%S",
 	    &tm) == 0)
 		return STORE_ERROR;
 	if ((rc = store_begin(st, STORE_WRITE, AUDIT_SCOPE, &t)) != STORE_OK)

@@ -172,6 +172,40 @@ out:
 
 /* ---- The cache file. ---- */
 
+/*
+ * After its first line (identity()): "served <len>\n", the <len> bytes
+ * catalog_json() serves and a newline, then the compiled form.  The served
+ * bytes come first and are not JSON to parse: a CGI process answering GET
+ * /v2/catalog takes them as they are (catcache_served()).
+ */
+#define SERVED_TAG	"served "
+
+/* Find the served bytes and the compiled form in text (n bytes, after the
+ * first line): 0, or -1 when text is not laid out so. */
+static int
+split(const char *text, size_t n, const char **json, size_t *jlen,
+    const char **body, size_t *blen)
+{
+	const char	*p = text, *end = text + n;
+	size_t		 len = 0, tl = strlen(SERVED_TAG);
+
+	if (n <= tl || memcmp(p, SERVED_TAG, tl) != 0)
+		return -1;
+	for (p += tl; p < end && *p >= '0' && *p <= '9'; p++) {
+		if (len > OSB_MAX_CATALOG_CACHE)
+			return -1;
+		len = len * 10 + (size_t)(*p - '0');
+	}
+	if (p == text + tl || p == end || *p++ != '\n' ||
+	    len >= (size_t)(end - p) || p[len] != '\n')
+		return -1;
+	*json = p;
+	*jlen = len;
+	*body = p + len + 1;
+	*blen = (size_t)(end - *body);
+	return 0;
+}
+
 /* The first line of the cache: what it was compiled from, and by what. */
 static void
 identity(const struct stat *st, char *out, size_t outlen)
@@ -198,8 +232,9 @@ catcache_load(const char *path, const char *dir, struct catalog **out,
 {
 	struct stat	 before, after;
 	char		 file[OSB_MAX_PATH + OSB_MAX_NAME], head[256];
-	char		*buf, *body, *text;
-	size_t		 len = 0, hl;
+	char		 tag[48], *buf, *compiled, *text;
+	const char	*json, *body;
+	size_t		 len = 0, hl, tl, jlen, blen, cl;
 
 	if (dir == NULL || stat(path, &before) == -1 ||
 	    (size_t)snprintf(file, sizeof(file), "%s/%s", dir, CACHE_NAME) >=
@@ -209,8 +244,9 @@ catcache_load(const char *path, const char *dir, struct catalog **out,
 	hl = strlen(head);
 	if ((buf = pfile_read(file, OSB_MAX_CATALOG_CACHE, &len)) != NULL) {
 		if (len > hl && memcmp(buf, head, hl) == 0 &&
-		    catalog_load_compiled(path, buf + hl, len - hl, out,
-		    err) == 0) {
+		    split(buf + hl, len - hl, &json, &jlen, &body,
+		    &blen) == 0 &&
+		    catalog_load_compiled(path, body, blen, out, err) == 0) {
 			catalog_set_mtime(*out, before.st_mtime);
 			free(buf);
 			return 0;
@@ -221,14 +257,60 @@ catcache_load(const char *path, const char *dir, struct catalog **out,
 		return -1;
 	/* Only what is known to be the file that was stat'ed is cached. */
 	if (stat(path, &after) == 0 && same_identity(&before, &after) &&
-	    (body = catalog_compile(*out)) != NULL) {
-		if ((text = malloc(hl + strlen(body) + 1)) != NULL) {
+	    (compiled = catalog_compile(*out)) != NULL) {
+		json = catalog_json(*out, &jlen);
+		tl = (size_t)snprintf(tag, sizeof(tag), SERVED_TAG "%zu\n",
+		    jlen);
+		cl = strlen(compiled);
+		if ((text = malloc(hl + tl + jlen + 1 + cl)) != NULL) {
 			memcpy(text, head, hl);
-			strcpy(text + hl, body);
-			(void)pfile_replace(file, text, strlen(text));
+			memcpy(text + hl, tag, tl);
+			memcpy(text + hl + tl, json, jlen);
+			text[hl + tl + jlen] = '\n';
+			memcpy(text + hl + tl + jlen + 1, compiled, cl);
+			(void)pfile_replace(file, text, hl + tl + jlen + 1 + cl);
 			free(text);
 		}
-		free(body);
+		free(compiled);
 	}
 	return 0;
+}
+
+int
+catcache_served(const char *path, const char *dir,
+    struct catcache_served *out)
+{
+	struct stat	 st;
+	char		 file[OSB_MAX_PATH + OSB_MAX_NAME], head[256], *buf;
+	const char	*json, *body;
+	size_t		 len = 0, hl, jlen, blen;
+
+	memset(out, 0, sizeof(*out));
+	if (dir == NULL || stat(path, &st) == -1 ||
+	    (size_t)snprintf(file, sizeof(file), "%s/%s", dir, CACHE_NAME) >=
+	    sizeof(file))
+		return -1;
+	identity(&st, head, sizeof(head));
+	hl = strlen(head);
+	if ((buf = pfile_read(file, OSB_MAX_CATALOG_CACHE, &len)) == NULL)
+		return -1;
+	if (len <= hl || memcmp(buf, head, hl) != 0 ||
+	    split(buf + hl, len - hl, &json, &jlen, &body, &blen) == -1) {
+		free(buf);
+		return -1;
+	}
+	buf[(size_t)(json - buf) + jlen] = '\0';	/* was its newline */
+	out->buf = buf;
+	out->json = json;
+	out->len = jlen;
+	catalog_etag_of(json, jlen, out->etag);
+	out->mtime = st.st_mtime;
+	return 0;
+}
+
+void
+catcache_served_free(struct catcache_served *s)
+{
+	free(s->buf);
+	memset(s, 0, sizeof(*s));
 }

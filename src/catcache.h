@@ -12,6 +12,10 @@
  * load parses the file again and rewrites the cache; a damaged or foreign
  * cache is ignored the same way.
  *
+ * The served document is kept apart in the file, ahead of the compiled
+ * form, so that a process answering only the catalog reads it without
+ * loading the catalog (catcache_served()).
+ *
  * The cache names hook programs, so it is trusted only as far as the state
  * directory is: call this after store_open() has checked the directory, and
  * the file is read only when it is a regular file of this user that nobody
@@ -41,5 +45,26 @@ int   catalog_load_compiled(const char *name, const char *data, size_t len,
 /* Like catalog_load(path, out, err), through the cache in dir. */
 int catcache_load(const char *path, const char *dir, struct catalog **out,
     struct catalog_error *err);
+
+/*
+ * What GET /v2/catalog answers, without loading the catalog: the bytes
+ * catalog_json() serves, their catalog_etag() and the file's mtime, taken
+ * from the cache in dir as they are when it is current (no JSON parsed, no
+ * hook looked at).  For a CGI process that answers the catalog to a user
+ * who sees it all.  0, or -1 when there is no current cache (then
+ * catcache_load() makes one).  Same trust as catcache_load(): call it after
+ * the state directory has been checked.  out owns buf, which json points
+ * into (NUL-terminated); catcache_served_free() frees it.
+ */
+struct catcache_served {
+	char		*buf;
+	const char	*json;
+	size_t		 len;
+	char		 etag[CATALOG_ETAG_LEN];
+	time_t		 mtime;
+};
+int  catcache_served(const char *path, const char *dir,
+         struct catcache_served *out);
+void catcache_served_free(struct catcache_served *);
 
 #endif

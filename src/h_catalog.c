@@ -42,14 +42,26 @@ etag_listed(const char *list, const char *etag)
 void
 h_catalog(struct ctx *c, struct response *resp)
 {
-	const char	*etag = c->plans != NULL ? planset_etag(c->plans) :
-			    catalog_etag(c->catalog);
-	time_t		 mtime = c->plans != NULL ? 0 :
-			    catalog_mtime(c->catalog), since;
+	const char	*etag, *raw;
+	time_t		 mtime, since;
 	char		 date[64];
 	size_t		 len;
 	int		 fresh = 0;
 
+	if (c->plans != NULL) {
+		etag = planset_etag(c->plans);
+		mtime = 0;
+		raw = planset_json(c->plans, &len);
+	} else if (c->catalog != NULL) {
+		etag = catalog_etag(c->catalog);
+		mtime = catalog_mtime(c->catalog);
+		raw = catalog_json(c->catalog, &len);
+	} else {	/* a CGI process that read the served bytes only */
+		etag = c->doc->etag;
+		mtime = c->doc->mtime;
+		raw = c->doc->json;
+		len = c->doc->len;
+	}
 	if (c->req->if_none_match != NULL)
 		fresh = etag_listed(c->req->if_none_match, etag);
 	else if (c->req->if_modified_since != NULL && mtime > 0 &&
@@ -58,8 +70,7 @@ h_catalog(struct ctx *c, struct response *resp)
 
 	resp->status = fresh ? 304 : 200;
 	resp->no_body = fresh;
-	resp->raw = c->plans != NULL ? planset_json(c->plans, &len) :
-	    catalog_json(c->catalog, &len);
+	resp->raw = raw;
 	resp->rawlen = len;
 	response_header(resp, "ETag", "%s", etag);
 	if (mtime > 0) {

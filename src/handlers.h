@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "catalog.h"
+#include "catcache.h"
 #include "config.h"
 #include "planset.h"
 #include "request.h"
@@ -20,7 +21,10 @@
 /* What a handler may use.  Everything is borrowed for one request. */
 struct ctx {
 	const struct config	*cfg;
-	const struct catalog	*catalog;
+	const struct catalog	*catalog;	/* NULL: only GET /v2/catalog
+						   to a user who sees it all,
+						   from doc (server.c) */
+	const struct catcache_served *doc;
 	struct store		*store;
 	const struct request	*req;
 	const struct route	*rt;

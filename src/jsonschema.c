@@ -1655,6 +1655,18 @@ check_values(struct vc *v, const struct node *n, const cJSON *inst)
 	return bad;
 }
 
+/* How far finite q is from the nearest integer, exactly (modf's fraction
+ * and one minus it are exact).  With modf, which libc has, rather than
+ * nearbyint and fmax, which are libm's: a CGI process then loads one
+ * shared library less (BENCHMARKS.md). */
+static double
+from_integer(double q)
+{
+	double ip, f = fabs(modf(q, &ip));
+
+	return f <= 0.5 ? f : 1 - f;
+}
+
 static int
 check_number(struct vc *v, const struct node *n, const cJSON *inst)
 {
@@ -1666,8 +1678,9 @@ check_number(struct vc *v, const struct node *n, const cJSON *inst)
 	if (n->num & NUM_MULTIPLE) {
 		q = d / n->multiple;
 		quote_number(n->multiple, b, sizeof(b));
-		VIOLATION_IF(!isfinite(q) || fabs(q - nearbyint(q)) > 1e-9 *
-		    fmax(1, fabs(q)), "%s is not a multiple of %s", a, b);
+		VIOLATION_IF(!isfinite(q) || from_integer(q) > 1e-9 *
+		    (fabs(q) > 1 ? fabs(q) : 1), "%s is not a multiple of %s",
+		    a, b);
 	}
 	if (n->num & NUM_MAX) {
 		quote_number(n->maximum, b, sizeof(b));

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "util.h"
 
 static const char *prog = "osbroker";
 
@@ -56,7 +57,7 @@ log_msg(const char *fmt, ...)
 			pid = me;
 	}
 	if (now != head_when || me != head_pid) {
-		gmtime_r(&now, &tm);
+		util_gmtime(now, &tm);
 		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		n = snprintf(head, sizeof(head), "%s %s[%ld]: ", ts, prog,
 		    (long)me);

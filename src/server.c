@@ -144,6 +144,35 @@ user_planset(struct server *b, const char *user, const struct planset **out)
 	return 0;
 }
 
+/* The catalog through its cache (catcache.h), with the warnings of a
+ * catalog.yml just read. */
+static int
+load_catalog(struct server *b, char *err, size_t errlen)
+{
+	struct catalog_error ce;
+
+	if (catcache_load(b->cfg.catalog_path, b->cfg.state_dir, &b->catalog,
+	    &ce) == -1) {
+		format_catalog_error(&ce, err, errlen);
+		return -1;
+	}
+	log_catalog_warnings(b->catalog);
+	return 0;
+}
+
+/* 1 when a credentials line restricts its user to some plans. */
+static int
+any_restricted(const struct auth *a)
+{
+	const char	*plans;
+	int		 i;
+
+	for (i = 0; i < auth_nusers(a); i++)
+		if (auth_user(a, i, &plans, NULL) != NULL && plans != NULL)
+			return 1;
+	return 0;
+}
+
 /* A database that cannot be reached now may be back for the next request:
  * serve 503 until then rather than exit (multiwatch would restart the
  * worker into the same failure until it gives up); `osbroker
@@ -187,8 +216,6 @@ server_open_store(struct server *b, char *err, size_t errlen)
 int
 server_open(struct server *b, char *err, size_t errlen)
 {
-	struct catalog_error	ce;
-
 	memset(b, 0, sizeof(*b));
 	b->unpruned = OSB_AUDIT_PRUNE_EVERY - 1;	/* at the first request */
 	if (config_load(&b->cfg, err, errlen) == -1)
@@ -218,12 +245,15 @@ server_open(struct server *b, char *err, size_t errlen)
 	 * is only read from one that has been (catcache.h). */
 	if (stat(b->cfg.catalog_path, &b->catalog_st) == -1)
 		memset(&b->catalog_st, 0, sizeof(b->catalog_st));
-	if (catcache_load(b->cfg.catalog_path, b->cfg.state_dir, &b->catalog,
-	    &ce) == -1) {
-		format_catalog_error(&ce, err, errlen);
+	/* A CGI process that answers the catalog needs the served bytes
+	 * alone (catcache_served()), which spares it parsing the compiled
+	 * catalog and looking at its hooks: it loads the catalog when the
+	 * request needs more (server_handle()), or below when a user is
+	 * restricted to some plans, which are checked at every start. */
+	if ((b->cfg.fastcgi || catcache_served(b->cfg.catalog_path,
+	    b->cfg.state_dir, &b->doc) == -1) &&
+	    load_catalog(b, err, errlen) == -1)
 		return -1;
-	}
-	log_catalog_warnings(b->catalog);
 	/* The host's counters (GET /metrics); without them the broker
 	 * serves, uncounted. */
 	if (counters_open(b->cfg.state_dir, err, errlen) == -1)
@@ -236,6 +266,9 @@ server_open(struct server *b, char *err, size_t errlen)
 		log_msg("authentication budget: %s; failed authentications "
 		    "are not limited", err);
 	if ((b->auth = auth_load(b->cfg.credentials_path, err, errlen)) == NULL)
+		return -1;
+	if (b->catalog == NULL && any_restricted(b->auth) &&
+	    load_catalog(b, err, errlen) == -1)
 		return -1;
 	if (check_plansets(b, err, errlen) == -1)
 		return -1;
@@ -255,6 +288,7 @@ server_close(struct server *b)
 {
 	plansets_clear(b);
 	catalog_free(b->catalog);
+	catcache_served_free(&b->doc);
 	auth_free(b->auth);
 	store_close(b->store);
 	throttle_close(b->throttle);
@@ -519,6 +553,18 @@ handle:
 		    req.path);
 		goto out;
 	}
+	/* A CGI process that has read the served catalog only (server_open())
+	 * loads the catalog for the requests that need more. */
+	if (b->catalog == NULL && rt.id != R_CATALOG) {
+		char err[1024];
+
+		if (load_catalog(b, err, sizeof(err)) == -1) {
+			log_msg("%s", err);
+			response_error(&resp, OSB_ERR_UNAVAILABLE,
+			    OSB_NOT_CONFIGURED_TEXT);
+			goto out;
+		}
+	}
 	/* A CGI process opens the store for the requests that need it. */
 	if (b->store == NULL && rt.id != R_CATALOG) {
 		char err[512];
@@ -532,6 +578,7 @@ handle:
 	}
 	c.cfg = &b->cfg;
 	c.catalog = b->catalog;
+	c.doc = &b->doc;
 	c.store = b->store;
 	c.req = &req;
 	c.rt = &rt;

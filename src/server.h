@@ -16,6 +16,7 @@
 
 #include "auth.h"
 #include "catalog.h"
+#include "catcache.h"
 #include "config.h"
 #include "io.h"
 #include "planset.h"
@@ -33,7 +34,9 @@ struct server_planset {
 
 struct server {
 	struct config	 cfg;
-	struct catalog	*catalog;
+	struct catalog	*catalog;	/* NULL in a CGI process that has
+					   only read doc */
+	struct catcache_served doc;	/* CGI: the catalog as served */
 	struct stat	 catalog_st;	/* of the last load attempt */
 	struct auth	*auth;
 	struct store	*store;

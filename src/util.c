@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "limits.h"
 #include "util.h"
@@ -240,12 +241,50 @@ util_random_hex(char *out, size_t n)
 	return 0;
 }
 
+struct tm *
+util_gmtime(time_t t, struct tm *tm)
+{
+	static const int before[12] = { 0, 31, 59, 90, 120, 151, 181, 212,
+	    243, 273, 304, 334 };
+	long long	days = t / 86400, secs = t % 86400;
+	long long	z, era, doe, yoe, y, doy, mp, d, m;
+
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	memset(tm, 0, sizeof(*tm));
+	tm->tm_hour = (int)(secs / 3600);
+	tm->tm_min = (int)(secs / 60 % 60);
+	tm->tm_sec = (int)(secs % 60);
+	tm->tm_wday = (int)((days % 7 + 11) % 7);	/* 1970-01-01: Thursday */
+	/* Days to a date counted from 0000-03-01, in 400-year eras of
+	 * 146097 days (H. Hinnant, "chrono-Compatible Low-Level Date
+	 * Algorithms", civil_from_days). */
+	z = days + 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y = yoe + era * 400 + (m <= 2);
+	tm->tm_year = (int)(y - 1900);
+	tm->tm_mon = (int)(m - 1);
+	tm->tm_mday = (int)d;
+	tm->tm_yday = before[m - 1] + (int)d - 1 + (m > 2 && y % 4 == 0 &&
+	    (y % 100 != 0 || y % 400 == 0));
+	tm->tm_zone = "GMT";
+	return tm;
+}
+
 void
 util_fmt_iso8601(time_t t, char *out, size_t outlen)
 {
 	struct tm tm;
 
-	gmtime_r(&t, &tm);
+	util_gmtime(t, &tm);
 	strftime(out, outlen, "%Y-%m-%dT%H:%M:%S.0Z", &tm);
 }
 
@@ -262,7 +301,7 @@ util_fmt_http_date(time_t t, char *out, size_t outlen)
 	if (outlen == 0)
 		return;
 	if (t != last_t) {
-		gmtime_r(&t, &tm);
+		util_gmtime(t, &tm);
 		/* strftime's %a/%b follow the locale; we never call
 		 * setlocale(), so they are the C locale's English names that
 		 * HTTP requires. */

@@ -45,6 +45,11 @@ int    util_random_bytes(void *buf, size_t n);
 /* Lower-case hex of n random bytes into out (2n+1 bytes); 0 or -1. */
 int    util_random_hex(char *out, size_t n);
 
+/* gmtime_r() without a time zone: glibc's reads /etc/localtime (or $TZ's
+ * file) at its first call, system calls a CGI process would pay on every
+ * request for a time in UTC.  Proleptic Gregorian calendar; returns tm. */
+struct tm *util_gmtime(time_t t, struct tm *tm);
+
 /* "2026-11-25T06:15:35.0Z": the spec's binding-metadata pattern, UTC. */
 void   util_fmt_iso8601(time_t t, char *out, size_t outlen);
 

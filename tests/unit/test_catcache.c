@@ -3,7 +3,8 @@
  * test_catcache.c: the compiled catalog (catalog_compile() and
  * catalog_load_compiled()) and its cache in the state directory: the same
  * catalog either way, the cache used while the file is unchanged, ignored
- * when damaged, foreign or writable by others, and rebuilt after an edit.
+ * when damaged, foreign or writable by others, and rebuilt after an edit;
+ * the served bytes read from it alone (catcache_served()).
  *
  * Works in a mkdtemp(3) directory removed at the end; run from the top of
  * the repository (it reads catalog.yml and the seed-style catalog).
@@ -94,6 +95,47 @@ served(void)
 		printf("# catcache_load: %s\n", ce.message);
 	catalog_free(c);
 	return out;
+}
+
+/* catcache_served() gives what a catcache_load() serves, with its ETag
+ * and Last-Modified, and the served bytes hold want; when names the case. */
+static void
+check_served(const char *want, const char *when)
+{
+	struct catcache_served	 s;
+	struct catalog		*c = NULL;
+	struct catalog_error	 ce;
+	struct stat		 st;
+	size_t			 len = 0;
+
+	if (catcache_served(cat_path, state, &s) == -1) {
+		CHECK(0, "catcache_served reads the current cache %s", when);
+		return;
+	}
+	CHECK(catcache_load(cat_path, state, &c, &ce) == 0 &&
+	    strcmp(s.json, catalog_json(c, &len)) == 0 && s.len == len &&
+	    strlen(s.json) == s.len && strcmp(s.etag, catalog_etag(c)) == 0 &&
+	    s.mtime == catalog_mtime(c) && stat(cat_path, &st) == 0 &&
+	    s.mtime == st.st_mtime,
+	    "catcache_served %s: the bytes, ETag and mtime catcache_load "
+	    "serves", when);
+	CHECK(strstr(s.json, want) != NULL, "catcache_served %s: %s", when,
+	    want);
+	catalog_free(c);
+	catcache_served_free(&s);
+	CHECK(s.buf == NULL && s.json == NULL, "catcache_served_free clears "
+	    "(%s)", when);
+}
+
+/* catcache_served() refuses the cache as it is now (and leaves nothing to
+ * free). */
+static void
+served_refused(const char *why)
+{
+	struct catcache_served s;
+
+	CHECK(catcache_served(cat_path, state, &s) == -1 && s.buf == NULL,
+	    "catcache_served refuses %s", why);
 }
 
 /* Compile file, load the result, compare what both serve and look up. */
@@ -191,6 +233,7 @@ main(void)
 	    "\"services\":[]}}", 36, &c, &ce) == -1, "another format is refused");
 
 	write_at(cat_path, catalog_v1, sizeof(catalog_v1) - 1);
+	served_refused("a state directory without a cache");
 	first = served();
 	CHECK(strstr(first, "first edition") != NULL, "first load serves the "
 	    "file");
@@ -206,6 +249,7 @@ main(void)
 	    "fields and Last-Modified as from the file");
 	catalog_free(c);
 	c = NULL;
+	check_served("first edition", "after the first load");
 
 	/* The cache is what is read while the file is unchanged: an edit of
 	 * the cache alone shows. */
@@ -214,16 +258,20 @@ main(void)
 	    strstr(text, "\"binding_ttl\":3600") != NULL, "the cache holds the "
 	    "catalog and its broker settings");
 	if (text != NULL) {
-		char *at = strstr(text, "first edition");
+		char *at;
 
 		memcpy(buf, text, len);
-		if (at != NULL)
-			memcpy(buf + (at - text), "cache edition", 13);
+		buf[len] = '\0';
+		/* in the served bytes and in the compiled form */
+		while ((at = strstr(buf, "first edition")) != NULL)
+			memcpy(at, "cache edition", 13);
 		write_at(cache, buf, len);
 	}
 	CHECK(strstr(served(), "cache edition") != NULL, "an unchanged file is "
 	    "served from the cache");
+	check_served("cache edition", "after an edit of the cache");
 	chmod(cache, 0620);
+	served_refused("a cache others may write");
 	CHECK(strstr(served(), "first edition") != NULL, "a cache others may "
 	    "write is not believed");
 	CHECK(stat(cache, &st) == 0 && (st.st_mode & 07777) == 0600,
@@ -231,6 +279,47 @@ main(void)
 	write_at(cache, "osbroker-catalog-cache 0.1.0 1 2 3\n{", 37);
 	CHECK(strstr(served(), "first edition") != NULL, "a damaged or foreign "
 	    "cache is ignored");
+
+	/* The served bytes: a cache without them (the layout before they
+	 * were kept), or whose length runs past the file or misses the
+	 * newline after them, is not believed and is rebuilt. */
+	text = slurp(cache, &len);
+	if (text != NULL) {
+		char	*line = strchr(text, '\n'), *comp;
+		size_t	 n;
+
+		/* the first line and the compiled form only */
+		comp = line != NULL ? strstr(line, "\n{\"format\"") : NULL;
+		if (comp != NULL) {
+			n = (size_t)(line + 1 - text);
+			memcpy(buf, text, n);
+			memcpy(buf + n, comp + 1, len - (size_t)(comp + 1 - text));
+			write_at(cache, buf, n + len - (size_t)(comp + 1 - text));
+			/* write_at() moved the time of the cache, not of the
+			 * catalog: the first line still matches. */
+			served_refused("a cache without the served bytes");
+			CHECK(strstr(served(), "first edition") != NULL,
+			    "a cache without the served bytes is rebuilt");
+			check_served("first edition", "after that rebuild");
+		} else
+			CHECK(0, "the cache has a compiled form after a line");
+	}
+	text = slurp(cache, &len);
+	if (text != NULL) {
+		char *num = strstr(text, "\nserved ");
+
+		memcpy(buf, text, len);
+		if (num != NULL) {
+			num = buf + (num - text) + 8;
+			*num = *num == '9' ? '8' : '9';	/* another length */
+			write_at(cache, buf, len);
+			served_refused("a served length that does not fit");
+			CHECK(strstr(served(), "first edition") != NULL,
+			    "... and catcache_load rebuilds it");
+			check_served("first edition", "after a bad length");
+		} else
+			CHECK(0, "the cache has a served line");
+	}
 
 	/* An edit of the file, same size, same second: a new compile. */
 	memcpy(buf, catalog_v1, sizeof(catalog_v1));
@@ -243,6 +332,7 @@ main(void)
 		ts[0] = ts[1] = st.st_mtim;	/* the old mtime again */
 		utimensat(AT_FDCWD, cat_path, ts, 0);
 	}
+	served_refused("the cache of the file before its edit");
 	CHECK(strstr(served(), "other edition") != NULL, "an edited file is "
 	    "compiled again, even with its old size and mtime (ctime differs)");
 	CHECK((text = slurp(cache, &len)) != NULL &&

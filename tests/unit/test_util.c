@@ -248,6 +248,42 @@ test_random(void)
 	    memcmp(raw, zero, sizeof(raw)) != 0, "util_random_bytes fills");
 }
 
+/* util_gmtime() against glibc's gmtime_r(): every day from 1600 to 2400
+ * (leap centuries, both sides of 1970), at a time of day that changes from
+ * one day to the next, and the ends of a day. */
+static void
+test_gmtime(void)
+{
+	struct tm	a, b;
+	long long	d, bad = 0;
+	time_t		t;
+	int		i;
+
+	for (d = -135140; d <= 157054 && bad < 5; d++)
+		for (i = 0; i < 3; i++) {
+			t = (time_t)(d * 86400 + (i == 0 ? 0 : i == 1 ?
+			    86399 : (d * 7919) % 86400 + (d < 0 ? 86400 : 0)));
+			if (gmtime_r(&t, &b) == NULL)
+				abort();
+			util_gmtime(t, &a);
+			if (a.tm_year != b.tm_year || a.tm_mon != b.tm_mon ||
+			    a.tm_mday != b.tm_mday || a.tm_hour != b.tm_hour ||
+			    a.tm_min != b.tm_min || a.tm_sec != b.tm_sec ||
+			    a.tm_wday != b.tm_wday || a.tm_yday != b.tm_yday ||
+			    a.tm_isdst != b.tm_isdst) {
+				printf("#   %lld: %d-%d-%d %d:%d:%d wday %d yday "
+				    "%d, gmtime_r %d-%d-%d %d:%d:%d wday %d "
+				    "yday %d\n", (long long)t, a.tm_year,
+				    a.tm_mon, a.tm_mday, a.tm_hour, a.tm_min,
+				    a.tm_sec, a.tm_wday, a.tm_yday, b.tm_year,
+				    b.tm_mon, b.tm_mday, b.tm_hour, b.tm_min,
+				    b.tm_sec, b.tm_wday, b.tm_yday);
+				bad++;
+			}
+		}
+	CHECK(bad == 0, "util_gmtime equals gmtime_r from 1600 to 2400");
+}
+
 static void
 test_time(void)
 {
@@ -366,6 +402,7 @@ main(void)
 	test_id_valid();
 	test_ct_equal();
 	test_random();
+	test_gmtime();
 	test_time();
 	test_parse_size();
 	test_parse_size_overflow();
