@@ -56,6 +56,7 @@ struct lmdb_txn {
 	MDB_txn		*txn;
 	int		 write;		/* a write transaction: synced */
 	int		 dirty;		/* a put or delete succeeded in it */
+	int		 claimed;	/* syncshare_got_lock() called */
 };
 
 #define LM(s)	((struct lmdb *)(void *)(s))
@@ -471,6 +472,8 @@ lmdb_begin(struct store *s, int write, const char *scope,
 	t->base.st = s;
 	t->write = write;
 	st->txns++;
+	if (write && st->ss != NULL)
+		syncshare_want_lock(st->ss);
 	e = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
 	/* Another process (one started with a larger OSBROKER_MAP_SIZE) grew
 	 * the data past our map: adopt its size, which needs no transaction
@@ -478,6 +481,16 @@ lmdb_begin(struct store *s, int write, const char *scope,
 	if (e == MDB_MAP_RESIZED && (e = mdb_env_set_mapsize(st->env, 0)) == 0)
 		e = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY,
 		    &t->txn);
+	if (write && st->ss != NULL) {
+		/* The writers' lock is ours: a commit of a change flushes
+		 * after the last commit's meta page was written. */
+		if (e == 0) {
+			syncshare_got_lock(st->ss,
+			    (uint64_t)mdb_txn_id(t->txn) - 1);
+			t->claimed = 1;
+		} else
+			syncshare_no_lock(st->ss);
+	}
 	if (e != 0) {
 		free(t);
 		return fail(st, "begin", e);
@@ -510,23 +523,24 @@ lmdb_begin(struct store *s, int write, const char *scope,
  *
  *   - the next writer's own data flush: it takes the writers' lock after
  *     W's commit released it, so its flush, inside its mdb_txn_commit(),
- *     covers W.  A writer whose transaction changed something (LMDB then
- *     flushes: dirty) announces before committing that its flush covers
- *     W - 1, its own id less one, and reports it done when its commit
- *     returned 0.
+ *     covers W.  Whoever takes the lock claims that (syncshare_got_lock(),
+ *     its own id less one, lmdb_begin()) and says when its transaction
+ *     ended whether its commit flushed (a transaction that changed
+ *     something: dirty) or not (syncshare_txn_done()).
  *   - mdb_env_sync(env, 1), called after the commit: it covers every
  *     commit up to the last one at its start (mdb_env_info(), whose
  *     me_last_txnid LMDB sets after writing that commit's meta page).
  *
- * So after committing W a process waits while another's flush that covers
- * W is under way (syncshare_wait()), and flushes itself only when none is,
- * or when the one it waited for did not report within SHARE_WAIT_MS (its
- * process died).  Under load one flush per commit is enough, the next
- * writer's; alone, a commit flushes twice as before.  A transaction that
- * changed nothing waits for (or makes) the flush that covers W too: its
- * answer may rest on what the commit before it wrote.  Only then does the
- * caller answer; a failed flush is an error (the change may be lost in a
- * crash, so it is not acknowledged).
+ * So after committing W a process waits while the lock holder's flush, or
+ * another's, covers W, or while a writer waits for the lock it has just
+ * released (syncshare_wait()), and flushes itself only when none does, or
+ * when the one it waited for did not report within SHARE_WAIT_MS (its
+ * process died).  Under load the next writer's flush is enough; alone, a
+ * commit flushes twice as before.  A transaction that changed nothing
+ * waits for (or makes) the flush that covers W too: its answer may rest on
+ * what the commit before it wrote.  Only then does the caller answer; a
+ * failed flush is an error (the change may be lost in a crash, so it is
+ * not acknowledged).
  */
 #define SHARE_WAIT_MS	500
 
@@ -537,15 +551,15 @@ lmdb_commit(struct store_txn *bt)
 	struct lmdb	*st = LM(bt->st);
 	MDB_envinfo	 info;
 	uint64_t	 w = 0;
-	int		 e, write = t->write, claim = 0;
+	int		 e, write = t->write, claimed = t->claimed,
+			 dirty = t->dirty;
 
-	if (write) {
+	if (write)
 		w = (uint64_t)mdb_txn_id(t->txn);
-		if ((claim = st->ss != NULL && t->dirty && w > 1))
-			syncshare_covering(st->ss, w - 1);
-	}
 	e = mdb_txn_commit(t->txn);
 	free(t);
+	if (claimed)		/* a dirty commit flushed what covers w - 1 */
+		syncshare_txn_done(st->ss, e == 0 && dirty ? w - 1 : 0);
 	if (e != 0)
 		return fail(st, "commit", e);
 	if (!write)
@@ -556,13 +570,13 @@ lmdb_commit(struct store_txn *bt)
 		if (mdb_env_info(st->env, &info) == 0 &&
 		    syncshare_durable(st->ss) > (uint64_t)info.me_last_txnid)
 			syncshare_reset(st->ss);
-		else if (claim)
-			syncshare_synced(st->ss, w - 1);
-		if (syncshare_wait(st->ss, w, SHARE_WAIT_MS))
+		else if (syncshare_wait(st->ss, w, SHARE_WAIT_MS))
 			return STORE_OK;
 	}
 	if (st->ss == NULL || mdb_env_info(st->env, &info) != 0)
 		info.me_last_txnid = 0;		/* covers nothing to share */
+	else
+		syncshare_covering(st->ss, (uint64_t)info.me_last_txnid);
 	if ((e = mdb_env_sync(st->env, 1)) != 0)
 		return fail(st, "sync", e);
 	if (st->ss != NULL && info.me_last_txnid > 0)
@@ -573,8 +587,14 @@ lmdb_commit(struct store_txn *bt)
 static void
 lmdb_abort(struct store_txn *bt)
 {
-	mdb_txn_abort(LT(bt)->txn);
-	free(bt);
+	struct lmdb_txn	*t = LT(bt);
+	struct lmdb	*st = LM(bt->st);
+	int		 claimed = t->claimed;
+
+	mdb_txn_abort(t->txn);
+	free(t);
+	if (claimed)
+		syncshare_txn_done(st->ss, 0);
 }
 
 static MDB_val

@@ -16,7 +16,7 @@
 #include "syncshare.h"
 
 #define MAGIC		"osbsync\0"
-#define VERSION		1
+#define VERSION		2
 
 struct header {
 	char		magic[8];
@@ -30,8 +30,10 @@ struct header {
 struct shared {
 	uint64_t	covering;
 	uint64_t	durable;
+	uint64_t	inflight;	/* the lock holder's claim, or 0 */
 	uint32_t	seq;		/* futex word: +1 at every report */
 	uint32_t	waiters;	/* processes in syncshare_wait() */
+	uint32_t	queued;		/* processes asking for the lock */
 };
 
 #define FILE_SIZE	4096
@@ -108,6 +110,17 @@ ms_since(const struct timespec *t0)
 	    (t.tv_nsec - t0->tv_nsec) / 1000000L;
 }
 
+/* What covers commit t now: 2 a flush claimed (outside the lock, or by
+ * the lock holder), 1 only a writer waiting for the lock, 0 nothing. */
+static int
+claimed(const struct shared *sh, uint64_t t)
+{
+	if (__atomic_load_n(&sh->covering, __ATOMIC_SEQ_CST) >= t ||
+	    __atomic_load_n(&sh->inflight, __ATOMIC_SEQ_CST) >= t)
+		return 2;
+	return __atomic_load_n(&sh->queued, __ATOMIC_SEQ_CST) != 0;
+}
+
 int
 syncshare_wait(struct syncshare *s, uint64_t t, int timeout_ms)
 {
@@ -115,11 +128,11 @@ syncshare_wait(struct syncshare *s, uint64_t t, int timeout_ms)
 	struct timespec	 t0, left;
 	uint32_t	 seq;
 	long		 ms;
-	int		 done = 0;
+	int		 done = 0, c;
 
 	if (__atomic_load_n(&sh->durable, __ATOMIC_SEQ_CST) >= t)
 		return 1;
-	if (__atomic_load_n(&sh->covering, __ATOMIC_SEQ_CST) < t)
+	if (claimed(sh, t) == 0)
 		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	__atomic_fetch_add(&sh->waiters, 1, __ATOMIC_SEQ_CST);
@@ -129,9 +142,19 @@ syncshare_wait(struct syncshare *s, uint64_t t, int timeout_ms)
 			done = 1;
 			break;
 		}
-		if (__atomic_load_n(&sh->covering, __ATOMIC_SEQ_CST) < t ||
-		    (ms = timeout_ms - ms_since(&t0)) <= 0)
-			break;		/* reset, or the flusher is gone */
+		if ((c = claimed(sh, t)) == 0)
+			break;		/* released, or reset */
+		ms = (c == 2 ? timeout_ms : SYNCSHARE_QUEUE_MS) -
+		    ms_since(&t0);
+		if (ms <= 0) {
+			/* A writer counted as waiting for the lock that has
+			 * not claimed in all that time died waiting: forget
+			 * the count (a live one is only not counted). */
+			if (c == 1)
+				__atomic_store_n(&sh->queued, 0,
+				    __ATOMIC_SEQ_CST);
+			break;		/* or the flusher is gone */
+		}
 		left.tv_sec = ms / 1000;
 		left.tv_nsec = (ms % 1000) * 1000000L;
 		/* Returns when woken, at once when seq moved since it was
@@ -141,6 +164,47 @@ syncshare_wait(struct syncshare *s, uint64_t t, int timeout_ms)
 	}
 	__atomic_fetch_sub(&sh->waiters, 1, __ATOMIC_SEQ_CST);
 	return done;
+}
+
+void
+syncshare_want_lock(struct syncshare *s)
+{
+	__atomic_fetch_add(&s->sh->queued, 1, __ATOMIC_SEQ_CST);
+}
+
+/* queued - 1, but not below 0 (a waiter may have set it to 0). */
+static void
+unqueue(struct shared *sh)
+{
+	uint32_t cur = __atomic_load_n(&sh->queued, __ATOMIC_SEQ_CST);
+
+	while (cur > 0 && !__atomic_compare_exchange_n(&sh->queued, &cur,
+	    cur - 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		;
+}
+
+void
+syncshare_no_lock(struct syncshare *s)
+{
+	unqueue(s->sh);
+	wake(s->sh);
+}
+
+void
+syncshare_got_lock(struct syncshare *s, uint64_t n)
+{
+	/* Claim first, then leave the queue: a waiter never sees neither. */
+	__atomic_store_n(&s->sh->inflight, n, __ATOMIC_SEQ_CST);
+	unqueue(s->sh);
+}
+
+void
+syncshare_txn_done(struct syncshare *s, uint64_t n)
+{
+	if (n > 0)
+		raise_to(&s->sh->durable, n);
+	__atomic_store_n(&s->sh->inflight, 0, __ATOMIC_SEQ_CST);
+	wake(s->sh);
 }
 
 void
@@ -169,10 +233,23 @@ syncshare_covered(const struct syncshare *s)
 	return __atomic_load_n(&s->sh->covering, __ATOMIC_SEQ_CST);
 }
 
+uint64_t
+syncshare_inflight(const struct syncshare *s)
+{
+	return __atomic_load_n(&s->sh->inflight, __ATOMIC_SEQ_CST);
+}
+
+unsigned
+syncshare_queued(const struct syncshare *s)
+{
+	return __atomic_load_n(&s->sh->queued, __ATOMIC_SEQ_CST);
+}
+
 void
 syncshare_reset(struct syncshare *s)
 {
 	__atomic_store_n(&s->sh->durable, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&s->sh->covering, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&s->sh->inflight, 0, __ATOMIC_SEQ_CST);
 	wake(s->sh);
 }

@@ -7,8 +7,13 @@
  * process reports, and is then done without flushing; a covering flush
  * that never reports (its process died) sends the waiter to flush itself
  * after the timeout; a reset wakes a waiter and leaves it to flush; the
- * numbers only grow; another data file (inode) gets a fresh file.  Every
- * wait is guarded by alarm(), so a lost wake-up fails instead of hanging.
+ * numbers only grow; another data file (inode) gets a fresh file.  The
+ * writers' lock: a waiter sleeps while the lock holder's claim covers its
+ * commit, is done when that holder's commit flushed, and flushes itself
+ * when the holder's transaction ended without a flush; a writer counted as
+ * waiting for the lock that never claims it holds a waiter only
+ * SYNCSHARE_QUEUE_MS, after which the count is forgotten.  Every wait is
+ * guarded by alarm(), so a lost wake-up fails instead of hanging.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -61,6 +66,19 @@ later(const char *dir, int ms, void (*fn)(struct syncshare *, uint64_t),
 		_exit(s == NULL);
 	}
 	return pid;
+}
+
+static void
+done_flushed(struct syncshare *s, uint64_t n)
+{
+	syncshare_txn_done(s, n);
+}
+
+static void
+done_clean(struct syncshare *s, uint64_t n)
+{
+	(void)n;
+	syncshare_txn_done(s, 0);
 }
 
 static void
@@ -159,10 +177,58 @@ main(void)
 	CHECK(reaped(pid) && syncshare_durable(s) == 0 &&
 	    syncshare_covered(s) == 0, "a reset sets both numbers to 0");
 
+	/* The writers' lock.  Its holder claims commit 40 (its own id less
+	 * one): a waiter for 40 sleeps until the holder's commit reports. */
+	syncshare_want_lock(s);
+	CHECK(syncshare_queued(s) == 1, "a writer asking for the lock is "
+	    "counted");
+	syncshare_got_lock(s, 40);
+	CHECK(syncshare_queued(s) == 0 && syncshare_inflight(s) == 40,
+	    "the writer that got the lock claims its flush and leaves the "
+	    "queue");
+	pid = later(dir, 200, done_flushed, 40);
+	t0 = now();
+	r = syncshare_wait(s, 40, 20000);
+	CHECK(r == 1 && now() - t0 >= 0.15 && now() - t0 < 15,
+	    "a commit the lock holder's flush covers waits for that commit "
+	    "and is durable without a flush of its own");
+	CHECK(reaped(pid) && syncshare_durable(s) == 40 &&
+	    syncshare_inflight(s) == 0, "the holder's flushed commit raises "
+	    "durable and ends its claim");
+
+	/* The holder's transaction changed nothing: no flush, the waiter
+	 * is woken and flushes. */
+	syncshare_want_lock(s);
+	syncshare_got_lock(s, 41);
+	pid = later(dir, 200, done_clean, 0);
+	t0 = now();
+	r = syncshare_wait(s, 41, 20000);
+	CHECK(r == 0 && now() - t0 >= 0.15 && now() - t0 < 15,
+	    "a lock holder that flushed nothing wakes the waiter, which "
+	    "flushes itself");
+	CHECK(reaped(pid) && syncshare_durable(s) == 40,
+	    "a transaction that flushed nothing leaves durable as it was");
+
+	/* A writer counted in the queue that never claims (it died while
+	 * waiting for the lock): the waiter gives up after the queue's
+	 * short wait, and the count is forgotten. */
+	syncshare_want_lock(s);
+	t0 = now();
+	r = syncshare_wait(s, 42, 20000);
+	CHECK(r == 0 && now() - t0 >= (SYNCSHARE_QUEUE_MS - 1) / 1000.0 &&
+	    now() - t0 < 15, "a queued writer that never claims holds the "
+	    "waiter only SYNCSHARE_QUEUE_MS");
+	CHECK(syncshare_queued(s) == 0, "and the stale count is forgotten");
+	syncshare_want_lock(s);
+	syncshare_no_lock(s);
+	syncshare_no_lock(s);
+	CHECK(syncshare_queued(s) == 0, "a writer that did not get the lock "
+	    "leaves the queue, and the count never goes below 0");
+
 	/* A second mapping in this process shares the numbers. */
-	syncshare_synced(s, 30);
+	syncshare_synced(s, 50);
 	other = open_ok(dir, 7);
-	CHECK(other != NULL && syncshare_durable(other) == 30,
+	CHECK(other != NULL && syncshare_durable(other) == 50,
 	    "another mapping of the same data file's numbers sees them");
 	syncshare_close(other);
 
@@ -170,7 +236,7 @@ main(void)
 	 * mapping stays valid. */
 	other = open_ok(dir, 8);
 	CHECK(other != NULL && syncshare_durable(other) == 0 &&
-	    syncshare_durable(s) == 30,
+	    syncshare_durable(s) == 50,
 	    "another data file (inode) gets a fresh file; the old mapping "
 	    "keeps its numbers");
 	syncshare_close(other);
