@@ -11,6 +11,7 @@
  * stay valid until deleted or expired.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -265,6 +266,84 @@ begin_bind(struct ctx *c, struct h_txn *tx, const char *key, cJSON **inst)
 	return STORE_ERROR;	/* not reached: pass 1 is not key_only */
 }
 
+/* How a bind's change goes on (h_common_commit()). */
+static struct h_change
+bind_change(const struct ctx *c, const struct catalog_plan *p,
+    const char *key, const cJSON *inst, const cJSON *rec, const cJSON *body)
+{
+	return (struct h_change){ .p = p, .tb = T_BINDINGS, .key = key,
+	    .bid = c->rt->binding_id, .inst = inst, .rec = rec,
+	    .async = p->cfg->async[ACT_BIND], .status = 201,
+	    .reply = binding_reply, .act = ACT_BIND,
+	    .params = cJSON_GetObjectItemCaseSensitive(body, "parameters") };
+}
+
+/*
+ * A new binding in one round trip.  A bind is decided on its instance's
+ * record, which a worker on PostgreSQL remembers from its last read
+ * (store_recall(): by a bind, a fetch, any request of that instance).  When
+ * the remembered record lets this bind create its binding, the binding is
+ * made and written with the locks in one round trip that commits it
+ * (h_common_begin_create()), on condition that the instance's record is
+ * still stored exactly as remembered and the binding's key is free
+ * (store_create_if(), under the instance's lock held shared: nothing
+ * changes the record until the commit).  The answer is then the
+ * one the usual way gives: the same record, request, catalog and clock, and
+ * a binding that does not exist, which is everything a new binding's
+ * decision reads.  Anything else (the record changed or gone, on any host;
+ * the binding or a predecessor to read; a refusal, which is decided again on
+ * the stored record, not on a remembered one) goes the usual way, which
+ * reads both records and remembers the instance's anew.
+ *
+ * 0 when the request was answered (resp, or a store failure in tx->rc), 1
+ * when it is to go the usual way, nothing changed.
+ */
+static int
+bind_remembered(struct ctx *c, struct h_txn *tx, const char *key,
+    const cJSON *body, const cJSON *req, struct response *resp)
+{
+	struct store_rec	 cond = { .tb = T_INSTANCES,
+				    .key = c->rt->instance_id };
+	struct response		 no;
+	struct catalog_plan	 p;
+	struct h_change		 ch;
+	cJSON			*inst = NULL, *rec = NULL;
+	char			*val;
+	size_t			 len;
+	int			 rc = 1;
+
+	if (store_recall(c->store, T_INSTANCES, c->rt->instance_id, &val,
+	    &len) != STORE_OK)
+		return 1;
+	response_init(&no);	/* refusals: decided again, not answered */
+	if ((inst = cJSON_ParseWithLength(val, len)) == NULL ||
+	    !h_common_visible(c, inst) ||
+	    (rec = cJSON_Duplicate(req, 1)) == NULL ||
+	    check_against_instance(c, rec, inst, &p, &no) == -1 ||
+	    h_common_check_params(&p, CS_BIND,
+	    cJSON_GetObjectItemCaseSensitive(rec, "parameters"), 1, &no) == -1 ||
+	    (p.cfg->requires_app &&
+	    cJSON_GetObjectItemCaseSensitive(rec, "app_guid") == NULL) ||
+	    h_common_check_async(c, &p, ACT_BIND, &no) == -1 ||
+	    instance_bindable(c, inst, &no) == -1 ||
+	    complete_binding(c, rec, inst, &p, &no) == -1)
+		goto out;
+	ch = bind_change(c, &p, key, inst, rec, body);
+	cond.val = val;
+	cond.len = len;
+	if (h_common_begin_create(c, tx, key) == -1)
+		rc = 0;		/* tx->rc: the usual way would fail alike */
+	else
+		rc = h_common_create_if(c, tx, &ch, rec, ACT_BIND, "bound",
+		    &cond, resp);
+out:
+	response_free(&no);
+	cJSON_Delete(rec);
+	cJSON_Delete(inst);
+	free(val);
+	return rc;
+}
+
 void
 h_binding_put(struct ctx *c, struct response *resp)
 {
@@ -283,6 +362,9 @@ h_binding_put(struct ctx *c, struct response *resp)
 		goto done;
 	records_binding_key(key, sizeof(key), c->rt->instance_id,
 	    c->rt->binding_id);
+	/* A rotation reads its predecessor: the usual way. */
+	if (pred == NULL && bind_remembered(c, &tx, key, body, rec, resp) == 0)
+		goto done;
 	rc = begin_bind(c, &tx, key, &inst);
 	if (rc == STORE_NOTFOUND)
 		response_error(resp, OSB_ERR_NOT_FOUND, "instance \"%s\" does "
@@ -296,11 +378,7 @@ h_binding_put(struct ctx *c, struct response *resp)
 	    cJSON_GetObjectItemCaseSensitive(rec, "parameters"), pred == NULL,
 	    resp) == -1)
 		goto done;
-	ch = (struct h_change){ .p = &p, .tb = T_BINDINGS, .key = key,
-	    .bid = c->rt->binding_id, .inst = inst, .rec = rec,
-	    .async = p.cfg->async[ACT_BIND], .status = 201,
-	    .reply = binding_reply, .act = ACT_BIND,
-	    .params = cJSON_GetObjectItemCaseSensitive(body, "parameters") };
+	ch = bind_change(c, &p, key, inst, rec, body);
 	if (p.cfg->requires_app &&
 	    cJSON_GetObjectItemCaseSensitive(rec, "app_guid") == NULL) {
 		response_error(resp, OSB_ERR_REQUIRES_APP, "plan \"%s\" binds "

@@ -109,7 +109,7 @@ h_common_check_params(const struct catalog_plan *p, enum catalog_schema which,
 static int
 begin(struct ctx *c, struct h_txn *tx, int write, const char *scope)
 {
-	tx->key_only = write == STORE_WRITE_KEY;
+	tx->key_only = (write & ~STORE_ONE_TRIP) == STORE_WRITE_KEY;
 	tx->c = c;
 	tx->hidden = 0;
 	tx->rc = store_begin(c->store, write, scope, &tx->t);
@@ -142,6 +142,13 @@ int
 h_common_begin_key(struct ctx *c, struct h_txn *tx, const char *key)
 {
 	return begin(c, tx, STORE_WRITE_KEY, key);
+}
+
+int
+h_common_begin_create(struct ctx *c, struct h_txn *tx, const char *key)
+{
+	return begin(c, tx, (key != NULL ? STORE_WRITE_KEY : STORE_WRITE) |
+	    STORE_ONE_TRIP, key != NULL ? key : c->rt->instance_id);
 }
 
 enum store_rc
@@ -283,9 +290,12 @@ h_common_create(struct ctx *c, struct h_txn *tx, struct h_change *ch,
 		h_common_commit(c, tx, ch, resp);
 }
 
-int
-h_common_create_new(struct ctx *c, struct h_txn *tx, struct h_change *ch,
-    cJSON *rec, enum action a, const char *done, struct response *resp)
+/* h_common_create_new() and h_common_create_if(): on condition cond
+ * unless NULL. */
+static int
+create_new(struct ctx *c, struct h_txn *tx, struct h_change *ch, cJSON *rec,
+    enum action a, const char *done, const struct store_rec *cond,
+    struct response *resp)
 {
 	struct audit_event	 e;
 	struct store_rec	 entry = { .tb = T_AUDIT };
@@ -300,8 +310,8 @@ h_common_create_new(struct ctx *c, struct h_txn *tx, struct h_change *ch,
 		entry.key = key;
 		entry.val = val;
 		entry.len = strlen(val);
-		tx->rc = records_create(tx->t, ch->tb, ch->key, rec, T_GONE,
-		    &entry);
+		tx->rc = records_create_if(tx->t, ch->tb, ch->key, rec, T_GONE,
+		    &entry, cond);
 	}
 	free(val);
 	ch->audited = 1;
@@ -319,6 +329,21 @@ h_common_create_new(struct ctx *c, struct h_txn *tx, struct h_change *ch,
 	ch->opid = NULL;
 	ch->rec = NULL;
 	return 1;
+}
+
+int
+h_common_create_new(struct ctx *c, struct h_txn *tx, struct h_change *ch,
+    cJSON *rec, enum action a, const char *done, struct response *resp)
+{
+	return create_new(c, tx, ch, rec, a, done, NULL, resp);
+}
+
+int
+h_common_create_if(struct ctx *c, struct h_txn *tx, struct h_change *ch,
+    cJSON *rec, enum action a, const char *done, const struct store_rec *cond,
+    struct response *resp)
+{
+	return create_new(c, tx, ch, rec, a, done, cond, resp);
 }
 
 void

@@ -105,6 +105,12 @@ int  h_common_begin(struct ctx *, struct h_txn *);
  * reaping may write.  0, or -1 with tx->rc set. */
 int  h_common_begin_key(struct ctx *, struct h_txn *, const char *key);
 
+/* The transaction of h_common_create_new() or h_common_create_if(), which
+ * is all it does (STORE_ONE_TRIP): that of the instance (key NULL), or of
+ * the binding key key as h_common_begin_key()'s.  0, or -1 with tx->rc
+ * set. */
+int  h_common_begin_create(struct ctx *, struct h_txn *, const char *key);
+
 /* op_load_live() in tx: STORE_OK with *out or STORE_NOTFOUND (also for a
  * record the request's user may not see: tx->hidden); a failure is
  * also kept in tx->rc.  The instance in a transaction of
@@ -136,6 +142,14 @@ void h_common_create(struct ctx *, struct h_txn *, struct h_change *,
  * record in a new transaction and decides as usual. */
 int  h_common_create_new(struct ctx *, struct h_txn *, struct h_change *,
     cJSON *rec, enum action, const char *done, struct response *);
+
+/* h_common_create_new() made only if record cond is stored exactly as
+ * given (store_create_if()): for a change decided on a record remembered
+ * from an earlier request (store_recall()), which may have changed since.
+ * 1, as h_common_create_new()'s, also when it had. */
+int  h_common_create_if(struct ctx *, struct h_txn *, struct h_change *,
+    cJSON *rec, enum action, const char *done, const struct store_rec *cond,
+    struct response *);
 
 /* The end of every mutating handler; see above. */
 void h_common_end(struct ctx *, struct h_txn *, struct response *);

@@ -184,7 +184,8 @@ h_instance_put(struct ctx *c, struct response *resp)
 	 * retries AsyncRequired with accepts_incomplete=true, and such a
 	 * retry of a 409 could never succeed. */
 	if (!(ch.async && !h_common_accepts_incomplete(c)) &&
-	    (h_common_begin(c, &tx) == -1 || h_common_create_new(c, &tx, &ch,
+	    (h_common_begin_create(c, &tx, NULL) == -1 ||
+	    h_common_create_new(c, &tx, &ch,
 	    rec, ACT_PROVISION, "provisioned", resp) == 0))
 		goto done;
 	if (h_common_begin(c, &tx) == -1)

@@ -64,6 +64,15 @@
                                                 their results are read (one
                                                 transaction's puts are queued
                                                 until its commit) */
+#define OSB_PG_RECALL           32           /* instance records a worker on
+                                                PostgreSQL remembers, the most
+                                                recently read (store_recall():
+                                                a bind decides on one and
+                                                writes in one round trip) */
+#define OSB_PG_RECALL_VALUE     16384        /* bytes of one such record at
+                                                most: a larger one is not
+                                                remembered (at most 512 KiB a
+                                                worker) */
 #define OSB_MAX_STORE_KEY       511          /* a key of any table: LMDB's
                                                 largest (meta keys; ids and
                                                 binding keys are shorter) */

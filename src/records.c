@@ -45,19 +45,25 @@ records_fetch(struct store *st, enum store_table tb, const char *key,
 	return parse(val, len, out);
 }
 
-/* Serialise rec and put it (clear T__COUNT) or create it. */
+/* Serialise rec and put it (clear T__COUNT) or create it (on condition
+ * cond, unless NULL). */
 static enum store_rc
 write_record(struct store_txn *t, enum store_table tb, const char *key,
     const cJSON *rec, int create, enum store_table clear,
-    const struct store_rec *with)
+    const struct store_rec *with, const struct store_rec *cond)
 {
 	char		*val;
 	enum store_rc	 rc;
 
 	if ((val = cJSON_PrintUnformatted(rec)) == NULL)
 		return STORE_ERROR;
-	rc = create ? store_create(t, tb, key, val, strlen(val), clear, with) :
-	    store_put(t, tb, key, val, strlen(val));
+	if (!create)
+		rc = store_put(t, tb, key, val, strlen(val));
+	else if (cond != NULL)
+		rc = store_create_if(t, tb, key, val, strlen(val), clear, with,
+		    cond);
+	else
+		rc = store_create(t, tb, key, val, strlen(val), clear, with);
 	free(val);
 	return rc;
 }
@@ -66,14 +72,22 @@ enum store_rc
 records_create(struct store_txn *t, enum store_table tb, const char *key,
     const cJSON *rec, enum store_table clear, const struct store_rec *with)
 {
-	return write_record(t, tb, key, rec, 1, clear, with);
+	return write_record(t, tb, key, rec, 1, clear, with, NULL);
+}
+
+enum store_rc
+records_create_if(struct store_txn *t, enum store_table tb, const char *key,
+    const cJSON *rec, enum store_table clear, const struct store_rec *with,
+    const struct store_rec *cond)
+{
+	return write_record(t, tb, key, rec, 1, clear, with, cond);
 }
 
 enum store_rc
 records_save(struct store_txn *t, enum store_table tb, const char *key,
     const cJSON *rec)
 {
-	return write_record(t, tb, key, rec, 0, T__COUNT, NULL);
+	return write_record(t, tb, key, rec, 0, T__COUNT, NULL, NULL);
 }
 
 void

@@ -43,6 +43,11 @@ enum store_rc records_create(struct store_txn *, enum store_table,
     const char *key, const cJSON *rec, enum store_table clear,
     const struct store_rec *with);
 
+/* records_create() on condition cond (store_create_if(); NULL: none). */
+enum store_rc records_create_if(struct store_txn *, enum store_table,
+    const char *key, const cJSON *rec, enum store_table clear,
+    const struct store_rec *with, const struct store_rec *cond);
+
 /* Serialise and put. */
 enum store_rc records_save(struct store_txn *, enum store_table,
     const char *key, const cJSON *rec);

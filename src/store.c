@@ -3,6 +3,7 @@
  * store: picks the backend (store.h) and dispatches to it.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -121,6 +122,8 @@ enum store_rc
 store_begin(struct store *st, int write, const char *scope,
     struct store_txn **out)
 {
+	if (!st->ops->one_trip)
+		write &= ~STORE_ONE_TRIP;
 	return st->ops->begin(st, write, scope, out);
 }
 
@@ -181,6 +184,41 @@ store_create(struct store_txn *t, enum store_table tb, const char *key,
     const struct store_rec *with)
 {
 	return t->st->ops->create(t, tb, key, val, len, clear, with);
+}
+
+enum store_rc
+store_create_if(struct store_txn *t, enum store_table tb, const char *key,
+    const char *val, size_t len, enum store_table clear,
+    const struct store_rec *with, const struct store_rec *cond)
+{
+	enum store_rc	 rc;
+	char		*now;
+	size_t		 nlen;
+	int		 same;
+
+	if (t->st->ops->create_if != NULL)
+		return t->st->ops->create_if(t, tb, key, val, len, clear, with,
+		    cond);
+	if ((rc = store_get(t, cond->tb, cond->key, &now, &nlen)) ==
+	    STORE_NOTFOUND)
+		return STORE_EXISTS;	/* gone */
+	if (rc != STORE_OK)
+		return rc;
+	same = nlen == cond->len && memcmp(now, cond->val, nlen) == 0;
+	free(now);
+	if (!same)
+		return STORE_EXISTS;	/* changed */
+	return store_create(t, tb, key, val, len, clear, with);
+}
+
+enum store_rc
+store_recall(struct store *st, enum store_table tb, const char *key,
+    char **val, size_t *len)
+{
+	*val = NULL;
+	if (st->ops->recall == NULL)
+		return STORE_NOTFOUND;
+	return st->ops->recall(st, tb, key, val, len);
 }
 
 enum store_rc

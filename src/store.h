@@ -114,6 +114,7 @@ void          store_release(struct store *);
 #define STORE_READ	0
 #define STORE_WRITE	1	/* serialised per instance (above) */
 #define STORE_WRITE_KEY	2	/* serialised per key; see store_begin() */
+#define STORE_ONE_TRIP	8	/* or'ed into either: see store_begin() */
 
 /* A read transaction (STORE_READ) sees one consistent snapshot; scope is
  * ignored.  A write transaction (STORE_WRITE) is serialised with every
@@ -125,7 +126,18 @@ void          store_release(struct store *);
  * every STORE_WRITE of that instance and every STORE_WRITE_KEY of that
  * key, but not with STORE_WRITE_KEY transactions of the instance's other
  * keys.  It may read anything and write only that key (in any table);
- * the instance's record it reads cannot change until it ends. */
+ * the instance's record it reads cannot change until it ends.
+ *
+ * STORE_ONE_TRIP, or'ed into either, promises that the transaction waits
+ * for nothing before its store_commit(): it only puts, drops and creates
+ * (no store_get(), store_del(), scan or stats).  PostgreSQL then sends
+ * neither BEGIN nor COMMIT: the locks, the writes and the Sync that ends
+ * them are one implicit transaction of the protocol, which the server
+ * commits at the Sync (or rolls back when a statement failed), two
+ * statements fewer in the transaction's one round trip.  A call that would
+ * wait is refused (STORE_ERROR) and the transaction rolled back; an
+ * abort after a write closes the connection, which rolls it back.  LMDB
+ * ignores it. */
 enum store_rc store_begin(struct store *, int write, const char *scope,
                   struct store_txn **out);
 /* STORE_OK only once the change is durable (LMDB: synced; PostgreSQL:
@@ -141,6 +153,15 @@ enum store_rc store_get(struct store_txn *, enum store_table, const char *key,
  * this one record and nothing else: PostgreSQL runs it as one statement,
  * which is one snapshot, without BEGIN and ROLLBACK around it. */
 enum store_rc store_fetch(struct store *, enum store_table, const char *key,
+                  char **val, size_t *len);
+/* The value of key in tb as this process last read it (a copy the
+ * caller frees), without asking the store: it may have changed since, so
+ * it is only ever a guess, to be confirmed by store_create_if().
+ * PostgreSQL remembers the instance records (T_INSTANCES) its process read
+ * most recently, and forgets one this process writes; STORE_NOTFOUND when
+ * it has none of key, and always for LMDB, whose reads cost no round
+ * trip. */
+enum store_rc store_recall(struct store *, enum store_table, const char *key,
                   char **val, size_t *len);
 /* A hint that this transaction will store_get() key: PostgreSQL sends the
  * SELECT with the transaction's next statement rather than in a round trip
@@ -173,6 +194,17 @@ struct store_rec {
 enum store_rc store_create(struct store_txn *, enum store_table,
                   const char *key, const char *val, size_t len,
                   enum store_table clear, const struct store_rec *with);
+/* store_create(), made only if record cond (its table, key and value)
+ * is stored exactly, byte for byte, as given: a decision taken on a copy
+ * of cond that may be out of date (store_recall()) is written only if it
+ * is not.  STORE_EXISTS, as store_create()'s, also when cond is not so
+ * (changed, or gone): nothing was changed, and the caller decides again
+ * on what it reads now.  cond's key must be one the transaction's locks
+ * keep still (STORE_WRITE_KEY: its instance's record). */
+enum store_rc store_create_if(struct store_txn *, enum store_table,
+                  const char *key, const char *val, size_t len,
+                  enum store_table clear, const struct store_rec *with,
+                  const struct store_rec *cond);
 /* STORE_NOTFOUND when there was no such key. */
 enum store_rc store_del(struct store_txn *, enum store_table, const char *key);
 /* Delete key if there is one, without saying whether there was: for a

@@ -15,6 +15,7 @@
 struct store_ops {
 	const char	*kind;
 	int		 shared;
+	int		 one_trip;	/* understands STORE_ONE_TRIP */
 	void		 (*close)(struct store *);
 	int		 (*readonly)(const struct store *);
 	void		 (*release)(struct store *);
@@ -37,6 +38,15 @@ struct store_ops {
 	enum store_rc	 (*create)(struct store_txn *, enum store_table,
 			    const char *, const char *, size_t,
 			    enum store_table, const struct store_rec *);
+	/* NULL: store_create_if() is store_get() of cond, compared, then
+	 * create */
+	enum store_rc	 (*create_if)(struct store_txn *, enum store_table,
+			    const char *, const char *, size_t,
+			    enum store_table, const struct store_rec *,
+			    const struct store_rec *);
+	/* NULL: store_recall() finds nothing */
+	enum store_rc	 (*recall)(struct store *, enum store_table,
+			    const char *, char **, size_t *);
 	enum store_rc	 (*del)(struct store_txn *, enum store_table,
 			    const char *);
 	enum store_rc	 (*drop)(struct store_txn *, enum store_table,

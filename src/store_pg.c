@@ -30,6 +30,14 @@
  *     an LMDB read transaction.  store_fetch() (one record and nothing
  *     else) is a single SELECT, a snapshot of its own, with no
  *     transaction block to begin or end.
+ *   - a write transaction whose caller waits for nothing before its
+ *     commit (STORE_ONE_TRIP: a provision's create, a bind decided on a
+ *     remembered instance) sends neither BEGIN nor COMMIT: its locks and
+ *     its writes, up to the Sync that ends them, are the protocol's
+ *     implicit transaction, which the server commits at that Sync, or
+ *     rolls back when a statement failed, exactly as COMMIT would; the
+ *     locks are held until then as in a block.  Two statements fewer, in
+ *     the same one round trip.
  *   - COMMIT is durable when it returns: synchronous_commit is raised to
  *     "on" for the session when the server says "off" or "local".  A
  *     connection lost during COMMIT is STORE_UNAVAILABLE: the outcome is
@@ -45,8 +53,9 @@
  * transaction's statements go out in libpq's pipeline mode, so that only
  * what the caller waits for costs a round trip: a bind is two (BEGIN, the
  * locks and the gets; the writes and COMMIT), a provision of a new id one
- * (store_create() goes with the COMMIT), a fetch one ("Pipeline mode"
- * below).
+ * (store_create() goes with the COMMIT), a new binding of a remembered
+ * instance one (store_create_if() with the COMMIT; "Recalled instance
+ * records" below), a fetch one ("Pipeline mode" below).
  *
  * The connection string may hold a password: no message of this file
  * quotes it (scrub()), and store_where() names host, port, database and
@@ -163,7 +172,7 @@ pq_load(char *err, size_t errlen)
 #define OSB_PG_LOCK_STORE	1	/* the store-wide lock */
 #define OSB_PG_LOCK_SCHEMA	2	/* creating the schema */
 
-enum stmt { S_GET, S_PUT, S_CREATE, S_DEL, S_SCAN_ALL, S_SCAN_RANGE, S_SCAN_FROM,
+enum stmt { S_GET, S_PUT, S_CREATE, S_CREATE_IF, S_DEL, S_SCAN_ALL, S_SCAN_RANGE, S_SCAN_FROM,
 	S_SCAN_PAGE, S_SIZE, S_SCAN_BACK,
 	S_DEL_RANGE, S_DEL_FROM, S_BEGIN_READ, S_BEGIN, S_LOCK_ALL,
 	S_LOCK_SCOPE, S_LOCK_KEY, S_COMMIT, S_ROLLBACK, S__COUNT };
@@ -194,6 +203,20 @@ static const struct {
 	    "also AS (INSERT INTO osbroker_records (tbl, key, value) "
 	    "SELECT $5, $6, $7 FROM new WHERE $5 <> '') "
 	    "SELECT EXISTS (SELECT FROM new)", 7, "create" },
+	/* S_CREATE, made only if the record of table $8, key $9 is stored
+	 * as $10, byte for byte (store_create_if()): the condition, the
+	 * INSERT and its companions see one snapshot, taken after the
+	 * transaction's locks, which keep that record still until COMMIT. */
+	[S_CREATE_IF] = { "osb_create_if", "WITH cond AS (SELECT FROM "
+	    "osbroker_records WHERE tbl = $8 AND key = $9 AND value = $10), "
+	    "new AS (INSERT INTO osbroker_records (tbl, key, value) "
+	    "SELECT $1, $2, $3 FROM cond "
+	    "ON CONFLICT (tbl, key) DO NOTHING RETURNING key), "
+	    "cleared AS (DELETE FROM osbroker_records WHERE tbl = $4 AND "
+	    "key IN (SELECT key FROM new)), "
+	    "also AS (INSERT INTO osbroker_records (tbl, key, value) "
+	    "SELECT $5, $6, $7 FROM new WHERE $5 <> '') "
+	    "SELECT EXISTS (SELECT FROM new)", 10, "create" },
 	[S_DEL] = { "osb_del", "DELETE FROM osbroker_records "
 	    "WHERE tbl = $1 AND key = $2", 2, "del" },
 	[S_SCAN_ALL] = { "osb_scan_all", "SELECT key, value FROM "
@@ -252,6 +275,8 @@ struct pg {
 		unsigned char	 prefetch; /* the get of pre */
 	}		 sent[OSB_PG_PIPELINE];	/* results not read yet */
 	int		 exists;	/* a create found its key */
+	int		 implicit;	/* STORE_ONE_TRIP: no BEGIN, no COMMIT */
+	int		 wrote;		/* a write was sent */
 	int		 nsent;
 	int		 synced;	/* a Sync follows them */
 	struct {			/* store_prefetch() */
@@ -260,6 +285,13 @@ struct pg {
 		char		 key[OSB_MAX_STORE_KEY + 1];
 		PGresult	*r;	/* PRE_READ: the SELECT's rows */
 	}		 pre;
+	struct {			/* store_recall() */
+		char		 key[OSB_MAX_ID_LEN + 1]; /* "": unused */
+		char		*val;
+		size_t		 len;
+		unsigned long	 used;	/* st->clock at its last use */
+	}		 recall[OSB_PG_RECALL];
+	unsigned long	 clock;
 	char		 secret[2][256];	/* scrubbed from messages */
 	char		 where[300];
 	char		 err[512];
@@ -643,10 +675,13 @@ store_pg_open(const char *spec, const char *dir, struct store **out)
 static void
 pg_close(struct store *s)
 {
-	struct pg *st = PG(s);
+	struct pg	*st = PG(s);
+	size_t		 i;
 
 	if (st->conn != NULL)
 		PQfinish(st->conn);
+	for (i = 0; i < OSB_PG_RECALL; i++)
+		free(st->recall[i].val);
 	explicit_bzero(st->secret, sizeof(st->secret));
 	free(st);
 }
@@ -764,6 +799,15 @@ collect_within(struct pg *st, PGresult **last, const char *what,
 
 	if (last != NULL)
 		*last = NULL;
+	if (st->implicit && b == NULL) {
+		/* A Sync now would commit a STORE_ONE_TRIP transaction
+		 * before its caller's commit: refused, and rolled back
+		 * (pg_abort()). */
+		set_err(st, what, "a one-trip transaction would wait before "
+		    "its commit");
+		st->broken = 1;
+		return STORE_ERROR;
+	}
 	if (!st->synced && PQpipelineSync(st->conn) != 1)
 		return lost(st, what);
 	st->nsent = st->synced = 0;
@@ -784,7 +828,8 @@ collect_within(struct pg *st, PGresult **last, const char *what,
 				continue;
 			}
 		}
-		if (es == PGRES_TUPLES_OK && st->sent[i].s == S_CREATE &&
+		if (es == PGRES_TUPLES_OK && (st->sent[i].s == S_CREATE ||
+		    st->sent[i].s == S_CREATE_IF) &&
 		    !st->sent[i].prepare && PQntuples(r) == 1 &&
 		    PQgetlength(r, 0, 0) == 1 && PQgetvalue(r, 0, 0)[0] == 0)
 			st->exists = 1;	/* binary bool false: not inserted */
@@ -891,6 +936,7 @@ start(struct pg *st)
 	enum store_rc rc;
 
 	forget(st);
+	st->implicit = 0;
 	settle(st);
 	if ((rc = connected(st)) != STORE_OK)
 		return rc;
@@ -912,8 +958,10 @@ pg_begin(struct store *s, int write, const char *scope,
 	const char	*p[4] = { cls, lock, key, bkey };
 	enum stmt	 ls = S_LOCK_ALL;
 	enum store_rc	 rc;
+	int		 one = (write & STORE_ONE_TRIP) != 0;
 
 	*out = NULL;
+	write &= ~STORE_ONE_TRIP;
 	if ((rc = start(st)) != STORE_OK)
 		return rc;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
@@ -927,12 +975,16 @@ pg_begin(struct store *s, int write, const char *scope,
 	}
 	/* Sent, not waited for: the transaction's first statement reads
 	 * their results (a failure to lock is that statement's). */
-	if (send_stmt(st, write ? S_BEGIN : S_BEGIN_READ, NULL, NULL, NULL,
-	    &rc) == -1 || (write && send_stmt(st, ls, p, NULL, NULL,
-	    &rc) == -1)) {
+	/* STORE_ONE_TRIP: the statements up to the commit's Sync are the
+	 * protocol's implicit transaction, without BEGIN. */
+	if ((!(one && write) && send_stmt(st, write ? S_BEGIN : S_BEGIN_READ,
+	    NULL, NULL, NULL, &rc) == -1) || (write && send_stmt(st, ls, p,
+	    NULL, NULL, &rc) == -1)) {
 		free(t);
 		return rc;
 	}
+	st->implicit = one && write;
+	st->wrote = 0;
 	st->exists = 0;
 	t->base.st = s;
 	t->write = write;
@@ -964,12 +1016,16 @@ pg_commit(struct store_txn *bt)
 	PGresult	*r;
 	enum store_rc	 rc;
 	char		 msg[200];
+	int		 implicit = st->implicit;
 
 	free(bt);
 	forget(st);
 	st->unconfirmed = 0;
-	if (send_stmt(st, S_COMMIT, NULL, NULL, NULL, &rc) == -1 ||
-	    (rc = collect_bounded(st, &r, "commit")) != STORE_OK) {
+	st->implicit = 0;
+	/* STORE_ONE_TRIP: the Sync commits. */
+	if ((!implicit && send_stmt(st, S_COMMIT, NULL, NULL, NULL,
+	    &rc) == -1) || (rc = collect_bounded(st, &r, "commit")) !=
+	    STORE_OK) {
 		if (!st->ready) {
 			set_err(st, "connection lost during COMMIT (its "
 			    "outcome is unknown)", st->broken ? "the server "
@@ -981,8 +1037,9 @@ pg_commit(struct store_txn *bt)
 		rollback_later(st);
 		return rc;
 	}
-	/* A transaction that had failed "commits" as ROLLBACK. */
-	if (strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+	/* A transaction that had failed "commits" as ROLLBACK (an implicit
+	 * one is rolled back at the Sync, and a statement's error said so). */
+	if (!implicit && strcmp(PQcmdStatus(r), "COMMIT") != 0) {
 		PQclear(r);
 		set_err(st, "commit", "the transaction had failed and was "
 		    "rolled back");
@@ -1008,6 +1065,24 @@ pg_abort(struct store_txn *bt)
 	struct pg *st = PG(bt->st);
 
 	free(bt);
+	if (st->implicit) {
+		/* A Sync would commit what was sent: after a write (or a
+		 * refused wait), close the connection instead, which rolls
+		 * the transaction back and frees its locks now; else the
+		 * Sync ends a transaction that holds nothing but them. */
+		st->implicit = 0;
+		forget(st);
+		if (st->wrote || st->broken || !st->ready) {
+			PQreset(st->conn);
+			st->ready = 0;
+			st->broken = 0;
+			st->nsent = st->synced = 0;
+		} else if (PQpipelineSync(st->conn) != 1)
+			(void)lost(st, "rollback");
+		else
+			st->synced = 1;
+		return;
+	}
 	rollback_later(st);
 }
 
@@ -1023,6 +1098,107 @@ exec(struct pg *st, enum stmt s, const char *const *vals, const int *lens,
 	    (*rc = collect(st, &r, what)) != STORE_OK)
 		return NULL;
 	return r;
+}
+
+/*
+ * Recalled instance records (store_recall()).  A bind decides on the
+ * instance's record; a worker that read that record recently (a bind, a
+ * fetch, any transaction) remembers it, so that its next bind of the same
+ * instance can decide at once and send its write with BEGIN, the locks and
+ * the COMMIT, in one round trip, made conditional on the record being
+ * stored exactly as remembered (S_CREATE_IF): a record changed or deleted
+ * meanwhile, by any worker of any host, makes the write do nothing, and the
+ * bind is decided again on what it reads (h_binding.c).  So a remembered
+ * record is never trusted, only confirmed; none is kept past
+ * OSB_PG_RECALL_VALUE bytes, the OSB_PG_RECALL most recently used are
+ * kept, and one this process writes is forgotten at once (it may be
+ * rolled back).
+ */
+
+/* The slot of key, or NULL. */
+static size_t
+recall_find(const struct pg *st, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < OSB_PG_RECALL; i++)
+		if (st->recall[i].val != NULL &&
+		    strcmp(st->recall[i].key, key) == 0)
+			return i;
+	return OSB_PG_RECALL;
+}
+
+/* Forget key of tb (T__COUNT: every key). */
+static void
+recall_drop(struct pg *st, enum store_table tb, const char *key)
+{
+	size_t i;
+
+	if (tb != T_INSTANCES && tb != T__COUNT)
+		return;
+	for (i = 0; i < OSB_PG_RECALL; i++)
+		if (st->recall[i].val != NULL && (tb == T__COUNT ||
+		    strcmp(st->recall[i].key, key) == 0)) {
+			free(st->recall[i].val);
+			st->recall[i].val = NULL;
+			st->recall[i].key[0] = '\0';
+		}
+}
+
+/* Remember val (len bytes) as key's of tb, when tb is the instances. */
+static void
+recall_keep(struct pg *st, enum store_table tb, const char *key,
+    const char *val, size_t len)
+{
+	size_t	 i, pick = 0;
+	char	*copy;
+
+	if (tb != T_INSTANCES)
+		return;
+	if (len > OSB_PG_RECALL_VALUE || strlen(key) >= sizeof(st->recall[0].key)
+	    || (copy = malloc(len + 1)) == NULL) {
+		recall_drop(st, tb, key);
+		return;
+	}
+	memcpy(copy, val, len);
+	copy[len] = '\0';
+	if ((i = recall_find(st, key)) == OSB_PG_RECALL)
+		/* A free slot, else the least recently used. */
+		for (i = 0; i < OSB_PG_RECALL; i++) {
+			if (st->recall[i].val == NULL) {
+				pick = i;
+				break;
+			}
+			if (st->recall[i].used < st->recall[pick].used)
+				pick = i;
+		}
+	else
+		pick = i;
+	free(st->recall[pick].val);
+	snprintf(st->recall[pick].key, sizeof(st->recall[pick].key), "%s",
+	    key);
+	st->recall[pick].val = copy;
+	st->recall[pick].len = len;
+	st->recall[pick].used = ++st->clock;
+}
+
+static enum store_rc
+pg_recall(struct store *s, enum store_table tb, const char *key, char **val,
+    size_t *len)
+{
+	struct pg	*st = PG(s);
+	size_t		 i;
+
+	*val = NULL;
+	if (tb != T_INSTANCES || (i = recall_find(st, key)) == OSB_PG_RECALL)
+		return STORE_NOTFOUND;
+	if ((*val = malloc(st->recall[i].len + 1)) == NULL)
+		return STORE_ERROR;
+	memcpy(*val, st->recall[i].val, st->recall[i].len + 1);
+	if (len != NULL)
+		*len = st->recall[i].len;
+	st->recall[i].used = ++st->clock;
+	return STORE_OK;
 }
 
 /* Get key of tb in the open transaction, or as one statement. */
@@ -1051,6 +1227,7 @@ get(struct pg *st, enum store_table tb, const char *key, char **val,
 		return rc;
 	if (PQntuples(r) != 1) {
 		PQclear(r);
+		recall_drop(st, tb, key);
 		return STORE_NOTFOUND;
 	}
 	n = PQgetlength(r, 0, 0);
@@ -1060,6 +1237,7 @@ get(struct pg *st, enum store_table tb, const char *key, char **val,
 	}
 	memcpy(*val, PQgetvalue(r, 0, 0), (size_t)n);
 	(*val)[n] = '\0';
+	recall_keep(st, tb, key, *val, (size_t)n);
 	if (len != NULL)
 		*len = (size_t)n;
 	PQclear(r);
@@ -1108,28 +1286,36 @@ pg_fetch(struct store *s, enum store_table tb, const char *key, char **val,
 }
 
 /* A put (S_PUT) or a create (S_CREATE, clearing the same key of clear,
- * with its companion record),
+ * with its companion record; S_CREATE_IF, the same on condition cond),
  * sent without waiting: a failure is the result of the transaction's next
  * statement or of its commit, and so is whether a create found its key
  * (st->exists, pg_commit()). */
 static enum store_rc
 send_write(struct store_txn *bt, enum stmt s, enum store_table tb,
     const char *key, const char *val, size_t len, enum store_table clear,
-    const struct store_rec *with)
+    const struct store_rec *with, const struct store_rec *cond)
 {
 	struct pg	*st = PG(bt->st);
-	const char	*p[7] = { store_table_names[tb], key, val,
+	const char	*p[10] = { store_table_names[tb], key, val,
 	    clear < T__COUNT ? store_table_names[clear] : "",
 	    with != NULL ? store_table_names[with->tb] : "",
-	    with != NULL ? with->key : "", with != NULL ? with->val : "" };
-	int		 lens[7] = { 0, 0, (int)len, 0, 0, 0,
-			    with != NULL ? (int)with->len : 0 },
-			 fmts[7] = { 0, 0, 1, 0, 0, 0, 1 };
+	    with != NULL ? with->key : "", with != NULL ? with->val : "",
+	    cond != NULL ? store_table_names[cond->tb] : "",
+	    cond != NULL ? cond->key : "", cond != NULL ? cond->val : "" };
+	int		 lens[10] = { 0, 0, (int)len, 0, 0, 0,
+			    with != NULL ? (int)with->len : 0, 0, 0,
+			    cond != NULL ? (int)cond->len : 0 },
+			 fmts[10] = { 0, 0, 1, 0, 0, 0, 1, 0, 0, 1 };
 	enum store_rc	 rc;
 
 	forget(st);	/* a prefetched record may change */
+	recall_drop(st, tb, key);	/* and so may a remembered one */
+	st->wrote = 1;
+	if (with != NULL)
+		recall_drop(st, with->tb, with->key);
 	if (len > OSB_PG_MAX_VALUE ||
-	    (with != NULL && with->len > OSB_PG_MAX_VALUE)) {
+	    (with != NULL && with->len > OSB_PG_MAX_VALUE) ||
+	    (cond != NULL && cond->len > OSB_PG_MAX_VALUE)) {
 		set_err(st, stmts[s].what, "record too large");
 		return STORE_FULL;
 	}
@@ -1142,7 +1328,7 @@ static enum store_rc
 pg_put(struct store_txn *bt, enum store_table tb, const char *key,
     const char *val, size_t len)
 {
-	return send_write(bt, S_PUT, tb, key, val, len, T__COUNT, NULL);
+	return send_write(bt, S_PUT, tb, key, val, len, T__COUNT, NULL, NULL);
 }
 
 static enum store_rc
@@ -1150,7 +1336,16 @@ pg_create(struct store_txn *bt, enum store_table tb, const char *key,
     const char *val, size_t len, enum store_table clear,
     const struct store_rec *with)
 {
-	return send_write(bt, S_CREATE, tb, key, val, len, clear, with);
+	return send_write(bt, S_CREATE, tb, key, val, len, clear, with, NULL);
+}
+
+static enum store_rc
+pg_create_if(struct store_txn *bt, enum store_table tb, const char *key,
+    const char *val, size_t len, enum store_table clear,
+    const struct store_rec *with, const struct store_rec *cond)
+{
+	return send_write(bt, S_CREATE_IF, tb, key, val, len, clear, with,
+	    cond);
 }
 
 static enum store_rc
@@ -1162,6 +1357,7 @@ pg_del(struct store_txn *bt, enum store_table tb, const char *key)
 	enum store_rc	 rc;
 
 	forget(st);	/* a prefetched record may change */
+	recall_drop(st, tb, key);
 	if ((r = exec(st, S_DEL, p, NULL, NULL, &rc, "del")) == NULL)
 		return rc;
 	rc = strcmp(PQcmdTuples(r), "0") == 0 ? STORE_NOTFOUND : STORE_OK;
@@ -1177,6 +1373,8 @@ pg_drop(struct store_txn *bt, enum store_table tb, const char *key)
 	enum store_rc	 rc;
 
 	forget(st);	/* a prefetched record may change */
+	recall_drop(st, tb, key);
+	st->wrote = 1;
 	/* Sent, not waited for, as a put. */
 	if (send_stmt(st, S_DEL, p, NULL, NULL, &rc) == -1)
 		return rc;
@@ -1320,6 +1518,8 @@ pg_del_prefix(struct store_txn *bt, enum store_table tb, const char *prefix,
 	enum stmt	 s;
 
 	forget(st);	/* a prefetched record may change */
+	if (tb == T_INSTANCES)
+		recall_drop(st, T__COUNT, "");
 	if (count != NULL)
 		*count = 0;
 	s = prefix_stmt(tb, prefix, hi, sizeof(hi), p, S_DEL_RANGE,
@@ -1333,13 +1533,14 @@ pg_del_prefix(struct store_txn *bt, enum store_table tb, const char *prefix,
 }
 
 static const struct store_ops pg_ops = {
-	.kind = "postgresql", .shared = 1,
+	.kind = "postgresql", .shared = 1, .one_trip = 1,
 	.close = pg_close, .readonly = pg_readonly,
 	.release = pg_release, .where = pg_where,
 	.strerror = pg_strerror, .begin = pg_begin,
 	.commit = pg_commit, .abort = pg_abort, .get = pg_get,
 	.fetch = pg_fetch, .prefetch = pg_prefetch,
-	.put = pg_put, .create = pg_create, .del = pg_del, .drop = pg_drop,
+	.put = pg_put, .create = pg_create, .create_if = pg_create_if,
+	.recall = pg_recall, .del = pg_del, .drop = pg_drop,
 	.scan = pg_scan, .scan_from = pg_scan_from, .stats = pg_stats,
 	.scan_back = pg_scan_back,
 	.del_prefix = pg_del_prefix,

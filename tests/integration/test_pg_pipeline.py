@@ -30,7 +30,17 @@ in flight:
     with locks an admin session takes on the same keys, on a second stack
     of four workers;
   - a connection the server ends between two requests costs one 503 with
-    Retry-After, then the worker connects again.
+    Retry-After, then the worker connects again;
+  - a new binding of an instance whose record the worker remembers
+    (store_recall()) is decided on that record and written in one round
+    trip (without BEGIN and COMMIT, but after the locks: it waits for the
+    instance's exclusive lock as any bind), counted by a relay between the worker and the server that counts
+    the Sync messages of the frontend protocol (one per pipeline the broker
+    sends; two for a bind decided on what it reads); an instance changed
+    (its plan updated) or deprovisioned through another broker host after
+    the worker remembered it gets exactly the answer that host gives (400,
+    404), nothing of the bind is stored (binding, audit entry), and the
+    worker's next bind is decided on the record as stored.
 
 A throwaway server (harness.PgServer), a password role over TCP, one
 worker under scripts/osbroker-serve.  Without PostgreSQL the suite skips,
@@ -40,6 +50,7 @@ except as root, where `make check` installs it.
 """
 
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -318,6 +329,244 @@ def t_connection_ended(x):
     x.session_clean()
 
 
+class SyncCounter:
+    """A TCP relay between the broker and PostgreSQL that counts the
+    pipelines the broker sends: the frontend's Sync messages (src/store_pg.c
+    ends each batch of statements it waits on with one; a ROLLBACK's too,
+    which is read later) and simple Query messages (session setup).  The
+    connection string says sslmode=disable, so the stream stays readable."""
+    SPECIAL = (80877103, 80877104)      # SSLRequest, GSSENCRequest
+
+    def __init__(self, target_port):
+        self.target = target_port
+        self.lock = threading.Lock()
+        self.syncs = 0
+        self.sock = socket.socket()
+        self.sock.bind(('127.0.0.1', 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            s = socket.create_connection(('127.0.0.1', self.target))
+            threading.Thread(target=self._up, args=(c, s), daemon=True).start()
+            threading.Thread(target=self._down, args=(s, c), daemon=True).start()
+
+    @staticmethod
+    def _down(s, c):
+        try:
+            while True:
+                data = s.recv(65536)
+                if not data:
+                    break
+                c.sendall(data)
+        except OSError:
+            pass
+        for x in (c, s):
+            try:
+                x.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def _up(self, c, s):
+        buf, startup = b'', True
+        try:
+            while True:
+                data = c.recv(65536)
+                if not data:
+                    break
+                s.sendall(data)
+                buf += data
+                while True:
+                    if startup:     # untyped: length, then a code
+                        if len(buf) < 8 or len(buf) < int.from_bytes(buf[:4], 'big'):
+                            break
+                        n = int.from_bytes(buf[:4], 'big')
+                        startup = int.from_bytes(buf[4:8], 'big') in self.SPECIAL
+                        buf = buf[n:]
+                        continue
+                    if len(buf) < 5 or len(buf) < 1 + int.from_bytes(buf[1:5], 'big'):
+                        break
+                    kind, n = buf[:1], int.from_bytes(buf[1:5], 'big')
+                    buf = buf[1 + n:]
+                    if kind in (b'S', b'Q'):
+                        with self.lock:
+                            self.syncs += 1
+        except OSError:
+            pass
+        for x in (c, s):
+            try:
+                x.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def count(self):
+        with self.lock:
+            return self.syncs
+
+    def of(self, fn):
+        """fn()'s result and the pipelines sent meanwhile (a ROLLBACK is sent
+        before the answer, a moment may pass before the relay has seen it)."""
+        before = self.count()
+        r = fn()
+        time.sleep(0.3)
+        return r, self.count() - before
+
+    def close(self):
+        self.sock.close()
+
+
+def recall_setup(x):
+    """Host A: one worker, its connection through the relay; host B: one
+    worker of its own on the same database (another broker host)."""
+    if getattr(x, 'host_a', None) is not None:
+        return
+    x.relay = SyncCounter(x.pg.port)
+    via = 'postgresql://%s:%s@127.0.0.1:%d/%s?sslmode=disable&gssencmode=disable' % (
+        ROLE, x.role_pw, x.relay.port, DB)
+    for name, store in (('host_a', via), ('host_b', x.conninfo())):
+        tmp = os.path.join(x.tmp, name)
+        os.makedirs(tmp, exist_ok=True)
+        st = ServeStack(tmp=tmp, workers=1, extra_env={
+            'OSBROKER_STORE': store, 'OSBROKER_HOST_ID': 'itest-' + name})
+        x.extra_stacks.append(st)
+        st.start()
+        setattr(x, name, st)
+    x.a, x.b = x.host_a.client(), x.host_b.client()
+
+
+def bind_on(c, x, iid, bid, plan=None):
+    return c.put('/v2/service_instances/%s/service_bindings/%s' % (iid, bid),
+                 {'service_id': x.plan[0], 'plan_id': plan or x.plan[1]})
+
+
+def audit_count(x):
+    return x.pg.admin("SELECT count(*) FROM osbroker_records WHERE tbl = 'audit'",
+                      database=DB)[0][0]
+
+
+def t_recall_one_trip(x):
+    recall_setup(x)
+    iid = new_id()
+    expect(x.a.put('/v2/service_instances/' + iid, {
+        'service_id': x.plan[0], 'plan_id': x.plan[1], 'organization_guid': 'org',
+        'space_guid': 'space'}), 201)
+    # Nothing remembered yet (a provision does not read): decided on what
+    # it reads, two pipelines; which remembers the instance.
+    first, n = x.relay.of(lambda: bind_on(x.a, x, iid, new_id('b')))
+    expect(first, 201)
+    check(n == 2, 'a bind of an instance not remembered sent %d pipelines, want 2', n)
+    bid = new_id('b')
+    audit = audit_count(x)
+    r, n = x.relay.of(lambda: bind_on(x.a, x, iid, bid))
+    made = expect(r, 201)
+    x.secrets += [str(v) for v in (made.get('credentials') or {}).values()]
+    check(n == 1, 'a bind of a remembered instance sent %d pipelines, want 1', n)
+    check(x.rows('bindings', '%s/%s' % (iid, bid)) == '1', 'the binding is not stored')
+    check(int(audit_count(x)) == int(audit) + 1, 'the bind\'s audit entry is not stored once')
+    # The same again: the binding exists, so the remembered way changes
+    # nothing and the usual way answers 200 with the stored credentials,
+    # as through a host that remembers nothing.
+    again = expect(bind_on(x.a, x, iid, bid), 200)
+    check(again.get('credentials') == made.get('credentials'),
+          'the same bind again answered other credentials')
+    check(expect(bind_on(x.b, x, iid, bid), 200) == again,
+          'host B answers the same bind otherwise than host A')
+    check(int(audit_count(x)) == int(audit) + 1, 'the same bind again wrote an audit entry')
+    # A fetch remembers too: an instance made through host B, fetched
+    # through A, is bound in one.
+    jid = new_id()
+    expect(x.b.put('/v2/service_instances/' + jid, {
+        'service_id': x.plan[0], 'plan_id': x.plan[1], 'organization_guid': 'org',
+        'space_guid': 'space'}), 201)
+    _, n = x.relay.of(lambda: expect(x.a.get('/v2/service_instances/' + jid), 200))
+    check(n == 1, 'a fetch sent %d pipelines, want 1', n)
+    r, n = x.relay.of(lambda: bind_on(x.a, x, jid, new_id('b')))
+    expect(r, 201)
+    check(n == 1, 'a bind of a fetched instance sent %d pipelines, want 1', n)
+    # Sent without BEGIN and COMMIT, it still takes the locks first: it
+    # waits for whoever holds the instance's exclusively (a deprovision, an
+    # update), then binds in its one round trip.
+    h = LockHolder(x.pg)
+    try:
+        h.do('SELECT pg_advisory_lock(%d)' % lock_key(jid))
+        before = x.relay.count()
+        waiting = Pending(lambda: bind_on(x.a, x, jid, new_id('b')))
+        check(waiting.waiting(), 'a one-trip bind did not wait for the instance\'s exclusive '
+              'lock: %s', waiting.r and waiting.r.what())
+        h.do('SELECT pg_advisory_unlock(%d)' % lock_key(jid))
+        expect(waiting.result(), 201)
+        time.sleep(0.3)
+        check(x.relay.count() - before == 1, 'the bind that waited sent %d pipelines, want 1',
+              x.relay.count() - before)
+    finally:
+        h.close()
+    x.session_clean()
+
+
+def refused_alike(x, iid, what):
+    """A bind through host A (which remembers iid as it was) against the
+    same bind through host B: the same answer, nothing stored."""
+    bid = new_id('b')
+    audit = audit_count(x)
+    r, n = x.relay.of(lambda: bind_on(x.a, x, iid, bid))
+    other = bind_on(x.b, x, iid, bid)
+    check(r.status == other.status and r.json == other.json,
+          '%s: host A answered %s, host B %s', what, r.what(), other.what())
+    check(x.rows('bindings', '%s/%s' % (iid, bid)) == '0', '%s: a binding was stored', what)
+    check(audit_count(x) == audit, '%s: an audit entry was stored', what)
+    check(n >= 2, '%s: host A sent %d pipeline(s): it did not read the instance', what, n)
+    return r
+
+
+def t_recall_changed(x):
+    recall_setup(x)
+    nobind = [p for p in expect(x.a.get('/v2/catalog'), 200)['services']
+              if p['name'] == 'itest-db'][0]['plans']
+    nobind = [p for p in nobind if p['name'] == 'nobind'][0]['id']
+    # Updated through host B to a plan that cannot be bound, after host A
+    # remembered it bindable.
+    iid = new_id()
+    expect(x.a.put('/v2/service_instances/' + iid, {
+        'service_id': x.plan[0], 'plan_id': x.plan[1], 'organization_guid': 'org',
+        'space_guid': 'space'}), 201)
+    expect(bind_on(x.a, x, iid, new_id('b')), 201)      # remembered now
+    expect(x.b.patch('/v2/service_instances/' + iid, {
+        'service_id': x.plan[0], 'plan_id': nobind}), 200)
+    r = refused_alike(x, iid, 'an instance updated through another host')
+    check(r.status == 400 and 'plan_id is not the plan' in r.json.get('description', ''),
+          'a bind with the old plan of an updated instance got %s', r.what())
+    r = refused_alike(x, iid, 'the same, with the instance\'s new plan')
+    expect(bind_on(x.a, x, iid, new_id('b'), plan=nobind), 400)
+    # Deprovisioned through host B after host A remembered it.
+    iid = new_id()
+    expect(x.a.put('/v2/service_instances/' + iid, {
+        'service_id': x.plan[0], 'plan_id': x.plan[1], 'organization_guid': 'org',
+        'space_guid': 'space'}), 201)
+    expect(x.a.get('/v2/service_instances/' + iid), 200)  # remembered now
+    expect(x.b.delete('/v2/service_instances/%s?service_id=%s&plan_id=%s'
+                      % (iid, x.plan[0], x.plan[1])), 200)
+    r = refused_alike(x, iid, 'an instance deprovisioned through another host')
+    check(r.status == 404, 'a bind of a deprovisioned instance got %s', r.what())
+    # Provisioned again under the same id, with other parameters: bound on
+    # the new record, in one round trip once remembered again.
+    expect(x.b.put('/v2/service_instances/' + iid, {
+        'service_id': x.plan[0], 'plan_id': x.plan[1], 'organization_guid': 'org',
+        'space_guid': 'space', 'parameters': {'again': 1}}), 201)
+    r, n = x.relay.of(lambda: bind_on(x.a, x, iid, new_id('b')))
+    expect(r, 201)
+    check(n == 2, 'the first bind of the new instance sent %d pipelines, want 2', n)
+    r, n = x.relay.of(lambda: bind_on(x.a, x, iid, new_id('b')))
+    expect(r, 201)
+    check(n == 1, 'the next bind sent %d pipelines, want 1', n)
+    x.session_clean()
+
+
 def main():
     tap = Tap()
     bindir = pg_bindir_or_skip(tap, 'the PostgreSQL store\'s pipelined transactions')
@@ -344,11 +593,18 @@ def main():
                     'not for each other', t_bind_locks, x)
             tap.run('a connection the server ended: at most one 503, then served',
                     t_connection_ended, x)
+            tap.run('a bind of an instance the worker remembers: one pipeline, stored with '
+                    'its audit entry; the same bind again 200 as elsewhere', t_recall_one_trip, x)
+            tap.run('an instance updated or deprovisioned through another host after it was '
+                    'remembered: that host\'s answer (400, 404), nothing stored',
+                    t_recall_changed, x)
             ok = True
     finally:
         for extra in x.extra_stacks:
             if extra.proc is not None:
                 extra.stop()
+        if getattr(x, 'relay', None) is not None:
+            x.relay.close()
         if x.stack.proc is not None:
             problems = x.stack.stop()
             if problems:
@@ -361,8 +617,8 @@ def main():
                 print('# %s' % e)
     if ok:
         check_logs(tap, x.stack, [x.stack.password] + x.secrets)
-        for extra in x.extra_stacks:
-            check_logs(tap, extra, [extra.password] + x.secrets, prefix='four workers: ')
+        for extra, name in zip(x.extra_stacks, ('four workers', 'host A', 'host B')):
+            check_logs(tap, extra, [extra.password] + x.secrets, prefix=name + ': ')
     rc = tap.done()
     finish_tmp([x.stack], rc == 0)
     return rc

@@ -919,6 +919,91 @@ test_copy(void)
 	rm_env(d);
 }
 
+/* store_create_if(): made when the condition's record is stored exactly
+ * as given; STORE_EXISTS with nothing changed when it differs in a byte, in
+ * its length or is gone, and when the key exists; store_recall() finds
+ * nothing on LMDB, so no handler decides on a remembered record there. */
+static void
+test_create_if(void)
+{
+	struct store		*st;
+	struct store_txn	*t;
+	enum store_rc		 rc;
+	char			*v;
+	size_t			 len;
+	const struct store_rec	 with = { T_AUDIT, "ca1", "{\"a\":1}", 7 };
+	const struct store_rec	 same = { T_INSTANCES, "ci", "{\"p\":1}", 7 },
+				 other = { T_INSTANCES, "ci", "{\"p\":2}", 7 },
+				 shorter = { T_INSTANCES, "ci", "{\"p\":1}", 6 },
+				 gone = { T_INSTANCES, "cj", "{\"p\":1}", 7 };
+
+	if (store_open(NULL, dir, 16 * 1024 * 1024, &st) != STORE_OK) {
+		CHECK(0, "store_open for create_if");
+		store_close(st);
+		return;
+	}
+	CHECK(put1(st, T_INSTANCES, "ci", "{\"p\":1}") == 0 &&
+	    put1(st, T_GONE, "ci/b1", "{}") == 0, "create_if: setup");
+	CHECK(store_recall(st, T_INSTANCES, "ci", &v, &len) == STORE_NOTFOUND &&
+	    v == NULL, "create_if: LMDB remembers no record");
+	CHECK(store_begin(st, STORE_WRITE_KEY, "ci/b1", &t) == STORE_OK,
+	    "create_if: begin");
+	rc = store_create_if(t, T_BINDINGS, "ci/b1", "{}", 2, T_GONE, &with,
+	    &other);
+	CHECK(rc == STORE_EXISTS, "create_if: a changed record: STORE_EXISTS");
+	rc = store_create_if(t, T_BINDINGS, "ci/b1", "{}", 2, T_GONE, &with,
+	    &shorter);
+	CHECK(rc == STORE_EXISTS, "create_if: a record of another length: "
+	    "STORE_EXISTS");
+	rc = store_create_if(t, T_BINDINGS, "ci/b1", "{}", 2, T_GONE, &with,
+	    &gone);
+	CHECK(rc == STORE_EXISTS, "create_if: a record that is gone: "
+	    "STORE_EXISTS");
+	store_abort(t);
+	v = get(st, T_BINDINGS, "ci/b1", &rc);
+	CHECK(v == NULL && rc == STORE_NOTFOUND, "create_if refused: nothing "
+	    "created");
+	free(v);
+	v = get(st, T_GONE, "ci/b1", &rc);
+	CHECK(v != NULL, "create_if refused: the tombstone kept");
+	free(v);
+	v = get(st, T_AUDIT, "ca1", &rc);
+	CHECK(v == NULL, "create_if refused: no companion record");
+	free(v);
+
+	CHECK(store_begin(st, STORE_WRITE_KEY, "ci/b1", &t) == STORE_OK &&
+	    store_create_if(t, T_BINDINGS, "ci/b1", "{}", 2, T_GONE, &with,
+	    &same) == STORE_OK && store_commit(t) == STORE_OK,
+	    "create_if: the record as given: created");
+	v = get(st, T_BINDINGS, "ci/b1", &rc);
+	CHECK(v != NULL && strcmp(v, "{}") == 0, "create_if: stored");
+	free(v);
+	v = get(st, T_GONE, "ci/b1", &rc);
+	CHECK(v == NULL && rc == STORE_NOTFOUND, "create_if: tombstone cleared");
+	free(v);
+	v = get(st, T_AUDIT, "ca1", &rc);
+	CHECK(v != NULL, "create_if: companion record written");
+	free(v);
+	CHECK(store_begin(st, STORE_WRITE_KEY, "ci/b1", &t) == STORE_OK,
+	    "create_if again: begin");
+	rc = store_create_if(t, T_BINDINGS, "ci/b1", "{\"x\":1}", 7, T_GONE,
+	    NULL, &same);
+	CHECK(rc == STORE_EXISTS, "create_if of an existing key: STORE_EXISTS");
+	store_abort(t);
+	v = get(st, T_BINDINGS, "ci/b1", &rc);
+	CHECK(v != NULL && strcmp(v, "{}") == 0, "create_if of an existing "
+	    "key: the old record kept");
+	free(v);
+	if (store_begin(st, STORE_WRITE, NULL, &t) == STORE_OK) {
+		(void)store_del_prefix(t, T_INSTANCES, "c", NULL);
+		(void)store_del_prefix(t, T_BINDINGS, "c", NULL);
+		(void)store_del_prefix(t, T_GONE, "c", NULL);
+		(void)store_del_prefix(t, T_AUDIT, "c", NULL);
+		(void)store_commit(t);
+	}
+	store_close(st);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -931,6 +1016,7 @@ main(int argc, char *argv[])
 	}
 	test_basic();
 	test_create();
+	test_create_if();
 	test_prefix();
 	test_full();
 	test_grown();
