@@ -270,8 +270,8 @@ xport_export(struct store *st, FILE *f, struct xport_counts *n, char *err,
 		return -1;
 	}
 	now = time(NULL);
-	if (gmtime_r(&now, &tm) == NULL || strftime(when, sizeof(when),
-	    "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ",
+	    util_gmtime(now, &tm)) == 0)
 		snprintf(when, sizeof(when), "unknown");
 	head = cJSON_CreateObject();
 	cJSON_AddStringToObject(head, "format", XPORT_FORMAT_NAME);
