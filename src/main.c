@@ -347,7 +347,10 @@ usage(void)
  * glibc.malloc.tcache_count is left alone; when the new start fails, the
  * worker goes on as it is.  Not under valgrind (its preload library in
  * LD_PRELOAD), which replaces malloc anyway and whose /proc/self/exe is
- * valgrind itself.
+ * valgrind itself.  The program is started again by its own path, read
+ * from /proc/self/exe: started as /proc/self/exe it would be named "exe"
+ * in ps, top and pidof; /proc/self/exe itself only when that path is gone
+ * (the file was replaced since).
  */
 #define OSB_TCACHE_COUNT	"128"
 
@@ -356,7 +359,8 @@ tune_malloc(char *argv[])
 {
 	const char	*had = getenv("GLIBC_TUNABLES");
 	const char	*pre = getenv("LD_PRELOAD");
-	char		 want[1024];
+	char		 want[1024], self[4096];
+	ssize_t		 len;
 	int		 n;
 
 	if ((had != NULL && strstr(had, "glibc.malloc.tcache_count") != NULL) ||
@@ -368,6 +372,11 @@ tune_malloc(char *argv[])
 	if (n < 0 || (size_t)n >= sizeof(want) ||
 	    setenv("GLIBC_TUNABLES", want, 1) == -1)
 		return;
+	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (len > 0 && self[0] == '/') {
+		self[len] = '\0';
+		(void)execv(self, argv);
+	}
 	execv("/proc/self/exe", argv);
 	/* Not started again: as we were. */
 	if (had != NULL)

@@ -63,6 +63,19 @@ def main():
     tap.run("a worker started without GLIBC_TUNABLES runs with glibc's larger cache of freed "
             "blocks (it started itself again with glibc.malloc.tcache_count=128)", malloc_tuned)
 
+    def named_as_program():
+        want = os.path.basename(stack.binary)[:15]
+        for pid in workers_before:
+            with open('/proc/%d/comm' % pid) as f:
+                comm = f.read().strip()
+            exe = os.readlink('/proc/%d/exe' % pid)
+            check(comm == want, 'worker %d is named %r in ps and top, want %r (started again '
+                  'as /proc/self/exe?)', pid, comm, want)
+            check(os.path.samefile(exe, stack.binary), 'worker %d runs %s, want %s',
+                  pid, exe, stack.binary)
+    tap.run('a worker started again for the cache keeps its name in ps, top and pidof '
+            "(its program's, not \"exe\")", named_as_program)
+
     def operators_tunables():
         own = ServeStack(tmp=make_tmpdir('fastcgi-tunables'), catalog=catalog, workers=1,
                          extra_env={'GLIBC_TUNABLES': 'glibc.malloc.tcache_count=7'})
