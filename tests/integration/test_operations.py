@@ -523,6 +523,20 @@ def t_async_gone_owner(x):
                   'another user\'s tombstone: %r, an unknown id: %r', other.body, fake.body)
 
 
+def t_gone_cleared(x):
+    """A tombstone ends with a new instance of the same id: once that one is
+    deleted synchronously, last_operation is 404, not the old delete's 410."""
+    iid = new_id()
+    x.poll(x.ipath(iid), 'succeeded', op=x.async_put(x.ipath(iid), x.body('async'))['operation'])
+    op = expect(x.c.delete(x.ipath(iid, x.q('async', '&accepts_incomplete=true'))), 202)['operation']
+    check(x.poll(x.ipath(iid), None, op=op)[0] == 410, 'no 410 after the async deprovision')
+    expect(x.c.put(x.ipath(iid), x.body('sync')), 201)
+    expect(x.c.delete(x.ipath(iid, x.q('sync'))), 200)
+    r = x.c.get(x.ipath(iid) + '/last_operation')
+    check(r.status == 404, 'last_operation after the new instance\'s synchronous delete: %r, '
+          'want 404 (the first delete\'s tombstone should have ended with the new instance)', r)
+
+
 def t_async_binding_busy(x):
     iid, b1, b2 = new_id(), new_id('b'), new_id('b')
     x.poll(x.ipath(iid), 'succeeded', op=x.async_put(x.ipath(iid), x.body('async'))['operation'])
@@ -684,6 +698,8 @@ SERVE_CASES = [
      t_async_required_existing),
     ('async provision/update/bind/unbind/deprovision: 202, polling, concurrency, 410', t_async_lifecycle),
     ('async deletes of a restricted user: 410 for it, 404 as unknown for another', t_async_gone_owner),
+    ('a new instance of a deleted id ends its tombstone: 404, not 410, after its own sync delete',
+     t_gone_cleared),
     ('async bind running: other bindings allowed, deprovision/update 422; deprovision lists bindings',
      t_async_binding_busy),
     ('async provision failing -> failed; orphan-mitigation DELETE -> 410', t_async_fail_orphan),
