@@ -178,16 +178,17 @@ enum stmt { S_GET, S_PUT, S_CREATE, S_CREATE_IF, S_DEL, S_SCAN_ALL, S_SCAN_RANGE
 	S_LOCK_SCOPE, S_LOCK_KEY, S_COMMIT, S_ROLLBACK, S__COUNT };
 
 /* What S_CREATE and S_CREATE_IF do once their INSERT ("new") made its row,
- * and their answer.  The DELETE names its key and asks only whether the
- * INSERT made a row: "key IN (SELECT key FROM new)" made the executor build
- * a join and a hash aggregate at every run, a tenth of the server's
+ * and their answer: a row (of no columns) when it did, none when the key
+ * was there.  The DELETE names its key and asks only whether the INSERT
+ * made a row: "key IN (SELECT key FROM new)" made the executor build a
+ * join and a hash aggregate at every run, a tenth of the server's
  * instructions for the whole transaction (BENCHMARKS.md). */
 #define CREATE_TAIL \
 	"cleared AS (DELETE FROM osbroker_records WHERE tbl = $4 AND " \
 	"key = $2 AND EXISTS (SELECT FROM new)), " \
 	"also AS (INSERT INTO osbroker_records (tbl, key, value) " \
 	"SELECT $5, $6, $7 FROM new WHERE $5 <> '') " \
-	"SELECT EXISTS (SELECT FROM new)"
+	"SELECT FROM new"
 
 /* Every statement, transaction control and locks included, is prepared
  * on its first use on a connection and sent in pipeline mode (below);
@@ -206,7 +207,7 @@ static const struct {
 	/* One statement, so that it can go with the COMMIT: the INSERT
 	 * unless the key is there, and only if it inserted the DELETE of
 	 * the same key of table $4 and the INSERT of record $6 of table $5
-	 * (unless $5 is ""): CREATE_TAIL; the boolean says which. */
+	 * (unless $5 is ""): CREATE_TAIL, whose rows say which. */
 	[S_CREATE] = { "osb_create", "WITH new AS (INSERT INTO "
 	    "osbroker_records (tbl, key, value) VALUES ($1, $2, $3) "
 	    "ON CONFLICT (tbl, key) DO NOTHING RETURNING key), "
@@ -834,9 +835,8 @@ collect_within(struct pg *st, PGresult **last, const char *what,
 		}
 		if (es == PGRES_TUPLES_OK && (st->sent[i].s == S_CREATE ||
 		    st->sent[i].s == S_CREATE_IF) &&
-		    !st->sent[i].prepare && PQntuples(r) == 1 &&
-		    PQgetlength(r, 0, 0) == 1 && PQgetvalue(r, 0, 0)[0] == 0)
-			st->exists = 1;	/* binary bool false: not inserted */
+		    !st->sent[i].prepare && PQntuples(r) == 0)
+			st->exists = 1;	/* no row: not inserted */
 		if (es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK) {
 			if (i == n - 1 && last != NULL && rc == STORE_OK)
 				*last = r;
