@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "audit.h"
+#include "jsonout.h"
 #include "limits.h"
 #include "records.h"
 #include "util.h"
@@ -76,7 +77,7 @@ audit_entry(const struct audit_event *e, char *key, size_t keylen,
 			    cJSON_CreateString(p->string));
 	}
 	add_str(o, "description", e->description);
-	*val = cJSON_PrintUnformatted(o);
+	*val = jsonout_print(o, NULL);
 	cJSON_Delete(o);
 	return *val != NULL ? 0 : -1;
 }

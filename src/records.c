@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonout.h"
 #include "records.h"
 
 /* The record in val (freed), or STORE_ERROR when it does not parse. */
@@ -53,17 +54,17 @@ write_record(struct store_txn *t, enum store_table tb, const char *key,
     const struct store_rec *with, const struct store_rec *cond)
 {
 	char		*val;
+	size_t		 len;
 	enum store_rc	 rc;
 
-	if ((val = cJSON_PrintUnformatted(rec)) == NULL)
+	if ((val = jsonout_print(rec, &len)) == NULL)
 		return STORE_ERROR;
 	if (!create)
-		rc = store_put(t, tb, key, val, strlen(val));
+		rc = store_put(t, tb, key, val, len);
 	else if (cond != NULL)
-		rc = store_create_if(t, tb, key, val, strlen(val), clear, with,
-		    cond);
+		rc = store_create_if(t, tb, key, val, len, clear, with, cond);
 	else
-		rc = store_create(t, tb, key, val, strlen(val), clear, with);
+		rc = store_create(t, tb, key, val, len, clear, with);
 	free(val);
 	return rc;
 }
