@@ -32,15 +32,31 @@ new_key(char *key, size_t keylen, char *at, size_t atlen)
 	struct timespec	 ts;
 	struct tm	 tm;
 	char		 day[24], hex[9];
+	size_t		 n;
+	int		 us, i;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	util_gmtime(ts.tv_sec, &tm);
-	if (strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm) == 0 ||
+	if ((n = util_fmt_datetime(&tm, day, sizeof(day))) == 0 ||
 	    util_random_hex(hex, 4) == -1)
 		return -1;
-	snprintf(at, atlen, "%.19s.%06dZ", day, (int)(ts.tv_nsec / 1000 %
-	    1000000));
-	snprintf(key, keylen, "%s-%s", at, hex);
+	us = (int)(ts.tv_nsec / 1000 % 1000000);
+	if (n != 19 || atlen < 28 || keylen < 37) {
+		snprintf(at, atlen, "%.19s.%06dZ", day, us);
+		snprintf(key, keylen, "%s-%s", at, hex);
+		return 0;
+	}
+	/* What the snprintf()s above write, by hand: this is every
+	 * request's. */
+	memcpy(at, day, 19);
+	at[19] = '.';
+	for (i = 25; i > 19; i--, us /= 10)
+		at[i] = (char)('0' + us % 10);
+	at[26] = 'Z';
+	at[27] = '\0';
+	memcpy(key, at, 27);
+	key[27] = '-';
+	memcpy(key + 28, hex, 9);
 	return 0;
 }
 

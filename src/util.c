@@ -279,13 +279,54 @@ util_gmtime(time_t t, struct tm *tm)
 	return tm;
 }
 
+/* Two digits of v (0..99) at p. */
+static void
+put2(char *p, int v)
+{
+	p[0] = (char)('0' + v / 10);
+	p[1] = (char)('0' + v % 10);
+}
+
+size_t
+util_fmt_datetime(const struct tm *tm, char *out, size_t outlen)
+{
+	int y = tm->tm_year + 1900;
+
+	/* strftime() writes a year of other lengths unpadded; the fields
+	 * below are util_gmtime()'s, always in range, but a tm from
+	 * elsewhere may not be. */
+	if (y < 1000 || y > 9999 || outlen < 20 || tm->tm_mon < 0 ||
+	    tm->tm_mon > 11 || tm->tm_mday < 1 || tm->tm_mday > 31 ||
+	    tm->tm_hour < 0 || tm->tm_hour > 23 || tm->tm_min < 0 ||
+	    tm->tm_min > 59 || tm->tm_sec < 0 || tm->tm_sec > 60)
+		return strftime(out, outlen, "%Y-%m-%dT%H:%M:%S", tm);
+	put2(out, y / 100);
+	put2(out + 2, y % 100);
+	out[4] = '-';
+	put2(out + 5, tm->tm_mon + 1);
+	out[7] = '-';
+	put2(out + 8, tm->tm_mday);
+	out[10] = 'T';
+	put2(out + 11, tm->tm_hour);
+	out[13] = ':';
+	put2(out + 14, tm->tm_min);
+	out[16] = ':';
+	put2(out + 17, tm->tm_sec);
+	out[19] = '\0';
+	return 19;
+}
+
 void
 util_fmt_iso8601(time_t t, char *out, size_t outlen)
 {
-	struct tm tm;
+	struct tm	tm;
+	size_t		n;
 
 	util_gmtime(t, &tm);
-	strftime(out, outlen, "%Y-%m-%dT%H:%M:%S.0Z", &tm);
+	if (outlen >= 23 && (n = util_fmt_datetime(&tm, out, outlen)) == 19)
+		memcpy(out + n, ".0Z", 4);
+	else
+		strftime(out, outlen, "%Y-%m-%dT%H:%M:%S.0Z", &tm);
 }
 
 void

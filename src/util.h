@@ -50,6 +50,11 @@ int    util_random_hex(char *out, size_t n);
  * request for a time in UTC.  Proleptic Gregorian calendar; returns tm. */
 struct tm *util_gmtime(time_t t, struct tm *tm);
 
+/* strftime(out, outlen, "%Y-%m-%dT%H:%M:%S", tm), the digits written by
+ * hand for the years 1000 to 9999 (strftime() for others): its length,
+ * or 0 when it did not fit. */
+size_t util_fmt_datetime(const struct tm *tm, char *out, size_t outlen);
+
 /* "2026-11-25T06:15:35.0Z": the spec's binding-metadata pattern, UTC. */
 void   util_fmt_iso8601(time_t t, char *out, size_t outlen);
 

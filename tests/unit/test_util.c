@@ -284,6 +284,60 @@ test_gmtime(void)
 	CHECK(bad == 0, "util_gmtime equals gmtime_r from 1600 to 2400");
 }
 
+/* util_fmt_datetime() and util_fmt_iso8601() write what strftime()
+ * writes: every day from 1600 to 2400 at three times of day, years of
+ * other lengths (the strftime() path), and buffers too small. */
+static void
+test_fmt_datetime(void)
+{
+	struct tm	tm;
+	char		a[64], b[64];
+	long long	d, bad = 0;
+	size_t		n, m;
+	time_t		t;
+	int		i;
+	static const int years[] = { -1905, -1, 0, 9, 99, 999, 1000, 9999,
+	    10000, 123456 };
+
+	for (d = -135140; d <= 157054 && bad < 5; d++)
+		for (i = 0; i < 3; i++) {
+			t = (time_t)(d * 86400 + (i == 0 ? 0 : i == 1 ?
+			    86399 : (d * 7919) % 86400 + (d < 0 ? 86400 : 0)));
+			util_gmtime(t, &tm);
+			n = util_fmt_datetime(&tm, a, sizeof(a));
+			m = strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%S", &tm);
+			if (n != m || strcmp(a, b) != 0) {
+				printf("#   %lld: %s, strftime %s\n",
+				    (long long)t, a, b);
+				bad++;
+			}
+			util_fmt_iso8601(t, a, sizeof(a));
+			strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%S.0Z", &tm);
+			if (strcmp(a, b) != 0) {
+				printf("#   %lld: %s, strftime %s\n",
+				    (long long)t, a, b);
+				bad++;
+			}
+		}
+	CHECK(bad == 0, "util_fmt_datetime and util_fmt_iso8601 equal "
+	    "strftime from 1600 to 2400");
+	util_gmtime(1795587335, &tm);
+	for (i = 0; i < (int)(sizeof(years) / sizeof(years[0])); i++) {
+		tm.tm_year = years[i] - 1900;
+		n = util_fmt_datetime(&tm, a, sizeof(a));
+		m = strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%S", &tm);
+		CHECK(n == m && strcmp(a, b) == 0,
+		    "util_fmt_datetime: year %d as strftime (%s)", years[i], a);
+	}
+	util_gmtime(1795587335, &tm);
+	CHECK(util_fmt_datetime(&tm, a, 19) == 0,
+	    "util_fmt_datetime: 19 bytes of room is too few");
+	CHECK(util_fmt_datetime(&tm, a, 20) == 19,
+	    "util_fmt_datetime: 20 bytes of room is enough");
+	util_fmt_iso8601(1795587335, a, 23);
+	CHECK_STR(a, "2026-11-25T06:15:35.0Z", "util_fmt_iso8601 in 23 bytes");
+}
+
 static void
 test_time(void)
 {
@@ -403,6 +457,7 @@ main(void)
 	test_ct_equal();
 	test_random();
 	test_gmtime();
+	test_fmt_datetime();
 	test_time();
 	test_parse_size();
 	test_parse_size_overflow();
