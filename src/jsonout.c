@@ -5,6 +5,7 @@
 #include <float.h>
 #include <locale.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,15 +17,13 @@ struct out {
 	size_t	 len, cap;
 };
 
-/* Room for n more bytes and a NUL; -1 out of memory. */
+/* room() when the buffer must grow. */
 static int
-room(struct out *o, size_t n)
+grow(struct out *o, size_t n)
 {
 	char	*np;
 	size_t	 cap;
 
-	if (n < o->cap - o->len)
-		return 0;
 	if (n > ((size_t)-1) / 2 - o->len)
 		return -1;
 	cap = o->cap;
@@ -37,7 +36,50 @@ room(struct out *o, size_t n)
 	return 0;
 }
 
+/* Room for n more bytes and a NUL; -1 out of memory. */
+static inline int
+room(struct out *o, size_t n)
+{
+	return n < o->cap - o->len ? 0 : grow(o, n);
+}
+
+/* Whether one of the 8 bytes of x is below 32, '"' or '\\': each test
+ * is exact for the word as a whole (the bit-twiddling "has less than"
+ * and "has zero byte" of S. E. Anderson's Bit Twiddling Hacks). */
+static inline int
+word_needs_escape(uint64_t x)
+{
+	const uint64_t	ones = 0x0101010101010101ULL;
+	const uint64_t	high = 0x8080808080808080ULL;
+	uint64_t	q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+
+	return (((x - ones * 32) & ~x) | ((q - ones) & ~q) |
+	    ((b - ones) & ~b)) & high ? 1 : 0;
+}
+
+/* Whether one of the n bytes at s needs an escape. */
 static int
+needs_escape(const unsigned char *s, size_t n)
+{
+	uint64_t	x;
+
+	if (n >= 8) {
+		for (; n >= 8; s += 8, n -= 8) {
+			memcpy(&x, s, 8);
+			if (word_needs_escape(x))
+				return 1;
+		}
+		/* The last bytes in a word that overlaps the one before. */
+		memcpy(&x, s + n - 8, 8);
+		return word_needs_escape(x);
+	}
+	for (; n > 0; s++, n--)
+		if (*s < 32 || *s == '"' || *s == '\\')
+			return 1;
+	return 0;
+}
+
+static inline int
 put(struct out *o, const char *s, size_t n)
 {
 	if (room(o, n) == -1)
@@ -59,12 +101,13 @@ put_string(struct out *o, const char *str)
 
 	if (s == NULL)
 		return put(o, "\"\"", 2);
-	for (q = s; *q != '\0'; q++)
-		if (*q < 32 || *q == '"' || *q == '\\')
-			extra += (*q == '"' || *q == '\\' || *q == '\b' ||
-			    *q == '\f' || *q == '\n' || *q == '\r' ||
-			    *q == '\t') ? 1 : 5;
-	n = (size_t)(q - s);
+	n = strlen(str);
+	if (needs_escape(s, n))
+		for (q = s; *q != '\0'; q++)
+			if (*q < 32 || *q == '"' || *q == '\\')
+				extra += (*q == '"' || *q == '\\' ||
+				    *q == '\b' || *q == '\f' || *q == '\n' ||
+				    *q == '\r' || *q == '\t') ? 1 : 5;
 	if (room(o, n + extra + 2) == -1)
 		return -1;
 	w = o->p + o->len;

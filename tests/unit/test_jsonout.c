@@ -88,9 +88,9 @@ test_numbers(void)
 static void
 test_strings(void)
 {
-	char	 all[256], key[3] = { 'k', 0, 0 };
+	char	 all[256], key[3] = { 'k', 0, 0 }, buf[20];
 	cJSON	*o, *s;
-	int	 i;
+	int	 i, pos, fill, bad;
 
 	for (i = 1; i < 256; i++)
 		all[i - 1] = (char)i;
@@ -112,6 +112,20 @@ test_strings(void)
 	s->valuestring = NULL;
 	CHECK(same(s), "a string node without a string");
 	cJSON_Delete(s);
+	/* Every byte at every place of a word and of the tail, among
+	 * ASCII and among UTF-8 bytes (the escape test reads 8 at a time). */
+	for (i = 1, bad = 0; i < 256; i++)
+		for (pos = 0; pos < 19; pos++)
+			for (fill = 0; fill < 2; fill++) {
+				memset(buf, fill ? 0xc3 : 'a', 19);
+				buf[19] = '\0';
+				buf[pos] = (char)i;
+				s = cJSON_CreateString(buf);
+				bad += !same(s);
+				cJSON_Delete(s);
+			}
+	CHECK(bad == 0, "each byte at each of 19 places escaped as cJSON "
+	    "escapes it (%d differ)", bad);
 	o = cJSON_CreateObject();
 	for (i = 1; i < 128; i += 7) {
 		key[1] = (char)i;
