@@ -12,21 +12,16 @@
 
 #include "jsonout.h"
 
-struct out {
-	char	*p;
-	size_t	 len, cap;
-};
-
 /* room() when the buffer must grow. */
 static int
-grow(struct out *o, size_t n)
+grow(struct jsonout *o, size_t n)
 {
 	char	*np;
 	size_t	 cap;
 
 	if (n > ((size_t)-1) / 2 - o->len)
 		return -1;
-	cap = o->cap;
+	cap = o->cap != 0 ? o->cap : 1024;
 	while (n >= cap - o->len)
 		cap *= 2;
 	if ((np = realloc(o->p, cap)) == NULL)
@@ -38,7 +33,7 @@ grow(struct out *o, size_t n)
 
 /* Room for n more bytes and a NUL; -1 out of memory. */
 static inline int
-room(struct out *o, size_t n)
+room(struct jsonout *o, size_t n)
 {
 	return n < o->cap - o->len ? 0 : grow(o, n);
 }
@@ -80,7 +75,7 @@ needs_escape(const unsigned char *s, size_t n)
 }
 
 static inline int
-put(struct out *o, const char *s, size_t n)
+put(struct jsonout *o, const char *s, size_t n)
 {
 	if (room(o, n) == -1)
 		return -1;
@@ -92,7 +87,7 @@ put(struct out *o, const char *s, size_t n)
 /* cJSON's escapes: the two-character ones, \u00xx (lower-case hex) for
  * the other bytes below 32, every other byte as it is. */
 static int
-put_string(struct out *o, const char *str)
+put_string(struct jsonout *o, const char *str)
 {
 	static const char	 hex[] = "0123456789abcdef";
 	const unsigned char	*s = (const unsigned char *)str, *q;
@@ -148,7 +143,7 @@ put_string(struct out *o, const char *str)
  * "%1.15g", or "%1.17g" when that does not read back as d, the locale's
  * decimal point written as '.'. */
 static int
-put_number_slow(struct out *o, double d)
+put_number_slow(struct jsonout *o, double d)
 {
 	char		 buf[26];
 	double		 test = 0.0, big;
@@ -172,7 +167,7 @@ put_number_slow(struct out *o, double d)
 }
 
 static int
-put_number(struct out *o, double d)
+put_number(struct jsonout *o, double d)
 {
 	char		 buf[24];
 	size_t		 i = sizeof(buf);
@@ -195,7 +190,7 @@ put_number(struct out *o, double d)
 }
 
 static int
-put_value(struct out *o, const cJSON *item)
+put_value(struct jsonout *o, const cJSON *item)
 {
 	const cJSON	*c;
 
@@ -236,19 +231,62 @@ put_value(struct out *o, const cJSON *item)
 	}
 }
 
+void
+jsonout_begin(struct jsonout *o)
+{
+	o->p = NULL;
+	o->len = o->cap = 0;
+	o->failed = 0;
+}
+
+void
+jsonout_raw(struct jsonout *o, const char *s, size_t n)
+{
+	if (!o->failed && put(o, s, n) == -1)
+		o->failed = 1;
+}
+
+void
+jsonout_string(struct jsonout *o, const char *s)
+{
+	if (!o->failed && put_string(o, s) == -1)
+		o->failed = 1;
+}
+
+void
+jsonout_value(struct jsonout *o, const cJSON *item)
+{
+	if (!o->failed && (item == NULL || put_value(o, item) == -1))
+		o->failed = 1;
+}
+
+char *
+jsonout_end(struct jsonout *o, size_t *len)
+{
+	char *p = o->p;
+
+	if (!o->failed && p == NULL && room(o, 0) == -1)
+		o->failed = 1;
+	p = o->p;
+	o->p = NULL;
+	if (o->failed) {
+		free(p);
+		return NULL;
+	}
+	p[o->len] = '\0';
+	if (len != NULL)
+		*len = o->len;
+	return p;
+}
+
 char *
 jsonout_print(const cJSON *item, size_t *len)
 {
-	struct out	 o = { NULL, 0, 256 };
+	struct jsonout	o;
 
-	if (item == NULL || (o.p = malloc(o.cap)) == NULL)
+	if (item == NULL)
 		return NULL;
-	if (put_value(&o, item) == -1) {
-		free(o.p);
-		return NULL;
-	}
-	o.p[o.len] = '\0';
-	if (len != NULL)
-		*len = o.len;
-	return o.p;
+	jsonout_begin(&o);
+	jsonout_value(&o, item);
+	return jsonout_end(&o, len);
 }
