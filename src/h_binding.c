@@ -307,7 +307,8 @@ bind_remembered(struct ctx *c, struct h_txn *tx, const char *key,
 	struct response		 no;
 	struct catalog_plan	 p;
 	struct h_change		 ch;
-	cJSON			*inst = NULL, *rec = NULL;
+	const cJSON		*inst;
+	cJSON			*own = NULL, *rec = NULL;
 	char			*val;
 	size_t			 len;
 	int			 rc = 1;
@@ -316,7 +317,11 @@ bind_remembered(struct ctx *c, struct h_txn *tx, const char *key,
 	    &len) != STORE_OK)
 		return 1;
 	response_init(&no);	/* refusals: decided again, not answered */
-	if ((inst = cJSON_ParseWithLength(val, len)) == NULL ||
+	/* The worker's memo parses the record once for its many binds;
+	 * the tree is only read here. */
+	inst = c->memo != NULL ? records_memo_parse(c->memo, val, len) :
+	    (own = cJSON_ParseWithLength(val, len));
+	if (inst == NULL ||
 	    !h_common_visible(c, inst) ||
 	    (rec = cJSON_Duplicate(req, 1)) == NULL ||
 	    check_against_instance(c, rec, inst, &p, &no) == -1 ||
@@ -339,7 +344,7 @@ bind_remembered(struct ctx *c, struct h_txn *tx, const char *key,
 out:
 	response_free(&no);
 	cJSON_Delete(rec);
-	cJSON_Delete(inst);
+	cJSON_Delete(own);
 	free(val);
 	return rc;
 }

@@ -46,6 +46,33 @@ records_fetch(struct store *st, enum store_table tb, const char *key,
 	return parse(val, len, out);
 }
 
+const cJSON *
+records_memo_parse(struct records_memo *m, const char *val, size_t len)
+{
+	if (m->tree != NULL && m->len == len && memcmp(m->text, val, len) == 0)
+		return m->tree;
+	records_memo_free(m);
+	if ((m->text = malloc(len > 0 ? len : 1)) == NULL)
+		return NULL;
+	memcpy(m->text, val, len);
+	m->len = len;
+	if ((m->tree = cJSON_ParseWithLength(val, len)) == NULL) {
+		records_memo_free(m);
+		return NULL;
+	}
+	return m->tree;
+}
+
+void
+records_memo_free(struct records_memo *m)
+{
+	cJSON_Delete(m->tree);
+	free(m->text);
+	m->tree = NULL;
+	m->text = NULL;
+	m->len = 0;
+}
+
 /* Serialise rec and put it (clear T__COUNT) or create it (on condition
  * cond, unless NULL). */
 static enum store_rc

@@ -293,6 +293,7 @@ server_close(struct server *b)
 	store_close(b->store);
 	throttle_close(b->throttle);
 	fwatch_close(b->watch);
+	records_memo_free(&b->memo);
 	counters_close();
 	memset(b, 0, sizeof(*b));
 }
@@ -585,6 +586,7 @@ handle:
 	c.identity = identity;
 	c.user = user;
 	c.minor = minor;
+	c.memo = &b->memo;
 	dispatch(&c, &resp);
 out:
 	send_response(io, &req, &resp);
