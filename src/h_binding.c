@@ -244,7 +244,8 @@ instance_bindable(struct ctx *c, const cJSON *inst, struct response *resp)
  * progress: then of the whole instance, since ending an operation that can
  * no longer finish (reaping) writes the instance's record. */
 static enum store_rc
-begin_bind(struct ctx *c, struct h_txn *tx, const char *key, cJSON **inst)
+begin_bind(struct ctx *c, struct h_txn *tx, const char *key,
+    const cJSON **inst, cJSON **own)
 {
 	enum store_rc	rc;
 	int		pass;
@@ -254,12 +255,13 @@ begin_bind(struct ctx *c, struct h_txn *tx, const char *key, cJSON **inst)
 		    h_common_begin(c, tx)) == -1)
 			return tx->rc;
 		store_prefetch(tx->t, T_BINDINGS, key);	/* read later */
-		rc = h_common_load(tx, T_INSTANCES, c->rt->instance_id, inst);
+		/* Read only: through the worker's memo, in pass 0. */
+		rc = h_common_load_instance(tx, c->rt->instance_id, inst, own);
 		if (rc != STORE_OK || !tx->key_only ||
 		    op_state(*inst) != OPS_IN_PROGRESS)
 			return rc;
-		cJSON_Delete(*inst);
-		*inst = NULL;
+		cJSON_Delete(*own);
+		*inst = *own = NULL;
 		store_abort(tx->t);
 		*tx = (struct h_txn)H_TXN_INIT;
 	}
@@ -352,7 +354,8 @@ out:
 void
 h_binding_put(struct ctx *c, struct response *resp)
 {
-	cJSON			*body, *rec, *inst = NULL, *old = NULL;
+	cJSON			*body, *rec, *own = NULL, *old = NULL;
+	const cJSON		*inst = NULL;	/* own, or the memo's */
 	const char		*pred;
 	struct catalog_plan	 p;
 	struct h_txn		 tx = H_TXN_INIT;
@@ -370,7 +373,7 @@ h_binding_put(struct ctx *c, struct response *resp)
 	/* A rotation reads its predecessor: the usual way. */
 	if (pred == NULL && bind_remembered(c, &tx, key, body, rec, resp) == 0)
 		goto done;
-	rc = begin_bind(c, &tx, key, &inst);
+	rc = begin_bind(c, &tx, key, &inst, &own);
 	if (rc == STORE_NOTFOUND)
 		response_error(resp, OSB_ERR_NOT_FOUND, "instance \"%s\" does "
 		    "not exist", c->rt->instance_id);
@@ -413,7 +416,7 @@ h_binding_put(struct ctx *c, struct response *resp)
 done:
 	h_common_end(c, &tx, resp);
 	cJSON_Delete(old);
-	cJSON_Delete(inst);
+	cJSON_Delete(own);
 	cJSON_Delete(rec);
 	cJSON_Delete(body);
 }
