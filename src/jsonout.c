@@ -5,12 +5,12 @@
 #include <float.h>
 #include <locale.h>
 #include <math.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jsonout.h"
+#include "util.h"
 
 /* room() when the buffer must grow. */
 static int
@@ -38,42 +38,6 @@ room(struct jsonout *o, size_t n)
 	return n < o->cap - o->len ? 0 : grow(o, n);
 }
 
-/* Whether one of the 8 bytes of x is below 32, '"' or '\\': each test
- * is exact for the word as a whole (the bit-twiddling "has less than"
- * and "has zero byte" of S. E. Anderson's Bit Twiddling Hacks). */
-static inline int
-word_needs_escape(uint64_t x)
-{
-	const uint64_t	ones = 0x0101010101010101ULL;
-	const uint64_t	high = 0x8080808080808080ULL;
-	uint64_t	q = x ^ (ones * '"'), b = x ^ (ones * '\\');
-
-	return (((x - ones * 32) & ~x) | ((q - ones) & ~q) |
-	    ((b - ones) & ~b)) & high ? 1 : 0;
-}
-
-/* Whether one of the n bytes at s needs an escape. */
-static int
-needs_escape(const unsigned char *s, size_t n)
-{
-	uint64_t	x;
-
-	if (n >= 8) {
-		for (; n >= 8; s += 8, n -= 8) {
-			memcpy(&x, s, 8);
-			if (word_needs_escape(x))
-				return 1;
-		}
-		/* The last bytes in a word that overlaps the one before. */
-		memcpy(&x, s + n - 8, 8);
-		return word_needs_escape(x);
-	}
-	for (; n > 0; s++, n--)
-		if (*s < 32 || *s == '"' || *s == '\\')
-			return 1;
-	return 0;
-}
-
 static inline int
 put(struct jsonout *o, const char *s, size_t n)
 {
@@ -97,7 +61,7 @@ put_string(struct jsonout *o, const char *str)
 	if (s == NULL)
 		return put(o, "\"\"", 2);
 	n = strlen(str);
-	if (needs_escape(s, n))
+	if (util_json_plain(str, n) < n)
 		for (q = s; *q != '\0'; q++)
 			if (*q < 32 || *q == '"' || *q == '\\')
 				extra += (*q == '"' || *q == '\\' ||

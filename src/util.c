@@ -147,10 +147,16 @@ util_utf8_valid(const char *buf, size_t len)
 	const unsigned char *s = (const unsigned char *)buf;
 	size_t	 i = 0, need, k;
 	uint32_t cp, min;
+	uint64_t x;
 
 	while (i < len) {
 		if (s[i] < 0x80) {
-			i++;
+			/* ASCII, 8 bytes at a time while it lasts. */
+			for (i++; len - i >= 8; i += 8) {
+				memcpy(&x, s + i, 8);
+				if ((x & 0x8080808080808080ULL) != 0)
+					break;
+			}
 			continue;
 		}
 		if ((s[i] & 0xe0) == 0xc0) {
@@ -173,6 +179,38 @@ util_utf8_valid(const char *buf, size_t len)
 		i += need + 1;
 	}
 	return 1;
+}
+
+/* Whether one of the 8 bytes of x is below 0x20, '"' or '\\': each test
+ * is exact for the word as a whole (the "has less than" and "has zero
+ * byte" of S. E. Anderson's Bit Twiddling Hacks). */
+static int
+word_json_special(uint64_t x)
+{
+	const uint64_t	ones = 0x0101010101010101ULL;
+	const uint64_t	high = 0x8080808080808080ULL;
+	uint64_t	q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+
+	return ((((x - ones * 0x20) & ~x) | ((q - ones) & ~q) |
+	    ((b - ones) & ~b)) & high) != 0;
+}
+
+size_t
+util_json_plain(const char *s, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i = 0;
+	uint64_t		 x;
+
+	for (; len - i >= 8; i += 8) {
+		memcpy(&x, p + i, 8);
+		if (word_json_special(x))
+			break;
+	}
+	for (; i < len; i++)
+		if (p[i] < 0x20 || p[i] == '"' || p[i] == '\\')
+			break;
+	return i;
 }
 
 int

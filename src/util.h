@@ -45,6 +45,11 @@ int    util_random_bytes(void *buf, size_t n);
 /* Lower-case hex of n random bytes into out (2n+1 bytes); 0 or -1. */
 int    util_random_hex(char *out, size_t n);
 
+/* How many of the first len bytes of s are plain inside a JSON string:
+ * none of them a control character (below 0x20), '"' or '\\'.  Read 8
+ * bytes at a time: request bodies and records are mostly such runs. */
+size_t util_json_plain(const char *s, size_t len);
+
 /* gmtime_r() without a time zone: glibc's reads /etc/localtime (or $TZ's
  * file) at its first call, system calls a CGI process would pay on every
  * request for a time in UTC.  Proleptic Gregorian calendar; returns tm. */

@@ -141,6 +141,30 @@ test_utf8_next(void)
 	    "util_utf8_next decodes 1- to 4-byte characters and moves past them");
 }
 
+/* util_json_plain() against a byte-by-byte count, for each byte at each
+ * place of strings of 0 to 19 bytes over ASCII and UTF-8 fill. */
+static void
+test_json_plain(void)
+{
+	char	 buf[20];
+	size_t	 len, pos, want, bad = 0;
+	int	 c, fill;
+
+	for (len = 0; len < sizeof(buf); len++)
+		for (pos = 0; pos < len; pos++)
+			for (c = 0; c < 256; c++)
+				for (fill = 0; fill < 2; fill++) {
+					memset(buf, fill ? 0xc3 : 'a', len);
+					buf[pos] = (char)c;
+					want = (c < 0x20 || c == '"' ||
+					    c == '\\') ? pos : len;
+					bad += util_json_plain(buf, len) != want;
+				}
+	CHECK(bad == 0, "util_json_plain stops at the first control "
+	    "character, quote or backslash (%zu wrong)", bad);
+	CHECK(util_json_plain("", 0) == 0, "util_json_plain of nothing");
+}
+
 static void
 test_utf8_valid(void)
 {
@@ -452,6 +476,7 @@ main(void)
 	test_pct_decode();
 	test_b64_decode();
 	test_utf8_valid();
+	test_json_plain();
 	test_utf8_next();
 	test_id_valid();
 	test_ct_equal();
