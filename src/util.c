@@ -195,6 +195,11 @@ word_json_special(uint64_t x)
 	    ((b - ones) & ~b)) & high) != 0;
 }
 
+/* The bytes word_json_special() looks for, one at a time. */
+static const unsigned char json_special[256] = {
+	[0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1
+};
+
 size_t
 util_json_plain(const char *s, size_t len)
 {
@@ -205,11 +210,17 @@ util_json_plain(const char *s, size_t len)
 	for (; len - i >= 8; i += 8) {
 		memcpy(&x, p + i, 8);
 		if (word_json_special(x))
-			break;
+			goto bytes;
 	}
-	for (; i < len; i++)
-		if (p[i] < 0x20 || p[i] == '"' || p[i] == '\\')
-			break;
+	/* The last bytes in a word that overlaps the one before. */
+	if (i < len && len >= 8) {
+		memcpy(&x, p + len - 8, 8);
+		if (!word_json_special(x))
+			return len;
+	}
+bytes:
+	while (i < len && !json_special[p[i]])
+		i++;
 	return i;
 }
 
