@@ -15,8 +15,10 @@
 static cJSON *
 default_credentials(const struct catalog_plan *p, const char *iid)
 {
-	cJSON	*cr;
-	char	 user[2 + 16 + 1], pass[2 * 16 + 1], uri[1024];
+	cJSON		*cr;
+	char		 user[2 + 16 + 1], pass[2 * 16 + 1], uri[1024];
+	const char	*parts[] = { p->service_name, "://", user, ":", pass,
+			    "@localhost/", iid };
 
 	user[0] = 'u';
 	user[1] = '-';
@@ -26,8 +28,8 @@ default_credentials(const struct catalog_plan *p, const char *iid)
 		return NULL;
 	cJSON_AddStringToObject(cr, "username", user);
 	cJSON_AddStringToObject(cr, "password", pass);
-	snprintf(uri, sizeof(uri), "%s://%s:%s@localhost/%s", p->service_name,
-	    user, pass, iid);
+	/* "%s://%s:%s@localhost/%s", without printf. */
+	util_concat(uri, sizeof(uri), parts, 7);
 	cJSON_AddStringToObject(cr, "uri", uri);
 	explicit_bzero(pass, sizeof(pass));
 	explicit_bzero(uri, sizeof(uri));

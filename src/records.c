@@ -8,6 +8,7 @@
 
 #include "jsonout.h"
 #include "records.h"
+#include "util.h"
 
 /* The record in val (freed), or STORE_ERROR when it does not parse. */
 static enum store_rc
@@ -165,7 +166,9 @@ records_same_all(const cJSON *a, const cJSON *b, const char *const *names)
 void
 records_binding_key(char *buf, size_t len, const char *iid, const char *bid)
 {
-	snprintf(buf, len, "%s/%s", iid, bid);
+	const char *parts[] = { iid, "/", bid };
+
+	util_concat(buf, len, parts, 3);	/* "%s/%s", without printf */
 }
 
 const char *

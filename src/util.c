@@ -181,6 +181,23 @@ util_utf8_valid(const char *buf, size_t len)
 	return 1;
 }
 
+size_t
+util_concat(char *buf, size_t len, const char *const *parts, size_t n)
+{
+	size_t	 i, k, total = 0;
+
+	for (i = 0; i < n; i++) {
+		k = strlen(parts[i]);
+		if (len > 0 && total < len - 1)
+			memcpy(buf + total, parts[i], k < len - 1 - total ? k :
+			    len - 1 - total);
+		total += k;
+	}
+	if (len > 0)
+		buf[total < len - 1 ? total : len - 1] = '\0';
+	return total;
+}
+
 /* Whether one of the 8 bytes of x is below 0x20, '"' or '\\': each test
  * is exact for the word as a whole (the "has less than" and "has zero
  * byte" of S. E. Anderson's Bit Twiddling Hacks). */

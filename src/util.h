@@ -45,6 +45,13 @@ int    util_random_bytes(void *buf, size_t n);
 /* Lower-case hex of n random bytes into out (2n+1 bytes); 0 or -1. */
 int    util_random_hex(char *out, size_t n);
 
+/* The n strings of parts one after the other into buf (len bytes), as
+ * snprintf(buf, len, "%s%s...") writes them: cut to len - 1 bytes and
+ * NUL-terminated (nothing written when len is 0).  Returns the length
+ * of the whole, cut or not. */
+size_t util_concat(char *buf, size_t len, const char *const *parts,
+    size_t n);
+
 /* How many of the first len bytes of s are plain inside a JSON string:
  * none of them a control character (below 0x20), '"' or '\\'.  Read 8
  * bytes at a time: request bodies and records are mostly such runs. */

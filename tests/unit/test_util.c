@@ -165,6 +165,28 @@ test_json_plain(void)
 	CHECK(util_json_plain("", 0) == 0, "util_json_plain of nothing");
 }
 
+/* util_concat() writes what snprintf("%s%s%s") writes, for every room
+ * from 0 to past the whole. */
+static void
+test_concat(void)
+{
+	const char	*parts[] = { "inst-1", "/", "", "bind-22" };
+	char		 a[32], b[32];
+	size_t		 len, bad = 0;
+	int		 n;
+
+	for (len = 0; len < 20; len++) {
+		memset(a, '#', sizeof(a));
+		memset(b, '#', sizeof(b));
+		n = snprintf(b, len, "%s%s%s%s", parts[0], parts[1], parts[2],
+		    parts[3]);
+		bad += util_concat(a, len, parts, 4) != (size_t)n ||
+		    memcmp(a, b, sizeof(a)) != 0;
+	}
+	CHECK(bad == 0, "util_concat writes and counts as snprintf does, "
+	    "cut or not (%zu differ)", bad);
+}
+
 static void
 test_utf8_valid(void)
 {
@@ -477,6 +499,7 @@ main(void)
 	test_b64_decode();
 	test_utf8_valid();
 	test_json_plain();
+	test_concat();
 	test_utf8_next();
 	test_id_valid();
 	test_ct_equal();
