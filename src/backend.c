@@ -7,6 +7,7 @@
 
 #include "backend.h"
 #include "plancfg.h"
+#include "records.h"
 #include "template.h"
 #include "util.h"
 
@@ -26,11 +27,11 @@ default_credentials(const struct catalog_plan *p, const char *iid)
 		return NULL;
 	if ((cr = cJSON_CreateObject()) == NULL)
 		return NULL;
-	cJSON_AddStringToObject(cr, "username", user);
-	cJSON_AddStringToObject(cr, "password", pass);
+	records_add_str(cr, "username", user);
+	records_add_str(cr, "password", pass);
 	/* "%s://%s:%s@localhost/%s", without printf. */
 	util_concat(uri, sizeof(uri), parts, 7);
-	cJSON_AddStringToObject(cr, "uri", uri);
+	records_add_str(cr, "uri", uri);
 	explicit_bzero(pass, sizeof(pass));
 	explicit_bzero(uri, sizeof(uri));
 	return cr;
@@ -124,11 +125,11 @@ backend_binding_metadata(const struct catalog_plan *p, time_t now)
 	if ((md = cJSON_CreateObject()) == NULL)
 		return NULL;
 	util_fmt_iso8601(now + ttl, buf, sizeof(buf));
-	cJSON_AddStringToObject(md, "expires_at", buf);
+	records_add_str(md, "expires_at", buf);
 	/* spec.md "Binding Metadata Object": renew_before <= expires_at. */
 	if (renew > ttl)
 		renew = ttl;
 	util_fmt_iso8601(now + ttl - renew, buf, sizeof(buf));
-	cJSON_AddStringToObject(md, "renew_before", buf);
+	records_add_str(md, "renew_before", buf);
 	return md;
 }

@@ -85,7 +85,7 @@ parse_bind(const struct ctx *c, const cJSON *body, cJSON *rec,
 	/* app_guid is deprecated in favour of bind_resource.app_guid; keep
 	 * whichever was sent, as one field. */
 	if (app_guid != NULL || br_app != NULL)
-		cJSON_AddStringToObject(rec, "app_guid",
+		records_add_str(rec, "app_guid",
 		    br_app != NULL ? br_app : app_guid);
 	records_copy(rec, body, "bind_resource");
 	records_copy(rec, body, "context");
@@ -127,9 +127,9 @@ check_against_instance(struct ctx *c, cJSON *rec, const cJSON *inst,
 		return -1;
 	}
 	if (cJSON_GetObjectItemCaseSensitive(rec, "service_id") == NULL)
-		cJSON_AddStringToObject(rec, "service_id", sid);
+		records_add_str(rec, "service_id", sid);
 	if (cJSON_GetObjectItemCaseSensitive(rec, "plan_id") == NULL)
-		cJSON_AddStringToObject(rec, "plan_id", pid);
+		records_add_str(rec, "plan_id", pid);
 	return 0;
 }
 
@@ -218,7 +218,7 @@ complete_binding(struct ctx *c, cJSON *rec, const cJSON *inst,
 		    p->cfg->binding_ttl));
 	}
 	util_fmt_iso8601(now, at, sizeof(at));
-	cJSON_AddStringToObject(rec, "created_at", at);
+	records_add_str(rec, "created_at", at);
 	return 0;
 }
 

@@ -294,7 +294,7 @@ start_change(struct ctx *c, struct h_change *ch, cJSON *rec, enum action a,
 
 	cJSON_DeleteItemFromObjectCaseSensitive(rec, "owner");
 	if (owner != NULL && *owner != '\0')
-		cJSON_AddStringToObject(rec, "owner", owner);
+		records_add_str(rec, "owner", owner);
 	if (ch->p->cfg->hook[a] == NULL && !ch->async)
 		op_done(rec, a, done, &who);
 	else
@@ -531,7 +531,7 @@ h_common_accepted(struct response *resp, const char *opid)
 {
 	cJSON *out = cJSON_CreateObject();
 
-	cJSON_AddStringToObject(out, "operation", opid);
+	records_add_str(out, "operation", opid);
 	response_json(resp, 202, out);
 }
 

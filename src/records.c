@@ -119,6 +119,18 @@ records_save(struct store_txn *t, enum store_table tb, const char *key,
 	return write_record(t, tb, key, rec, 0, T__COUNT, NULL, NULL);
 }
 
+cJSON *
+records_add_str(cJSON *o, const char *name, const char *v)
+{
+	cJSON *s = cJSON_CreateString(v);
+
+	if (s == NULL || !cJSON_AddItemToObjectCS(o, name, s)) {
+		cJSON_Delete(s);
+		return NULL;
+	}
+	return s;
+}
+
 void
 records_copy(cJSON *dst, const cJSON *src, const char *name)
 {

@@ -71,6 +71,11 @@ const cJSON *records_memo_parse(struct records_memo *, const char *val,
     size_t len);
 void records_memo_free(struct records_memo *);
 
+/* cJSON_AddStringToObject() without a copy of the name: name is a
+ * string literal (it must outlive o; cJSON_Delete() leaves it alone).
+ * The member added, or NULL (out of memory). */
+cJSON *records_add_str(cJSON *o, const char *name, const char *v);
+
 /* Copy field name of src (if present and not null) into dst. */
 void records_copy(cJSON *dst, const cJSON *src, const char *name);
 /* The same, but the field is moved: detached from src (which the caller
