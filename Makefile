@@ -59,7 +59,7 @@ SRCS.base    += src/fwatch.c
 SRCS.base    += src/syncshare.c
 # adapters: one library or one outside format each (LMDB, libyaml, cJSON
 # input, libfcgi/CGI, libcrypt, the environment, hooks' processes, HTTP).
-SRCS.adapter := src/store.c src/store_lmdb.c src/store_pg.c src/jsonin.c src/catload.c src/catalog.c src/catcache.c \
+SRCS.adapter := src/store.c src/store_lmdb.c src/store_pg.c src/jsonin.c src/jsonout.c src/catload.c src/catalog.c src/catcache.c \
                 src/plancfg.c src/template.c src/hook.c src/auth.c src/config.c \
                 src/io.c src/request.c src/response.c src/route.c src/version.c \
                 src/identity.c src/jsregex.c src/jsformat.c src/jsonschema.c

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "audit.h"
+#include "jsonout.h"
 #include "limits.h"
 #include "records.h"
 #include "util.h"
@@ -17,11 +18,26 @@
  * its lock). */
 #define AUDIT_SCOPE	"osbroker-audit-prune"
 
+/* The member name of an entry, after a comma unless it is the first;
+ * name is a plain key (nothing in it to escape). */
 static void
-add_str(cJSON *o, const char *name, const char *v)
+add_key(struct jsonout *w, int *n, const char *name)
 {
-	if (v != NULL && *v != '\0')
-		cJSON_AddStringToObject(o, name, v);
+	if ((*n)++ > 0)
+		jsonout_raw(w, ",", 1);
+	jsonout_raw(w, "\"", 1);
+	jsonout_raw(w, name, strlen(name));
+	jsonout_raw(w, "\":", 2);
+}
+
+/* A string member, left out when v is NULL or "". */
+static void
+add_str(struct jsonout *w, int *n, const char *name, const char *v)
+{
+	if (v != NULL && *v != '\0') {
+		add_key(w, n, name);
+		jsonout_string(w, v);
+	}
 }
 
 /* The key of an entry made now, its "at" in at (a prefix of the key). */
@@ -31,15 +47,31 @@ new_key(char *key, size_t keylen, char *at, size_t atlen)
 	struct timespec	 ts;
 	struct tm	 tm;
 	char		 day[24], hex[9];
+	size_t		 n;
+	int		 us, i;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	util_gmtime(ts.tv_sec, &tm);
-	if (strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm) == 0 ||
+	if ((n = util_fmt_datetime(&tm, day, sizeof(day))) == 0 ||
 	    util_random_hex(hex, 4) == -1)
 		return -1;
-	snprintf(at, atlen, "%.19s.%06dZ", day, (int)(ts.tv_nsec / 1000 %
-	    1000000));
-	snprintf(key, keylen, "%s-%s", at, hex);
+	us = (int)(ts.tv_nsec / 1000 % 1000000);
+	if (n != 19 || atlen < 28 || keylen < 37) {
+		snprintf(at, atlen, "%.19s.%06dZ", day, us);
+		snprintf(key, keylen, "%s-%s", at, hex);
+		return 0;
+	}
+	/* What the snprintf()s above write, by hand: this is every
+	 * request's. */
+	memcpy(at, day, 19);
+	at[19] = '.';
+	for (i = 25; i > 19; i--, us /= 10)
+		at[i] = (char)('0' + us % 10);
+	at[26] = 'Z';
+	at[27] = '\0';
+	memcpy(key, at, 27);
+	key[27] = '-';
+	memcpy(key + 28, hex, 9);
 	return 0;
 }
 
@@ -47,37 +79,49 @@ int
 audit_entry(const struct audit_event *e, char *key, size_t keylen,
     char **val)
 {
-	cJSON		*o, *names;
+	struct jsonout	 w;
 	const cJSON	*p;
 	char		 at[40];
+	int		 n = 0, first = 1;
 
 	*val = NULL;
-	if (new_key(key, keylen, at, sizeof(at)) == -1 ||
-	    (o = cJSON_CreateObject()) == NULL)
+	if (new_key(key, keylen, at, sizeof(at)) == -1)
 		return -1;
-	add_str(o, "at", at);
-	add_str(o, "action", e->action);
-	add_str(o, "outcome", e->outcome);
-	add_str(o, "instance_id", e->instance_id);
-	add_str(o, "binding_id", e->binding_id);
-	add_str(o, "service_id", e->service_id);
-	add_str(o, "plan_id", e->plan_id);
-	add_str(o, "operation", e->operation);
-	add_str(o, "user", e->user != NULL ? e->user : "-");
-	add_str(o, "request_identity", e->request_identity);
-	if (e->originating_identity != NULL)
-		cJSON_AddItemToObject(o, "originating_identity",
-		    cJSON_Duplicate(e->originating_identity, 1));
+	/* Written as it goes, member by member, in this order (no cJSON
+	 * tree is built for it). */
+	jsonout_begin(&w);
+	jsonout_raw(&w, "{", 1);
+	add_str(&w, &n, "at", at);
+	add_str(&w, &n, "action", e->action);
+	add_str(&w, &n, "outcome", e->outcome);
+	add_str(&w, &n, "instance_id", e->instance_id);
+	add_str(&w, &n, "binding_id", e->binding_id);
+	add_str(&w, &n, "service_id", e->service_id);
+	add_str(&w, &n, "plan_id", e->plan_id);
+	add_str(&w, &n, "operation", e->operation);
+	add_str(&w, &n, "user", e->user != NULL ? e->user : "-");
+	add_str(&w, &n, "request_identity", e->request_identity);
+	if (e->originating_identity != NULL) {
+		add_key(&w, &n, "originating_identity");
+		jsonout_value(&w, e->originating_identity);
+	}
 	if (cJSON_IsObject(e->parameters)) {
 		/* The names only: a value may be a secret. */
-		names = cJSON_AddArrayToObject(o, "parameters");
-		cJSON_ArrayForEach(p, e->parameters)
-			cJSON_AddItemToArray(names,
-			    cJSON_CreateString(p->string));
+		add_key(&w, &n, "parameters");
+		jsonout_raw(&w, "[", 1);
+		cJSON_ArrayForEach(p, e->parameters) {
+			if (p->string == NULL)
+				continue;
+			if (!first)
+				jsonout_raw(&w, ",", 1);
+			first = 0;
+			jsonout_string(&w, p->string);
+		}
+		jsonout_raw(&w, "]", 1);
 	}
-	add_str(o, "description", e->description);
-	*val = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
+	add_str(&w, &n, "description", e->description);
+	jsonout_raw(&w, "}", 1);
+	*val = jsonout_end(&w, NULL);
 	return *val != NULL ? 0 : -1;
 }
 

@@ -7,6 +7,7 @@
 
 #include "backend.h"
 #include "plancfg.h"
+#include "records.h"
 #include "template.h"
 #include "util.h"
 
@@ -15,8 +16,10 @@
 static cJSON *
 default_credentials(const struct catalog_plan *p, const char *iid)
 {
-	cJSON	*cr;
-	char	 user[2 + 16 + 1], pass[2 * 16 + 1], uri[1024];
+	cJSON		*cr;
+	char		 user[2 + 16 + 1], pass[2 * 16 + 1], uri[1024];
+	const char	*parts[] = { p->service_name, "://", user, ":", pass,
+			    "@localhost/", iid };
 
 	user[0] = 'u';
 	user[1] = '-';
@@ -24,11 +27,11 @@ default_credentials(const struct catalog_plan *p, const char *iid)
 		return NULL;
 	if ((cr = cJSON_CreateObject()) == NULL)
 		return NULL;
-	cJSON_AddStringToObject(cr, "username", user);
-	cJSON_AddStringToObject(cr, "password", pass);
-	snprintf(uri, sizeof(uri), "%s://%s:%s@localhost/%s", p->service_name,
-	    user, pass, iid);
-	cJSON_AddStringToObject(cr, "uri", uri);
+	records_add_str(cr, "username", user);
+	records_add_str(cr, "password", pass);
+	/* "%s://%s:%s@localhost/%s", without printf. */
+	util_concat(uri, sizeof(uri), parts, 7);
+	records_add_str(cr, "uri", uri);
 	explicit_bzero(pass, sizeof(pass));
 	explicit_bzero(uri, sizeof(uri));
 	return cr;
@@ -122,11 +125,11 @@ backend_binding_metadata(const struct catalog_plan *p, time_t now)
 	if ((md = cJSON_CreateObject()) == NULL)
 		return NULL;
 	util_fmt_iso8601(now + ttl, buf, sizeof(buf));
-	cJSON_AddStringToObject(md, "expires_at", buf);
+	records_add_str(md, "expires_at", buf);
 	/* spec.md "Binding Metadata Object": renew_before <= expires_at. */
 	if (renew > ttl)
 		renew = ttl;
 	util_fmt_iso8601(now + ttl - renew, buf, sizeof(buf));
-	cJSON_AddStringToObject(md, "renew_before", buf);
+	records_add_str(md, "renew_before", buf);
 	return md;
 }

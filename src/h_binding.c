@@ -85,7 +85,7 @@ parse_bind(const struct ctx *c, const cJSON *body, cJSON *rec,
 	/* app_guid is deprecated in favour of bind_resource.app_guid; keep
 	 * whichever was sent, as one field. */
 	if (app_guid != NULL || br_app != NULL)
-		cJSON_AddStringToObject(rec, "app_guid",
+		records_add_str(rec, "app_guid",
 		    br_app != NULL ? br_app : app_guid);
 	records_copy(rec, body, "bind_resource");
 	records_copy(rec, body, "context");
@@ -127,9 +127,9 @@ check_against_instance(struct ctx *c, cJSON *rec, const cJSON *inst,
 		return -1;
 	}
 	if (cJSON_GetObjectItemCaseSensitive(rec, "service_id") == NULL)
-		cJSON_AddStringToObject(rec, "service_id", sid);
+		records_add_str(rec, "service_id", sid);
 	if (cJSON_GetObjectItemCaseSensitive(rec, "plan_id") == NULL)
-		cJSON_AddStringToObject(rec, "plan_id", pid);
+		records_add_str(rec, "plan_id", pid);
 	return 0;
 }
 
@@ -218,7 +218,7 @@ complete_binding(struct ctx *c, cJSON *rec, const cJSON *inst,
 		    p->cfg->binding_ttl));
 	}
 	util_fmt_iso8601(now, at, sizeof(at));
-	cJSON_AddStringToObject(rec, "created_at", at);
+	records_add_str(rec, "created_at", at);
 	return 0;
 }
 
@@ -244,7 +244,8 @@ instance_bindable(struct ctx *c, const cJSON *inst, struct response *resp)
  * progress: then of the whole instance, since ending an operation that can
  * no longer finish (reaping) writes the instance's record. */
 static enum store_rc
-begin_bind(struct ctx *c, struct h_txn *tx, const char *key, cJSON **inst)
+begin_bind(struct ctx *c, struct h_txn *tx, const char *key,
+    const cJSON **inst, cJSON **own)
 {
 	enum store_rc	rc;
 	int		pass;
@@ -254,12 +255,13 @@ begin_bind(struct ctx *c, struct h_txn *tx, const char *key, cJSON **inst)
 		    h_common_begin(c, tx)) == -1)
 			return tx->rc;
 		store_prefetch(tx->t, T_BINDINGS, key);	/* read later */
-		rc = h_common_load(tx, T_INSTANCES, c->rt->instance_id, inst);
+		/* Read only: through the worker's memo, in pass 0. */
+		rc = h_common_load_instance(tx, c->rt->instance_id, inst, own);
 		if (rc != STORE_OK || !tx->key_only ||
 		    op_state(*inst) != OPS_IN_PROGRESS)
 			return rc;
-		cJSON_Delete(*inst);
-		*inst = NULL;
+		cJSON_Delete(*own);
+		*inst = *own = NULL;
 		store_abort(tx->t);
 		*tx = (struct h_txn)H_TXN_INIT;
 	}
@@ -307,7 +309,8 @@ bind_remembered(struct ctx *c, struct h_txn *tx, const char *key,
 	struct response		 no;
 	struct catalog_plan	 p;
 	struct h_change		 ch;
-	cJSON			*inst = NULL, *rec = NULL;
+	const cJSON		*inst;
+	cJSON			*own = NULL, *rec = NULL;
 	char			*val;
 	size_t			 len;
 	int			 rc = 1;
@@ -316,7 +319,11 @@ bind_remembered(struct ctx *c, struct h_txn *tx, const char *key,
 	    &len) != STORE_OK)
 		return 1;
 	response_init(&no);	/* refusals: decided again, not answered */
-	if ((inst = cJSON_ParseWithLength(val, len)) == NULL ||
+	/* The worker's memo parses the record once for its many binds;
+	 * the tree is only read here. */
+	inst = c->memo != NULL ? records_memo_parse(c->memo, val, len) :
+	    (own = cJSON_ParseWithLength(val, len));
+	if (inst == NULL ||
 	    !h_common_visible(c, inst) ||
 	    (rec = cJSON_Duplicate(req, 1)) == NULL ||
 	    check_against_instance(c, rec, inst, &p, &no) == -1 ||
@@ -339,7 +346,7 @@ bind_remembered(struct ctx *c, struct h_txn *tx, const char *key,
 out:
 	response_free(&no);
 	cJSON_Delete(rec);
-	cJSON_Delete(inst);
+	cJSON_Delete(own);
 	free(val);
 	return rc;
 }
@@ -347,7 +354,8 @@ out:
 void
 h_binding_put(struct ctx *c, struct response *resp)
 {
-	cJSON			*body, *rec, *inst = NULL, *old = NULL;
+	cJSON			*body, *rec, *own = NULL, *old = NULL;
+	const cJSON		*inst = NULL;	/* own, or the memo's */
 	const char		*pred;
 	struct catalog_plan	 p;
 	struct h_txn		 tx = H_TXN_INIT;
@@ -365,7 +373,7 @@ h_binding_put(struct ctx *c, struct response *resp)
 	/* A rotation reads its predecessor: the usual way. */
 	if (pred == NULL && bind_remembered(c, &tx, key, body, rec, resp) == 0)
 		goto done;
-	rc = begin_bind(c, &tx, key, &inst);
+	rc = begin_bind(c, &tx, key, &inst, &own);
 	if (rc == STORE_NOTFOUND)
 		response_error(resp, OSB_ERR_NOT_FOUND, "instance \"%s\" does "
 		    "not exist", c->rt->instance_id);
@@ -408,7 +416,7 @@ h_binding_put(struct ctx *c, struct response *resp)
 done:
 	h_common_end(c, &tx, resp);
 	cJSON_Delete(old);
-	cJSON_Delete(inst);
+	cJSON_Delete(own);
 	cJSON_Delete(rec);
 	cJSON_Delete(body);
 }

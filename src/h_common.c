@@ -170,6 +170,37 @@ h_common_load(struct h_txn *tx, enum store_table tb, const char *key,
 	return rc;
 }
 
+enum store_rc
+h_common_load_instance(struct h_txn *tx, const char *iid, const cJSON **out,
+    cJSON **own)
+{
+	char		*val;
+	size_t		 len;
+	enum store_rc	 rc;
+
+	*out = *own = NULL;
+	if (tx->c == NULL || tx->c->memo == NULL || !tx->key_only) {
+		rc = h_common_load(tx, T_INSTANCES, iid, own);
+		*out = *own;
+		return rc;
+	}
+	/* records_load(), the parse through the memo. */
+	rc = store_get(tx->t, T_INSTANCES, iid, &val, &len);
+	if (rc == STORE_OK) {
+		if ((*out = records_memo_parse(tx->c->memo, val, len)) == NULL)
+			rc = STORE_ERROR;
+		free(val);
+	}
+	if (rc != STORE_OK && rc != STORE_NOTFOUND)
+		tx->rc = rc;
+	if (rc == STORE_OK && !h_common_visible(tx->c, *out)) {
+		*out = NULL;
+		tx->hidden = 1;
+		rc = STORE_NOTFOUND;
+	}
+	return rc;
+}
+
 /* Run the synchronous operation of ch, committed as in progress, and turn
  * its outcome into resp on failure.  0 with *final (the record after it;
  * NULL when deleted), or -1 with resp filled or tx->rc set. */
@@ -263,7 +294,7 @@ start_change(struct ctx *c, struct h_change *ch, cJSON *rec, enum action a,
 
 	cJSON_DeleteItemFromObjectCaseSensitive(rec, "owner");
 	if (owner != NULL && *owner != '\0')
-		cJSON_AddStringToObject(rec, "owner", owner);
+		records_add_str(rec, "owner", owner);
 	if (ch->p->cfg->hook[a] == NULL && !ch->async)
 		op_done(rec, a, done, &who);
 	else
@@ -500,7 +531,7 @@ h_common_accepted(struct response *resp, const char *opid)
 {
 	cJSON *out = cJSON_CreateObject();
 
-	cJSON_AddStringToObject(out, "operation", opid);
+	records_add_str(out, "operation", opid);
 	response_json(resp, 202, out);
 }
 

@@ -118,6 +118,15 @@ int  h_common_begin_create(struct ctx *, struct h_txn *, const char *key);
 enum store_rc h_common_load(struct h_txn *, enum store_table,
     const char *key, cJSON **out);
 
+/* h_common_load() of the instance iid in a transaction of
+ * h_common_begin_key(), read through the worker's memo (c->memo,
+ * records_memo_parse()): *out is the memo's tree, read-only, valid
+ * until the memo's next use.  Without a memo (c->memo NULL) or in
+ * another transaction, h_common_load() itself: *out is also put in
+ * *own, which the caller frees. */
+enum store_rc h_common_load_instance(struct h_txn *, const char *iid,
+    const cJSON **out, cJSON **own);
+
 /* Commit tx and answer as ch says.  Failures end up in tx->rc (the store)
  * or resp (the operation), for h_common_end(). */
 void h_common_commit(struct ctx *, struct h_txn *, const struct h_change *,

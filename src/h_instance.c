@@ -97,10 +97,10 @@ make_metadata(const struct catalog_plan *p, const char *created)
 	cJSON *md = cJSON_CreateObject(), *labels, *attrs;
 
 	labels = cJSON_AddObjectToObject(md, "labels");
-	cJSON_AddStringToObject(labels, "osbroker.service", p->service_name);
-	cJSON_AddStringToObject(labels, "osbroker.plan", p->plan_name);
+	records_add_str(labels, "osbroker.service", p->service_name);
+	records_add_str(labels, "osbroker.plan", p->plan_name);
 	attrs = cJSON_AddObjectToObject(md, "attributes");
-	cJSON_AddStringToObject(attrs, "osbroker.created_at", created);
+	records_add_str(attrs, "osbroker.created_at", created);
 	return md;
 }
 
@@ -166,16 +166,16 @@ h_instance_put(struct ctx *c, struct response *resp)
 
 	util_fmt_iso8601(time(NULL), now, sizeof(now));
 	rec = cJSON_CreateObject();
-	cJSON_AddStringToObject(rec, "service_id", service_id);
-	cJSON_AddStringToObject(rec, "plan_id", plan_id);
+	records_add_str(rec, "service_id", service_id);
+	records_add_str(rec, "plan_id", plan_id);
 	records_copy(rec, body, "organization_guid");
 	records_copy(rec, body, "space_guid");
 	records_copy(rec, body, "context");
 	records_copy(rec, body, "parameters");
 	set_maintenance(rec, &p);
 	cJSON_AddItemToObject(rec, "metadata", make_metadata(&p, now));
-	cJSON_AddStringToObject(rec, "created_at", now);
-	cJSON_AddStringToObject(rec, "updated_at", now);
+	records_add_str(rec, "created_at", now);
+	records_add_str(rec, "updated_at", now);
 
 	/* A new id, as a rule: created without a read first; an id that
 	 * exists is read and decided on in a second transaction.  A request
@@ -400,7 +400,7 @@ apply_update(struct ctx *c, const cJSON *body, cJSON *rec,
 	}
 	util_fmt_iso8601(time(NULL), now, sizeof(now));
 	cJSON_DeleteItemFromObjectCaseSensitive(rec, "updated_at");
-	cJSON_AddStringToObject(rec, "updated_at", now);
+	records_add_str(rec, "updated_at", now);
 	*target_out = target;
 	return 0;
 }

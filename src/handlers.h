@@ -13,6 +13,7 @@
 #include "catcache.h"
 #include "config.h"
 #include "planset.h"
+#include "records.h"
 #include "request.h"
 #include "response.h"
 #include "route.h"
@@ -35,6 +36,9 @@ struct ctx {
 						   such a user sees only the
 						   instances it created */
 	int			 minor;		/* API minor of the request */
+	struct records_memo	*memo;		/* the last instance record a
+						   bind parsed (records.h), the
+						   worker's; NULL: none kept */
 };
 
 void h_catalog(struct ctx *, struct response *);

@@ -59,6 +59,11 @@ lex_check(const char *s, size_t len, int max_depth, size_t max_keys)
 	for (i = 0; i < len; i++) {
 		char c = s[i];
 		if (in_str) {
+			/* To the string's next byte that matters. */
+			i += util_json_plain(s + i, len - i);
+			if (i == len)
+				break;
+			c = s[i];
 			if (c == '\\')
 				i++;
 			else if (c == '"')

@@ -1667,6 +1667,16 @@ from_integer(double q)
 	return f <= 0.5 ? f : 1 - f;
 }
 
+/* VIOLATION_IF() of check_number(): the instance and the bound are
+ * quoted for the message only when the keyword is violated. */
+#define NUM_VIOLATION_IF(cond, bound, fmt) do {				\
+	if (cond) {							\
+		quote_number(d, a, sizeof(a));				\
+		quote_number((bound), b, sizeof(b));			\
+		VIOLATION_IF(1, fmt, a, b);				\
+	}								\
+} while (0)
+
 static int
 check_number(struct vc *v, const struct node *n, const cJSON *inst)
 {
@@ -1674,42 +1684,34 @@ check_number(struct vc *v, const struct node *n, const cJSON *inst)
 	char	a[40], b[40];
 	int	bad = 0;
 
-	quote_number(d, a, sizeof(a));
 	if (n->num & NUM_MULTIPLE) {
 		q = d / n->multiple;
-		quote_number(n->multiple, b, sizeof(b));
-		VIOLATION_IF(!isfinite(q) || from_integer(q) > 1e-9 *
-		    (fabs(q) > 1 ? fabs(q) : 1), "%s is not a multiple of %s",
-		    a, b);
+		NUM_VIOLATION_IF(!isfinite(q) || from_integer(q) > 1e-9 *
+		    (fabs(q) > 1 ? fabs(q) : 1), n->multiple,
+		    "%s is not a multiple of %s");
 	}
 	if (n->num & NUM_MAX) {
-		quote_number(n->maximum, b, sizeof(b));
 		if (n->num & NUM_MAX_EXCL)
-			VIOLATION_IF(d >= n->maximum, "%s is not less than the "
-			    "exclusive maximum %s", a, b);
+			NUM_VIOLATION_IF(d >= n->maximum, n->maximum, "%s is not "
+			    "less than the exclusive maximum %s");
 		else
-			VIOLATION_IF(d > n->maximum, "%s is greater than the maximum "
-			    "%s", a, b);
+			NUM_VIOLATION_IF(d > n->maximum, n->maximum, "%s is "
+			    "greater than the maximum %s");
 	}
-	if (n->num & NUM_XMAX) {
-		quote_number(n->xmaximum, b, sizeof(b));
-		VIOLATION_IF(d >= n->xmaximum, "%s is not less than the exclusive "
-		    "maximum %s", a, b);
-	}
+	if (n->num & NUM_XMAX)
+		NUM_VIOLATION_IF(d >= n->xmaximum, n->xmaximum, "%s is not less "
+		    "than the exclusive maximum %s");
 	if (n->num & NUM_MIN) {
-		quote_number(n->minimum, b, sizeof(b));
 		if (n->num & NUM_MIN_EXCL)
-			VIOLATION_IF(d <= n->minimum, "%s is not greater than the "
-			    "exclusive minimum %s", a, b);
+			NUM_VIOLATION_IF(d <= n->minimum, n->minimum, "%s is not "
+			    "greater than the exclusive minimum %s");
 		else
-			VIOLATION_IF(d < n->minimum, "%s is less than the minimum %s",
-			    a, b);
+			NUM_VIOLATION_IF(d < n->minimum, n->minimum, "%s is less "
+			    "than the minimum %s");
 	}
-	if (n->num & NUM_XMIN) {
-		quote_number(n->xminimum, b, sizeof(b));
-		VIOLATION_IF(d <= n->xminimum, "%s is not greater than the exclusive "
-		    "minimum %s", a, b);
-	}
+	if (n->num & NUM_XMIN)
+		NUM_VIOLATION_IF(d <= n->xminimum, n->xminimum, "%s is not "
+		    "greater than the exclusive minimum %s");
 	return bad;
 }
 

@@ -41,15 +41,18 @@ log_init(const char *progname)
 		pid_cached = 1;
 }
 
-void
-log_msg(const char *fmt, ...)
+#define LOG_LINE	2048	/* bytes of a line, its '\n' included */
+
+/* The head of a line now into line (LOG_LINE bytes); its length, or -1
+ * when it could not be made. */
+static int
+line_head(char *line)
 {
-	char		 line[2048], ts[32];
-	va_list		 ap;
+	char		 ts[32];
 	time_t		 now = time(NULL);
 	struct tm	 tm;
 	pid_t		 me;
-	int		 n, m;
+	int		 n;
 
 	if (!pid_cached || (me = pid) == 0) {
 		me = getpid();
@@ -62,13 +65,33 @@ log_msg(const char *fmt, ...)
 		n = snprintf(head, sizeof(head), "%s %s[%ld]: ", ts, prog,
 		    (long)me);
 		if (n < 0 || (size_t)n >= sizeof(head))
-			return;
+			return -1;
 		head_len = (size_t)n;
 		head_when = now;
 		head_pid = me;
 	}
 	memcpy(line, head, head_len);
-	n = (int)head_len;
+	return (int)head_len;
+}
+
+/* The line of n bytes (at most LOG_LINE - 1: room for its '\n'). */
+static void
+line_write(char *line, size_t n)
+{
+	line[n++] = '\n';
+	/* One write(2) per line keeps lines of concurrent workers whole. */
+	(void)!write(STDERR_FILENO, line, n);
+}
+
+void
+log_msg(const char *fmt, ...)
+{
+	char		 line[LOG_LINE];
+	va_list		 ap;
+	int		 n, m;
+
+	if ((n = line_head(line)) == -1)
+		return;
 	va_start(ap, fmt);
 	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
@@ -77,9 +100,21 @@ log_msg(const char *fmt, ...)
 	n += m;
 	if ((size_t)n > sizeof(line) - 2)
 		n = (int)sizeof(line) - 2;
-	line[n++] = '\n';
-	/* One write(2) per line keeps lines of concurrent workers whole. */
-	(void)!write(STDERR_FILENO, line, (size_t)n);
+	line_write(line, (size_t)n);
+}
+
+void
+log_text(const char *text, size_t len)
+{
+	char	 line[LOG_LINE];
+	int	 n;
+
+	if ((n = line_head(line)) == -1)
+		return;
+	if (len > sizeof(line) - 2 - (size_t)n)
+		len = sizeof(line) - 2 - (size_t)n;
+	memcpy(line + n, text, len);
+	line_write(line, (size_t)n + len);
 }
 
 void

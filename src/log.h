@@ -18,6 +18,12 @@
 void log_init(const char *progname);
 void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A line of the len bytes of text as they are, after log_msg()'s head
+ * and cut where log_msg() would cut it: for a line made by the caller
+ * (a request's, made of ids, numbers and log_clean()ed values) without
+ * formatting it twice. */
+void log_text(const char *text, size_t len);
+
 /* Copy src into dst (dstlen bytes), replacing anything but printable ASCII
  * with '?' and truncating; dst is always NUL-terminated. */
 void log_clean(char *dst, size_t dstlen, const char *src);

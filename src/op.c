@@ -83,10 +83,10 @@ new_lastop(cJSON *rec, enum action a, const struct op_who *who)
 	char	 at[32];
 
 	util_fmt_iso8601(time(NULL), at, sizeof(at));
-	cJSON_AddStringToObject(op, "type", action_name(a));
-	cJSON_AddStringToObject(op, "at", at);
+	records_add_str(op, "type", action_name(a));
+	records_add_str(op, "at", at);
 	if (who != NULL && who->request_identity != NULL)
-		cJSON_AddStringToObject(op, "request_identity",
+		records_add_str(op, "request_identity",
 		    who->request_identity);
 	if (who != NULL && who->originating_identity != NULL)
 		cJSON_AddItemToObject(op, "originating_identity",
@@ -109,8 +109,8 @@ op_done(cJSON *rec, enum action a, const char *description,
 	cJSON *op = new_lastop(rec, a, who);
 
 	cJSON_DeleteItemFromObjectCaseSensitive(op, "previous");
-	cJSON_AddStringToObject(op, "state", "succeeded");
-	cJSON_AddStringToObject(op, "description", description);
+	records_add_str(op, "state", "succeeded");
+	records_add_str(op, "description", description);
 }
 
 /* ---- who runs it ------------------------------------------------------ */
@@ -240,12 +240,12 @@ op_set_runner(cJSON *rec)
 	cJSON_DeleteItemFromObjectCaseSensitive(op, "runner");
 	r = cJSON_AddObjectToObject(op, "runner");
 	cJSON_AddNumberToObject(r, "pid", (double)getpid());
-	cJSON_AddStringToObject(r, "start", start);
-	cJSON_AddStringToObject(r, "boot", boot_id());
+	records_add_str(r, "start", start);
+	records_add_str(r, "boot", boot_id());
 	if (!host.shared)
 		return;
 	async = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(op, "async"));
-	cJSON_AddStringToObject(r, "host", host.id);
+	records_add_str(r, "host", host.id);
 	cJSON_AddNumberToObject(r, "lease", (double)(now + (async ? OP_LEASE :
 	    host.request_timeout + OP_DEADLINE_PAD)));
 }
@@ -300,9 +300,9 @@ op_begin(cJSON *rec, enum action a, int async, const struct catalog_plan *p,
 	if (async && p->maximum_polling_duration > 0)
 		limit = p->maximum_polling_duration;
 	snprintf(desc, sizeof(desc), "%s in progress", action_name(a));
-	cJSON_AddStringToObject(op, "state", "in progress");
-	cJSON_AddStringToObject(op, "description", desc);
-	cJSON_AddStringToObject(op, "id", id);
+	records_add_str(op, "state", "in progress");
+	records_add_str(op, "description", desc);
+	records_add_str(op, "id", id);
 	cJSON_AddBoolToObject(op, "async", async);
 	cJSON_AddNumberToObject(op, "started", (double)now);
 	cJSON_AddNumberToObject(op, "deadline", (double)(now + limit));
@@ -419,9 +419,9 @@ op_gone_put(struct store_txn *t, const char *key, const char *opid,
 	}
 	if (rc == STORE_NOTFOUND)
 		rc = STORE_OK;
-	cJSON_AddStringToObject(g, "operation", opid);
+	records_add_str(g, "operation", opid);
 	if (owner != NULL && *owner != '\0')
-		cJSON_AddStringToObject(g, "owner", owner);
+		records_add_str(g, "owner", owner);
 	cJSON_AddNumberToObject(g, "at", (double)time(NULL));
 	if (rc == STORE_OK)
 		rc = records_save(t, T_GONE, key, g);
@@ -578,9 +578,9 @@ op_lastop_reply(const cJSON *rec)
 	cJSON		*out = cJSON_CreateObject();
 	int		 i;
 
-	cJSON_AddStringToObject(out, "state", *state ? state : "succeeded");
+	records_add_str(out, "state", *state ? state : "succeeded");
 	if (*desc != '\0')	/* spec: if present, non-empty */
-		cJSON_AddStringToObject(out, "description", desc);
+		records_add_str(out, "description", desc);
 	/* spec.md: only for failed updates and deprovisions. */
 	for (i = 0; i < 2 && op_state(rec) == OPS_FAILED; i++)
 		if (cJSON_IsBool(f = cJSON_GetObjectItemCaseSensitive(op,

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonout.h"
 #include "records.h"
+#include "util.h"
 
 /* The record in val (freed), or STORE_ERROR when it does not parse. */
 static enum store_rc
@@ -45,6 +47,33 @@ records_fetch(struct store *st, enum store_table tb, const char *key,
 	return parse(val, len, out);
 }
 
+const cJSON *
+records_memo_parse(struct records_memo *m, const char *val, size_t len)
+{
+	if (m->tree != NULL && m->len == len && memcmp(m->text, val, len) == 0)
+		return m->tree;
+	records_memo_free(m);
+	if ((m->text = malloc(len > 0 ? len : 1)) == NULL)
+		return NULL;
+	memcpy(m->text, val, len);
+	m->len = len;
+	if ((m->tree = cJSON_ParseWithLength(val, len)) == NULL) {
+		records_memo_free(m);
+		return NULL;
+	}
+	return m->tree;
+}
+
+void
+records_memo_free(struct records_memo *m)
+{
+	cJSON_Delete(m->tree);
+	free(m->text);
+	m->tree = NULL;
+	m->text = NULL;
+	m->len = 0;
+}
+
 /* Serialise rec and put it (clear T__COUNT) or create it (on condition
  * cond, unless NULL). */
 static enum store_rc
@@ -53,17 +82,17 @@ write_record(struct store_txn *t, enum store_table tb, const char *key,
     const struct store_rec *with, const struct store_rec *cond)
 {
 	char		*val;
+	size_t		 len;
 	enum store_rc	 rc;
 
-	if ((val = cJSON_PrintUnformatted(rec)) == NULL)
+	if ((val = jsonout_print(rec, &len)) == NULL)
 		return STORE_ERROR;
 	if (!create)
-		rc = store_put(t, tb, key, val, strlen(val));
+		rc = store_put(t, tb, key, val, len);
 	else if (cond != NULL)
-		rc = store_create_if(t, tb, key, val, strlen(val), clear, with,
-		    cond);
+		rc = store_create_if(t, tb, key, val, len, clear, with, cond);
 	else
-		rc = store_create(t, tb, key, val, strlen(val), clear, with);
+		rc = store_create(t, tb, key, val, len, clear, with);
 	free(val);
 	return rc;
 }
@@ -88,6 +117,18 @@ records_save(struct store_txn *t, enum store_table tb, const char *key,
     const cJSON *rec)
 {
 	return write_record(t, tb, key, rec, 0, T__COUNT, NULL, NULL);
+}
+
+cJSON *
+records_add_str(cJSON *o, const char *name, const char *v)
+{
+	cJSON *s = cJSON_CreateString(v);
+
+	if (s == NULL || !cJSON_AddItemToObjectCS(o, name, s)) {
+		cJSON_Delete(s);
+		return NULL;
+	}
+	return s;
 }
 
 void
@@ -137,7 +178,9 @@ records_same_all(const cJSON *a, const cJSON *b, const char *const *names)
 void
 records_binding_key(char *buf, size_t len, const char *iid, const char *bid)
 {
-	snprintf(buf, len, "%s/%s", iid, bid);
+	const char *parts[] = { iid, "/", bid };
+
+	util_concat(buf, len, parts, 3);	/* "%s/%s", without printf */
 }
 
 const char *

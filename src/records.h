@@ -17,8 +17,8 @@
  * last_operation is the operation's (op.h).
  *
  * Ownership: records_load() returns a tree the caller frees (cJSON_Delete);
- * the other functions borrow their arguments, and records_str() points into
- * the record.
+ * records_memo_parse() lends one that its memo owns; the other functions
+ * borrow their arguments, and records_str() points into the record.
  */
 #ifndef OSB_RECORDS_H
 #define OSB_RECORDS_H
@@ -51,6 +51,30 @@ enum store_rc records_create_if(struct store_txn *, enum store_table,
 /* Serialise and put. */
 enum store_rc records_save(struct store_txn *, enum store_table,
     const char *key, const cJSON *rec);
+
+/* The tree of the last record text parsed through it: a worker binds one
+ * instance many times, and its record, the same text each time, is
+ * parsed once (cJSON's parse of a record and the freeing of its tree
+ * cost more than a bind's other work on it).  The tree depends on the
+ * text alone, so it is given again for the same bytes, read-only. */
+struct records_memo {
+	char	*text;		/* the text parsed last, or NULL */
+	size_t	 len;
+	cJSON	*tree;		/* its tree */
+};
+
+/* The tree of the record text val (len bytes), parsed unless it is the
+ * text of the last call; NULL when it does not parse (or out of memory).
+ * The tree is the memo's: the caller reads it and does not keep it past
+ * the memo's next call or records_memo_free().  A memo starts zeroed. */
+const cJSON *records_memo_parse(struct records_memo *, const char *val,
+    size_t len);
+void records_memo_free(struct records_memo *);
+
+/* cJSON_AddStringToObject() without a copy of the name: name is a
+ * string literal (it must outlive o; cJSON_Delete() leaves it alone).
+ * The member added, or NULL (out of memory). */
+cJSON *records_add_str(cJSON *o, const char *name, const char *v);
 
 /* Copy field name of src (if present and not null) into dst. */
 void records_copy(cJSON *dst, const cJSON *src, const char *name);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonout.h"
 #include "response.h"
 
 static const struct {
@@ -214,10 +215,9 @@ response_render(const struct response *r, const char *request_identity,
 			b = r->raw;
 			blen = r->rawlen;
 		} else {
-			if ((body = cJSON_PrintUnformatted(r->body)) == NULL)
+			if ((body = jsonout_print(r->body, &blen)) == NULL)
 				return NULL;
 			b = body;
-			blen = strlen(body);
 		}
 	}
 	/* Room for the status line, RESPONSE_MAX_HEADERS bounded headers and

@@ -293,6 +293,7 @@ server_close(struct server *b)
 	store_close(b->store);
 	throttle_close(b->throttle);
 	fwatch_close(b->watch);
+	records_memo_free(&b->memo);
 	counters_close();
 	memset(b, 0, sizeof(*b));
 }
@@ -386,6 +387,45 @@ identity_note(const cJSON *identity, char *out, size_t outlen)
 	free(v);
 }
 
+/* A request's log line, appended to a buffer that keeps what fits
+ * (log_text() cuts it shorter still). */
+struct line {
+	char	 p[2048];
+	size_t	 len;
+};
+
+static void
+line_put(struct line *l, const char *s, size_t n)
+{
+	if (n > sizeof(l->p) - l->len)
+		n = sizeof(l->p) - l->len;
+	memcpy(l->p + l->len, s, n);
+	l->len += n;
+}
+
+static void
+line_puts(struct line *l, const char *s)
+{
+	line_put(l, s, strlen(s));
+}
+
+/* v in decimal, as printf's %lld. */
+static void
+line_num(struct line *l, long long v)
+{
+	char			 d[24];
+	size_t			 i = sizeof(d);
+	unsigned long long	 u = v < 0 ? 0ULL - (unsigned long long)v :
+				    (unsigned long long)v;
+
+	do
+		d[--i] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		d[--i] = '-';
+	line_put(l, d + i, sizeof(d) - i);
+}
+
 static void
 log_request(const struct request *r, const struct response *resp,
     const char *user, const cJSON *identity, double ms)
@@ -393,6 +433,7 @@ log_request(const struct request *r, const struct response *resp,
 	char		 path[256], rid[OSB_MAX_LOG_ID_LEN + 1], note[160];
 	char		 origin[256], clean[256];
 	long long	 tenths;
+	struct line	 l;
 
 	log_clean(path, sizeof(path), r->path != NULL ? r->path : "-");
 	log_clean(rid, sizeof(rid), r->request_identity != NULL ?
@@ -403,9 +444,28 @@ log_request(const struct request *r, const struct response *resp,
 	/* Tenths of a millisecond as two integers: printf's %.1f costs
 	 * more than the rest of the line. */
 	tenths = ms > 0 && ms < 1e12 ? (long long)(ms * 10 + 0.5) : 0;
-	log_msg("%s %s %d %lld.%lldms rid=%s user=%s%s%s%s", r->method_name,
-	    path, resp->status, tenths / 10, tenths % 10, rid,
-	    user != NULL ? user : "-", clean, note[0] ? " -- " : "", note);
+	/* "%s %s %d %lld.%lldms rid=%s user=%s%s%s%s" by hand: vsnprintf()
+	 * took more than the rest of the line's making. */
+	l.len = 0;
+	line_puts(&l, r->method_name);
+	line_put(&l, " ", 1);
+	line_puts(&l, path);
+	line_put(&l, " ", 1);
+	line_num(&l, resp->status);
+	line_put(&l, " ", 1);
+	line_num(&l, tenths / 10);
+	line_put(&l, ".", 1);
+	line_num(&l, tenths % 10);
+	line_put(&l, "ms rid=", 7);
+	line_puts(&l, rid);
+	line_put(&l, " user=", 6);
+	line_puts(&l, user != NULL ? user : "-");
+	line_puts(&l, clean);
+	if (note[0] != '\0') {
+		line_put(&l, " -- ", 4);
+		line_puts(&l, note);
+	}
+	log_text(l.p, l.len);
 }
 
 /*
@@ -585,6 +645,7 @@ handle:
 	c.identity = identity;
 	c.user = user;
 	c.minor = minor;
+	c.memo = &b->memo;
 	dispatch(&c, &resp);
 out:
 	send_response(io, &req, &resp);

@@ -20,6 +20,7 @@
 #include "config.h"
 #include "io.h"
 #include "planset.h"
+#include "records.h"
 #include "fwatch.h"
 #include "store.h"
 #include "throttle.h"
@@ -47,6 +48,7 @@ struct server {
 	unsigned	 unpruned;	/* requests since audit_prune() */
 	struct server_planset plansets[SERVER_PLANSETS];
 	unsigned	 plansets_next;
+	struct records_memo memo;	/* the handlers' (handlers.h) */
 };
 
 /* Load configuration, catalog, credentials and (FastCGI) open the store.  Returns 0,

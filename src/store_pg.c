@@ -952,13 +952,32 @@ start(struct pg *st)
 	return STORE_OK;
 }
 
+/* v in decimal into buf (room for 21 bytes), as snprintf("%lld") writes
+ * it: a lock's parameters, at every transaction's start. */
+static void
+decimal(char *buf, long long v)
+{
+	char			 d[21];
+	size_t			 i = sizeof(d);
+	unsigned long long	 u = v < 0 ? 0ULL - (unsigned long long)v :
+				    (unsigned long long)v;
+
+	do
+		d[--i] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		d[--i] = '-';
+	memcpy(buf, d + i, sizeof(d) - i);
+	buf[sizeof(d) - i] = '\0';
+}
+
 static enum store_rc
 pg_begin(struct store *s, int write, const char *scope,
     struct store_txn **out)
 {
 	struct pg	*st = PG(s);
 	struct pg_txn	*t;
-	char		 cls[16], lock[16], key[24], bkey[24];
+	char		 cls[24], lock[24], key[24], bkey[24];
 	const char	*p[4] = { cls, lock, key, bkey };
 	enum stmt	 ls = S_LOCK_ALL;
 	enum store_rc	 rc;
@@ -970,12 +989,12 @@ pg_begin(struct store *s, int write, const char *scope,
 		return rc;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return STORE_ERROR;
-	snprintf(cls, sizeof(cls), "%d", OSB_PG_LOCK_CLASS);
-	snprintf(lock, sizeof(lock), "%d", OSB_PG_LOCK_STORE);
+	decimal(cls, OSB_PG_LOCK_CLASS);
+	decimal(lock, OSB_PG_LOCK_STORE);
 	if (scope != NULL) {
 		ls = write == STORE_WRITE_KEY ? S_LOCK_KEY : S_LOCK_SCOPE;
-		snprintf(key, sizeof(key), "%lld", scope_key(scope, 0));
-		snprintf(bkey, sizeof(bkey), "%lld", scope_key(scope, 1));
+		decimal(key, scope_key(scope, 0));
+		decimal(bkey, scope_key(scope, 1));
 	}
 	/* Sent, not waited for: the transaction's first statement reads
 	 * their results (a failure to lock is that statement's). */

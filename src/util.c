@@ -147,10 +147,16 @@ util_utf8_valid(const char *buf, size_t len)
 	const unsigned char *s = (const unsigned char *)buf;
 	size_t	 i = 0, need, k;
 	uint32_t cp, min;
+	uint64_t x;
 
 	while (i < len) {
 		if (s[i] < 0x80) {
-			i++;
+			/* ASCII, 8 bytes at a time while it lasts. */
+			for (i++; len - i >= 8; i += 8) {
+				memcpy(&x, s + i, 8);
+				if ((x & 0x8080808080808080ULL) != 0)
+					break;
+			}
 			continue;
 		}
 		if ((s[i] & 0xe0) == 0xc0) {
@@ -173,6 +179,66 @@ util_utf8_valid(const char *buf, size_t len)
 		i += need + 1;
 	}
 	return 1;
+}
+
+size_t
+util_concat(char *buf, size_t len, const char *const *parts, size_t n)
+{
+	size_t	 i, k, total = 0;
+
+	for (i = 0; i < n; i++) {
+		k = strlen(parts[i]);
+		if (len > 0 && total < len - 1)
+			memcpy(buf + total, parts[i], k < len - 1 - total ? k :
+			    len - 1 - total);
+		total += k;
+	}
+	if (len > 0)
+		buf[total < len - 1 ? total : len - 1] = '\0';
+	return total;
+}
+
+/* Whether one of the 8 bytes of x is below 0x20, '"' or '\\': each test
+ * is exact for the word as a whole (the "has less than" and "has zero
+ * byte" of S. E. Anderson's Bit Twiddling Hacks). */
+static int
+word_json_special(uint64_t x)
+{
+	const uint64_t	ones = 0x0101010101010101ULL;
+	const uint64_t	high = 0x8080808080808080ULL;
+	uint64_t	q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+
+	return ((((x - ones * 0x20) & ~x) | ((q - ones) & ~q) |
+	    ((b - ones) & ~b)) & high) != 0;
+}
+
+/* The bytes word_json_special() looks for, one at a time. */
+static const unsigned char json_special[256] = {
+	[0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1
+};
+
+size_t
+util_json_plain(const char *s, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i = 0;
+	uint64_t		 x;
+
+	for (; len - i >= 8; i += 8) {
+		memcpy(&x, p + i, 8);
+		if (word_json_special(x))
+			goto bytes;
+	}
+	/* The last bytes in a word that overlaps the one before. */
+	if (i < len && len >= 8) {
+		memcpy(&x, p + len - 8, 8);
+		if (!word_json_special(x))
+			return len;
+	}
+bytes:
+	while (i < len && !json_special[p[i]])
+		i++;
+	return i;
 }
 
 int
@@ -279,13 +345,54 @@ util_gmtime(time_t t, struct tm *tm)
 	return tm;
 }
 
+/* Two digits of v (0..99) at p. */
+static void
+put2(char *p, int v)
+{
+	p[0] = (char)('0' + v / 10);
+	p[1] = (char)('0' + v % 10);
+}
+
+size_t
+util_fmt_datetime(const struct tm *tm, char *out, size_t outlen)
+{
+	int y = tm->tm_year + 1900;
+
+	/* strftime() writes a year of other lengths unpadded; the fields
+	 * below are util_gmtime()'s, always in range, but a tm from
+	 * elsewhere may not be. */
+	if (y < 1000 || y > 9999 || outlen < 20 || tm->tm_mon < 0 ||
+	    tm->tm_mon > 11 || tm->tm_mday < 1 || tm->tm_mday > 31 ||
+	    tm->tm_hour < 0 || tm->tm_hour > 23 || tm->tm_min < 0 ||
+	    tm->tm_min > 59 || tm->tm_sec < 0 || tm->tm_sec > 60)
+		return strftime(out, outlen, "%Y-%m-%dT%H:%M:%S", tm);
+	put2(out, y / 100);
+	put2(out + 2, y % 100);
+	out[4] = '-';
+	put2(out + 5, tm->tm_mon + 1);
+	out[7] = '-';
+	put2(out + 8, tm->tm_mday);
+	out[10] = 'T';
+	put2(out + 11, tm->tm_hour);
+	out[13] = ':';
+	put2(out + 14, tm->tm_min);
+	out[16] = ':';
+	put2(out + 17, tm->tm_sec);
+	out[19] = '\0';
+	return 19;
+}
+
 void
 util_fmt_iso8601(time_t t, char *out, size_t outlen)
 {
-	struct tm tm;
+	struct tm	tm;
+	size_t		n;
 
 	util_gmtime(t, &tm);
-	strftime(out, outlen, "%Y-%m-%dT%H:%M:%S.0Z", &tm);
+	if (outlen >= 23 && (n = util_fmt_datetime(&tm, out, outlen)) == 19)
+		memcpy(out + n, ".0Z", 4);
+	else
+		strftime(out, outlen, "%Y-%m-%dT%H:%M:%S.0Z", &tm);
 }
 
 void

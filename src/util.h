@@ -45,10 +45,27 @@ int    util_random_bytes(void *buf, size_t n);
 /* Lower-case hex of n random bytes into out (2n+1 bytes); 0 or -1. */
 int    util_random_hex(char *out, size_t n);
 
+/* The n strings of parts one after the other into buf (len bytes), as
+ * snprintf(buf, len, "%s%s...") writes them: cut to len - 1 bytes and
+ * NUL-terminated (nothing written when len is 0).  Returns the length
+ * of the whole, cut or not. */
+size_t util_concat(char *buf, size_t len, const char *const *parts,
+    size_t n);
+
+/* How many of the first len bytes of s are plain inside a JSON string:
+ * none of them a control character (below 0x20), '"' or '\\'.  Read 8
+ * bytes at a time: request bodies and records are mostly such runs. */
+size_t util_json_plain(const char *s, size_t len);
+
 /* gmtime_r() without a time zone: glibc's reads /etc/localtime (or $TZ's
  * file) at its first call, system calls a CGI process would pay on every
  * request for a time in UTC.  Proleptic Gregorian calendar; returns tm. */
 struct tm *util_gmtime(time_t t, struct tm *tm);
+
+/* strftime(out, outlen, "%Y-%m-%dT%H:%M:%S", tm), the digits written by
+ * hand for the years 1000 to 9999 (strftime() for others): its length,
+ * or 0 when it did not fit. */
+size_t util_fmt_datetime(const struct tm *tm, char *out, size_t outlen);
 
 /* "2026-11-25T06:15:35.0Z": the spec's binding-metadata pattern, UTC. */
 void   util_fmt_iso8601(time_t t, char *out, size_t outlen);

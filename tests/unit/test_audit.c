@@ -225,6 +225,92 @@ test_prune(struct store *st)
 	    n == 0 && more == 0, "prune with nothing old: nothing");
 }
 
+/* An entry as a cJSON tree printed by cJSON, the way audit_entry()
+ * once made it: its text must not have changed. */
+static void
+tree_add(cJSON *o, const char *name, const char *v)
+{
+	if (v != NULL && *v != '\0')
+		cJSON_AddStringToObject(o, name, v);
+}
+
+static char *
+entry_by_tree(const struct audit_event *e, const char *at)
+{
+	cJSON		*o = cJSON_CreateObject(), *names;
+	const cJSON	*p;
+	char		*s;
+
+	tree_add(o, "at", at);
+	tree_add(o, "action", e->action);
+	tree_add(o, "outcome", e->outcome);
+	tree_add(o, "instance_id", e->instance_id);
+	tree_add(o, "binding_id", e->binding_id);
+	tree_add(o, "service_id", e->service_id);
+	tree_add(o, "plan_id", e->plan_id);
+	tree_add(o, "operation", e->operation);
+	tree_add(o, "user", e->user != NULL ? e->user : "-");
+	tree_add(o, "request_identity", e->request_identity);
+	if (e->originating_identity != NULL)
+		cJSON_AddItemToObject(o, "originating_identity",
+		    cJSON_Duplicate(e->originating_identity, 1));
+	if (cJSON_IsObject(e->parameters)) {
+		names = cJSON_AddArrayToObject(o, "parameters");
+		cJSON_ArrayForEach(p, e->parameters)
+			cJSON_AddItemToArray(names,
+			    cJSON_CreateString(p->string));
+	}
+	tree_add(o, "description", e->description);
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}
+
+static void
+test_text(void)
+{
+	cJSON	*oi = cJSON_Parse("{\"platform\":\"cloudfoundry\","
+		    "\"value\":{\"user_id\":\"u\\\"1\",\"n\":1.5,\"ok\":true}}");
+	cJSON	*params = cJSON_Parse("{\"size\":2,\"na\\\"me\\n\":{},"
+		    "\"\":null}");
+	cJSON	*empty = cJSON_CreateObject(), *got;
+	struct audit_event ev[] = {
+	    { .action = "provision", .outcome = "succeeded",
+	      .instance_id = "i-1", .service_id = "s", .plan_id = "p",
+	      .user = "itest", .parameters = params },
+	    { .action = "bind", .outcome = "in progress", .instance_id = "i",
+	      .binding_id = "b", .service_id = "s", .plan_id = "p",
+	      .operation = "op-1", .user = "u\"ser",
+	      .request_identity = "rid\t1", .originating_identity = oi,
+	      .parameters = empty, .description = "line\nbreak \"q\" \x01" },
+	    { .action = "purge", .outcome = "succeeded", .instance_id = "i",
+	      .service_id = "", .plan_id = NULL, .description = "" },
+	    { .action = NULL, .outcome = NULL, .instance_id = NULL },
+	};
+	char	 key[OSB_AUDIT_KEY], *val, *want;
+	size_t	 i;
+
+	for (i = 0; i < sizeof(ev) / sizeof(ev[0]); i++) {
+		if (audit_entry(&ev[i], key, sizeof(key), &val) == -1 ||
+		    (got = cJSON_Parse(val)) == NULL) {
+			CHECK(0, "entry %zu made", i);
+			continue;
+		}
+		want = entry_by_tree(&ev[i], cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(got, "at")));
+		CHECK_STR(val, want, "entry %zu: the text cJSON would print", i);
+		CHECK(strncmp(key, val + 7, 27) == 0 && key[27] == '-' &&
+		    strlen(key) == 36, "entry %zu: its key is its time and a "
+		    "suffix (%s)", i, key);
+		free(want);
+		free(val);
+		cJSON_Delete(got);
+	}
+	cJSON_Delete(oi);
+	cJSON_Delete(params);
+	cJSON_Delete(empty);
+}
+
 int
 main(void)
 {
@@ -233,6 +319,7 @@ main(void)
 	tmp_make(dir, sizeof(dir), "audit");
 	st = tmp_store(dir);
 	test_entry(st);
+	test_text();
 	test_outcome(st);
 	test_scan(st);
 	test_prune(st);

@@ -2,7 +2,9 @@
 /*
  * test_log: the lines log_msg() writes name the process that wrote them,
  * a forked child too (the pid is remembered between lines and forgotten at
- * fork), and log_clean() keeps printable ASCII only.
+ * fork), and log_clean() keeps printable ASCII only; log_text() writes
+ * what log_msg("%s") writes, a line too long for one cut at the same
+ * byte.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,10 +80,63 @@ clean(void)
 	CHECK_STR(out, "", "NULL is the empty string");
 }
 
+/* The lines written by fn(arg) (stderr to a file), in buf. */
+static void
+capture(void (*fn)(const char *), const char *arg, char *buf, size_t len)
+{
+	char	 path[] = "/tmp/osb-test-log.XXXXXX";
+	int	 fd, saved;
+
+	if ((fd = mkstemp(path)) == -1 || (saved = dup(STDERR_FILENO)) == -1) {
+		perror("mkstemp");
+		exit(2);
+	}
+	unlink(path);
+	fflush(stderr);
+	dup2(fd, STDERR_FILENO);
+	fn(arg);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	slurp(fd, buf, len);
+	close(fd);
+}
+
+static void
+by_msg(const char *s)
+{
+	log_msg("%s", s);
+}
+
+static void
+by_text(const char *s)
+{
+	log_text(s, strlen(s));
+}
+
+static void
+text(void)
+{
+	static char	 big[5000], a[8192], b[8192];
+	size_t		 n;
+
+	memset(big, 'x', sizeof(big) - 1);
+	for (n = 0; n < 3; n++) {
+		big[n == 0 ? 10 : n == 1 ? 2000 : sizeof(big) - 1] = '\0';
+		/* The same second, almost always: compare after the time. */
+		capture(by_msg, big, a, sizeof(a));
+		capture(by_text, big, b, sizeof(b));
+		CHECK(strlen(a) > 20 && strcmp(a + 20, b + 20) == 0,
+		    "log_text writes what log_msg(\"%%s\") writes (%zu bytes)",
+		    strlen(big));
+		big[n == 0 ? 10 : n == 1 ? 2000 : sizeof(big) - 1] = 'x';
+	}
+}
+
 int
 main(void)
 {
 	pids();
+	text();
 	clean();
 	return tap_done();
 }

@@ -178,6 +178,39 @@ test_fields(void)
 	cJSON_Delete(r);
 }
 
+/* records_memo_parse(): the same text gives the same tree, parsed once;
+ * other text (even of the same length) a new tree; text that does not
+ * parse NULL, and the memo forgets; records_memo_free() twice is safe. */
+static void
+test_memo(void)
+{
+	struct records_memo	 m = { NULL, 0, NULL };
+	const char		*a = "{\"plan_id\":\"p1\",\"n\":2}";
+	const char		*b = "{\"plan_id\":\"p2\",\"n\":2}";
+	char			 copy[64];
+	const cJSON		*t1, *t2, *t3;
+
+	t1 = records_memo_parse(&m, a, strlen(a));
+	CHECK(t1 != NULL && strcmp(records_str(t1, "plan_id"), "p1") == 0,
+	    "memo: a record parsed");
+	snprintf(copy, sizeof(copy), "%s", a);
+	t2 = records_memo_parse(&m, copy, strlen(copy));
+	CHECK(t2 == t1, "memo: the same bytes elsewhere give the same tree");
+	t3 = records_memo_parse(&m, b, strlen(b));
+	CHECK(t3 != NULL && strcmp(records_str(t3, "plan_id"), "p2") == 0,
+	    "memo: other bytes of the same length parsed anew");
+	CHECK(records_memo_parse(&m, a, strlen(a) - 1) == NULL &&
+	    m.tree == NULL && m.text == NULL,
+	    "memo: a text that does not parse gives NULL, nothing kept");
+	t1 = records_memo_parse(&m, a, strlen(a));
+	CHECK(t1 != NULL && records_num(t1, "n") == 2,
+	    "memo: parsed again after a failure");
+	records_memo_free(&m);
+	records_memo_free(&m);
+	CHECK(m.tree == NULL && m.text == NULL && m.len == 0,
+	    "memo: freed (twice)");
+}
+
 int
 main(void)
 {
@@ -186,6 +219,7 @@ main(void)
 	test_copy();
 	test_same();
 	test_fields();
+	test_memo();
 	tmp_remove(dir);
 	return tap_done();
 }

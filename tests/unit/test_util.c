@@ -141,6 +141,52 @@ test_utf8_next(void)
 	    "util_utf8_next decodes 1- to 4-byte characters and moves past them");
 }
 
+/* util_json_plain() against a byte-by-byte count, for each byte at each
+ * place of strings of 0 to 19 bytes over ASCII and UTF-8 fill. */
+static void
+test_json_plain(void)
+{
+	char	 buf[20];
+	size_t	 len, pos, want, bad = 0;
+	int	 c, fill;
+
+	for (len = 0; len < sizeof(buf); len++)
+		for (pos = 0; pos < len; pos++)
+			for (c = 0; c < 256; c++)
+				for (fill = 0; fill < 2; fill++) {
+					memset(buf, fill ? 0xc3 : 'a', len);
+					buf[pos] = (char)c;
+					want = (c < 0x20 || c == '"' ||
+					    c == '\\') ? pos : len;
+					bad += util_json_plain(buf, len) != want;
+				}
+	CHECK(bad == 0, "util_json_plain stops at the first control "
+	    "character, quote or backslash (%zu wrong)", bad);
+	CHECK(util_json_plain("", 0) == 0, "util_json_plain of nothing");
+}
+
+/* util_concat() writes what snprintf("%s%s%s") writes, for every room
+ * from 0 to past the whole. */
+static void
+test_concat(void)
+{
+	const char	*parts[] = { "inst-1", "/", "", "bind-22" };
+	char		 a[32], b[32];
+	size_t		 len, bad = 0;
+	int		 n;
+
+	for (len = 0; len < 20; len++) {
+		memset(a, '#', sizeof(a));
+		memset(b, '#', sizeof(b));
+		n = snprintf(b, len, "%s%s%s%s", parts[0], parts[1], parts[2],
+		    parts[3]);
+		bad += util_concat(a, len, parts, 4) != (size_t)n ||
+		    memcmp(a, b, sizeof(a)) != 0;
+	}
+	CHECK(bad == 0, "util_concat writes and counts as snprintf does, "
+	    "cut or not (%zu differ)", bad);
+}
+
 static void
 test_utf8_valid(void)
 {
@@ -284,6 +330,60 @@ test_gmtime(void)
 	CHECK(bad == 0, "util_gmtime equals gmtime_r from 1600 to 2400");
 }
 
+/* util_fmt_datetime() and util_fmt_iso8601() write what strftime()
+ * writes: every day from 1600 to 2400 at three times of day, years of
+ * other lengths (the strftime() path), and buffers too small. */
+static void
+test_fmt_datetime(void)
+{
+	struct tm	tm;
+	char		a[64], b[64];
+	long long	d, bad = 0;
+	size_t		n, m;
+	time_t		t;
+	int		i;
+	static const int years[] = { -1905, -1, 0, 9, 99, 999, 1000, 9999,
+	    10000, 123456 };
+
+	for (d = -135140; d <= 157054 && bad < 5; d++)
+		for (i = 0; i < 3; i++) {
+			t = (time_t)(d * 86400 + (i == 0 ? 0 : i == 1 ?
+			    86399 : (d * 7919) % 86400 + (d < 0 ? 86400 : 0)));
+			util_gmtime(t, &tm);
+			n = util_fmt_datetime(&tm, a, sizeof(a));
+			m = strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%S", &tm);
+			if (n != m || strcmp(a, b) != 0) {
+				printf("#   %lld: %s, strftime %s\n",
+				    (long long)t, a, b);
+				bad++;
+			}
+			util_fmt_iso8601(t, a, sizeof(a));
+			strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%S.0Z", &tm);
+			if (strcmp(a, b) != 0) {
+				printf("#   %lld: %s, strftime %s\n",
+				    (long long)t, a, b);
+				bad++;
+			}
+		}
+	CHECK(bad == 0, "util_fmt_datetime and util_fmt_iso8601 equal "
+	    "strftime from 1600 to 2400");
+	util_gmtime(1795587335, &tm);
+	for (i = 0; i < (int)(sizeof(years) / sizeof(years[0])); i++) {
+		tm.tm_year = years[i] - 1900;
+		n = util_fmt_datetime(&tm, a, sizeof(a));
+		m = strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%S", &tm);
+		CHECK(n == m && strcmp(a, b) == 0,
+		    "util_fmt_datetime: year %d as strftime (%s)", years[i], a);
+	}
+	util_gmtime(1795587335, &tm);
+	CHECK(util_fmt_datetime(&tm, a, 19) == 0,
+	    "util_fmt_datetime: 19 bytes of room is too few");
+	CHECK(util_fmt_datetime(&tm, a, 20) == 19,
+	    "util_fmt_datetime: 20 bytes of room is enough");
+	util_fmt_iso8601(1795587335, a, 23);
+	CHECK_STR(a, "2026-11-25T06:15:35.0Z", "util_fmt_iso8601 in 23 bytes");
+}
+
 static void
 test_time(void)
 {
@@ -398,11 +498,14 @@ main(void)
 	test_pct_decode();
 	test_b64_decode();
 	test_utf8_valid();
+	test_json_plain();
+	test_concat();
 	test_utf8_next();
 	test_id_valid();
 	test_ct_equal();
 	test_random();
 	test_gmtime();
+	test_fmt_datetime();
 	test_time();
 	test_parse_size();
 	test_parse_size_overflow();
