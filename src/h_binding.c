@@ -28,29 +28,17 @@ static const char *const same_binding[] = {
 	"predecessor_binding_id", NULL
 };
 
-/* The response body of a completed bind or fetch (spec.md "Binding"). */
-static cJSON *
-binding_view(const cJSON *rec, int with_parameters)
-{
-	cJSON *out = cJSON_CreateObject();
+/* The response body of a completed bind (spec.md "Binding")... */
+static const char *const binding_reply[] = {
+	"credentials", "metadata", "endpoints", "syslog_drain_url",
+	"route_service_url", "volume_mounts", NULL
+};
 
-	records_copy(out, rec, "credentials");
-	records_copy(out, rec, "metadata");
-	records_copy(out, rec, "endpoints");
-	records_copy(out, rec, "syslog_drain_url");
-	records_copy(out, rec, "route_service_url");
-	records_copy(out, rec, "volume_mounts");
-	if (with_parameters)
-		records_copy(out, rec, "parameters");
-	return out;
-}
-
-/* A bind's answer. */
-static cJSON *
-binding_reply(const cJSON *rec)
-{
-	return binding_view(rec, 0);
-}
+/* ... and of a fetch (spec.md "Fetching a Service Binding"). */
+static const char *const binding_view[] = {
+	"credentials", "metadata", "endpoints", "syslog_drain_url",
+	"route_service_url", "volume_mounts", "parameters", NULL
+};
 
 /* Checks of the request body that need no stored state.  Fills the request
  * fields of rec. */
@@ -402,7 +390,7 @@ h_binding_put(struct ctx *c, struct response *resp)
 		if (h_common_existing(c, old, records_same_all(old, rec,
 		    same_binding), ACT_BIND, ch.async, "binding",
 		    c->rt->binding_id, resp) == 0)
-			response_json(resp, 200, binding_reply(old));
+			h_common_reply(resp, 200, old, binding_reply);
 		goto done;
 	}
 	/* AsyncRequired only for a new binding: an existing one answers as
@@ -451,7 +439,7 @@ h_binding_get(struct ctx *c, struct response *resp)
 		    c->rt->binding_id, op_state(rec) == OPS_FAILED ?
 		    "failed to be made" : "is still being made");
 	else
-		response_json(resp, 200, binding_view(rec, 1));
+		h_common_reply(resp, 200, rec, binding_view);
 	cJSON_Delete(rec);
 }
 

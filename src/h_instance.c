@@ -105,25 +105,12 @@ make_metadata(const struct catalog_plan *p, const char *created)
 }
 
 /* The body of a provision's answer (spec.md "Provisioning"). */
-static cJSON *
-provision_reply(const cJSON *rec)
-{
-	cJSON *out = cJSON_CreateObject();
-
-	records_copy(out, rec, "dashboard_url");
-	records_copy(out, rec, "metadata");
-	return out;
-}
+static const char *const provision_reply[] = {
+	"dashboard_url", "metadata", NULL
+};
 
 /* The body of an update's answer after its operation (spec.md "Updating"). */
-static cJSON *
-update_reply(const cJSON *rec)
-{
-	cJSON *out = cJSON_CreateObject();
-
-	records_copy(out, rec, "dashboard_url");
-	return out;
-}
+static const char *const update_reply[] = { "dashboard_url", NULL };
 
 
 void
@@ -195,7 +182,7 @@ h_instance_put(struct ctx *c, struct response *resp)
 		if (h_common_existing(c, old, records_same_all(old, rec,
 		    same_instance), ACT_PROVISION, ch.async, "instance", iid,
 		    resp) == 0)
-			response_json(resp, 200, provision_reply(old));
+			h_common_reply(resp, 200, old, provision_reply);
 		goto done;
 	}
 	if (rc == STORE_NOTFOUND &&

@@ -140,6 +140,31 @@ records_copy(cJSON *dst, const cJSON *src, const char *name)
 		cJSON_AddItemToObject(dst, name, cJSON_Duplicate(v, 1));
 }
 
+char *
+records_print_fields(const cJSON *rec, const char *const *names,
+    size_t *len)
+{
+	struct jsonout	 o;
+	const cJSON	*v;
+	int		 first = 1;
+
+	jsonout_begin(&o);
+	jsonout_raw(&o, "{", 1);
+	for (; *names != NULL; names++) {
+		v = cJSON_GetObjectItemCaseSensitive(rec, *names);
+		if (v == NULL || cJSON_IsNull(v))
+			continue;
+		if (!first)
+			jsonout_raw(&o, ",", 1);
+		first = 0;
+		jsonout_string(&o, *names);
+		jsonout_raw(&o, ":", 1);
+		jsonout_value(&o, v);
+	}
+	jsonout_raw(&o, "}", 1);
+	return jsonout_end(&o, len);
+}
+
 void
 records_move(cJSON *dst, cJSON *src, const char *name)
 {

@@ -86,6 +86,12 @@ response_json(struct response *r, int status, cJSON *body)
 }
 
 void
+response_json_text(struct response *r, int status, char *text, size_t len)
+{
+	response_text(r, status, NULL, text, len);
+}
+
+void
 response_error(struct response *r, enum osb_err e, const char *fmt, ...)
 {
 	char	 desc[1024];
