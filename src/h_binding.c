@@ -91,13 +91,13 @@ check_against_instance(struct ctx *c, cJSON *rec, const cJSON *inst,
 	const char *sid = records_str(inst, "service_id");
 	const char *pid = records_str(inst, "plan_id");
 
-	if (cJSON_GetObjectItemCaseSensitive(rec, "service_id") != NULL &&
+	if (jsonin_member(rec, "service_id") != NULL &&
 	    strcmp(records_str(rec, "service_id"), sid) != 0) {
 		response_error(resp, OSB_ERR_BAD_REQUEST, "service_id is not the "
 		    "service of instance \"%s\"", c->rt->instance_id);
 		return -1;
 	}
-	if (cJSON_GetObjectItemCaseSensitive(rec, "plan_id") != NULL &&
+	if (jsonin_member(rec, "plan_id") != NULL &&
 	    strcmp(records_str(rec, "plan_id"), pid) != 0) {
 		response_error(resp, OSB_ERR_BAD_REQUEST, "plan_id is not the "
 		    "plan of instance \"%s\"", c->rt->instance_id);
@@ -114,9 +114,9 @@ check_against_instance(struct ctx *c, cJSON *rec, const cJSON *inst,
 		    p->service_name);
 		return -1;
 	}
-	if (cJSON_GetObjectItemCaseSensitive(rec, "service_id") == NULL)
+	if (jsonin_member(rec, "service_id") == NULL)
 		records_add_str(rec, "service_id", sid);
-	if (cJSON_GetObjectItemCaseSensitive(rec, "plan_id") == NULL)
+	if (jsonin_member(rec, "plan_id") == NULL)
 		records_add_str(rec, "plan_id", pid);
 	return 0;
 }
@@ -154,7 +154,7 @@ check_predecessor(struct ctx *c, struct h_txn *tx, const char *pred,
 		tx->rc = rc;
 		return -1;
 	}
-	exp = cJSON_GetObjectItemCaseSensitive(old, "expires_epoch");
+	exp = jsonin_member(old, "expires_epoch");
 	if (cJSON_IsNumber(exp) && exp->valuedouble <= (double)time(NULL)) {
 		response_error(resp, OSB_ERR_BAD_REQUEST, "predecessor binding "
 		    "\"%s\" has expired", pred);
@@ -162,11 +162,11 @@ check_predecessor(struct ctx *c, struct h_txn *tx, const char *pred,
 		return -1;
 	}
 	/* The platform need not resend what the predecessor was bound with. */
-	if (cJSON_GetObjectItemCaseSensitive(rec, "parameters") == NULL)
+	if (jsonin_member(rec, "parameters") == NULL)
 		records_copy(rec, old, "parameters");
-	if (cJSON_GetObjectItemCaseSensitive(rec, "bind_resource") == NULL)
+	if (jsonin_member(rec, "bind_resource") == NULL)
 		records_copy(rec, old, "bind_resource");
-	if (cJSON_GetObjectItemCaseSensitive(rec, "app_guid") == NULL)
+	if (jsonin_member(rec, "app_guid") == NULL)
 		records_copy(rec, old, "app_guid");
 	cJSON_Delete(old);
 	return 0;
@@ -185,8 +185,8 @@ complete_binding(struct ctx *c, cJSON *rec, const cJSON *inst,
 	int		 internal;
 
 	cred = backend_credentials(p, c->rt->instance_id, c->rt->binding_id,
-	    cJSON_GetObjectItemCaseSensitive(rec, "parameters"),
-	    cJSON_GetObjectItemCaseSensitive(inst, "parameters"), &eps,
+	    jsonin_member(rec, "parameters"),
+	    jsonin_member(inst, "parameters"), &eps,
 	    &internal, err, sizeof(err));
 	if (cred == NULL) {
 		if (internal)
@@ -265,7 +265,7 @@ bind_change(const struct ctx *c, const struct catalog_plan *p,
 	    .bid = c->rt->binding_id, .inst = inst, .rec = rec,
 	    .async = p->cfg->async[ACT_BIND], .status = 201,
 	    .reply = binding_reply, .act = ACT_BIND,
-	    .params = cJSON_GetObjectItemCaseSensitive(body, "parameters") };
+	    .params = jsonin_member(body, "parameters") };
 }
 
 /*
@@ -316,9 +316,9 @@ bind_remembered(struct ctx *c, struct h_txn *tx, const char *key,
 	    (rec = cJSON_Duplicate(req, 1)) == NULL ||
 	    check_against_instance(c, rec, inst, &p, &no) == -1 ||
 	    h_common_check_params(&p, CS_BIND,
-	    cJSON_GetObjectItemCaseSensitive(rec, "parameters"), 1, &no) == -1 ||
+	    jsonin_member(rec, "parameters"), 1, &no) == -1 ||
 	    (p.cfg->requires_app &&
-	    cJSON_GetObjectItemCaseSensitive(rec, "app_guid") == NULL) ||
+	    jsonin_member(rec, "app_guid") == NULL) ||
 	    h_common_check_async(c, &p, ACT_BIND, &no) == -1 ||
 	    instance_bindable(c, inst, &no) == -1 ||
 	    complete_binding(c, rec, inst, &p, &no) == -1)
@@ -371,12 +371,12 @@ h_binding_put(struct ctx *c, struct response *resp)
 	 * were checked when it was made. */
 	if (check_against_instance(c, rec, inst, &p, resp) == -1 ||
 	    h_common_check_params(&p, CS_BIND,
-	    cJSON_GetObjectItemCaseSensitive(rec, "parameters"), pred == NULL,
+	    jsonin_member(rec, "parameters"), pred == NULL,
 	    resp) == -1)
 		goto done;
 	ch = bind_change(c, &p, key, inst, rec, body);
 	if (p.cfg->requires_app &&
-	    cJSON_GetObjectItemCaseSensitive(rec, "app_guid") == NULL) {
+	    jsonin_member(rec, "app_guid") == NULL) {
 		response_error(resp, OSB_ERR_REQUIRES_APP, "plan \"%s\" binds "
 		    "applications only: send bind_resource.app_guid",
 		    p.plan_name);

@@ -80,7 +80,7 @@ check_maintenance(const cJSON *body, const struct catalog_plan *p,
 static void
 set_maintenance(cJSON *rec, const struct catalog_plan *p)
 {
-	const cJSON *mi = cJSON_GetObjectItemCaseSensitive(p->plan,
+	const cJSON *mi = jsonin_member(p->plan,
 	    "maintenance_info");
 
 	cJSON_DeleteItemFromObjectCaseSensitive(rec, "maintenance_info");
@@ -249,7 +249,7 @@ h_instance_get(struct ctx *c, struct response *resp)
 static void
 merge_parameters(cJSON *rec, const cJSON *params)
 {
-	cJSON		*cur = cJSON_GetObjectItemCaseSensitive(rec, "parameters");
+	cJSON		*cur = jsonin_member(rec, "parameters");
 	const cJSON	*kv;
 
 	if (cur == NULL)
@@ -266,7 +266,7 @@ merge_parameters(cJSON *rec, const cJSON *params)
 static int
 upgrade_done(const cJSON *rec, const struct catalog_plan *p)
 {
-	const cJSON *mi = cJSON_GetObjectItemCaseSensitive(rec,
+	const cJSON *mi = jsonin_member(rec,
 	    "maintenance_info");
 
 	return p->maintenance_version == NULL ||
@@ -282,12 +282,12 @@ params_change(const cJSON *rec, const cJSON *params)
 	int	 changed;
 
 	records_copy(before, rec, "parameters");
-	if (cJSON_GetObjectItemCaseSensitive(before, "parameters") == NULL)
+	if (jsonin_member(before, "parameters") == NULL)
 		cJSON_AddObjectToObject(before, "parameters");
 	after = cJSON_Duplicate(before, 1);
 	merge_parameters(after, params);
-	changed = !cJSON_Compare(cJSON_GetObjectItemCaseSensitive(before,
-	    "parameters"), cJSON_GetObjectItemCaseSensitive(after,
+	changed = !cJSON_Compare(jsonin_member(before,
+	    "parameters"), jsonin_member(after,
 	    "parameters"), 1);
 	cJSON_Delete(after);
 	cJSON_Delete(before);
@@ -460,7 +460,7 @@ h_instance_patch(struct ctx *c, struct response *resp)
 	ch = (struct h_change){ .p = &target, .tb = T_INSTANCES, .key = iid,
 	    .async = target.cfg->async[a], .status = 200,
 	    .act = a,
-	    .params = cJSON_GetObjectItemCaseSensitive(body, "parameters") };
+	    .params = jsonin_member(body, "parameters") };
 	/* The same update sent again while it runs: the same operation. */
 	pending = op_pending(rec);
 	if (op_is(rec, a, OPS_IN_PROGRESS) && ch.async &&
