@@ -290,7 +290,7 @@ start_change(struct ctx *c, struct h_change *ch, cJSON *rec, enum action a,
 	const char	*owner = ch->tb == T_BINDINGS ?
 			    records_str(ch->inst, "owner") : c->user;
 
-	cJSON_DeleteItemFromObjectCaseSensitive(rec, "owner");
+	cJSON_Delete(jsonin_detach(rec, "owner"));
 	if (owner != NULL && *owner != '\0')
 		records_add_str(rec, "owner", owner);
 	if (ch->p->cfg->hook[a] == NULL && !ch->async)
@@ -353,8 +353,8 @@ create_new(struct ctx *c, struct h_txn *tx, struct h_change *ch, cJSON *rec,
 		store_abort(tx->t);
 	*tx = (struct h_txn)H_TXN_INIT;
 	/* rec as it came, for the comparison or a create after all. */
-	cJSON_DeleteItemFromObjectCaseSensitive(rec, "last_operation");
-	cJSON_DeleteItemFromObjectCaseSensitive(rec, "owner");
+	cJSON_Delete(jsonin_detach(rec, "last_operation"));
+	cJSON_Delete(jsonin_detach(rec, "owner"));
 	ch->opid = NULL;
 	ch->rec = NULL;
 	return 1;

@@ -83,7 +83,7 @@ set_maintenance(cJSON *rec, const struct catalog_plan *p)
 	const cJSON *mi = jsonin_member(p->plan,
 	    "maintenance_info");
 
-	cJSON_DeleteItemFromObjectCaseSensitive(rec, "maintenance_info");
+	cJSON_Delete(jsonin_detach(rec, "maintenance_info"));
 	if (mi != NULL)
 		cJSON_AddItemToObject(rec, "maintenance_info",
 		    cJSON_Duplicate(mi, 1));
@@ -255,7 +255,7 @@ merge_parameters(cJSON *rec, const cJSON *params)
 	if (cur == NULL)
 		cur = cJSON_AddObjectToObject(rec, "parameters");
 	for (kv = params->child; kv != NULL; kv = kv->next) {
-		cJSON_DeleteItemFromObjectCaseSensitive(cur, kv->string);
+		cJSON_Delete(jsonin_detach(cur, kv->string));
 		if (!cJSON_IsNull(kv))
 			cJSON_AddItemToObject(cur, kv->string,
 			    cJSON_Duplicate(kv, 1));
@@ -382,11 +382,11 @@ apply_update(struct ctx *c, const cJSON *body, cJSON *rec,
 	if (params != NULL)
 		merge_parameters(rec, params);
 	if (context != NULL) {
-		cJSON_DeleteItemFromObjectCaseSensitive(rec, "context");
+		cJSON_Delete(jsonin_detach(rec, "context"));
 		records_copy(rec, body, "context");
 	}
 	util_fmt_iso8601(time(NULL), now, sizeof(now));
-	cJSON_DeleteItemFromObjectCaseSensitive(rec, "updated_at");
+	cJSON_Delete(jsonin_detach(rec, "updated_at"));
 	records_add_str(rec, "updated_at", now);
 	*target_out = target;
 	return 0;
@@ -449,7 +449,7 @@ h_instance_patch(struct ctx *c, struct response *resp)
 	if (rc != STORE_OK)
 		goto done;
 	next = cJSON_Duplicate(rec, 1);
-	cJSON_DeleteItemFromObjectCaseSensitive(next, "last_operation");
+	cJSON_Delete(jsonin_detach(next, "last_operation"));
 	if (apply_update(c, body, next, &target, &upgrade, resp) == -1)
 		goto done;
 	/* An upgrade runs the plan's upgrade hook with its own settings;

@@ -195,6 +195,12 @@ jsonin_member(const cJSON *obj, const char *name)
 	return NULL;
 }
 
+cJSON *
+jsonin_detach(cJSON *obj, const char *name)
+{
+	return cJSON_DetachItemViaPointer(obj, jsonin_member(obj, name));
+}
+
 int
 jsonin_string(const cJSON *obj, const char *name, int required,
     const char **out, struct response *err)

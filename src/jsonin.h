@@ -33,6 +33,9 @@ cJSON *jsonin_parse(const char *body, size_t len, struct response *err);
  * strcmp() call for the members whose name starts otherwise: records are
  * read member by member many times a request. */
 cJSON *jsonin_member(const cJSON *obj, const char *name);
+/* cJSON_DetachItemFromObjectCaseSensitive(obj, name) by jsonin_member():
+ * that member taken out of obj, the caller's now, or NULL. */
+cJSON *jsonin_detach(cJSON *obj, const char *name);
 
 /* Typed fields.  Each returns 0 when the field is absent or well-typed
  * (*out NULL when absent) and -1 with a 400 in *err when it has the wrong type

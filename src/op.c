@@ -72,7 +72,7 @@ op_id(const cJSON *rec)
 static void
 set_str(cJSON *o, const char *name, const char *v)
 {
-	cJSON_DeleteItemFromObjectCaseSensitive(o, name);
+	cJSON_Delete(jsonin_detach(o, name));
 	cJSON_AddStringToObject(o, name, v);
 }
 
@@ -92,11 +92,11 @@ new_lastop(cJSON *rec, enum action a, const struct op_who *who)
 	if (who != NULL && who->originating_identity != NULL)
 		cJSON_AddItemToObject(op, "originating_identity",
 		    cJSON_Duplicate(who->originating_identity, 1));
-	prev = cJSON_DetachItemFromObjectCaseSensitive(rec, "last_operation");
+	prev = jsonin_detach(rec, "last_operation");
 	if (prev != NULL) {
 		/* Kept so a refused synchronous change can be undone. */
-		cJSON_DeleteItemFromObjectCaseSensitive(prev, "previous");
-		cJSON_DeleteItemFromObjectCaseSensitive(prev, "pending");
+		cJSON_Delete(jsonin_detach(prev, "previous"));
+		cJSON_Delete(jsonin_detach(prev, "pending"));
 		cJSON_AddItemToObject(op, "previous", prev);
 	}
 	cJSON_AddItemToObject(rec, "last_operation", op);
@@ -109,7 +109,7 @@ op_done(cJSON *rec, enum action a, const char *description,
 {
 	cJSON *op = new_lastop(rec, a, who);
 
-	cJSON_DeleteItemFromObjectCaseSensitive(op, "previous");
+	cJSON_Delete(jsonin_detach(op, "previous"));
 	records_add_str(op, "state", "succeeded");
 	records_add_str(op, "description", description);
 }
@@ -238,7 +238,7 @@ op_set_runner(cJSON *rec)
 
 	if (op == NULL || proc_start((long)getpid(), start, sizeof(start)) == -1)
 		return;
-	cJSON_DeleteItemFromObjectCaseSensitive(op, "runner");
+	cJSON_Delete(jsonin_detach(op, "runner"));
 	r = cJSON_AddObjectToObject(op, "runner");
 	cJSON_AddNumberToObject(r, "pid", (double)getpid());
 	records_add_str(r, "start", start);
@@ -268,7 +268,7 @@ op_renew(struct store *st, enum store_table tb, const char *key,
 	    strcmp(op_id(rec), opid) == 0 &&
 	    jsonin_member(runner, "lease") != NULL) {
 		*ours = 1;
-		cJSON_DeleteItemFromObjectCaseSensitive(runner, "lease");
+		cJSON_Delete(jsonin_detach(runner, "lease"));
 		cJSON_AddNumberToObject(runner, "lease", (double)(time(NULL) +
 		    OP_LEASE));
 		if ((rc = records_save(t, tb, key, rec)) == STORE_OK)
@@ -324,9 +324,9 @@ op_finish(cJSON *rec, enum op_state s, const char *description)
 	set_str(op, "state", state_names[s]);
 	set_str(op, "description", description);
 	set_str(op, "at", at);
-	cJSON_DeleteItemFromObjectCaseSensitive(op, "runner");
-	cJSON_DeleteItemFromObjectCaseSensitive(op, "pending");
-	cJSON_DeleteItemFromObjectCaseSensitive(op, "previous");
+	cJSON_Delete(jsonin_detach(op, "runner"));
+	cJSON_Delete(jsonin_detach(op, "pending"));
+	cJSON_Delete(jsonin_detach(op, "previous"));
 }
 
 int

@@ -348,6 +348,21 @@ test_member(void)
 	    cJSON_IsNull(jsonin_member(jsonin_member(o, "x"), "y")),
 	    "... a null member is a member");
 	cJSON_Delete(o);
+
+	o = cJSON_Parse("{\"a\":1,\"b\":2,\"b\":3,\"c\":4}");
+	{
+		cJSON	*d = jsonin_detach(o, "b");
+		char	*t = cJSON_PrintUnformatted(o);
+
+		CHECK(cJSON_IsNumber(d) && d->valueint == 2 && t != NULL &&
+		    strcmp(t, "{\"a\":1,\"b\":3,\"c\":4}") == 0,
+		    "jsonin_detach: the first member of the name taken out");
+		CHECK(jsonin_detach(o, "x") == NULL && jsonin_detach(NULL,
+		    "a") == NULL, "... none when there is none");
+		cJSON_Delete(d);
+		free(t);
+	}
+	cJSON_Delete(o);
 }
 
 int
