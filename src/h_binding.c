@@ -41,9 +41,9 @@ static const char *const binding_view[] = {
 };
 
 /* Checks of the request body that need no stored state.  Fills the request
- * fields of rec. */
+ * fields of rec, moving them out of body (parameters stay in body too). */
 static int
-parse_bind(const struct ctx *c, const cJSON *body, cJSON *rec,
+parse_bind(const struct ctx *c, cJSON *body, cJSON *rec,
     const char **pred, struct response *resp)
 {
 	const cJSON	*ctx, *br, *params;
@@ -68,17 +68,19 @@ parse_bind(const struct ctx *c, const cJSON *body, cJSON *rec,
 		    "is not a valid binding id");
 		return -1;
 	}
-	records_copy(rec, body, "service_id");
-	records_copy(rec, body, "plan_id");
+	/* Moved, not copied (*pred is then rec's), but for the parameters,
+	 * which the audit entry reads in the body (bind_change()). */
+	records_move(rec, body, "service_id");
+	records_move(rec, body, "plan_id");
 	/* app_guid is deprecated in favour of bind_resource.app_guid; keep
 	 * whichever was sent, as one field. */
 	if (app_guid != NULL || br_app != NULL)
 		records_add_str(rec, "app_guid",
 		    br_app != NULL ? br_app : app_guid);
-	records_copy(rec, body, "bind_resource");
-	records_copy(rec, body, "context");
+	records_move(rec, body, "bind_resource");
+	records_move(rec, body, "context");
 	records_copy(rec, body, "parameters");
-	records_copy(rec, body, "predecessor_binding_id");
+	records_move(rec, body, "predecessor_binding_id");
 	return 0;
 }
 

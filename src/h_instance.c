@@ -155,10 +155,12 @@ h_instance_put(struct ctx *c, struct response *resp)
 	rec = cJSON_CreateObject();
 	records_add_str(rec, "service_id", service_id);
 	records_add_str(rec, "plan_id", plan_id);
-	records_copy(rec, body, "organization_guid");
-	records_copy(rec, body, "space_guid");
-	records_copy(rec, body, "context");
-	records_copy(rec, body, "parameters");
+	/* Moved, not copied: the body is not read again (params is now
+	 * rec's, which lives as long). */
+	records_move(rec, body, "organization_guid");
+	records_move(rec, body, "space_guid");
+	records_move(rec, body, "context");
+	records_move(rec, body, "parameters");
 	set_maintenance(rec, &p);
 	cJSON_AddItemToObject(rec, "metadata", make_metadata(&p, now));
 	records_add_str(rec, "created_at", now);
