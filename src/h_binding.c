@@ -287,12 +287,14 @@ bind_change(const struct ctx *c, const struct catalog_plan *p,
  * the stored record, not on a remembered one) goes the usual way, which
  * reads both records and remembers the instance's anew.
  *
+ * rec, the request's fields (parse_bind()), becomes the binding's record.
  * 0 when the request was answered (resp, or a store failure in tx->rc), 1
- * when it is to go the usual way, nothing changed.
+ * when it is to go the usual way, nothing changed: rec is then as it came
+ * (every change here appends members, and they are taken off again).
  */
 static int
 bind_remembered(struct ctx *c, struct h_txn *tx, const char *key,
-    const cJSON *body, const cJSON *req, struct response *resp)
+    const cJSON *body, cJSON *rec, struct response *resp)
 {
 	struct store_rec	 cond = { .tb = T_INSTANCES,
 				    .key = c->rt->instance_id };
@@ -300,7 +302,7 @@ bind_remembered(struct ctx *c, struct h_txn *tx, const char *key,
 	struct catalog_plan	 p;
 	struct h_change		 ch;
 	const cJSON		*inst;
-	cJSON			*own = NULL, *rec = NULL;
+	cJSON			*own = NULL, *last = NULL, *m, *next;
 	char			*val;
 	size_t			 len;
 	int			 rc = 1;
@@ -309,13 +311,14 @@ bind_remembered(struct ctx *c, struct h_txn *tx, const char *key,
 	    &len) != STORE_OK)
 		return 1;
 	response_init(&no);	/* refusals: decided again, not answered */
+	for (m = rec->child; m != NULL; m = m->next)
+		last = m;	/* the request's last member */
 	/* The worker's memo parses the record once for its many binds;
 	 * the tree is only read here. */
 	inst = c->memo != NULL ? records_memo_parse(c->memo, val, len) :
 	    (own = cJSON_ParseWithLength(val, len));
 	if (inst == NULL ||
 	    !h_common_visible(c, inst) ||
-	    (rec = cJSON_Duplicate(req, 1)) == NULL ||
 	    check_against_instance(c, rec, inst, &p, &no) == -1 ||
 	    h_common_check_params(&p, CS_BIND,
 	    jsonin_member(rec, "parameters"), 1, &no) == -1 ||
@@ -334,8 +337,13 @@ bind_remembered(struct ctx *c, struct h_txn *tx, const char *key,
 		rc = h_common_create_if(c, tx, &ch, rec, ACT_BIND, "bound",
 		    &cond, resp);
 out:
+	if (rc == 1)	/* rec as it came: what was added goes */
+		for (m = last != NULL ? last->next : rec->child; m != NULL;
+		    m = next) {
+			next = m->next;
+			cJSON_Delete(cJSON_DetachItemViaPointer(rec, m));
+		}
 	response_free(&no);
-	cJSON_Delete(rec);
 	cJSON_Delete(own);
 	free(val);
 	return rc;
