@@ -173,7 +173,7 @@ records_move(cJSON *dst, cJSON *src, const char *name)
 
 	if (v != NULL && !cJSON_IsNull(v)) {
 		cJSON_DetachItemViaPointer(src, v);
-		cJSON_AddItemToObject(dst, name, v);
+		cJSON_AddItemToObjectCS(dst, name, v);
 	}
 }
 

@@ -86,7 +86,8 @@ void records_copy(cJSON *dst, const cJSON *src, const char *name);
 char *records_print_fields(const cJSON *rec, const char *const *names,
     size_t *len);
 /* The same, but the field is moved: detached from src (which the caller
- * still frees) and owned by dst, without copying. */
+ * still frees) and owned by dst, without copying; name is a string literal,
+ * kept uncopied as records_add_str()'s. */
 void records_move(cJSON *dst, cJSON *src, const char *name);
 
 /* 1 when field name is equal (both absent counts as equal) in a and b. */
