@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "audit.h"
+#include "jsonin.h"
 #include "jsonout.h"
 #include "limits.h"
 #include "records.h"
@@ -143,7 +144,7 @@ audit_outcome(struct store_txn *t, const char *key, const cJSON *rec,
     const char *action, const char *opid, const char *outcome,
     const char *description)
 {
-	const cJSON	*op = cJSON_GetObjectItemCaseSensitive(rec,
+	const cJSON	*op = jsonin_member(rec,
 			    "last_operation");
 	const char	*slash = strchr(key, '/');
 	char		 iid[OSB_MAX_STORE_KEY + 1];
@@ -156,7 +157,7 @@ audit_outcome(struct store_txn *t, const char *key, const cJSON *rec,
 	    .service_id = records_str(rec, "service_id"),
 	    .plan_id = records_str(rec, "plan_id"), .operation = opid,
 	    .request_identity = records_str(op, "request_identity"),
-	    .originating_identity = cJSON_GetObjectItemCaseSensitive(op,
+	    .originating_identity = jsonin_member(op,
 	    "originating_identity"), .description = description });
 }
 
@@ -186,7 +187,7 @@ each_entry(const char *key, const char *val, size_t len, void *arg)
 	snprintf(pg->last, sizeof(pg->last), "%s", key);
 	if ((e = cJSON_ParseWithLength(val, len)) == NULL)
 		return 0;	/* not one of ours: osbroker --verify says */
-	iid = cJSON_GetObjectItemCaseSensitive(e, "instance_id");
+	iid = jsonin_member(e, "instance_id");
 	if (pg->instance_id == NULL || (cJSON_IsString(iid) &&
 	    strcmp(iid->valuestring, pg->instance_id) == 0)) {
 		pg->given++;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "jsonin.h"
 #include "plancfg.h"
 #include "records.h"
 #include "template.h"
@@ -45,7 +46,7 @@ stringify_ports(cJSON *eps)
 	int	 i, n;
 
 	cJSON_ArrayForEach(ep, eps) {
-		ports = cJSON_GetObjectItemCaseSensitive(ep, "ports");
+		ports = jsonin_member(ep, "ports");
 		n = cJSON_GetArraySize(ports);
 		for (i = 0; i < n; i++)
 			if (cJSON_IsNumber(cJSON_GetArrayItem(ports, i))) {

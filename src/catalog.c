@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "catalog_int.h"
+#include "jsonin.h"
 #include "jsonschema.h"
 #include "plancfg.h"
 
@@ -155,13 +156,13 @@ catalog_keep_broker(struct catalog_parts *c, cJSON *broker,
 static const char *
 jstr(const cJSON *o, const char *key)
 {
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
+	return cJSON_GetStringValue(jsonin_member(o, key));
 }
 
 static int
 jbool(const cJSON *o, const char *key, int dflt)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	const cJSON *v = jsonin_member(o, key);
 
 	return cJSON_IsBool(v) ? cJSON_IsTrue(v) : dflt;
 }
@@ -185,9 +186,9 @@ fill_plan(struct catalog_plan *p, const struct catalog_rec *s,
 	p->bindings_retrievable = jbool(s->json, "bindings_retrievable", 0);
 	p->allow_context_updates = jbool(s->json, "allow_context_updates", 0);
 	p->binding_rotatable = jbool(r->json, "binding_rotatable", 0);
-	mi = cJSON_GetObjectItemCaseSensitive(r->json, "maintenance_info");
+	mi = jsonin_member(r->json, "maintenance_info");
 	p->maintenance_version = mi != NULL ? jstr(mi, "version") : NULL;
-	mpd = cJSON_GetObjectItemCaseSensitive(r->json,
+	mpd = jsonin_member(r->json,
 	    "maximum_polling_duration");
 	p->maximum_polling_duration = cJSON_IsNumber(mpd) ?
 	    (long)mpd->valuedouble : 0;
@@ -518,11 +519,11 @@ catalog_schema_json(const cJSON *plan, enum catalog_schema which)
 		[CS_UPDATE] = { "service_instance", "update" },
 		[CS_BIND] = { "service_binding", "create" },
 	};
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(plan, "schemas");
+	const cJSON *v = jsonin_member(plan, "schemas");
 
-	v = cJSON_GetObjectItemCaseSensitive(v, path[which][0]);
-	v = cJSON_GetObjectItemCaseSensitive(v, path[which][1]);
-	v = cJSON_GetObjectItemCaseSensitive(v, "parameters");
+	v = jsonin_member(v, path[which][0]);
+	v = jsonin_member(v, path[which][1]);
+	v = jsonin_member(v, "parameters");
 	return cJSON_IsObject(v) || cJSON_IsBool(v) ? v : NULL;
 }
 

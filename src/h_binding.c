@@ -28,34 +28,22 @@ static const char *const same_binding[] = {
 	"predecessor_binding_id", NULL
 };
 
-/* The response body of a completed bind or fetch (spec.md "Binding"). */
-static cJSON *
-binding_view(const cJSON *rec, int with_parameters)
-{
-	cJSON *out = cJSON_CreateObject();
+/* The response body of a completed bind (spec.md "Binding")... */
+static const char *const binding_reply[] = {
+	"credentials", "metadata", "endpoints", "syslog_drain_url",
+	"route_service_url", "volume_mounts", NULL
+};
 
-	records_copy(out, rec, "credentials");
-	records_copy(out, rec, "metadata");
-	records_copy(out, rec, "endpoints");
-	records_copy(out, rec, "syslog_drain_url");
-	records_copy(out, rec, "route_service_url");
-	records_copy(out, rec, "volume_mounts");
-	if (with_parameters)
-		records_copy(out, rec, "parameters");
-	return out;
-}
-
-/* A bind's answer. */
-static cJSON *
-binding_reply(const cJSON *rec)
-{
-	return binding_view(rec, 0);
-}
+/* ... and of a fetch (spec.md "Fetching a Service Binding"). */
+static const char *const binding_view[] = {
+	"credentials", "metadata", "endpoints", "syslog_drain_url",
+	"route_service_url", "volume_mounts", "parameters", NULL
+};
 
 /* Checks of the request body that need no stored state.  Fills the request
- * fields of rec. */
+ * fields of rec, moving them out of body (parameters stay in body too). */
 static int
-parse_bind(const struct ctx *c, const cJSON *body, cJSON *rec,
+parse_bind(const struct ctx *c, cJSON *body, cJSON *rec,
     const char **pred, struct response *resp)
 {
 	const cJSON	*ctx, *br, *params;
@@ -80,17 +68,19 @@ parse_bind(const struct ctx *c, const cJSON *body, cJSON *rec,
 		    "is not a valid binding id");
 		return -1;
 	}
-	records_copy(rec, body, "service_id");
-	records_copy(rec, body, "plan_id");
+	/* Moved, not copied (*pred is then rec's), but for the parameters,
+	 * which the audit entry reads in the body (bind_change()). */
+	records_move(rec, body, "service_id");
+	records_move(rec, body, "plan_id");
 	/* app_guid is deprecated in favour of bind_resource.app_guid; keep
 	 * whichever was sent, as one field. */
 	if (app_guid != NULL || br_app != NULL)
 		records_add_str(rec, "app_guid",
 		    br_app != NULL ? br_app : app_guid);
-	records_copy(rec, body, "bind_resource");
-	records_copy(rec, body, "context");
+	records_move(rec, body, "bind_resource");
+	records_move(rec, body, "context");
 	records_copy(rec, body, "parameters");
-	records_copy(rec, body, "predecessor_binding_id");
+	records_move(rec, body, "predecessor_binding_id");
 	return 0;
 }
 
@@ -103,13 +93,13 @@ check_against_instance(struct ctx *c, cJSON *rec, const cJSON *inst,
 	const char *sid = records_str(inst, "service_id");
 	const char *pid = records_str(inst, "plan_id");
 
-	if (cJSON_GetObjectItemCaseSensitive(rec, "service_id") != NULL &&
+	if (jsonin_member(rec, "service_id") != NULL &&
 	    strcmp(records_str(rec, "service_id"), sid) != 0) {
 		response_error(resp, OSB_ERR_BAD_REQUEST, "service_id is not the "
 		    "service of instance \"%s\"", c->rt->instance_id);
 		return -1;
 	}
-	if (cJSON_GetObjectItemCaseSensitive(rec, "plan_id") != NULL &&
+	if (jsonin_member(rec, "plan_id") != NULL &&
 	    strcmp(records_str(rec, "plan_id"), pid) != 0) {
 		response_error(resp, OSB_ERR_BAD_REQUEST, "plan_id is not the "
 		    "plan of instance \"%s\"", c->rt->instance_id);
@@ -126,9 +116,9 @@ check_against_instance(struct ctx *c, cJSON *rec, const cJSON *inst,
 		    p->service_name);
 		return -1;
 	}
-	if (cJSON_GetObjectItemCaseSensitive(rec, "service_id") == NULL)
+	if (jsonin_member(rec, "service_id") == NULL)
 		records_add_str(rec, "service_id", sid);
-	if (cJSON_GetObjectItemCaseSensitive(rec, "plan_id") == NULL)
+	if (jsonin_member(rec, "plan_id") == NULL)
 		records_add_str(rec, "plan_id", pid);
 	return 0;
 }
@@ -166,7 +156,7 @@ check_predecessor(struct ctx *c, struct h_txn *tx, const char *pred,
 		tx->rc = rc;
 		return -1;
 	}
-	exp = cJSON_GetObjectItemCaseSensitive(old, "expires_epoch");
+	exp = jsonin_member(old, "expires_epoch");
 	if (cJSON_IsNumber(exp) && exp->valuedouble <= (double)time(NULL)) {
 		response_error(resp, OSB_ERR_BAD_REQUEST, "predecessor binding "
 		    "\"%s\" has expired", pred);
@@ -174,11 +164,11 @@ check_predecessor(struct ctx *c, struct h_txn *tx, const char *pred,
 		return -1;
 	}
 	/* The platform need not resend what the predecessor was bound with. */
-	if (cJSON_GetObjectItemCaseSensitive(rec, "parameters") == NULL)
+	if (jsonin_member(rec, "parameters") == NULL)
 		records_copy(rec, old, "parameters");
-	if (cJSON_GetObjectItemCaseSensitive(rec, "bind_resource") == NULL)
+	if (jsonin_member(rec, "bind_resource") == NULL)
 		records_copy(rec, old, "bind_resource");
-	if (cJSON_GetObjectItemCaseSensitive(rec, "app_guid") == NULL)
+	if (jsonin_member(rec, "app_guid") == NULL)
 		records_copy(rec, old, "app_guid");
 	cJSON_Delete(old);
 	return 0;
@@ -197,8 +187,8 @@ complete_binding(struct ctx *c, cJSON *rec, const cJSON *inst,
 	int		 internal;
 
 	cred = backend_credentials(p, c->rt->instance_id, c->rt->binding_id,
-	    cJSON_GetObjectItemCaseSensitive(rec, "parameters"),
-	    cJSON_GetObjectItemCaseSensitive(inst, "parameters"), &eps,
+	    jsonin_member(rec, "parameters"),
+	    jsonin_member(inst, "parameters"), &eps,
 	    &internal, err, sizeof(err));
 	if (cred == NULL) {
 		if (internal)
@@ -277,7 +267,7 @@ bind_change(const struct ctx *c, const struct catalog_plan *p,
 	    .bid = c->rt->binding_id, .inst = inst, .rec = rec,
 	    .async = p->cfg->async[ACT_BIND], .status = 201,
 	    .reply = binding_reply, .act = ACT_BIND,
-	    .params = cJSON_GetObjectItemCaseSensitive(body, "parameters") };
+	    .params = jsonin_member(body, "parameters") };
 }
 
 /*
@@ -297,12 +287,14 @@ bind_change(const struct ctx *c, const struct catalog_plan *p,
  * the stored record, not on a remembered one) goes the usual way, which
  * reads both records and remembers the instance's anew.
  *
+ * rec, the request's fields (parse_bind()), becomes the binding's record.
  * 0 when the request was answered (resp, or a store failure in tx->rc), 1
- * when it is to go the usual way, nothing changed.
+ * when it is to go the usual way, nothing changed: rec is then as it came
+ * (every change here appends members, and they are taken off again).
  */
 static int
 bind_remembered(struct ctx *c, struct h_txn *tx, const char *key,
-    const cJSON *body, const cJSON *req, struct response *resp)
+    const cJSON *body, cJSON *rec, struct response *resp)
 {
 	struct store_rec	 cond = { .tb = T_INSTANCES,
 				    .key = c->rt->instance_id };
@@ -310,7 +302,7 @@ bind_remembered(struct ctx *c, struct h_txn *tx, const char *key,
 	struct catalog_plan	 p;
 	struct h_change		 ch;
 	const cJSON		*inst;
-	cJSON			*own = NULL, *rec = NULL;
+	cJSON			*own = NULL, *last = NULL, *m, *next;
 	char			*val;
 	size_t			 len;
 	int			 rc = 1;
@@ -319,18 +311,19 @@ bind_remembered(struct ctx *c, struct h_txn *tx, const char *key,
 	    &len) != STORE_OK)
 		return 1;
 	response_init(&no);	/* refusals: decided again, not answered */
+	for (m = rec->child; m != NULL; m = m->next)
+		last = m;	/* the request's last member */
 	/* The worker's memo parses the record once for its many binds;
 	 * the tree is only read here. */
 	inst = c->memo != NULL ? records_memo_parse(c->memo, val, len) :
 	    (own = cJSON_ParseWithLength(val, len));
 	if (inst == NULL ||
 	    !h_common_visible(c, inst) ||
-	    (rec = cJSON_Duplicate(req, 1)) == NULL ||
 	    check_against_instance(c, rec, inst, &p, &no) == -1 ||
 	    h_common_check_params(&p, CS_BIND,
-	    cJSON_GetObjectItemCaseSensitive(rec, "parameters"), 1, &no) == -1 ||
+	    jsonin_member(rec, "parameters"), 1, &no) == -1 ||
 	    (p.cfg->requires_app &&
-	    cJSON_GetObjectItemCaseSensitive(rec, "app_guid") == NULL) ||
+	    jsonin_member(rec, "app_guid") == NULL) ||
 	    h_common_check_async(c, &p, ACT_BIND, &no) == -1 ||
 	    instance_bindable(c, inst, &no) == -1 ||
 	    complete_binding(c, rec, inst, &p, &no) == -1)
@@ -344,8 +337,13 @@ bind_remembered(struct ctx *c, struct h_txn *tx, const char *key,
 		rc = h_common_create_if(c, tx, &ch, rec, ACT_BIND, "bound",
 		    &cond, resp);
 out:
+	if (rc == 1)	/* rec as it came: what was added goes */
+		for (m = last != NULL ? last->next : rec->child; m != NULL;
+		    m = next) {
+			next = m->next;
+			cJSON_Delete(cJSON_DetachItemViaPointer(rec, m));
+		}
 	response_free(&no);
-	cJSON_Delete(rec);
 	cJSON_Delete(own);
 	free(val);
 	return rc;
@@ -383,12 +381,12 @@ h_binding_put(struct ctx *c, struct response *resp)
 	 * were checked when it was made. */
 	if (check_against_instance(c, rec, inst, &p, resp) == -1 ||
 	    h_common_check_params(&p, CS_BIND,
-	    cJSON_GetObjectItemCaseSensitive(rec, "parameters"), pred == NULL,
+	    jsonin_member(rec, "parameters"), pred == NULL,
 	    resp) == -1)
 		goto done;
 	ch = bind_change(c, &p, key, inst, rec, body);
 	if (p.cfg->requires_app &&
-	    cJSON_GetObjectItemCaseSensitive(rec, "app_guid") == NULL) {
+	    jsonin_member(rec, "app_guid") == NULL) {
 		response_error(resp, OSB_ERR_REQUIRES_APP, "plan \"%s\" binds "
 		    "applications only: send bind_resource.app_guid",
 		    p.plan_name);
@@ -402,7 +400,7 @@ h_binding_put(struct ctx *c, struct response *resp)
 		if (h_common_existing(c, old, records_same_all(old, rec,
 		    same_binding), ACT_BIND, ch.async, "binding",
 		    c->rt->binding_id, resp) == 0)
-			response_json(resp, 200, binding_reply(old));
+			h_common_reply(resp, 200, old, binding_reply);
 		goto done;
 	}
 	/* AsyncRequired only for a new binding: an existing one answers as
@@ -451,7 +449,7 @@ h_binding_get(struct ctx *c, struct response *resp)
 		    c->rt->binding_id, op_state(rec) == OPS_FAILED ?
 		    "failed to be made" : "is still being made");
 	else
-		response_json(resp, 200, binding_view(rec, 1));
+		h_common_reply(resp, 200, rec, binding_view);
 	cJSON_Delete(rec);
 }
 

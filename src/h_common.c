@@ -267,8 +267,7 @@ h_common_commit(struct ctx *c, struct h_txn *tx, const struct h_change *ch,
 	if (tx->rc != STORE_OK)
 		return;
 	if (ch->opid == NULL)
-		response_json(resp, ch->status,
-		    ch->reply != NULL ? ch->reply(ch->rec) : NULL);
+		h_common_reply(resp, ch->status, ch->rec, ch->reply);
 	else if (ch->async) {
 		/* A runner that cannot start is reaped later (op.h). */
 		if (runner_spawn(c->cfg, ch->tb, ch->key, ch->opid) == -1)
@@ -277,8 +276,7 @@ h_common_commit(struct ctx *c, struct h_txn *tx, const struct h_change *ch,
 			    "reported failed", ch->opid);
 		h_common_accepted(resp, ch->opid);
 	} else if (run_sync(c, tx, ch, &final, resp) == 0)
-		response_json(resp, ch->status,
-		    ch->reply != NULL ? ch->reply(final) : NULL);
+		h_common_reply(resp, ch->status, final, ch->reply);
 	cJSON_Delete(final);
 }
 
@@ -292,7 +290,7 @@ start_change(struct ctx *c, struct h_change *ch, cJSON *rec, enum action a,
 	const char	*owner = ch->tb == T_BINDINGS ?
 			    records_str(ch->inst, "owner") : c->user;
 
-	cJSON_DeleteItemFromObjectCaseSensitive(rec, "owner");
+	cJSON_Delete(jsonin_detach(rec, "owner"));
 	if (owner != NULL && *owner != '\0')
 		records_add_str(rec, "owner", owner);
 	if (ch->p->cfg->hook[a] == NULL && !ch->async)
@@ -355,8 +353,8 @@ create_new(struct ctx *c, struct h_txn *tx, struct h_change *ch, cJSON *rec,
 		store_abort(tx->t);
 	*tx = (struct h_txn)H_TXN_INIT;
 	/* rec as it came, for the comparison or a create after all. */
-	cJSON_DeleteItemFromObjectCaseSensitive(rec, "last_operation");
-	cJSON_DeleteItemFromObjectCaseSensitive(rec, "owner");
+	cJSON_Delete(jsonin_detach(rec, "last_operation"));
+	cJSON_Delete(jsonin_detach(rec, "owner"));
 	ch->opid = NULL;
 	ch->rec = NULL;
 	return 1;
@@ -524,6 +522,25 @@ h_common_existing(const struct ctx *c, const cJSON *old, int same,
 		response_error(resp, OSB_ERR_CONFLICT, "%s \"%s\" already "
 		    "exists with different attributes", what, id);
 	return -1;
+}
+
+void
+h_common_reply(struct response *resp, int status, const cJSON *rec,
+    const char *const *names)
+{
+	char	*text;
+	size_t	 len;
+
+	if (names == NULL) {
+		response_json(resp, status, NULL);
+		return;
+	}
+	/* Printed from the record: no tree is copied for the answer. */
+	if ((text = records_print_fields(rec, names, &len)) == NULL) {
+		response_error(resp, OSB_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	response_json_text(resp, status, text, len);
 }
 
 void

@@ -62,9 +62,10 @@ struct h_change {
 					   NULL when the change is complete */
 	int			 async;
 	int			 status;	/* 200 or 201 once complete */
-	/* The body of a complete change from the record as it ends (rec, or
-	 * the record after the synchronous operation); NULL answers {}. */
-	cJSON			*(*reply)(const cJSON *rec);
+	/* The body of a complete change: these members of the record as it
+	 * ends (rec, or the record after the synchronous operation), by
+	 * h_common_reply(); NULL answers {}. */
+	const char *const	*reply;
 	enum action		 act;		/* for the audit entry */
 	const cJSON		*params;	/* the request's, for its names */
 	int			 audited;	/* the entry is written already */
@@ -212,6 +213,12 @@ int  h_common_delete_mode(const struct ctx *, const cJSON *rec,
 int  h_common_existing(const struct ctx *, const cJSON *old, int same,
     enum action create, int async, const char *what, const char *id,
     struct response *);
+
+/* Answer status with the members of record rec named in names
+ * (NULL-terminated) as the body, printed from rec (records_print_fields());
+ * names NULL: {}.  Out of memory, a 500. */
+void h_common_reply(struct response *, int status, const cJSON *rec,
+    const char *const *names);
 
 /* 202 with the operation id (spec.md: "operation" in async responses). */
 void h_common_accepted(struct response *, const char *opid);

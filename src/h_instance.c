@@ -80,10 +80,10 @@ check_maintenance(const cJSON *body, const struct catalog_plan *p,
 static void
 set_maintenance(cJSON *rec, const struct catalog_plan *p)
 {
-	const cJSON *mi = cJSON_GetObjectItemCaseSensitive(p->plan,
+	const cJSON *mi = jsonin_member(p->plan,
 	    "maintenance_info");
 
-	cJSON_DeleteItemFromObjectCaseSensitive(rec, "maintenance_info");
+	cJSON_Delete(jsonin_detach(rec, "maintenance_info"));
 	if (mi != NULL)
 		cJSON_AddItemToObject(rec, "maintenance_info",
 		    cJSON_Duplicate(mi, 1));
@@ -105,25 +105,12 @@ make_metadata(const struct catalog_plan *p, const char *created)
 }
 
 /* The body of a provision's answer (spec.md "Provisioning"). */
-static cJSON *
-provision_reply(const cJSON *rec)
-{
-	cJSON *out = cJSON_CreateObject();
-
-	records_copy(out, rec, "dashboard_url");
-	records_copy(out, rec, "metadata");
-	return out;
-}
+static const char *const provision_reply[] = {
+	"dashboard_url", "metadata", NULL
+};
 
 /* The body of an update's answer after its operation (spec.md "Updating"). */
-static cJSON *
-update_reply(const cJSON *rec)
-{
-	cJSON *out = cJSON_CreateObject();
-
-	records_copy(out, rec, "dashboard_url");
-	return out;
-}
+static const char *const update_reply[] = { "dashboard_url", NULL };
 
 
 void
@@ -168,10 +155,12 @@ h_instance_put(struct ctx *c, struct response *resp)
 	rec = cJSON_CreateObject();
 	records_add_str(rec, "service_id", service_id);
 	records_add_str(rec, "plan_id", plan_id);
-	records_copy(rec, body, "organization_guid");
-	records_copy(rec, body, "space_guid");
-	records_copy(rec, body, "context");
-	records_copy(rec, body, "parameters");
+	/* Moved, not copied: the body is not read again (params is now
+	 * rec's, which lives as long). */
+	records_move(rec, body, "organization_guid");
+	records_move(rec, body, "space_guid");
+	records_move(rec, body, "context");
+	records_move(rec, body, "parameters");
 	set_maintenance(rec, &p);
 	cJSON_AddItemToObject(rec, "metadata", make_metadata(&p, now));
 	records_add_str(rec, "created_at", now);
@@ -195,7 +184,7 @@ h_instance_put(struct ctx *c, struct response *resp)
 		if (h_common_existing(c, old, records_same_all(old, rec,
 		    same_instance), ACT_PROVISION, ch.async, "instance", iid,
 		    resp) == 0)
-			response_json(resp, 200, provision_reply(old));
+			h_common_reply(resp, 200, old, provision_reply);
 		goto done;
 	}
 	if (rc == STORE_NOTFOUND &&
@@ -262,13 +251,13 @@ h_instance_get(struct ctx *c, struct response *resp)
 static void
 merge_parameters(cJSON *rec, const cJSON *params)
 {
-	cJSON		*cur = cJSON_GetObjectItemCaseSensitive(rec, "parameters");
+	cJSON		*cur = jsonin_member(rec, "parameters");
 	const cJSON	*kv;
 
 	if (cur == NULL)
 		cur = cJSON_AddObjectToObject(rec, "parameters");
 	for (kv = params->child; kv != NULL; kv = kv->next) {
-		cJSON_DeleteItemFromObjectCaseSensitive(cur, kv->string);
+		cJSON_Delete(jsonin_detach(cur, kv->string));
 		if (!cJSON_IsNull(kv))
 			cJSON_AddItemToObject(cur, kv->string,
 			    cJSON_Duplicate(kv, 1));
@@ -279,7 +268,7 @@ merge_parameters(cJSON *rec, const cJSON *params)
 static int
 upgrade_done(const cJSON *rec, const struct catalog_plan *p)
 {
-	const cJSON *mi = cJSON_GetObjectItemCaseSensitive(rec,
+	const cJSON *mi = jsonin_member(rec,
 	    "maintenance_info");
 
 	return p->maintenance_version == NULL ||
@@ -295,12 +284,12 @@ params_change(const cJSON *rec, const cJSON *params)
 	int	 changed;
 
 	records_copy(before, rec, "parameters");
-	if (cJSON_GetObjectItemCaseSensitive(before, "parameters") == NULL)
+	if (jsonin_member(before, "parameters") == NULL)
 		cJSON_AddObjectToObject(before, "parameters");
 	after = cJSON_Duplicate(before, 1);
 	merge_parameters(after, params);
-	changed = !cJSON_Compare(cJSON_GetObjectItemCaseSensitive(before,
-	    "parameters"), cJSON_GetObjectItemCaseSensitive(after,
+	changed = !cJSON_Compare(jsonin_member(before,
+	    "parameters"), jsonin_member(after,
 	    "parameters"), 1);
 	cJSON_Delete(after);
 	cJSON_Delete(before);
@@ -395,11 +384,11 @@ apply_update(struct ctx *c, const cJSON *body, cJSON *rec,
 	if (params != NULL)
 		merge_parameters(rec, params);
 	if (context != NULL) {
-		cJSON_DeleteItemFromObjectCaseSensitive(rec, "context");
+		cJSON_Delete(jsonin_detach(rec, "context"));
 		records_copy(rec, body, "context");
 	}
 	util_fmt_iso8601(time(NULL), now, sizeof(now));
-	cJSON_DeleteItemFromObjectCaseSensitive(rec, "updated_at");
+	cJSON_Delete(jsonin_detach(rec, "updated_at"));
 	records_add_str(rec, "updated_at", now);
 	*target_out = target;
 	return 0;
@@ -462,7 +451,7 @@ h_instance_patch(struct ctx *c, struct response *resp)
 	if (rc != STORE_OK)
 		goto done;
 	next = cJSON_Duplicate(rec, 1);
-	cJSON_DeleteItemFromObjectCaseSensitive(next, "last_operation");
+	cJSON_Delete(jsonin_detach(next, "last_operation"));
 	if (apply_update(c, body, next, &target, &upgrade, resp) == -1)
 		goto done;
 	/* An upgrade runs the plan's upgrade hook with its own settings;
@@ -473,7 +462,7 @@ h_instance_patch(struct ctx *c, struct response *resp)
 	ch = (struct h_change){ .p = &target, .tb = T_INSTANCES, .key = iid,
 	    .async = target.cfg->async[a], .status = 200,
 	    .act = a,
-	    .params = cJSON_GetObjectItemCaseSensitive(body, "parameters") };
+	    .params = jsonin_member(body, "parameters") };
 	/* The same update sent again while it runs: the same operation. */
 	pending = op_pending(rec);
 	if (op_is(rec, a, OPS_IN_PROGRESS) && ch.async &&

@@ -182,11 +182,30 @@ fail:
 	return NULL;
 }
 
+cJSON *
+jsonin_member(const cJSON *obj, const char *name)
+{
+	cJSON	*c;
+
+	if (obj == NULL || name == NULL)
+		return NULL;
+	for (c = obj->child; c != NULL && c->string != NULL; c = c->next)
+		if (c->string[0] == name[0] && strcmp(c->string, name) == 0)
+			return c;
+	return NULL;
+}
+
+cJSON *
+jsonin_detach(cJSON *obj, const char *name)
+{
+	return cJSON_DetachItemViaPointer(obj, jsonin_member(obj, name));
+}
+
 int
 jsonin_string(const cJSON *obj, const char *name, int required,
     const char **out, struct response *err)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+	const cJSON *v = jsonin_member(obj, name);
 
 	*out = NULL;
 	if (v == NULL || (cJSON_IsNull(v) && !required)) {
@@ -209,7 +228,7 @@ int
 jsonin_object(const cJSON *obj, const char *name, int required,
     const cJSON **out, struct response *err)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+	const cJSON *v = jsonin_member(obj, name);
 
 	*out = NULL;
 	if (v == NULL || (cJSON_IsNull(v) && !required)) {

@@ -27,6 +27,16 @@ cJSON *jsonin_parse_limits(const char *body, size_t len, int max_depth,
 /* The same with the default limits (OSB_MAX_JSON_DEPTH, OSB_MAX_JSON_KEYS). */
 cJSON *jsonin_parse(const char *body, size_t len, struct response *err);
 
+/* cJSON_GetObjectItemCaseSensitive(obj, name): the first member of obj
+ * named name, or NULL (also for obj or name NULL, and at a member without
+ * a name, where cJSON stops too).  The same member, found without a
+ * strcmp() call for the members whose name starts otherwise: records are
+ * read member by member many times a request. */
+cJSON *jsonin_member(const cJSON *obj, const char *name);
+/* cJSON_DetachItemFromObjectCaseSensitive(obj, name) by jsonin_member():
+ * that member taken out of obj, the caller's now, or NULL. */
+cJSON *jsonin_detach(cJSON *obj, const char *name);
+
 /* Typed fields.  Each returns 0 when the field is absent or well-typed
  * (*out NULL when absent) and -1 with a 400 in *err when it has the wrong type
  * or, for strings, is empty.  "required" turns absence into a 400 too. */

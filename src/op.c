@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "jsonin.h"
 #include "limits.h"
 #include "op.h"
 #include "records.h"
@@ -23,7 +24,7 @@ static const char *const state_names[] = {
 cJSON *
 op_last(const cJSON *rec)
 {
-	return cJSON_GetObjectItemCaseSensitive(rec, "last_operation");
+	return jsonin_member(rec, "last_operation");
 }
 
 enum op_state
@@ -59,7 +60,7 @@ op_is(const cJSON *rec, enum action a, enum op_state s)
 const cJSON *
 op_pending(const cJSON *rec)
 {
-	return cJSON_GetObjectItemCaseSensitive(op_last(rec), "pending");
+	return jsonin_member(op_last(rec), "pending");
 }
 
 const char *
@@ -71,7 +72,7 @@ op_id(const cJSON *rec)
 static void
 set_str(cJSON *o, const char *name, const char *v)
 {
-	cJSON_DeleteItemFromObjectCaseSensitive(o, name);
+	cJSON_Delete(jsonin_detach(o, name));
 	cJSON_AddStringToObject(o, name, v);
 }
 
@@ -91,11 +92,11 @@ new_lastop(cJSON *rec, enum action a, const struct op_who *who)
 	if (who != NULL && who->originating_identity != NULL)
 		cJSON_AddItemToObject(op, "originating_identity",
 		    cJSON_Duplicate(who->originating_identity, 1));
-	prev = cJSON_DetachItemFromObjectCaseSensitive(rec, "last_operation");
+	prev = jsonin_detach(rec, "last_operation");
 	if (prev != NULL) {
 		/* Kept so a refused synchronous change can be undone. */
-		cJSON_DeleteItemFromObjectCaseSensitive(prev, "previous");
-		cJSON_DeleteItemFromObjectCaseSensitive(prev, "pending");
+		cJSON_Delete(jsonin_detach(prev, "previous"));
+		cJSON_Delete(jsonin_detach(prev, "pending"));
 		cJSON_AddItemToObject(op, "previous", prev);
 	}
 	cJSON_AddItemToObject(rec, "last_operation", op);
@@ -108,7 +109,7 @@ op_done(cJSON *rec, enum action a, const char *description,
 {
 	cJSON *op = new_lastop(rec, a, who);
 
-	cJSON_DeleteItemFromObjectCaseSensitive(op, "previous");
+	cJSON_Delete(jsonin_detach(op, "previous"));
 	records_add_str(op, "state", "succeeded");
 	records_add_str(op, "description", description);
 }
@@ -237,14 +238,14 @@ op_set_runner(cJSON *rec)
 
 	if (op == NULL || proc_start((long)getpid(), start, sizeof(start)) == -1)
 		return;
-	cJSON_DeleteItemFromObjectCaseSensitive(op, "runner");
+	cJSON_Delete(jsonin_detach(op, "runner"));
 	r = cJSON_AddObjectToObject(op, "runner");
 	cJSON_AddNumberToObject(r, "pid", (double)getpid());
 	records_add_str(r, "start", start);
 	records_add_str(r, "boot", boot_id());
 	if (!host.shared)
 		return;
-	async = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(op, "async"));
+	async = cJSON_IsTrue(jsonin_member(op, "async"));
 	records_add_str(r, "host", host.id);
 	cJSON_AddNumberToObject(r, "lease", (double)(now + (async ? OP_LEASE :
 	    host.request_timeout + OP_DEADLINE_PAD)));
@@ -262,12 +263,12 @@ op_renew(struct store *st, enum store_table tb, const char *key,
 	if ((rc = store_begin(st, 1, key, &t)) != STORE_OK)
 		return rc;
 	rc = records_load(t, tb, key, &rec);
-	runner = cJSON_GetObjectItemCaseSensitive(op_last(rec), "runner");
+	runner = jsonin_member(op_last(rec), "runner");
 	if (rc == STORE_OK && op_state(rec) == OPS_IN_PROGRESS &&
 	    strcmp(op_id(rec), opid) == 0 &&
-	    cJSON_GetObjectItemCaseSensitive(runner, "lease") != NULL) {
+	    jsonin_member(runner, "lease") != NULL) {
 		*ours = 1;
-		cJSON_DeleteItemFromObjectCaseSensitive(runner, "lease");
+		cJSON_Delete(jsonin_detach(runner, "lease"));
 		cJSON_AddNumberToObject(runner, "lease", (double)(time(NULL) +
 		    OP_LEASE));
 		if ((rc = records_save(t, tb, key, rec)) == STORE_OK)
@@ -323,9 +324,9 @@ op_finish(cJSON *rec, enum op_state s, const char *description)
 	set_str(op, "state", state_names[s]);
 	set_str(op, "description", description);
 	set_str(op, "at", at);
-	cJSON_DeleteItemFromObjectCaseSensitive(op, "runner");
-	cJSON_DeleteItemFromObjectCaseSensitive(op, "pending");
-	cJSON_DeleteItemFromObjectCaseSensitive(op, "previous");
+	cJSON_Delete(jsonin_detach(op, "runner"));
+	cJSON_Delete(jsonin_detach(op, "pending"));
+	cJSON_Delete(jsonin_detach(op, "previous"));
 }
 
 int
@@ -339,16 +340,16 @@ op_reap(cJSON *rec, time_t now)
 
 	if (op_state(rec) != OPS_IN_PROGRESS)
 		return 0;
-	runner = cJSON_GetObjectItemCaseSensitive(op, "runner");
+	runner = jsonin_member(op, "runner");
 	/* A runner with a lease ran on a shared store: its pid is checked
 	 * only where it means that process, on its own host. */
-	leased = cJSON_GetObjectItemCaseSensitive(runner, "lease") != NULL;
+	leased = jsonin_member(runner, "lease") != NULL;
 	where = records_str(runner, "host");
 	here = !leased || (host.id[0] != '\0' && strcmp(where, host.id) == 0);
 	if ((double)now > records_num(op, "deadline"))
 		reason = "it did not finish before its deadline";
 	else if (leased && !((double)now <= records_num(runner, "lease"))) {
-		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(op, "async")))
+		if (cJSON_IsTrue(jsonin_member(op, "async")))
 			snprintf(lost, sizeof(lost), "its runner on host %.*s "
 			    "stopped renewing its lease (that host or the "
 			    "runner stopped)", OSB_MAX_HOST_ID - 1, *where ?
@@ -583,7 +584,7 @@ op_lastop_reply(const cJSON *rec)
 		records_add_str(out, "description", desc);
 	/* spec.md: only for failed updates and deprovisions. */
 	for (i = 0; i < 2 && op_state(rec) == OPS_FAILED; i++)
-		if (cJSON_IsBool(f = cJSON_GetObjectItemCaseSensitive(op,
+		if (cJSON_IsBool(f = jsonin_member(op,
 		    flags[i])))
 			cJSON_AddBoolToObject(out, flags[i], cJSON_IsTrue(f));
 	return out;

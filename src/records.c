@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonin.h"
 #include "jsonout.h"
 #include "records.h"
 #include "util.h"
@@ -134,28 +135,53 @@ records_add_str(cJSON *o, const char *name, const char *v)
 void
 records_copy(cJSON *dst, const cJSON *src, const char *name)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(src, name);
+	const cJSON *v = jsonin_member(src, name);
 
 	if (v != NULL && !cJSON_IsNull(v))
 		cJSON_AddItemToObject(dst, name, cJSON_Duplicate(v, 1));
 }
 
+char *
+records_print_fields(const cJSON *rec, const char *const *names,
+    size_t *len)
+{
+	struct jsonout	 o;
+	const cJSON	*v;
+	int		 first = 1;
+
+	jsonout_begin(&o);
+	jsonout_raw(&o, "{", 1);
+	for (; *names != NULL; names++) {
+		v = jsonin_member(rec, *names);
+		if (v == NULL || cJSON_IsNull(v))
+			continue;
+		if (!first)
+			jsonout_raw(&o, ",", 1);
+		first = 0;
+		jsonout_string(&o, *names);
+		jsonout_raw(&o, ":", 1);
+		jsonout_value(&o, v);
+	}
+	jsonout_raw(&o, "}", 1);
+	return jsonout_end(&o, len);
+}
+
 void
 records_move(cJSON *dst, cJSON *src, const char *name)
 {
-	cJSON *v = cJSON_GetObjectItemCaseSensitive(src, name);
+	cJSON *v = jsonin_member(src, name);
 
 	if (v != NULL && !cJSON_IsNull(v)) {
 		cJSON_DetachItemViaPointer(src, v);
-		cJSON_AddItemToObject(dst, name, v);
+		cJSON_AddItemToObjectCS(dst, name, v);
 	}
 }
 
 int
 records_same(const cJSON *a, const cJSON *b, const char *name)
 {
-	const cJSON *x = cJSON_GetObjectItemCaseSensitive(a, name);
-	const cJSON *y = cJSON_GetObjectItemCaseSensitive(b, name);
+	const cJSON *x = jsonin_member(a, name);
+	const cJSON *y = jsonin_member(b, name);
 
 	if (x != NULL && cJSON_IsNull(x))
 		x = NULL;
@@ -186,7 +212,7 @@ records_binding_key(char *buf, size_t len, const char *iid, const char *bid)
 const char *
 records_str(const cJSON *rec, const char *name)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, name);
+	const cJSON *v = jsonin_member(rec, name);
 
 	return cJSON_IsString(v) ? v->valuestring : "";
 }
@@ -194,7 +220,7 @@ records_str(const cJSON *rec, const char *name)
 double
 records_num(const cJSON *rec, const char *name)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, name);
+	const cJSON *v = jsonin_member(rec, name);
 
 	return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }

@@ -78,8 +78,16 @@ cJSON *records_add_str(cJSON *o, const char *name, const char *v);
 
 /* Copy field name of src (if present and not null) into dst. */
 void records_copy(cJSON *dst, const cJSON *src, const char *name);
+/* The text jsonout_print() writes for the object that records_copy() of
+ * each of names (NULL-terminated) into an empty one makes: the members of
+ * rec of those names that are present and not null, in the order of
+ * names (rec NULL: "{}"), printed from rec without a copy.  Malloc'ed,
+ * its length in *len; NULL out of memory. */
+char *records_print_fields(const cJSON *rec, const char *const *names,
+    size_t *len);
 /* The same, but the field is moved: detached from src (which the caller
- * still frees) and owned by dst, without copying. */
+ * still frees) and owned by dst, without copying; name is a string literal,
+ * kept uncopied as records_add_str()'s. */
 void records_move(cJSON *dst, cJSON *src, const char *name);
 
 /* 1 when field name is equal (both absent counts as equal) in a and b. */

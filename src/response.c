@@ -38,8 +38,18 @@ static const struct {
 void
 response_init(struct response *r)
 {
-	memset(r, 0, sizeof(*r));
+	/* Field by field: the headers' room (2.4 KB) is read only below
+	 * nheaders and log_note as a string, so neither is cleared whole
+	 * (twice a bind). */
 	r->status = 500;
+	r->body = NULL;
+	r->raw = NULL;
+	r->rawlen = 0;
+	r->owned = NULL;
+	r->content_type = NULL;
+	r->no_body = 0;
+	r->nheaders = 0;
+	r->log_note[0] = '\0';
 }
 
 void
@@ -73,6 +83,12 @@ response_json(struct response *r, int status, cJSON *body)
 	r->owned = NULL;
 	r->raw = NULL;
 	r->content_type = NULL;
+}
+
+void
+response_json_text(struct response *r, int status, char *text, size_t len)
+{
+	response_text(r, status, NULL, text, len);
 }
 
 void

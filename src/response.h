@@ -78,6 +78,11 @@ void response_json(struct response *, int status, cJSON *body);
 void response_text(struct response *, int status, const char *content_type,
     char *body, size_t len);
 
+/* Status with a JSON body already written (takes ownership of text, a
+ * malloc'ed document of len bytes). */
+void response_json_text(struct response *, int status, char *text,
+    size_t len);
+
 /* An error response built from the table: {"error"?: ..., "description": ...}. */
 void response_error(struct response *, enum osb_err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -316,6 +316,55 @@ test_limits(void)
 	response_free(&err);
 }
 
+/* jsonin_member() finds what cJSON_GetObjectItemCaseSensitive() finds. */
+static void
+test_member(void)
+{
+	cJSON	*o = cJSON_Parse("{\"service_id\":1,\"space_guid\":2,"
+		    "\"s\":3,\"\":4,\"plan_id\":5,\"plan_id\":6,\"Plan_id\":7,"
+		    "\"p\\u00e9\":8,\"arr\":[1,{\"a\":1}],\"x\":{\"y\":null}}");
+	cJSON	*arr = cJSON_GetObjectItemCaseSensitive(o, "arr");
+	static const char *const names[] = { "service_id", "space_guid",
+	    "s", "", "plan_id", "Plan_id", "plan", "plan_idx", "p\xc3\xa9",
+	    "arr", "x", "y", "missing", "sp", "service_i", NULL };
+	const char *const *n;
+	int	 same = 1;
+
+	for (n = names; *n != NULL; n++)
+		if (jsonin_member(o, *n) !=
+		    cJSON_GetObjectItemCaseSensitive(o, *n)) {
+			printf("# differs at \"%s\"\n", *n);
+			same = 0;
+		}
+	CHECK(same, "jsonin_member: the member cJSON finds, for names "
+	    "present, absent, repeated (the first), empty, of a shared "
+	    "first byte or a prefix");
+	CHECK(jsonin_member(arr, "a") == NULL &&
+	    cJSON_GetObjectItemCaseSensitive(arr, "a") == NULL,
+	    "... none in an array (its members have no names)");
+	CHECK(jsonin_member(NULL, "s") == NULL && jsonin_member(o, NULL) ==
+	    NULL, "... none of no object or no name");
+	CHECK(jsonin_member(jsonin_member(o, "x"), "y") != NULL &&
+	    cJSON_IsNull(jsonin_member(jsonin_member(o, "x"), "y")),
+	    "... a null member is a member");
+	cJSON_Delete(o);
+
+	o = cJSON_Parse("{\"a\":1,\"b\":2,\"b\":3,\"c\":4}");
+	{
+		cJSON	*d = jsonin_detach(o, "b");
+		char	*t = cJSON_PrintUnformatted(o);
+
+		CHECK(cJSON_IsNumber(d) && d->valueint == 2 && t != NULL &&
+		    strcmp(t, "{\"a\":1,\"b\":3,\"c\":4}") == 0,
+		    "jsonin_detach: the first member of the name taken out");
+		CHECK(jsonin_detach(o, "x") == NULL && jsonin_detach(NULL,
+		    "a") == NULL, "... none when there is none");
+		cJSON_Delete(d);
+		free(t);
+	}
+	cJSON_Delete(o);
+}
+
 int
 main(void)
 {
@@ -323,5 +372,6 @@ main(void)
 	test_limits();
 	test_quoted_key();
 	test_fields();
+	test_member();
 	return tap_done();
 }

@@ -14,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "jsonout.h"
 #include "records.h"
 #include "store.h"
 #include "tap.h"
@@ -108,6 +109,59 @@ test_copy(void)
 	CHECK(cJSON_GetArraySize(dst) == 1, "from no record: nothing copied");
 	cJSON_Delete(dst);
 	cJSON_Delete(src);
+}
+
+/* records_print_fields(rec, names) is what printing the records_copy()
+ * of each name into an empty object gives, byte for byte. */
+static int
+print_as_copy(const cJSON *rec, const char *const *names)
+{
+	cJSON		*out = cJSON_CreateObject();
+	char		*want, *got;
+	size_t		 wlen, glen;
+	int		 ok;
+
+	for (size_t i = 0; names[i] != NULL; i++)
+		records_copy(out, rec, names[i]);
+	want = jsonout_print(out, &wlen);
+	got = records_print_fields(rec, names, &glen);
+	ok = want != NULL && got != NULL && wlen == glen &&
+	    strcmp(want, got) == 0 && strlen(got) == glen;
+	if (!ok)
+		printf("# want %s\n# got  %s\n", want ? want : "(null)",
+		    got ? got : "(null)");
+	free(want);
+	free(got);
+	cJSON_Delete(out);
+	return ok;
+}
+
+static void
+test_print_fields(void)
+{
+	cJSON	*rec = cJSON_Parse("{\"a\":{\"x\":[1,2.5,\"s\\\"q\\n\"],"
+		    "\"y\":{}},\"n\":null,\"s\":\"v\\u0001\",\"t\":true,"
+		    "\"e\\\"k\":-3,\"a\":\"second\",\"z\":[]}");
+	static const char *const all[] = { "s", "a", "n", "missing", "t",
+	    "e\"k", "z", NULL };
+	static const char *const first_null[] = { "n", "s", NULL };
+	static const char *const only_absent[] = { "n", "missing", NULL };
+	static const char *const none[] = { NULL };
+	char	*got;
+	size_t	 len;
+
+	CHECK(print_as_copy(rec, all), "records_print_fields: members in "
+	    "the order of names, nulls and absent ones left out, names "
+	    "escaped, the first of a repeated name");
+	CHECK(print_as_copy(rec, first_null), "... a null first: no comma "
+	    "before the next");
+	CHECK(print_as_copy(rec, only_absent), "... none present: {}");
+	CHECK(print_as_copy(rec, none), "... no names: {}");
+	got = records_print_fields(NULL, all, &len);
+	CHECK(got != NULL && strcmp(got, "{}") == 0 && len == 2,
+	    "... of no record: {}");
+	free(got);
+	cJSON_Delete(rec);
 }
 
 static void
@@ -217,6 +271,7 @@ main(void)
 	tmp_make(dir, sizeof(dir), "records");
 	test_store();
 	test_copy();
+	test_print_fields();
 	test_same();
 	test_fields();
 	test_memo();
