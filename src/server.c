@@ -413,17 +413,9 @@ line_puts(struct line *l, const char *s)
 static void
 line_num(struct line *l, long long v)
 {
-	char			 d[24];
-	size_t			 i = sizeof(d);
-	unsigned long long	 u = v < 0 ? 0ULL - (unsigned long long)v :
-				    (unsigned long long)v;
+	char	 d[UTIL_DECIMAL_LEN];
 
-	do
-		d[--i] = (char)('0' + u % 10);
-	while ((u /= 10) != 0);
-	if (v < 0)
-		d[--i] = '-';
-	line_put(l, d + i, sizeof(d) - i);
+	line_put(l, d, util_fmt_decimal(d, v));
 }
 
 static void

@@ -81,6 +81,7 @@
 #include "limits.h"
 #include "store.h"
 #include "store_int.h"
+#include "util.h"
 
 #define OSB_PG_LIBPQ		"libpq.so.5"	/* Debian's libpq5 */
 
@@ -952,32 +953,14 @@ start(struct pg *st)
 	return STORE_OK;
 }
 
-/* v in decimal into buf (room for 21 bytes), as snprintf("%lld") writes
- * it: a lock's parameters, at every transaction's start. */
-static void
-decimal(char *buf, long long v)
-{
-	char			 d[21];
-	size_t			 i = sizeof(d);
-	unsigned long long	 u = v < 0 ? 0ULL - (unsigned long long)v :
-				    (unsigned long long)v;
-
-	do
-		d[--i] = (char)('0' + u % 10);
-	while ((u /= 10) != 0);
-	if (v < 0)
-		d[--i] = '-';
-	memcpy(buf, d + i, sizeof(d) - i);
-	buf[sizeof(d) - i] = '\0';
-}
-
 static enum store_rc
 pg_begin(struct store *s, int write, const char *scope,
     struct store_txn **out)
 {
 	struct pg	*st = PG(s);
 	struct pg_txn	*t;
-	char		 cls[24], lock[24], key[24], bkey[24];
+	char		 cls[UTIL_DECIMAL_LEN], lock[UTIL_DECIMAL_LEN],
+			 key[UTIL_DECIMAL_LEN], bkey[UTIL_DECIMAL_LEN];
 	const char	*p[4] = { cls, lock, key, bkey };
 	enum stmt	 ls = S_LOCK_ALL;
 	enum store_rc	 rc;
@@ -989,12 +972,12 @@ pg_begin(struct store *s, int write, const char *scope,
 		return rc;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return STORE_ERROR;
-	decimal(cls, OSB_PG_LOCK_CLASS);
-	decimal(lock, OSB_PG_LOCK_STORE);
+	(void)util_fmt_decimal(cls, OSB_PG_LOCK_CLASS);
+	(void)util_fmt_decimal(lock, OSB_PG_LOCK_STORE);
 	if (scope != NULL) {
 		ls = write == STORE_WRITE_KEY ? S_LOCK_KEY : S_LOCK_SCOPE;
-		decimal(key, scope_key(scope, 0));
-		decimal(bkey, scope_key(scope, 1));
+		(void)util_fmt_decimal(key, scope_key(scope, 0));
+		(void)util_fmt_decimal(bkey, scope_key(scope, 1));
 	}
 	/* Sent, not waited for: the transaction's first statement reads
 	 * their results (a failure to lock is that statement's). */

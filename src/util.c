@@ -198,6 +198,25 @@ util_concat(char *buf, size_t len, const char *const *parts, size_t n)
 	return total;
 }
 
+size_t
+util_fmt_decimal(char *out, long long v)
+{
+	char			 d[UTIL_DECIMAL_LEN];
+	size_t			 i = sizeof(d) - 1, n;
+	unsigned long long	 u = v < 0 ? 0ULL - (unsigned long long)v :
+				    (unsigned long long)v;
+
+	do
+		d[--i] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		d[--i] = '-';
+	n = sizeof(d) - 1 - i;
+	memcpy(out, d + i, n);
+	out[n] = '\0';
+	return n;
+}
+
 /* Whether one of the 8 bytes of x is below 0x20, '"' or '\\': each test
  * is exact for the word as a whole (the "has less than" and "has zero
  * byte" of S. E. Anderson's Bit Twiddling Hacks). */

@@ -492,6 +492,49 @@ test_parse_size_overflow(void)
 	    "util_parse_size rejects 2^40 g (2^70)");
 }
 
+/* util_fmt_decimal() writes what snprintf("%lld") writes: the ends of
+ * the range, each power of ten and its neighbours, of both signs, and
+ * 200,000 values of every magnitude from a fixed generator. */
+static void
+test_fmt_decimal(void)
+{
+	char			 got[UTIL_DECIMAL_LEN], want[32];
+	long long		 v, p;
+	unsigned long long	 x = 0x9e3779b97f4a7c15ULL;
+	size_t			 n;
+	int			 i, j, bad = 0;
+
+	for (i = 0; i < 200000 + 64 * 6; i++) {
+		if (i < 2) {
+			v = (long long)(~0ULL >> 1);	/* LLONG_MAX */
+			if (i == 0)
+				v = -v - 1;		/* LLONG_MIN */
+		} else if (i < 2 + 19 * 6) {
+			j = (i - 2) / 6;
+			for (p = 1; j > 0; j--)
+				p *= 10;
+			v = (i - 2) % 3 == 0 ? p - 1 : (i - 2) % 3 == 1 ? p : p + 1;
+			if ((i - 2) % 6 >= 3)
+				v = -v;
+		} else {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			v = (long long)(x >> (x % 64));
+			if (x & 1)
+				v = -v;
+		}
+		n = util_fmt_decimal(got, v);
+		snprintf(want, sizeof(want), "%lld", v);
+		if (n != strlen(want) || strcmp(got, want) != 0) {
+			if (bad++ < 5)
+				printf("#   %s: got %s (%zu)\n", want, got, n);
+		}
+	}
+	CHECK(bad == 0, "util_fmt_decimal writes snprintf(\"%%lld\")'s digits "
+	    "and length (%d of %d differ)", bad, i);
+}
+
 int
 main(void)
 {
@@ -506,6 +549,7 @@ main(void)
 	test_random();
 	test_gmtime();
 	test_fmt_datetime();
+	test_fmt_decimal();
 	test_time();
 	test_parse_size();
 	test_parse_size_overflow();
