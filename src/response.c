@@ -11,6 +11,7 @@
 
 #include "jsonout.h"
 #include "response.h"
+#include "util.h"
 
 static const struct {
 	int		 status;
@@ -198,13 +199,9 @@ puts_(struct head *h, const char *s)
 static void
 put_num(struct head *h, unsigned long long v)
 {
-	char	 d[24];
-	size_t	 i = sizeof(d);
+	char	 d[UTIL_DECIMAL_LEN];
 
-	do
-		d[--i] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	put(h, d + i, sizeof(d) - i);
+	put(h, d, util_fmt_udecimal(d, v));
 }
 
 static void

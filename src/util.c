@@ -199,22 +199,27 @@ util_concat(char *buf, size_t len, const char *const *parts, size_t n)
 }
 
 size_t
-util_fmt_decimal(char *out, long long v)
+util_fmt_udecimal(char *out, unsigned long long v)
 {
-	char			 d[UTIL_DECIMAL_LEN];
-	size_t			 i = sizeof(d) - 1, n;
-	unsigned long long	 u = v < 0 ? 0ULL - (unsigned long long)v :
-				    (unsigned long long)v;
+	char	 d[UTIL_DECIMAL_LEN];
+	size_t	 i = sizeof(d), n;
 
 	do
-		d[--i] = (char)('0' + u % 10);
-	while ((u /= 10) != 0);
-	if (v < 0)
-		d[--i] = '-';
-	n = sizeof(d) - 1 - i;
+		d[--i] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	n = sizeof(d) - i;
 	memcpy(out, d + i, n);
 	out[n] = '\0';
 	return n;
+}
+
+size_t
+util_fmt_decimal(char *out, long long v)
+{
+	if (v >= 0)
+		return util_fmt_udecimal(out, (unsigned long long)v);
+	out[0] = '-';
+	return 1 + util_fmt_udecimal(out + 1, 0ULL - (unsigned long long)v);
 }
 
 /* Whether one of the 8 bytes of x is below 0x20, '"' or '\\': each test

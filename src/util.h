@@ -52,10 +52,12 @@ int    util_random_hex(char *out, size_t n);
 size_t util_concat(char *buf, size_t len, const char *const *parts,
     size_t n);
 
-/* v in decimal into out, as snprintf(out, n, "%lld", v) writes it when n
- * is UTIL_DECIMAL_LEN or more: its length, without the NUL it ends with. */
+/* v in decimal into out, as snprintf(out, n, "%lld", v) (and "%llu" for
+ * util_fmt_udecimal()) writes it when n is UTIL_DECIMAL_LEN or more: its
+ * length, without the NUL it ends with. */
 #define UTIL_DECIMAL_LEN	21
 size_t util_fmt_decimal(char *out, long long v);
+size_t util_fmt_udecimal(char *out, unsigned long long v);
 
 /* How many of the first len bytes of s are plain inside a JSON string:
  * none of them a control character (below 0x20), '"' or '\\'.  Read 8

@@ -492,9 +492,10 @@ test_parse_size_overflow(void)
 	    "util_parse_size rejects 2^40 g (2^70)");
 }
 
-/* util_fmt_decimal() writes what snprintf("%lld") writes: the ends of
- * the range, each power of ten and its neighbours, of both signs, and
- * 200,000 values of every magnitude from a fixed generator. */
+/* util_fmt_decimal() and util_fmt_udecimal() write what snprintf("%lld")
+ * and "%llu" write: the ends of the range, each power of ten and its
+ * neighbours, of both signs, and 200,000 values of every magnitude from a
+ * fixed generator (each also as unsigned). */
 static void
 test_fmt_decimal(void)
 {
@@ -502,7 +503,7 @@ test_fmt_decimal(void)
 	long long		 v, p;
 	unsigned long long	 x = 0x9e3779b97f4a7c15ULL;
 	size_t			 n;
-	int			 i, j, bad = 0;
+	int			 i, j, bad = 0, ubad = 0;
 
 	for (i = 0; i < 200000 + 64 * 6; i++) {
 		if (i < 2) {
@@ -530,9 +531,18 @@ test_fmt_decimal(void)
 			if (bad++ < 5)
 				printf("#   %s: got %s (%zu)\n", want, got, n);
 		}
+		/* The same bits unsigned: above LLONG_MAX for the negatives. */
+		n = util_fmt_udecimal(got, (unsigned long long)v);
+		snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
+		if (n != strlen(want) || strcmp(got, want) != 0) {
+			if (ubad++ < 5)
+				printf("#   %s: got %s (%zu)\n", want, got, n);
+		}
 	}
 	CHECK(bad == 0, "util_fmt_decimal writes snprintf(\"%%lld\")'s digits "
 	    "and length (%d of %d differ)", bad, i);
+	CHECK(ubad == 0, "util_fmt_udecimal writes snprintf(\"%%llu\")'s digits "
+	    "and length (%d of %d differ)", ubad, i);
 }
 
 int
