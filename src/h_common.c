@@ -151,6 +151,21 @@ h_common_begin_create(struct ctx *c, struct h_txn *tx, const char *key)
 	    STORE_ONE_TRIP, key != NULL ? key : c->rt->instance_id);
 }
 
+/* After a load of rec that gave rc: a store failure noted in tx->rc, and a
+ * record this user may not see (another platform's) is STORE_NOTFOUND,
+ * with tx->hidden; the caller then drops rec. */
+static enum store_rc
+loaded(struct h_txn *tx, enum store_rc rc, const cJSON *rec)
+{
+	if (rc != STORE_OK && rc != STORE_NOTFOUND)
+		tx->rc = rc;
+	if (rc == STORE_OK && tx->c != NULL && !h_common_visible(tx->c, rec)) {
+		tx->hidden = 1;
+		rc = STORE_NOTFOUND;
+	}
+	return rc;
+}
+
 enum store_rc
 h_common_load(struct h_txn *tx, enum store_table tb, const char *key,
     cJSON **out)
@@ -159,13 +174,9 @@ h_common_load(struct h_txn *tx, enum store_table tb, const char *key,
 	    records_load(tx->t, tb, key, out) :
 	    op_load_live(tx->t, tb, key, out, &tx->dirty);
 
-	if (rc != STORE_OK && rc != STORE_NOTFOUND)
-		tx->rc = rc;
-	if (rc == STORE_OK && tx->c != NULL && !h_common_visible(tx->c, *out)) {
+	if ((rc = loaded(tx, rc, *out)) == STORE_NOTFOUND) {
 		cJSON_Delete(*out);
 		*out = NULL;
-		tx->hidden = 1;
-		rc = STORE_NOTFOUND;
 	}
 	return rc;
 }
@@ -191,13 +202,8 @@ h_common_load_instance(struct h_txn *tx, const char *iid, const cJSON **out,
 			rc = STORE_ERROR;
 		free(val);
 	}
-	if (rc != STORE_OK && rc != STORE_NOTFOUND)
-		tx->rc = rc;
-	if (rc == STORE_OK && !h_common_visible(tx->c, *out)) {
-		*out = NULL;
-		tx->hidden = 1;
-		rc = STORE_NOTFOUND;
-	}
+	if ((rc = loaded(tx, rc, *out)) == STORE_NOTFOUND)
+		*out = NULL;	/* the memo's tree, not freed */
 	return rc;
 }
 
