@@ -498,7 +498,7 @@ h_binding_delete(struct ctx *c, struct response *resp)
 	}
 	ch.inst = inst;
 	if (!hooked && !ch.async) {
-		if ((tx.rc = store_del(tx.t, T_BINDINGS, key)) != STORE_OK)
+		if ((tx.rc = op_remove(tx.t, T_BINDINGS, key)) != STORE_OK)
 			goto done;
 	} else {
 		ch.opid = op_begin(rec, ACT_UNBIND, ch.async, &p, NULL, &who);

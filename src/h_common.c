@@ -318,8 +318,6 @@ h_common_create(struct ctx *c, struct h_txn *tx, struct h_change *ch,
 		    ch->bid != NULL ? ch->bid : ch->key);
 		return;
 	}
-	if ((tx->rc = store_drop(tx->t, T_GONE, ch->key)) != STORE_OK)
-		return;
 	start_change(c, ch, rec, a, done);
 	if ((tx->rc = records_save(tx->t, ch->tb, ch->key, rec)) == STORE_OK)
 		h_common_commit(c, tx, ch, resp);
@@ -345,7 +343,7 @@ create_new(struct ctx *c, struct h_txn *tx, struct h_change *ch, cJSON *rec,
 		entry.key = key;
 		entry.val = val;
 		entry.len = strlen(val);
-		tx->rc = records_create_if(tx->t, ch->tb, ch->key, rec, T_GONE,
+		tx->rc = records_create_if(tx->t, ch->tb, ch->key, rec,
 		    &entry, cond);
 	}
 	free(val);

@@ -134,10 +134,10 @@ void h_common_commit(struct ctx *, struct h_txn *, const struct h_change *,
     struct response *);
 
 /* A PUT that creates record rec at ch->key in ch->tb (ch->rec is set to
- * it): forget a tombstone of that key (a new record under a deleted one's
- * id), record action a as complete (no hook and synchronous: description
- * done) or begun (ch->opid), and who owns it (an instance: the request's
- * user; a binding: its instance's owner), save, and h_common_commit().
+ * it; a tombstone of that key is left alone, op.h): record action a as
+ * complete (no hook and synchronous: description done) or begun
+ * (ch->opid), and who owns it (an instance: the request's user; a
+ * binding: its instance's owner), save, and h_common_commit().
  * When the key holds a record the user may not see (tx->hidden), 409 as
  * for an existing record with other attributes: the one answer that
  * shows an id is taken, since two records cannot share it. */

@@ -517,7 +517,6 @@ h_instance_delete(struct ctx *c, struct response *resp)
 				    .status = 200, .act = ACT_DEPROVISION };
 	struct op_who		 who = h_common_who(c);
 	enum store_rc		 rc;
-	char			 prefix[OSB_MAX_ID_LEN + 2];
 	size_t			 nb = 0;
 	int			 hooked;
 
@@ -539,10 +538,8 @@ h_instance_delete(struct ctx *c, struct response *resp)
 	    instance_ready(c, &tx, rec, 0, resp) == -1)
 		goto done;
 	if (!hooked && !ch.async) {
-		snprintf(prefix, sizeof(prefix), "%s/", iid);
-		if ((tx.rc = store_del_prefix(tx.t, T_BINDINGS, prefix,
-		    &nb)) != STORE_OK ||
-		    (tx.rc = store_del(tx.t, T_INSTANCES, iid)) != STORE_OK)
+		if ((tx.rc = op_remove_bindings(tx.t, iid, &nb)) != STORE_OK ||
+		    (tx.rc = op_remove(tx.t, T_INSTANCES, iid)) != STORE_OK)
 			goto done;
 		if (nb > 0)
 			snprintf(resp->log_note, sizeof(resp->log_note),

@@ -382,6 +382,69 @@ op_reap(cJSON *rec, time_t now)
 
 /* ---- tombstones ------------------------------------------------------- */
 
+enum store_rc
+op_remove(struct store_txn *t, enum store_table tb, const char *key)
+{
+	enum store_rc rc = store_del(t, tb, key);
+
+	return rc == STORE_OK ? store_drop(t, T_GONE, key) : rc;
+}
+
+struct keys {
+	char	**v;
+	size_t	  n, room;
+	int	  oom;
+};
+
+static int
+add_key(const char *key, const char *val, size_t len, void *arg)
+{
+	struct keys	*k = arg;
+	char		**v;
+
+	(void)val;
+	(void)len;
+	if (k->n == k->room) {
+		k->room = k->room == 0 ? 8 : 2 * k->room;
+		if ((v = realloc(k->v, k->room * sizeof(*v))) == NULL) {
+			k->oom = 1;
+			return 1;
+		}
+		k->v = v;
+	}
+	if ((k->v[k->n] = strdup(key)) == NULL) {
+		k->oom = 1;
+		return 1;
+	}
+	k->n++;
+	return 0;
+}
+
+enum store_rc
+op_remove_bindings(struct store_txn *t, const char *iid, size_t *n)
+{
+	struct keys	 k = { NULL, 0, 0, 0 };
+	enum store_rc	 rc;
+	char		 prefix[OSB_MAX_STORE_KEY + 1];
+	size_t		 i;
+
+	snprintf(prefix, sizeof(prefix), "%s/", iid);
+	/* The keys first (a store's cursor is not to be written under),
+	 * then their tombstones, then the records in one delete. */
+	rc = store_scan(t, T_BINDINGS, prefix, add_key, &k);
+	if (rc == STORE_OK && k.oom)
+		rc = STORE_ERROR;
+	for (i = 0; i < k.n; i++) {
+		if (rc == STORE_OK)
+			rc = store_drop(t, T_GONE, k.v[i]);
+		free(k.v[i]);
+	}
+	free(k.v);
+	if (rc == STORE_OK)
+		rc = store_del_prefix(t, T_BINDINGS, prefix, n);
+	return rc;
+}
+
 struct prune {
 	time_t		 now;
 	char		*keys[64];

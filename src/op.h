@@ -48,7 +48,12 @@
  * shape {pid, start, boot} and are judged by pid alone.
  *
  * Asynchronous deletes leave a tombstone (table T_GONE) so last_operation
- * can answer 410 Gone afterwards.
+ * can answer 410 Gone afterwards.  A tombstone counts only while its
+ * record is absent: a new record of the same id leaves it where it is (a
+ * create writes its record and its audit entry, nothing more:
+ * store_create()), and every other removal of a record takes the
+ * tombstone with it (op_remove()), so that a record made again and then
+ * deleted synchronously is 404 afterwards, not the first delete's 410.
  *
  * Layer: above the record codec (records.h), below the work of an
  * operation (work.h) and everything that starts one.  Nothing here knows a
@@ -144,6 +149,18 @@ enum store_rc op_renew(struct store *, enum store_table tb, const char *key,
 /* End rec's operation with state s and description: its runner and
  * pending values are dropped. */
 void op_finish(cJSON *rec, enum op_state s, const char *description);
+
+/* Remove record key of tb (T_INSTANCES or T_BINDINGS) other than by an
+ * asynchronous delete (which op_gone_put()s): with the tombstone an
+ * earlier one of the same key left.  STORE_NOTFOUND: no such record,
+ * nothing changed. */
+enum store_rc op_remove(struct store_txn *, enum store_table,
+         const char *key);
+
+/* op_remove() of every binding of instance iid; *n (optional) gets how
+ * many there were (store_del_prefix()). */
+enum store_rc op_remove_bindings(struct store_txn *, const char *iid,
+         size_t *n);
 
 /* Tombstones for asynchronous deletes. */
 enum store_rc op_gone_put(struct store_txn *, const char *key,

@@ -75,12 +75,12 @@ records_memo_free(struct records_memo *m)
 	m->len = 0;
 }
 
-/* Serialise rec and put it (clear T__COUNT) or create it (on condition
- * cond, unless NULL). */
+/* Serialise rec and put it or create it (on condition cond, unless
+ * NULL). */
 static enum store_rc
 write_record(struct store_txn *t, enum store_table tb, const char *key,
-    const cJSON *rec, int create, enum store_table clear,
-    const struct store_rec *with, const struct store_rec *cond)
+    const cJSON *rec, int create, const struct store_rec *with,
+    const struct store_rec *cond)
 {
 	char		*val;
 	size_t		 len;
@@ -91,33 +91,26 @@ write_record(struct store_txn *t, enum store_table tb, const char *key,
 	if (!create)
 		rc = store_put(t, tb, key, val, len);
 	else if (cond != NULL)
-		rc = store_create_if(t, tb, key, val, len, clear, with, cond);
+		rc = store_create_if(t, tb, key, val, len, with, cond);
 	else
-		rc = store_create(t, tb, key, val, len, clear, with);
+		rc = store_create(t, tb, key, val, len, with);
 	free(val);
 	return rc;
 }
 
 enum store_rc
-records_create(struct store_txn *t, enum store_table tb, const char *key,
-    const cJSON *rec, enum store_table clear, const struct store_rec *with)
-{
-	return write_record(t, tb, key, rec, 1, clear, with, NULL);
-}
-
-enum store_rc
 records_create_if(struct store_txn *t, enum store_table tb, const char *key,
-    const cJSON *rec, enum store_table clear, const struct store_rec *with,
+    const cJSON *rec, const struct store_rec *with,
     const struct store_rec *cond)
 {
-	return write_record(t, tb, key, rec, 1, clear, with, cond);
+	return write_record(t, tb, key, rec, 1, with, cond);
 }
 
 enum store_rc
 records_save(struct store_txn *t, enum store_table tb, const char *key,
     const cJSON *rec)
 {
-	return write_record(t, tb, key, rec, 0, T__COUNT, NULL, NULL);
+	return write_record(t, tb, key, rec, 0, NULL, NULL);
 }
 
 cJSON *

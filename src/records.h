@@ -37,16 +37,12 @@ enum store_rc records_load(struct store_txn *, enum store_table,
 enum store_rc records_fetch(struct store *, enum store_table,
     const char *key, cJSON **out);
 
-/* Serialise and store_create() (clear: the table whose same key goes;
- * with: a record written too, only if rec is created, or NULL). */
-enum store_rc records_create(struct store_txn *, enum store_table,
-    const char *key, const cJSON *rec, enum store_table clear,
-    const struct store_rec *with);
-
-/* records_create() on condition cond (store_create_if(); NULL: none). */
+/* Serialise and store_create() (with: a record written too, only if rec
+ * is created, or NULL), on condition cond (store_create_if(); NULL:
+ * none). */
 enum store_rc records_create_if(struct store_txn *, enum store_table,
-    const char *key, const cJSON *rec, enum store_table clear,
-    const struct store_rec *with, const struct store_rec *cond);
+    const char *key, const cJSON *rec, const struct store_rec *with,
+    const struct store_rec *cond);
 
 /* Serialise and put. */
 enum store_rc records_save(struct store_txn *, enum store_table,

@@ -180,16 +180,15 @@ store_put(struct store_txn *t, enum store_table tb, const char *key,
 
 enum store_rc
 store_create(struct store_txn *t, enum store_table tb, const char *key,
-    const char *val, size_t len, enum store_table clear,
-    const struct store_rec *with)
+    const char *val, size_t len, const struct store_rec *with)
 {
-	return t->st->ops->create(t, tb, key, val, len, clear, with);
+	return t->st->ops->create(t, tb, key, val, len, with);
 }
 
 enum store_rc
 store_create_if(struct store_txn *t, enum store_table tb, const char *key,
-    const char *val, size_t len, enum store_table clear,
-    const struct store_rec *with, const struct store_rec *cond)
+    const char *val, size_t len, const struct store_rec *with,
+    const struct store_rec *cond)
 {
 	enum store_rc	 rc;
 	char		*now;
@@ -197,8 +196,7 @@ store_create_if(struct store_txn *t, enum store_table tb, const char *key,
 	int		 same;
 
 	if (t->st->ops->create_if != NULL)
-		return t->st->ops->create_if(t, tb, key, val, len, clear, with,
-		    cond);
+		return t->st->ops->create_if(t, tb, key, val, len, with, cond);
 	if ((rc = store_get(t, cond->tb, cond->key, &now, &nlen)) ==
 	    STORE_NOTFOUND)
 		return STORE_EXISTS;	/* gone */
@@ -208,7 +206,7 @@ store_create_if(struct store_txn *t, enum store_table tb, const char *key,
 	free(now);
 	if (!same)
 		return STORE_EXISTS;	/* changed */
-	return store_create(t, tb, key, val, len, clear, with);
+	return store_create(t, tb, key, val, len, with);
 }
 
 enum store_rc

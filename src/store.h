@@ -182,9 +182,10 @@ struct store_rec {
 	size_t			 len;
 };
 
-/* Create key in tb unless tb has it, and only then drop the same key of
- * clear (T__COUNT: none) and put with (NULL: none): a new record that
- * replaces its tombstone, and its audit entry (audit.h).  For a
+/* Create key in tb unless tb has it, and only then put with (NULL: none):
+ * a new record and its audit entry (audit.h).  A tombstone of the same
+ * key (T_GONE) is left as it is: it counts only while the record is
+ * absent (op.h).  For a
  * write transaction whose one change this is, so that a caller that meets
  * an existing key needs no read first: STORE_EXISTS, from this call
  * (LMDB) or from store_commit() (PostgreSQL sends it with the COMMIT, in
@@ -193,7 +194,7 @@ struct store_rec {
  * STORE_OK here, write nothing else in the transaction. */
 enum store_rc store_create(struct store_txn *, enum store_table,
                   const char *key, const char *val, size_t len,
-                  enum store_table clear, const struct store_rec *with);
+                  const struct store_rec *with);
 /* store_create(), made only if record cond (its table, key and value)
  * is stored exactly, byte for byte, as given: a decision taken on a copy
  * of cond that may be out of date (store_recall()) is written only if it
@@ -203,8 +204,7 @@ enum store_rc store_create(struct store_txn *, enum store_table,
  * keep still (STORE_WRITE_KEY: its instance's record). */
 enum store_rc store_create_if(struct store_txn *, enum store_table,
                   const char *key, const char *val, size_t len,
-                  enum store_table clear, const struct store_rec *with,
-                  const struct store_rec *cond);
+                  const struct store_rec *with, const struct store_rec *cond);
 /* STORE_NOTFOUND when there was no such key. */
 enum store_rc store_del(struct store_txn *, enum store_table, const char *key);
 /* Delete key if there is one, without saying whether there was: for a

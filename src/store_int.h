@@ -37,13 +37,12 @@ struct store_ops {
 			    const char *, const char *, size_t);
 	enum store_rc	 (*create)(struct store_txn *, enum store_table,
 			    const char *, const char *, size_t,
-			    enum store_table, const struct store_rec *);
+			    const struct store_rec *);
 	/* NULL: store_create_if() is store_get() of cond, compared, then
 	 * create */
 	enum store_rc	 (*create_if)(struct store_txn *, enum store_table,
 			    const char *, const char *, size_t,
-			    enum store_table, const struct store_rec *,
-			    const struct store_rec *);
+			    const struct store_rec *, const struct store_rec *);
 	/* NULL: store_recall() finds nothing */
 	enum store_rc	 (*recall)(struct store *, enum store_table,
 			    const char *, char **, size_t *);

@@ -679,13 +679,10 @@ lmdb_drop(struct store_txn *bt, enum store_table tb, const char *key)
 
 static enum store_rc
 lmdb_create(struct store_txn *bt, enum store_table tb, const char *key,
-    const char *val, size_t len, enum store_table clear,
-    const struct store_rec *with)
+    const char *val, size_t len, const struct store_rec *with)
 {
 	enum store_rc rc = put_flags(bt, tb, key, val, len, MDB_NOOVERWRITE);
 
-	if (rc == STORE_OK && clear < T__COUNT)
-		rc = lmdb_drop(bt, clear, key);
 	if (rc == STORE_OK && with != NULL)
 		rc = put_flags(bt, with->tb, with->key, with->val, with->len, 0);
 	return rc;

@@ -180,15 +180,12 @@ enum stmt { S_GET, S_PUT, S_CREATE, S_CREATE_IF, S_DEL, S_SCAN_ALL, S_SCAN_RANGE
 
 /* What S_CREATE and S_CREATE_IF do once their INSERT ("new") made its row,
  * and their answer: a row (of no columns) when it did, none when the key
- * was there.  The DELETE names its key and asks only whether the INSERT
- * made a row: "key IN (SELECT key FROM new)" made the executor build a
- * join and a hash aggregate at every run, a tenth of the server's
- * instructions for the whole transaction (BENCHMARKS.md). */
+ * was there.  Nothing else: each data-modifying part costs the server
+ * as much again as the INSERT itself (BENCHMARKS.md), which is why a
+ * create leaves its key's tombstone alone (store.h). */
 #define CREATE_TAIL \
-	"cleared AS (DELETE FROM osbroker_records WHERE tbl = $4 AND " \
-	"key = $2 AND EXISTS (SELECT FROM new)), " \
 	"also AS (INSERT INTO osbroker_records (tbl, key, value) " \
-	"SELECT $5, $6, $7 FROM new WHERE $5 <> '') " \
+	"SELECT $4, $5, $6 FROM new WHERE $4 <> '') " \
 	"SELECT FROM new"
 
 /* Every statement, transaction control and locks included, is prepared
@@ -206,23 +203,23 @@ static const struct {
 	    "VALUES ($1, $2, $3) ON CONFLICT (tbl, key) DO UPDATE "
 	    "SET value = EXCLUDED.value", 3, "put" },
 	/* One statement, so that it can go with the COMMIT: the INSERT
-	 * unless the key is there, and only if it inserted the DELETE of
-	 * the same key of table $4 and the INSERT of record $6 of table $5
-	 * (unless $5 is ""): CREATE_TAIL, whose rows say which. */
+	 * unless the key is there, and only if it inserted the INSERT of
+	 * record $5 of table $4 (unless $4 is ""): CREATE_TAIL, whose rows
+	 * say which. */
 	[S_CREATE] = { "osb_create", "WITH new AS (INSERT INTO "
 	    "osbroker_records (tbl, key, value) VALUES ($1, $2, $3) "
 	    "ON CONFLICT (tbl, key) DO NOTHING RETURNING key), "
-	    CREATE_TAIL, 7, "create" },
-	/* S_CREATE, made only if the record of table $8, key $9 is stored
-	 * as $10, byte for byte (store_create_if()): the condition, the
+	    CREATE_TAIL, 6, "create" },
+	/* S_CREATE, made only if the record of table $7, key $8 is stored
+	 * as $9, byte for byte (store_create_if()): the condition, the
 	 * INSERT and its companions see one snapshot, taken after the
 	 * transaction's locks, which keep that record still until COMMIT. */
 	[S_CREATE_IF] = { "osb_create_if", "WITH cond AS (SELECT FROM "
-	    "osbroker_records WHERE tbl = $8 AND key = $9 AND value = $10), "
+	    "osbroker_records WHERE tbl = $7 AND key = $8 AND value = $9), "
 	    "new AS (INSERT INTO osbroker_records (tbl, key, value) "
 	    "SELECT $1, $2, $3 FROM cond "
 	    "ON CONFLICT (tbl, key) DO NOTHING RETURNING key), "
-	    CREATE_TAIL, 10, "create" },
+	    CREATE_TAIL, 9, "create" },
 	[S_DEL] = { "osb_del", "DELETE FROM osbroker_records "
 	    "WHERE tbl = $1 AND key = $2", 2, "del" },
 	[S_SCAN_ALL] = { "osb_scan_all", "SELECT key, value FROM "
@@ -1291,27 +1288,26 @@ pg_fetch(struct store *s, enum store_table tb, const char *key, char **val,
 	return get(st, tb, key, val, len);
 }
 
-/* A put (S_PUT) or a create (S_CREATE, clearing the same key of clear,
- * with its companion record; S_CREATE_IF, the same on condition cond),
+/* A put (S_PUT) or a create (S_CREATE, with its companion record;
+ * S_CREATE_IF, the same on condition cond),
  * sent without waiting: a failure is the result of the transaction's next
  * statement or of its commit, and so is whether a create found its key
  * (st->exists, pg_commit()). */
 static enum store_rc
 send_write(struct store_txn *bt, enum stmt s, enum store_table tb,
-    const char *key, const char *val, size_t len, enum store_table clear,
+    const char *key, const char *val, size_t len,
     const struct store_rec *with, const struct store_rec *cond)
 {
 	struct pg	*st = PG(bt->st);
-	const char	*p[10] = { store_table_names[tb], key, val,
-	    clear < T__COUNT ? store_table_names[clear] : "",
+	const char	*p[9] = { store_table_names[tb], key, val,
 	    with != NULL ? store_table_names[with->tb] : "",
 	    with != NULL ? with->key : "", with != NULL ? with->val : "",
 	    cond != NULL ? store_table_names[cond->tb] : "",
 	    cond != NULL ? cond->key : "", cond != NULL ? cond->val : "" };
-	int		 lens[10] = { 0, 0, (int)len, 0, 0, 0,
+	int		 lens[9] = { 0, 0, (int)len, 0, 0,
 			    with != NULL ? (int)with->len : 0, 0, 0,
 			    cond != NULL ? (int)cond->len : 0 },
-			 fmts[10] = { 0, 0, 1, 0, 0, 0, 1, 0, 0, 1 };
+			 fmts[9] = { 0, 0, 1, 0, 0, 1, 0, 0, 1 };
 	enum store_rc	 rc;
 
 	forget(st);	/* a prefetched record may change */
@@ -1334,24 +1330,22 @@ static enum store_rc
 pg_put(struct store_txn *bt, enum store_table tb, const char *key,
     const char *val, size_t len)
 {
-	return send_write(bt, S_PUT, tb, key, val, len, T__COUNT, NULL, NULL);
+	return send_write(bt, S_PUT, tb, key, val, len, NULL, NULL);
 }
 
 static enum store_rc
 pg_create(struct store_txn *bt, enum store_table tb, const char *key,
-    const char *val, size_t len, enum store_table clear,
-    const struct store_rec *with)
+    const char *val, size_t len, const struct store_rec *with)
 {
-	return send_write(bt, S_CREATE, tb, key, val, len, clear, with, NULL);
+	return send_write(bt, S_CREATE, tb, key, val, len, with, NULL);
 }
 
 static enum store_rc
 pg_create_if(struct store_txn *bt, enum store_table tb, const char *key,
-    const char *val, size_t len, enum store_table clear,
-    const struct store_rec *with, const struct store_rec *cond)
+    const char *val, size_t len, const struct store_rec *with,
+    const struct store_rec *cond)
 {
-	return send_write(bt, S_CREATE_IF, tb, key, val, len, clear, with,
-	    cond);
+	return send_write(bt, S_CREATE_IF, tb, key, val, len, with, cond);
 }
 
 static enum store_rc

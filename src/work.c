@@ -472,7 +472,7 @@ work_record(struct store *st, enum store_table tb, const char *key,
 	cJSON		*rec = NULL, *op, *next, *prev;
 	const cJSON	*v;
 	enum store_rc	 rc;
-	char		 desc[OSB_MAX_HOOK_DESC + 200], prefix[OSB_MAX_ID_LEN + 2];
+	char		 desc[OSB_MAX_HOOK_DESC + 200];
 	int		 async, del = 0, i;
 	static const char *const flags[] = { "instance_usable",
 	    "update_repeatable" };
@@ -499,12 +499,12 @@ work_record(struct store *st, enum store_table tb, const char *key,
 
 	if (hr->status == HOOK_OK && (a == ACT_DEPROVISION || a == ACT_UNBIND)) {
 		del = 1;
-		if (a == ACT_DEPROVISION) {
-			snprintf(prefix, sizeof(prefix), "%s/", key);
-			rc = store_del_prefix(t, T_BINDINGS, prefix, NULL);
-		}
+		if (a == ACT_DEPROVISION)
+			rc = op_remove_bindings(t, key, NULL);
+		/* A synchronous delete ends a tombstone of the same key; an
+		 * asynchronous one writes its own over it. */
 		if (rc == STORE_OK)
-			rc = store_del(t, tb, key);
+			rc = async ? store_del(t, tb, key) : op_remove(t, tb, key);
 		if (rc == STORE_OK && async)
 			rc = op_gone_put(t, key, opid,
 			    records_str(rec, "owner"));
@@ -524,7 +524,7 @@ work_record(struct store *st, enum store_table tb, const char *key,
 		/* Refused before anything was done: as if never asked. */
 		if (a == ACT_PROVISION || a == ACT_BIND) {
 			del = 1;
-			rc = store_del(t, tb, key);
+			rc = op_remove(t, tb, key);
 		} else {
 			prev = cJSON_DetachItemFromObjectCaseSensitive(op,
 			    "previous");

@@ -524,8 +524,9 @@ def t_async_gone_owner(x):
 
 
 def t_gone_cleared(x):
-    """A tombstone ends with a new instance of the same id: once that one is
-    deleted synchronously, last_operation is 404, not the old delete's 410."""
+    """A tombstone counts while its record is absent: once a new instance of
+    the same id is deleted synchronously, last_operation is 404, not the old
+    delete's 410."""
     iid = new_id()
     x.poll(x.ipath(iid), 'succeeded', op=x.async_put(x.ipath(iid), x.body('async'))['operation'])
     op = expect(x.c.delete(x.ipath(iid, x.q('async', '&accepts_incomplete=true'))), 202)['operation']
@@ -535,6 +536,44 @@ def t_gone_cleared(x):
     r = x.c.get(x.ipath(iid) + '/last_operation')
     check(r.status == 404, 'last_operation after the new instance\'s synchronous delete: %r, '
           'want 404 (the first delete\'s tombstone should have ended with the new instance)', r)
+
+
+def t_gone_refused(x):
+    """A new instance of a deleted id whose hook refuses it is as if never
+    asked, and takes the old tombstone with it, as before: 404, not 410."""
+    iid = new_id()
+    x.poll(x.ipath(iid), 'succeeded', op=x.async_put(x.ipath(iid), x.body('async'))['operation'])
+    op = expect(x.c.delete(x.ipath(iid, x.q('async', '&accepts_incomplete=true'))), 202)['operation']
+    check(x.poll(x.ipath(iid), None, op=op)[0] == 410, 'no 410 after the async deprovision')
+    expect_error(x.c.put(x.ipath(iid), x.body('sync', 'reject')), 400)
+    r = x.c.get(x.ipath(iid) + '/last_operation')
+    check(r.status == 404, 'last_operation after a refused provision of a deleted id: %r, '
+          'want 404', r)
+
+
+def t_gone_bindings(x):
+    """A deprovision removes its bindings' records with their tombstones of
+    earlier deletes (a binding made again under a deleted one's id: 404
+    afterwards), and keeps the tombstone of a binding that stayed deleted
+    (410)."""
+    iid, b1, b2 = new_id(), new_id('b'), new_id('b')
+    q = x.q('async', '&accepts_incomplete=true')
+    x.poll(x.ipath(iid), 'succeeded', op=x.async_put(x.ipath(iid), x.body('async'))['operation'])
+    for bid in (b1, b2):
+        x.poll(x.bpath(iid, bid), 'succeeded',
+               op=x.async_put(x.bpath(iid, bid), x.body('async'))['operation'])
+        op = expect(x.c.delete(x.bpath(iid, bid, q)), 202)['operation']
+        check(x.poll(x.bpath(iid, bid), None, op=op)[0] == 410, 'no 410 after the async unbind')
+    x.poll(x.bpath(iid, b1), 'succeeded',
+           op=x.async_put(x.bpath(iid, b1), x.body('async'))['operation'])
+    op = expect(x.c.delete(x.ipath(iid, q)), 202)['operation']
+    check(x.poll(x.ipath(iid), None, op=op)[0] == 410, 'no 410 after the async deprovision')
+    r = x.c.get(x.bpath(iid, b1) + '/last_operation')
+    check(r.status == 404, 'last_operation of a binding made again and removed with its '
+          'instance: %r, want 404', r)
+    r = x.c.get(x.bpath(iid, b2) + '/last_operation')
+    check(r.status == 410, 'last_operation of a binding deleted before its instance: %r, '
+          'want 410', r)
 
 
 def t_async_binding_busy(x):
@@ -700,6 +739,10 @@ SERVE_CASES = [
     ('async deletes of a restricted user: 410 for it, 404 as unknown for another', t_async_gone_owner),
     ('a new instance of a deleted id ends its tombstone: 404, not 410, after its own sync delete',
      t_gone_cleared),
+    ('a new instance of a deleted id refused by its hook ends the tombstone too: 404, not 410',
+     t_gone_refused),
+    ('a deprovision ends the tombstones of the bindings it removes (404), not of bindings '
+     'deleted before (410)', t_gone_bindings),
     ('async bind running: other bindings allowed, deprovision/update 422; deprovision lists bindings',
      t_async_binding_busy),
     ('async provision failing -> failed; orphan-mitigation DELETE -> 410', t_async_fail_orphan),

@@ -7,7 +7,9 @@
  * write records through a real store (LMDB in a mkdtemp(3) directory),
  * each result checked from a new transaction: op_load_live(), op_end(),
  * op_read_live() and op_bindings_busy() with live and stale operations,
- * op_lastop_reply(), and the tombstones (op_gone_put(), op_gone_get()).
+ * op_lastop_reply(), the tombstones (op_gone_put(), op_gone_get()), and
+ * removals that take a tombstone with them (op_remove(),
+ * op_remove_bindings()).
  * A stale operation is one whose deadline is set into the past.
  *
  * Hosts (op.h "Hosts"): the identity op_set_host() takes (OSBROKER_HOST_ID,
@@ -739,6 +741,67 @@ test_gone(struct store *st)
 	store_abort(t);
 }
 
+/* 1 when tb holds key, by a read of its own. */
+static int
+has(struct store *st, enum store_table tb, const char *key)
+{
+	cJSON	*rec = tmp_stored(st, tb, key);
+	int	 there = rec != NULL;
+
+	cJSON_Delete(rec);
+	return there;
+}
+
+/* op_remove() and op_remove_bindings(): a record removed other than by an
+ * asynchronous delete takes its tombstone with it; a tombstone without a
+ * record (a finished asynchronous delete) stays, and so does everything
+ * of another instance. */
+static void
+test_remove(struct store *st)
+{
+	struct store_txn	*t;
+	size_t			 n = 99;
+
+	tmp_put(st, T_INSTANCES, "r-1", "{}");
+	tmp_put(st, T_GONE, "r-1", "{\"operation\":\"o\"}");
+	tmp_put(st, T_GONE, "r-2", "{\"operation\":\"o\"}");
+	t = begin_write(st);
+	CHECK(op_remove(t, T_INSTANCES, "r-1") == STORE_OK,
+	    "op_remove of a record: STORE_OK");
+	CHECK(op_remove(t, T_INSTANCES, "r-2") == STORE_NOTFOUND,
+	    "op_remove of no record: STORE_NOTFOUND");
+	if (store_commit(t) != STORE_OK)
+		exit(2);
+	CHECK(!has(st, T_INSTANCES, "r-1") && !has(st, T_GONE, "r-1"),
+	    "the record and its tombstone are gone");
+	CHECK(has(st, T_GONE, "r-2"),
+	    "a tombstone without a record is kept (it answers 410)");
+
+	tmp_put(st, T_BINDINGS, "r-3/b1", "{}");
+	tmp_put(st, T_GONE, "r-3/b1", "{\"operation\":\"o\"}");
+	tmp_put(st, T_BINDINGS, "r-3/b2", "{}");
+	tmp_put(st, T_GONE, "r-3/b3", "{\"operation\":\"o\"}");
+	tmp_put(st, T_BINDINGS, "r-30/b1", "{}");
+	tmp_put(st, T_GONE, "r-30/b1", "{\"operation\":\"o\"}");
+	t = begin_write(st);
+	CHECK(op_remove_bindings(t, "r-3", &n) == STORE_OK && n == 2,
+	    "op_remove_bindings: STORE_OK, 2 bindings (%zu)", n);
+	if (store_commit(t) != STORE_OK)
+		exit(2);
+	CHECK(!has(st, T_BINDINGS, "r-3/b1") && !has(st, T_BINDINGS, "r-3/b2"),
+	    "the instance's bindings are gone");
+	CHECK(!has(st, T_GONE, "r-3/b1"),
+	    "a removed binding's tombstone is gone");
+	CHECK(has(st, T_GONE, "r-3/b3"),
+	    "the tombstone of a binding deleted before is kept");
+	CHECK(has(st, T_BINDINGS, "r-30/b1") && has(st, T_GONE, "r-30/b1"),
+	    "another instance's binding and tombstone are kept");
+	t = begin_write(st);
+	CHECK(op_remove_bindings(t, "r-4", &n) == STORE_OK && n == 0,
+	    "op_remove_bindings of an instance without bindings: 0");
+	store_abort(t);
+}
+
 int
 main(void)
 {
@@ -762,6 +825,7 @@ main(void)
 	test_renew(st);
 	test_lastop_reply();
 	test_gone(st);
+	test_remove(st);
 	store_close(st);
 	tmp_remove(dir);
 	return tap_done();

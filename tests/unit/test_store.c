@@ -227,8 +227,10 @@ test_basic(void)
 	store_close(st);
 }
 
-/* store_create(): a new key is created and its tombstone cleared; an
- * existing one is STORE_EXISTS with nothing changed, its tombstone kept. */
+/* store_create(): a new key is created with its companion record, and a
+ * tombstone of the same key left as it is (op.h: it counts only while the
+ * record is absent); an existing one is STORE_EXISTS with nothing
+ * changed. */
 static void
 test_create(void)
 {
@@ -248,13 +250,14 @@ test_create(void)
 	    put1(st, T_GONE, "c2", "{\"gone\":2}") == 0 &&
 	    put1(st, T_INSTANCES, "c2", "{\"old\":1}") == 0, "create: setup");
 	CHECK(store_begin(st, STORE_WRITE, "c1", &t) == STORE_OK &&
-	    store_create(t, T_INSTANCES, "c1", "{\"new\":1}", 9, T_GONE, &with) ==
+	    store_create(t, T_INSTANCES, "c1", "{\"new\":1}", 9, &with) ==
 	    STORE_OK && store_commit(t) == STORE_OK, "create a new key");
 	v = get(st, T_INSTANCES, "c1", &rc);
 	CHECK(v != NULL && strcmp(v, "{\"new\":1}") == 0, "created: stored");
 	free(v);
 	v = get(st, T_GONE, "c1", &rc);
-	CHECK(v == NULL && rc == STORE_NOTFOUND, "created: tombstone cleared");
+	CHECK(v != NULL && strcmp(v, "{\"gone\":1}") == 0,
+	    "created: the tombstone left as it was");
 	free(v);
 	v = get(st, T_AUDIT, "a1", &rc);
 	CHECK(v != NULL && strcmp(v, "{\"a\":1}") == 0,
@@ -263,8 +266,7 @@ test_create(void)
 
 	CHECK(store_begin(st, STORE_WRITE, "c2", &t) == STORE_OK,
 	    "begin for an existing key");
-	rc = store_create(t, T_INSTANCES, "c2", "{\"new\":2}", 9, T_GONE,
-	    &with2);
+	rc = store_create(t, T_INSTANCES, "c2", "{\"new\":2}", 9, &with2);
 	CHECK(rc == STORE_EXISTS, "create of an existing key: STORE_EXISTS");
 	store_abort(t);
 	v = get(st, T_INSTANCES, "c2", &rc);
@@ -273,7 +275,7 @@ test_create(void)
 	free(v);
 	v = get(st, T_GONE, "c2", &rc);
 	CHECK(v != NULL && strcmp(v, "{\"gone\":2}") == 0,
-	    "existing: its tombstone not cleared");
+	    "existing: its tombstone as it was");
 	free(v);
 	v = get(st, T_AUDIT, "a2", &rc);
 	CHECK(v == NULL && rc == STORE_NOTFOUND,
@@ -281,11 +283,11 @@ test_create(void)
 	free(v);
 
 	CHECK(store_begin(st, STORE_WRITE, "c3", &t) == STORE_OK &&
-	    store_create(t, T_BINDINGS, "c3/b", "{}", 2, T__COUNT, NULL) ==
+	    store_create(t, T_BINDINGS, "c3/b", "{}", 2, NULL) ==
 	    STORE_OK &&
-	    store_commit(t) == STORE_OK, "create with no table to clear");
+	    store_commit(t) == STORE_OK, "create with no companion record");
 	v = get(st, T_BINDINGS, "c3/b", &rc);
-	CHECK(v != NULL && strcmp(v, "{}") == 0, "created without clearing");
+	CHECK(v != NULL && strcmp(v, "{}") == 0, "created without a companion");
 	free(v);
 	/* Leave the store as found, for the scans below. */
 	if (store_begin(st, STORE_WRITE, NULL, &t) == STORE_OK) {
@@ -948,14 +950,14 @@ test_create_if(void)
 	    v == NULL, "create_if: LMDB remembers no record");
 	CHECK(store_begin(st, STORE_WRITE_KEY, "ci/b1", &t) == STORE_OK,
 	    "create_if: begin");
-	rc = store_create_if(t, T_BINDINGS, "ci/b1", "{}", 2, T_GONE, &with,
+	rc = store_create_if(t, T_BINDINGS, "ci/b1", "{}", 2, &with,
 	    &other);
 	CHECK(rc == STORE_EXISTS, "create_if: a changed record: STORE_EXISTS");
-	rc = store_create_if(t, T_BINDINGS, "ci/b1", "{}", 2, T_GONE, &with,
+	rc = store_create_if(t, T_BINDINGS, "ci/b1", "{}", 2, &with,
 	    &shorter);
 	CHECK(rc == STORE_EXISTS, "create_if: a record of another length: "
 	    "STORE_EXISTS");
-	rc = store_create_if(t, T_BINDINGS, "ci/b1", "{}", 2, T_GONE, &with,
+	rc = store_create_if(t, T_BINDINGS, "ci/b1", "{}", 2, &with,
 	    &gone);
 	CHECK(rc == STORE_EXISTS, "create_if: a record that is gone: "
 	    "STORE_EXISTS");
@@ -972,22 +974,23 @@ test_create_if(void)
 	free(v);
 
 	CHECK(store_begin(st, STORE_WRITE_KEY, "ci/b1", &t) == STORE_OK &&
-	    store_create_if(t, T_BINDINGS, "ci/b1", "{}", 2, T_GONE, &with,
+	    store_create_if(t, T_BINDINGS, "ci/b1", "{}", 2, &with,
 	    &same) == STORE_OK && store_commit(t) == STORE_OK,
 	    "create_if: the record as given: created");
 	v = get(st, T_BINDINGS, "ci/b1", &rc);
 	CHECK(v != NULL && strcmp(v, "{}") == 0, "create_if: stored");
 	free(v);
 	v = get(st, T_GONE, "ci/b1", &rc);
-	CHECK(v == NULL && rc == STORE_NOTFOUND, "create_if: tombstone cleared");
+	CHECK(v != NULL && strcmp(v, "{}") == 0,
+	    "create_if: the tombstone left as it was");
 	free(v);
 	v = get(st, T_AUDIT, "ca1", &rc);
 	CHECK(v != NULL, "create_if: companion record written");
 	free(v);
 	CHECK(store_begin(st, STORE_WRITE_KEY, "ci/b1", &t) == STORE_OK,
 	    "create_if again: begin");
-	rc = store_create_if(t, T_BINDINGS, "ci/b1", "{\"x\":1}", 7, T_GONE,
-	    NULL, &same);
+	rc = store_create_if(t, T_BINDINGS, "ci/b1", "{\"x\":1}", 7, NULL,
+	    &same);
 	CHECK(rc == STORE_EXISTS, "create_if of an existing key: STORE_EXISTS");
 	store_abort(t);
 	v = get(st, T_BINDINGS, "ci/b1", &rc);
