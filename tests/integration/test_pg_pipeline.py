@@ -20,7 +20,8 @@ in flight:
     entry and nothing more: a tombstone of its id (planted here) is left
     where it is, counting only while the record is absent; an id that
     exists changes nothing, the audit trail included, and is answered 200
-    or 409 from a second transaction;
+    or 409 from a second transaction; a synchronous unbind or deprovision
+    (no hook) takes the tombstones of the ids it removes;
   - a bind answers from the binding fetched with its instance: the same
     binding again is 200 with the credentials of the first, and a rotation,
     which reads its predecessor in between, is 201;
@@ -178,6 +179,31 @@ def t_create(x):
     check(x.pg.admin("SELECT count(*) FROM osbroker_records WHERE tbl = 'audit'",
                      database=DB)[0][0] == audit,
           'a provision of an existing id left an audit entry')
+    x.session_clean()
+
+
+def t_removed(x):
+    """A synchronous unbind and deprovision without a hook (handlers, not
+    runners) take the tombstones of their ids with the records: of the
+    binding, of the instance, and of a binding the deprovision removes."""
+    iid, b1, b2 = new_id(), new_id('b'), new_id('b')
+    q = '?service_id=%s&plan_id=%s' % tuple(x.plan)
+    plant_tombstone(x, iid)
+    expect(x.provision(iid), 201)
+    for bid in (b1, b2):
+        plant_tombstone(x, '%s/%s' % (iid, bid))
+        expect(x.bind(iid, bid), 201)
+    bpath = '/v2/service_instances/%s/service_bindings/' % iid
+    expect(x.c.delete(bpath + b1 + q), 200)
+    check(x.rows('gone', '%s/%s' % (iid, b1)) == '0',
+          'a synchronous unbind left its binding id\'s tombstone')
+    expect(x.c.get(bpath + b1 + '/last_operation'), 404)
+    expect(x.c.delete('/v2/service_instances/' + iid + q), 200)
+    check(x.rows('gone', iid) == '0', 'a synchronous deprovision left its id\'s tombstone')
+    check(x.rows('gone', '%s/%s' % (iid, b2)) == '0',
+          'a synchronous deprovision left the tombstone of a binding it removed')
+    expect(x.c.get('/v2/service_instances/%s/last_operation' % iid), 404)
+    expect(x.c.get(bpath + b2 + '/last_operation'), 404)
     x.session_clean()
 
 
@@ -585,6 +611,8 @@ def main():
                     'a missing instance', t_serves_after, x)
             tap.run('a provision creates without a read: a new id writes its record and '
                     'audit entry only, an existing one changes nothing (200, 409)', t_create, x)
+            tap.run('a synchronous unbind and deprovision take their ids\' tombstones with '
+                    'the records, and the bindings\' a deprovision removes', t_removed, x)
             tap.run('a bind whose put the server refuses: 5xx, nothing stored',
                     t_bind_refused, x)
             tap.run('a bind answered from the binding fetched with its instance; a '
