@@ -390,23 +390,23 @@ op_remove(struct store_txn *t, enum store_table tb, const char *key)
 	return rc == STORE_OK ? store_drop(t, T_GONE, key) : rc;
 }
 
+/* Keys a scan collects, to be read or written after it (a store's cursor
+ * is not to be written under); each a copy, freed by the collector. */
 struct keys {
 	char	**v;
 	size_t	  n, room;
 	int	  oom;
 };
 
+/* Append a copy of key: 0, or 1 (stop the scan) with k->oom. */
 static int
-add_key(const char *key, const char *val, size_t len, void *arg)
+keys_add(struct keys *k, const char *key)
 {
-	struct keys	*k = arg;
-	char		**v;
+	char	**v;
 
-	(void)val;
-	(void)len;
 	if (k->n == k->room) {
 		k->room = k->room == 0 ? 8 : 2 * k->room;
-		if ((v = realloc(k->v, k->room * sizeof(*v))) == NULL) {
+		if ((v = reallocarray(k->v, k->room, sizeof(*v))) == NULL) {
 			k->oom = 1;
 			return 1;
 		}
@@ -420,20 +420,38 @@ add_key(const char *key, const char *val, size_t len, void *arg)
 	return 0;
 }
 
+/* The keys of instance iid's bindings that fn keeps (keys_add()) in k;
+ * prefix (OSB_MAX_ID_LEN + 2 bytes) gets "iid/". */
+static enum store_rc
+scan_bindings(struct store_txn *t, const char *iid, char *prefix,
+    int (*fn)(const char *, const char *, size_t, void *), struct keys *k)
+{
+	enum store_rc rc;
+
+	snprintf(prefix, OSB_MAX_ID_LEN + 2, "%s/", iid);
+	rc = store_scan(t, T_BINDINGS, prefix, fn, k);
+	return rc == STORE_OK && k->oom ? STORE_ERROR : rc;
+}
+
+static int
+add_key(const char *key, const char *val, size_t len, void *arg)
+{
+	(void)val;
+	(void)len;
+	return keys_add(arg, key);
+}
+
 enum store_rc
 op_remove_bindings(struct store_txn *t, const char *iid, size_t *n)
 {
 	struct keys	 k = { NULL, 0, 0, 0 };
 	enum store_rc	 rc;
-	char		 prefix[OSB_MAX_STORE_KEY + 1];
+	char		 prefix[OSB_MAX_ID_LEN + 2];
 	size_t		 i;
 
-	snprintf(prefix, sizeof(prefix), "%s/", iid);
-	/* The keys first (a store's cursor is not to be written under),
-	 * then their tombstones, then the records in one delete. */
-	rc = store_scan(t, T_BINDINGS, prefix, add_key, &k);
-	if (rc == STORE_OK && k.oom)
-		rc = STORE_ERROR;
+	/* The keys first, then their tombstones, then the records in one
+	 * delete. */
+	rc = scan_bindings(t, iid, prefix, add_key, &k);
 	for (i = 0; i < k.n; i++) {
 		if (rc == STORE_OK)
 			rc = store_drop(t, T_GONE, k.v[i]);
@@ -570,64 +588,42 @@ op_end(struct store_txn *t, int dirty)
 }
 
 /* The keys of the bindings whose records say "in progress". */
-struct busy {
-	char	**keys;
-	size_t	  n, cap;
-	int	  oom;
-};
-
 static int
 note_busy(const char *key, const char *val, size_t len, void *arg)
 {
-	struct busy	*b = arg;
-	cJSON		*rec = cJSON_ParseWithLength(val, len);
-	char		**k;
+	cJSON	*rec = cJSON_ParseWithLength(val, len);
+	int	 stop = 0;
 
-	if (op_state(rec) == OPS_IN_PROGRESS) {
-		if (b->n == b->cap) {
-			b->cap = b->cap ? 2 * b->cap : 8;
-			if ((k = reallocarray(b->keys, b->cap,
-			    sizeof(*k))) == NULL)
-				b->oom = 1;
-			else
-				b->keys = k;
-		}
-		if (!b->oom && (b->keys[b->n] = strdup(key)) == NULL)
-			b->oom = 1;
-		if (!b->oom)
-			b->n++;
-	}
+	if (op_state(rec) == OPS_IN_PROGRESS)
+		stop = keys_add(arg, key);
 	cJSON_Delete(rec);
-	return b->oom;
+	return stop;
 }
 
 enum store_rc
 op_bindings_busy(struct store_txn *t, const char *iid, int *busy, int *dirty)
 {
-	struct busy	 b = { NULL, 0, 0, 0 };
+	struct keys	 b = { NULL, 0, 0, 0 };
 	char		 prefix[OSB_MAX_ID_LEN + 2];
 	cJSON		*rec;
 	enum store_rc	 rc;
 	size_t		 i;
 
 	*busy = 0;
-	snprintf(prefix, sizeof(prefix), "%s/", iid);
-	rc = store_scan(t, T_BINDINGS, prefix, note_busy, &b);
-	if (rc == STORE_OK && b.oom)
-		rc = STORE_ERROR;
+	rc = scan_bindings(t, iid, prefix, note_busy, &b);
 	/* Reload each in its own right: one that can no longer finish is
 	 * reaped (and saved, so *dirty) rather than counted. */
 	for (i = 0; i < b.n; i++) {
 		rec = NULL;
 		if (rc == STORE_OK)
-			rc = op_load_live(t, T_BINDINGS, b.keys[i], &rec,
+			rc = op_load_live(t, T_BINDINGS, b.v[i], &rec,
 			    dirty);
 		if (rc == STORE_OK && op_state(rec) == OPS_IN_PROGRESS)
 			*busy = 1;
 		cJSON_Delete(rec);
-		free(b.keys[i]);
+		free(b.v[i]);
 	}
-	free(b.keys);
+	free(b.v);
 	return rc;
 }
 
